@@ -1,0 +1,68 @@
+"""The parser protocol: what every statement format plugin implements.
+
+A parser is a small class with two jobs. `identify(sample)` says, from the first bytes of a file
+(and the member names of a zip), whether the file is in its format; it must be cheap and must not
+claim files it cannot parse. `parse(path, ctx)` turns the whole file into the standardized bill
+(recon/schema.py) or raises `StatementRejected` naming the file, line and reason. A parser checks
+the file against itself (footer counts and totals, balances) *before* returning anything: a bill
+that is returned is a bill that passed every check the format allows.
+
+Parsers register through the `recon.parsers` entry point group (pyproject.toml); the built-ins use
+the same mechanism as a third-party plugin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from recon.errors import Problem
+from rules.loader import RuleSet
+
+SAMPLE_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """What `identify` sees: the file name, its first bytes (decompressed), zip member names."""
+
+    name: str
+    head: bytes
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """Everything a parser needs that is not in the file."""
+
+    channel: str
+    rules: RuleSet
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    account: str | None = None
+    bill_date: dt.date | None = None  # known to the caller (the fetch date); else from the file
+    source_name: str | None = None  # how messages name the file; defaults to its path
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedStatement:
+    """A statement that passed its own checks."""
+
+    bill: pl.DataFrame
+    balances: pl.DataFrame | None = None  # bank formats: opening/closing per account and day
+    checks: tuple[str, ...] = ()  # what was verified, in words ("summary count 3 = 3 lines")
+    warnings: tuple[Problem, ...] = ()
+
+
+@runtime_checkable
+class StatementParser(Protocol):
+    format_id: ClassVar[str]
+    description: ClassVar[str]
+
+    def identify(self, sample: Sample) -> bool: ...
+
+    def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement: ...

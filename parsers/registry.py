@@ -1,0 +1,126 @@
+"""Which parser reads a file: plugins by entry point, identification by content.
+
+Every format registers under the `recon.parsers` entry point group, the built-ins included, so a
+third-party format installs exactly like ours. A file is identified by asking every parser; a file
+claimed by none is "unknown format", and a file claimed by two is an error that lists both (as in
+beangulp): first-match-wins would make the result depend on plugin load order.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+from functools import lru_cache
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from parsers.base import SAMPLE_BYTES, ParseContext, ParsedStatement, Sample, StatementParser
+from recon.errors import ConfigError, ReconError, StatementRejected
+from recon.schema import conform, validate_bill
+
+GROUP = "recon.parsers"
+
+
+class PluginError(ReconError):
+    """A parser plugin failed to load: an installation problem, not a data problem."""
+
+
+@lru_cache(maxsize=1)
+def _entry_points() -> dict[str, object]:
+    found = {}
+    for ep in entry_points(group=GROUP):
+        if ep.name in found:
+            raise PluginError(f"two plugins register parser {ep.name!r}: {found[ep.name].value} and {ep.value}")
+        found[ep.name] = ep
+    return found
+
+
+def format_ids() -> list[str]:
+    return sorted(_entry_points())
+
+
+@lru_cache(maxsize=None)
+def get_parser(format_id: str) -> StatementParser:
+    ep = _entry_points().get(format_id)
+    if ep is None:
+        raise ConfigError(f"unknown format {format_id!r} (known: {', '.join(format_ids())})")
+    try:
+        parser = ep.load()()  # type: ignore[attr-defined]
+    except Exception as exc:  # plugin boundary: any import failure is reported as the plugin's
+        raise PluginError(f"parser plugin {format_id!r} ({ep.value}) failed to load: {exc}") from exc  # type: ignore[attr-defined]
+    if not isinstance(parser, StatementParser) or parser.format_id != format_id:
+        raise PluginError(f"parser plugin {format_id!r} does not implement the parser protocol")
+    return parser
+
+
+def sample(path: Path) -> Sample:
+    """The first bytes of a file (gunzipped when gzip) and, for a zip, its member names."""
+    with open(path, "rb") as fh:
+        head = fh.read(SAMPLE_BYTES)
+    members: tuple[str, ...] = ()
+    if head[:2] == b"\x1f\x8b":
+        try:
+            with gzip.open(path, "rb") as gz:
+                head = gz.read(SAMPLE_BYTES)
+        except (OSError, EOFError):
+            pass  # a damaged gzip is identified by name only; the parser will reject it
+    elif head[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                members = tuple(zf.namelist())
+        except zipfile.BadZipFile:
+            pass
+    return Sample(name=path.name, head=head, members=members)
+
+
+def identify(path: Path) -> str:
+    """The one format id whose parser claims `path`; refuses none and more than one."""
+    smp = sample(path)
+    claimants = [fid for fid in format_ids() if get_parser(fid).identify(smp)]
+    if len(claimants) == 1:
+        return claimants[0]
+    if not claimants:
+        raise StatementRejected(
+            str(path), None, "unknown statement format (no parser recognises it; pass --format)", code="unknown_format"
+        )
+    raise StatementRejected(
+        str(path), None, f"ambiguous format: claimed by {', '.join(claimants)} (pass --format)", code="ambiguous_format"
+    )
+
+
+def parse_file(path: Path, ctx: ParseContext, format_id: str | None = None) -> tuple[str, ParsedStatement]:
+    """Identify (unless told), parse, conform and validate one statement."""
+    fid = format_id or identify(path)
+    parsed = get_parser(fid).parse(path, ctx)
+    name = ctx.source_name or str(path)
+    bill = validate_bill(conform(parsed.bill), name)
+    return fid, ParsedStatement(bill=bill, balances=parsed.balances, checks=parsed.checks, warnings=parsed.warnings)
+
+
+def open_member_bytes(path: Path, member: str, *, limit: int) -> bytes:
+    """One zip member's bytes, refusing members that inflate beyond `limit` (a zip bomb)."""
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(member)
+        if info.file_size > limit:
+            raise StatementRejected(str(path), None, f"zip member {member!r} inflates to {info.file_size} bytes (limit {limit})", code="too_large")
+        with zf.open(info) as fh:
+            data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise StatementRejected(str(path), None, f"zip member {member!r} exceeds {limit} bytes", code="too_large")
+    return data
+
+
+def read_payload(path: Path, *, limit: int = 2 << 30) -> bytes:
+    """A file's bytes, gunzipped when it is gzip; a truncated gzip is a rejection, not a prefix."""
+    raw = path.read_bytes()
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
+            data = gz.read(limit + 1)
+    except (OSError, EOFError) as exc:
+        raise StatementRejected(str(path), None, f"gzip stream is damaged or truncated: {exc}", code="truncated") from None
+    if len(data) > limit:
+        raise StatementRejected(str(path), None, f"gzip payload exceeds {limit} bytes", code="too_large")
+    return data

@@ -1,0 +1,1 @@
+"""recon: batch payment reconciliation and clearing."""

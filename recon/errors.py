@@ -1,0 +1,98 @@
+"""Errors and problems: the two ways recon says something went wrong.
+
+A *problem* is a value: something wrong with the data (a row that does not parse, a footer that
+disagrees). Stages collect problems and return them; one formatter prints them as `file:line
+message`. An *exception* is for when a stage cannot go on. Every exception recon raises is a
+`ReconError` carrying the exit code cron reads (DESIGN.md) and, where there is one, the command to
+run next. Whether a fault is transient (retry later) or terminal decides what the job runner does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The process exit codes of DESIGN.md; cron and ops scripts depend on them."""
+
+    OK = 0
+    UNEXPECTED = 1
+    USAGE = 2
+    NOT_READY = 3
+    STAGE_FAILED = 4
+    LOCKED = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One data problem, located as precisely as the input allows."""
+
+    file: str
+    line: int | None
+    message: str
+    code: str = "invalid"
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "code": self.code, "message": self.message}
+
+
+class ReconError(Exception):
+    """Root of recon's exceptions. `exit_code` is what the CLI exits with."""
+
+    exit_code: ExitCode = ExitCode.UNEXPECTED
+    transient: bool = False
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message} (next: {self.hint})"
+
+
+class ConfigError(ReconError):
+    """A setting, rule file or command-line value is wrong: fix it, then re-run."""
+
+    exit_code = ExitCode.USAGE
+
+
+class StatementRejected(ReconError):
+    """A statement failed its own checks. It is quarantined and nothing from it is used."""
+
+    exit_code = ExitCode.STAGE_FAILED
+
+    def __init__(self, file: str, line: int | None, reason: str, *, code: str = "rejected") -> None:
+        self.problem = Problem(file=file, line=line, message=reason, code=code)
+        super().__init__(str(self.problem))
+
+
+class StageFailed(ReconError):
+    """A stage could not finish for a reason in its input (not a bug)."""
+
+    exit_code = ExitCode.STAGE_FAILED
+
+
+class NotReady(ReconError):
+    """A statement is not published yet; the next attempt is scheduled."""
+
+    exit_code = ExitCode.NOT_READY
+    transient = True
+
+
+class Locked(ReconError):
+    """Another run holds the lease on this day."""
+
+    exit_code = ExitCode.LOCKED
+    transient = True
+
+
+class InvariantBroken(ReconError):
+    """recon's own guarantee failed (a bug): stop, keep the evidence, write nothing further."""
+
+    exit_code = ExitCode.UNEXPECTED

@@ -1,0 +1,177 @@
+"""Exact money: the one place amounts are built, converted between units, and rounded.
+
+Money is `decimal.Decimal` from the parser to the report; no float ever touches an amount. A
+statement's text becomes a Decimal through `parse_amount`, which accepts only a declared grammar
+(no scientific notation, no thousands separators unless the format declares them, no sniffing).
+Minor units (fen, cents) are converted through `to_minor`/`from_minor` with the currency's ISO 4217
+exponent, which a channel may override (PayPal writes every currency x100, Currencycloud gives KWD
+two decimals): the exponent is an argument, the ISO table only its default. Rounding happens only
+through `quantize` with a named `Rounding` policy, so "where and how we round" is always visible in
+the calling code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import (
+    ROUND_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Context,
+    Decimal,
+    InvalidOperation,
+    localcontext,
+)
+from enum import StrEnum
+
+# Every Decimal operation in recon runs with enough precision for 38-digit amounts; the default
+# context's 28 digits would round silently on very large sums.
+PRECISION = 60
+# Scale of money columns in frames and Parquet (`pl.Decimal(38, MONEY_SCALE)`): enough for WeChat's
+# 5-decimal fees and camt's 5-decimal amounts, with one digit to spare.
+MONEY_SCALE = 6
+
+# ISO 4217 minor-unit exponents that differ from 2. Every other three-letter code defaults to 2.
+_ISO_EXPONENTS: dict[str, int] = {
+    # zero decimals
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
+    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    # three decimals
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    # four decimals (units of account)
+    "CLF": 4, "UYW": 4,
+}
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+class Rounding(StrEnum):
+    """Named rounding policies. Rules name one of these; nothing rounds implicitly."""
+
+    HALF_UP = "half_up"
+    HALF_EVEN = "half_even"
+    DOWN = "down"
+    UP = "up"
+
+    @property
+    def decimal_mode(self) -> str:
+        return {
+            Rounding.HALF_UP: ROUND_HALF_UP,
+            Rounding.HALF_EVEN: ROUND_HALF_EVEN,
+            Rounding.DOWN: ROUND_DOWN,
+            Rounding.UP: ROUND_UP,
+        }[self]
+
+
+class MoneyError(ValueError):
+    """An amount or currency that does not follow the declared grammar."""
+
+
+def context() -> Context:
+    """The Decimal context for money arithmetic (wide precision, traps on inexact conversions)."""
+    return Context(prec=PRECISION)
+
+
+def currency_code(code: str) -> str:
+    """Validate an ISO 4217 alphabetic code (upper-case, three letters)."""
+    text = code.strip()
+    if not _CURRENCY_RE.match(text):
+        raise MoneyError(f"not an ISO 4217 currency code: {code!r}")
+    return text
+
+
+def exponent(currency: str, override: int | None = None) -> int:
+    """Minor-unit exponent of `currency`; a channel's own convention wins when given."""
+    if override is not None:
+        return override
+    return _ISO_EXPONENTS.get(currency_code(currency), 2)
+
+
+@dataclass(frozen=True, slots=True)
+class AmountGrammar:
+    """What an amount may look like in one format. Anything outside it is rejected, not guessed."""
+
+    decimal_sep: str = "."
+    thousands_sep: str | None = None
+    allow_sign: bool = True
+    max_scale: int | None = None
+
+    def pattern(self) -> re.Pattern[str]:
+        sign = r"[+-]?" if self.allow_sign else ""
+        dec = re.escape(self.decimal_sep)
+        if self.thousands_sep:
+            th = re.escape(self.thousands_sep)
+            int_part = rf"(?:\d{{1,3}}(?:{th}\d{{3}})+|\d+)"
+        else:
+            int_part = r"\d+"
+        return re.compile(rf"^{sign}{int_part}(?:{dec}\d*)?$")
+
+
+PLAIN = AmountGrammar()
+_PLAIN_RE = PLAIN.pattern()
+
+
+def parse_amount(text: str, grammar: AmountGrammar = PLAIN) -> Decimal:
+    """Parse one amount string exactly. `-0.00` becomes `0.00`; scientific notation is refused."""
+    raw = text.strip()
+    pattern = _PLAIN_RE if grammar is PLAIN else grammar.pattern()
+    if not raw or not pattern.match(raw):
+        raise MoneyError(f"not an amount: {text!r}")
+    if grammar.thousands_sep:
+        raw = raw.replace(grammar.thousands_sep, "")
+    if grammar.decimal_sep != ".":
+        raw = raw.replace(grammar.decimal_sep, ".")
+    if raw.endswith("."):
+        raw = raw[:-1]
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:  # the regex makes this unreachable; kept as a guard
+        raise MoneyError(f"not an amount: {text!r}") from exc
+    scale = -value.as_tuple().exponent  # type: ignore[operator]
+    if grammar.max_scale is not None and scale > grammar.max_scale:
+        raise MoneyError(f"{text!r} has {scale} decimals; at most {grammar.max_scale} allowed")
+    return normalize_zero(value)
+
+
+def normalize_zero(value: Decimal) -> Decimal:
+    """Drop the sign of a negative zero so reports never show `-0.00`."""
+    return value.copy_abs() if value.is_zero() else value
+
+
+def to_minor(amount: Decimal, currency: str, *, exp: int | None = None) -> int:
+    """Amount in major units -> integer minor units. Refuses amounts finer than the currency's unit."""
+    e = exponent(currency, exp)
+    with localcontext(context()):
+        scaled = amount.scaleb(e)
+        if scaled != scaled.to_integral_value():
+            raise MoneyError(f"{amount} {currency} has more than {e} decimals")
+        return int(scaled)
+
+
+def from_minor(minor: int | str, currency: str, *, exp: int | None = None) -> Decimal:
+    """Integer minor units (int or digit string, e.g. fen) -> Decimal in major units, exact."""
+    if isinstance(minor, str):
+        text = minor.strip()
+        if not re.fullmatch(r"[+-]?\d+", text):
+            raise MoneyError(f"not a minor-unit integer: {minor!r}")
+        minor = int(text)
+    e = exponent(currency, exp)
+    with localcontext(context()):
+        return normalize_zero(Decimal(minor).scaleb(-e).quantize(Decimal(1).scaleb(-e)))
+
+
+def quantize(amount: Decimal, currency: str, policy: Rounding, *, exp: int | None = None) -> Decimal:
+    """Round to the currency's minor unit with a named policy."""
+    e = exponent(currency, exp)
+    with localcontext(context()):
+        return normalize_zero(amount.quantize(Decimal(1).scaleb(-e), rounding=policy.decimal_mode))
+
+
+def fmt(amount: Decimal, currency: str) -> str:
+    """Human text for an amount: padded to the currency's unit, never rounded below it."""
+    unit = Decimal(1).scaleb(-exponent(currency))
+    with localcontext(context()):
+        exact_at_unit = amount == amount.quantize(unit, rounding=ROUND_DOWN)
+        shown = amount.quantize(unit) if exact_at_unit else amount.normalize()
+    return f"{normalize_zero(shown):,} {currency}"

@@ -1,0 +1,1 @@
+"""The OLTP store (SQLAlchemy): payment core, discrepancy queue, run registry. SQLite or PostgreSQL."""
