@@ -1,0 +1,76 @@
+"""`recon demo`: a real workspace built from sample_statements/, reconciled for several days.
+
+The demo is the tour a new user takes: it creates a workspace whose WeChat Pay channel fetches from
+a local drop folder (the bundled bills) and whose internal side is the payment core, loaded from
+the bundled internal exports; then it runs every day through the same stages cron would run
+(fetch, parse, match, report) and returns where the reports are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from recon.errors import ConfigError
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_statements"
+MARKER = ".recon-demo"
+DEMO_CHANNEL = "wechat"
+
+DEMO_CONFIG = '''\
+# recon demo workspace (made by `recon demo`). Reference: README.md, "Configuration".
+[store]
+url = "sqlite:///recon.db"
+
+[defaults]
+timezone = "Asia/Shanghai"
+
+[report]
+language = "en"
+
+[channels.wechat]
+format = "wechatpay.trade"
+account = "1900000109"
+rules = "wechatpay"
+
+[channels.wechat.fetch]
+transport = "local"
+path = "drop/wechat/wechat_{date:%Y%m%d}.csv"
+retry = ["10m", "20m", "40m"]
+deadline = "D+1 12:00"
+
+[channels.wechat.internal]
+source = "core"
+'''
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    root: Path
+    days: tuple[dt.date, ...]
+    reports: tuple[Path, ...]
+
+
+def demo_days() -> tuple[dt.date, ...]:
+    return tuple(sorted(dt.date(int(p.stem[7:11]), int(p.stem[11:13]), int(p.stem[13:15]))
+                        for p in (SAMPLES / "wechat").glob("wechat_*.csv")))
+
+
+def build_workspace(root: Path) -> Path:
+    """Create (or re-create) the demo workspace at `root` from the bundled samples."""
+    if not (SAMPLES / "wechat").is_dir():
+        raise ConfigError(f"sample statements not found at {SAMPLES} (run the demo from a recon checkout)")
+    if root.exists() and any(root.iterdir()):
+        if not (root / MARKER).exists():
+            raise ConfigError(f"{root} exists and is not a demo workspace; choose another folder")
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    (root / MARKER).write_text("made by recon demo; `recon demo` may delete and rebuild this folder\n")
+    (root / "recon.toml").write_text(DEMO_CONFIG, encoding="utf-8")
+    for sub in ("raw", "bills", "results", "reports", "quarantine", "rules"):
+        (root / sub).mkdir()
+    shutil.copytree(SAMPLES / "wechat", root / "drop" / "wechat")
+    shutil.copytree(SAMPLES / "internal", root / "internal")
+    return root

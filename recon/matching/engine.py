@@ -1,0 +1,58 @@
+"""The DuckDB connection layer 1 runs in, and the SQL it runs.
+
+Matching a day is a handful of set operations over millions of rows; DuckDB does them out of core.
+Its `memory_limit` and `temp_directory` come from the workspace's `[match]` settings so a 10M-row
+day spills to disk instead of being killed. The session time zone is UTC: every timestamp in a
+bill or an internal frame is UTC already, and a local session zone would shift them on output.
+
+SQL lives in `sql/*.sql` (STYLE.md). Statements are templates: identifiers that vary by rule (which
+key column a pass compares) are substituted from validated names only; values are bound parameters.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+
+def connect(*, memory_limit: str = "2GB", temp_dir: Path | None = None,
+            threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the limits the settings name."""
+    config: dict[str, str | int | bool] = {"memory_limit": memory_limit, "TimeZone": "UTC"}
+    if temp_dir is not None:
+        Path(temp_dir).mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(temp_dir)
+    if threads:
+        config["threads"] = threads
+    return duckdb.connect(":memory:", config=config)
+
+
+def connect_for(ws) -> duckdb.DuckDBPyConnection:  # ws: recon.workspace.Workspace
+    settings = ws.settings.match
+    return connect(memory_limit=settings.memory_limit, temp_dir=ws.temp_dir, threads=settings.threads)
+
+
+@cache
+def _text(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def sql(name: str, **identifiers: str) -> str:
+    """The statement in `sql/<name>.sql` with `{placeholders}` filled by trusted SQL fragments."""
+    text = _text(name)
+    return text.format(**identifiers) if identifiers else text
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers: str) -> None:
+    """Execute every statement of one SQL file (statements end with `;` on their own line end)."""
+    for statement in _split(sql(name, **identifiers)):
+        con.execute(statement, params) if params and "$" in statement else con.execute(statement)
+
+
+def _split(text: str) -> list[str]:
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";\n") if s.strip().rstrip(";").strip()]

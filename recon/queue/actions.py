@@ -1,0 +1,191 @@
+"""What people do to queue items: assign, resolve, write off, force-match, unmatch, reopen.
+
+Every action is a state transition plus one event in the append-only log (who, when, from-state,
+to-state, note). Transitions are a table, not if/else: an action names the states it may start
+from, and anything else is refused with the item's current state in the message.
+
+Updates are optimistic: the item's row is changed only if its `version` is the one the action read,
+so two analysts (or an analyst and a re-run) never silently overwrite each other.
+
+Accepting the channel's figures (以渠道为准) corrects our books: a balanced adjustment (their minus
+our amount) is posted through the payment core's ledger (`recon.core.ledger.post_adjustment`) in
+the same transaction as the event. Where the core is not installed, the adjustment is recorded on
+the event with `posted: false`, so nothing is lost and it can be posted later.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import insert, select, update
+
+from recon.errors import ExitCode, ReconError
+from recon.queue.store import utcnow
+from recon.queue.tables import ACTIVE_STATES, Resolution, State, queue_events, queue_items
+
+CLOSED = (State.RESOLVED.value, State.WRITTEN_OFF.value, State.AUTO_RESOLVED.value)
+ANY = (*ACTIVE_STATES, *CLOSED)
+# action -> states it may start from
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "assign": ANY,
+    "accept_channel": ACTIVE_STATES,
+    "accept_ours": ACTIVE_STATES,
+    "write_off": ACTIVE_STATES,
+    "force_match": ACTIVE_STATES,
+    "unmatch": (State.RESOLVED.value,),
+    "reopen": CLOSED,
+}
+ADJUSTMENT_ACCOUNT = "recon:adjustments"
+
+
+class QueueActionError(ReconError):
+    """An action that does not apply to the item (wrong state, unknown id, stale version)."""
+
+    exit_code = ExitCode.USAGE
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    item_id: int
+    action: str
+    from_state: str
+    to_state: str
+
+
+def _load(conn, item_id: int):
+    row = conn.execute(select(queue_items).where(queue_items.c.id == item_id)).first()
+    if row is None:
+        raise QueueActionError(f"no queue item {item_id}", hint="recon queue list")
+    return row
+
+
+def _transition(conn, row, action: str, to_state: str, *, actor: str, note: str, data: dict | None = None,
+                ref: str | None = None, expected_version: int | None = None, **values) -> Done:
+    if row.status not in TRANSITIONS[action]:
+        raise QueueActionError(f"item {row.id} is {row.status}; {action} applies to {', '.join(TRANSITIONS[action])}")
+    version = row.version if expected_version is None else expected_version
+    now = utcnow()
+    if to_state in CLOSED and row.status not in CLOSED:
+        values["closed_at"] = now
+    elif to_state in ACTIVE_STATES:
+        values["closed_at"] = None
+    result = conn.execute(
+        update(queue_items)
+        .where(queue_items.c.id == row.id, queue_items.c.version == version)
+        .values(status=to_state, updated_at=now, version=version + 1, **values)
+    )
+    if result.rowcount != 1:
+        raise QueueActionError(f"item {row.id} changed since version {version}; look again: recon queue show {row.id}")
+    conn.execute(insert(queue_events).values(
+        item_id=row.id, at=now, actor=actor, action=action, from_state=row.status, to_state=to_state,
+        note=note, data=json.dumps(data or {}, sort_keys=True, default=str), ref=ref,
+    ))
+    return Done(row.id, action, row.status, to_state)
+
+
+def _need_note(note: str, action: str) -> str:
+    if not note.strip():
+        raise QueueActionError(f"{action} needs --note saying why (it goes into the audit log)")
+    return note.strip()
+
+
+def assign(conn, item_id: int, to: str, *, actor: str, note: str = "", **kw) -> Done:
+    row = _load(conn, item_id)
+    return _transition(conn, row, "assign", row.status, actor=actor, note=note or f"assigned to {to}",
+                       data={"from": row.assignee, "to": to}, assignee=to, **kw)
+
+
+def accept_ours(conn, item_id: int, *, actor: str, note: str, **kw) -> Done:
+    row = _load(conn, item_id)
+    return _transition(conn, row, "accept_ours", State.RESOLVED.value, actor=actor,
+                       note=_need_note(note, "resolve"), resolution=Resolution.ACCEPT_OURS.value, **kw)
+
+
+def adjustment_for(row) -> dict:
+    """The balanced correction that makes our books say what the channel says.
+
+    `amount` is signed (their minus ours); the two lines carry its absolute value on opposite sides.
+    """
+    amount = (row.their_amount or Decimal(0)) - (row.our_amount or Decimal(0))
+    fee = (row.their_fee or Decimal(0)) - (row.our_fee or Decimal(0))
+    if row.kind == "FEE_MISMATCH" or (amount == 0 and fee != 0):
+        amount, what = fee, "fee"
+    else:
+        what = "amount"
+    clearing = f"channel:{row.channel}:{row.account}" if row.account else f"channel:{row.channel}"
+    debit, credit = (clearing, ADJUSTMENT_ACCOUNT) if amount >= 0 else (ADJUSTMENT_ACCOUNT, clearing)
+    return {"what": what, "currency": row.currency, "amount": format(amount, "f"),
+            "lines": [{"account": debit, "debit": format(abs(amount), "f")},
+                      {"account": credit, "credit": format(abs(amount), "f")}]}
+
+
+def _post(conn, row, adjustment: dict, note: str) -> dict:
+    try:
+        ledger = importlib.import_module("recon.core.ledger")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("recon.core", "recon.core.ledger"):
+            raise
+        ledger = None
+    post = getattr(ledger, "post_adjustment", None)
+    if post is None:
+        return {**adjustment, "posted": False, "why": "recon.core.ledger.post_adjustment is not available"}
+    journal = post(conn, channel=row.channel, account=row.account, currency=row.currency,
+                   amount=Decimal(adjustment["amount"]), memo=note, reference=f"queue:{row.id}")
+    return {**adjustment, "posted": True, "journal": None if journal is None else str(journal)}
+
+
+def accept_channel(conn, item_id: int, *, actor: str, note: str, **kw) -> Done:
+    row = _load(conn, item_id)
+    note = _need_note(note, "resolve")
+    if row.status not in TRANSITIONS["accept_channel"]:
+        raise QueueActionError(f"item {row.id} is {row.status}; resolve applies to OPEN, PENDING")
+    data = {"adjustment": _post(conn, row, adjustment_for(row), note)}
+    return _transition(conn, row, "accept_channel", State.RESOLVED.value, actor=actor, note=note, data=data,
+                       resolution=Resolution.ACCEPT_CHANNEL.value, **kw)
+
+
+def write_off(conn, item_id: int, *, account: str, actor: str, note: str, **kw) -> Done:
+    row = _load(conn, item_id)
+    if not account.strip():
+        raise QueueActionError("write-off needs --account naming where the amount is booked")
+    return _transition(conn, row, "write_off", State.WRITTEN_OFF.value, actor=actor,
+                       note=_need_note(note, "write-off"), data={"account": account},
+                       resolution=Resolution.WRITE_OFF.value, write_off_account=account, **kw)
+
+
+def reopen(conn, item_id: int, *, actor: str, note: str, **kw) -> Done:
+    row = _load(conn, item_id)
+    if row.matched_with is not None:
+        raise QueueActionError(f"item {row.id} is force-matched with {row.matched_with}; use unmatch")
+    to = State.PENDING.value if row.kind == "PENDING" else State.OPEN.value
+    return _transition(conn, row, "reopen", to, actor=actor, note=_need_note(note, "reopen"),
+                       resolution=None, write_off_account=None, **kw)
+
+
+def force_match(conn, a: int, b: int, *, actor: str, note: str) -> tuple[Done, Done]:
+    """A person pairs two items (e.g. a LOCAL_ONLY and a CHANNEL_ONLY with different keys)."""
+    if a == b:
+        raise QueueActionError("force-match needs two different items")
+    note = _need_note(note, "force-match")
+    ra, rb = _load(conn, a), _load(conn, b)
+    done_a = _transition(conn, ra, "force_match", State.RESOLVED.value, actor=actor, note=note,
+                         data={"with": b}, resolution=Resolution.FORCE_MATCH.value, matched_with=b)
+    done_b = _transition(conn, rb, "force_match", State.RESOLVED.value, actor=actor, note=note,
+                         data={"with": a}, resolution=Resolution.FORCE_MATCH.value, matched_with=a)
+    return done_a, done_b
+
+
+def unmatch(conn, item_id: int, *, actor: str, note: str) -> list[Done]:
+    row = _load(conn, item_id)
+    if row.matched_with is None:
+        raise QueueActionError(f"item {item_id} is not force-matched")
+    note = _need_note(note, "unmatch")
+    done = []
+    for r in (row, _load(conn, row.matched_with)):
+        to = State.PENDING.value if r.kind == "PENDING" else State.OPEN.value
+        done.append(_transition(conn, r, "unmatch", to, actor=actor, note=note, data={"was_with": r.matched_with},
+                                resolution=None, matched_with=None))
+    return done

@@ -1,0 +1,186 @@
+"""Reading a day's results into discrepancy records, one per queue item.
+
+`results/<D>/layer1.parquet` follows the contract in CONTRIBUTING.md: every outcome other than
+MATCHED and AUTO_RESOLVED is a discrepancy. Layers 0 (internal checks), 2 (bill) and 3 (account vs
+cash) share a generic shape: business_date, channel, kind, key, our_amount, their_amount, diff,
+reason, with optional account, currency and any extra columns, which are kept as detail.
+
+A pending row carried from an earlier day belongs to the item of the day it was first seen, so its
+natural key uses `carried_from` as the business date: one cross-day discrepancy is one item across
+days, and the day it finally matches is the day that item auto-resolves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from recon.errors import StageFailed
+from recon.money import MoneyError, parse_amount
+
+SETTLED_OUTCOMES = frozenset({"MATCHED", "AUTO_RESOLVED"})
+LAYER_FILES = {0: "layer0.parquet", 1: "layer1.parquet", 2: "layer2.parquet", 3: "layer3.parquet"}
+GENERIC_COLUMNS = ("business_date", "channel", "kind", "key", "our_amount", "their_amount", "diff", "reason")
+_OUR = ("our_txn_id", "our_merchant_id", "our_merchant_txn_id", "our_channel_txn_id",
+        "our_merchant_refund_id", "our_record_type", "our_currency", "our_amount", "our_fee",
+        "our_status", "our_trade_time", "our_source_file", "our_source_line")
+_THEIR = ("their_channel_txn_id", "their_merchant_txn_id", "their_channel_refund_id",
+          "their_merchant_refund_id", "their_record_type", "their_currency", "their_amount",
+          "their_fee", "their_status", "their_trade_time", "their_source_file", "their_source_line")
+NaturalKey = tuple[int, str, str, str, dt.date, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Discrepancy:
+    layer: int
+    kind: str
+    channel: str
+    account: str
+    business_date: dt.date
+    key: str
+    pending: bool
+    currency: str | None
+    our_amount: Decimal | None
+    their_amount: Decimal | None
+    diff: Decimal | None
+    our_fee: Decimal | None
+    their_fee: Decimal | None
+    our_status: str | None
+    their_status: str | None
+    reason: str
+    detail: str  # JSON of both sides' rows, source file and line included
+
+    @property
+    def natural_key(self) -> NaturalKey:
+        return (self.layer, self.kind, self.channel, self.account, self.business_date, self.key)
+
+    def figures(self) -> dict[str, str | None]:
+        """What a person's resolution was based on; a change here re-opens a resolved item."""
+        names = ("currency", "our_amount", "their_amount", "diff", "our_fee", "their_fee",
+                 "our_status", "their_status")
+        return {n: _text(getattr(self, n)) for n in names}
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """A row that is not (or no longer) a discrepancy: it may close an open item."""
+
+    layer: int
+    channel: str
+    account: str
+    business_date: dt.date
+    key: str
+    outcome: str
+    reason: str
+
+
+def _text(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _money(value: Any, file: Path, column: str) -> Decimal | None:
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_amount(value)
+        except MoneyError as exc:
+            raise StageFailed(f"{file}: column {column}: {exc}") from None
+    # A float money column is a writer's bug; guessing its decimal value would hide it.
+    raise StageFailed(f"{file}: column {column} holds {type(value).__name__}, expected a decimal")
+
+
+def _unique_keys(records: list[dict[str, Any]]) -> None:
+    """Rows sharing a natural key (a DUPLICATE's copies) get '#2', '#3'... in file order."""
+    seen: Counter = Counter()
+    for rec in records:
+        nk = (rec["kind"], rec["channel"], rec["account"], rec["business_date"], rec["key"])
+        seen[nk] += 1
+        if seen[nk] > 1:
+            rec["key"] = f"{rec['key']}#{seen[nk]}"
+
+
+def read_layer1(path: Path) -> tuple[list[Discrepancy], list[Settled]]:
+    frame = pl.read_parquet(path)
+    found: list[dict[str, Any]] = []
+    settled: list[Settled] = []
+    for row in frame.iter_rows(named=True):
+        carried = row.get("carried_from")
+        day = carried or row["business_date"]
+        key = (row.get("match_key") or row.get("our_txn_id") or row.get("their_channel_txn_id")
+               or row.get("our_merchant_txn_id") or row.get("their_merchant_txn_id") or "?")
+        account = row.get("account") or ""
+        if row["outcome"] in SETTLED_OUTCOMES:
+            settled.append(Settled(1, row["channel"], account, day, key, row["outcome"], row.get("reason") or ""))
+            continue
+        detail = {
+            "ours": {c[4:]: _text(row.get(c)) for c in _OUR if row.get(c) is not None},
+            "theirs": {c[6:]: _text(row.get(c)) for c in _THEIR if row.get(c) is not None},
+            "pass_name": row.get("pass_name"), "confidence": _text(row.get("confidence")),
+            "carried_from": _text(carried), "results_file": str(path),
+        }
+        found.append(dict(
+            layer=1, kind=row["outcome"], channel=row["channel"], account=account,
+            business_date=day, key=key, pending=row["outcome"] == "PENDING",
+            currency=row.get("our_currency") or row.get("their_currency"),
+            our_amount=_money(row.get("our_amount"), path, "our_amount"),
+            their_amount=_money(row.get("their_amount"), path, "their_amount"),
+            diff=_money(row.get("diff_amount"), path, "diff_amount"),
+            our_fee=_money(row.get("our_fee"), path, "our_fee"),
+            their_fee=_money(row.get("their_fee"), path, "their_fee"),
+            our_status=row.get("our_status"), their_status=row.get("their_status"),
+            reason=row.get("reason") or "", detail=json.dumps(detail, sort_keys=True, ensure_ascii=False),
+        ))
+    _unique_keys(found)
+    return [Discrepancy(**rec) for rec in found], settled
+
+
+def read_generic(path: Path, layer: int) -> list[Discrepancy]:
+    frame = pl.read_parquet(path)
+    missing = [c for c in GENERIC_COLUMNS if c not in frame.columns]
+    if missing:
+        raise StageFailed(f"{path}: missing column(s) {', '.join(missing)}")
+    found: list[dict[str, Any]] = []
+    for row in frame.iter_rows(named=True):
+        extra = {c: _text(v) for c, v in row.items() if c not in GENERIC_COLUMNS and v is not None}
+        extra["results_file"] = str(path)
+        found.append(dict(
+            layer=layer, kind=row["kind"], channel=row["channel"], account=row.get("account") or "",
+            business_date=row["business_date"], key=str(row["key"]), pending=row["kind"] == "PENDING",
+            currency=row.get("currency"),
+            our_amount=_money(row["our_amount"], path, "our_amount"),
+            their_amount=_money(row["their_amount"], path, "their_amount"),
+            diff=_money(row["diff"], path, "diff"),
+            our_fee=None, their_fee=None, our_status=None, their_status=None,
+            reason=row["reason"] or "", detail=json.dumps({"extra": extra}, sort_keys=True, ensure_ascii=False),
+        ))
+    _unique_keys(found)
+    return [Discrepancy(**rec) for rec in found]
+
+
+def read_day(results_dir: Path) -> tuple[dict[int, list[Discrepancy]], list[Settled]]:
+    """Every layer file present for the day; an absent layer is simply not reported."""
+    by_layer: dict[int, list[Discrepancy]] = {}
+    settled: list[Settled] = []
+    for layer, name in LAYER_FILES.items():
+        path = results_dir / name
+        if not path.exists():
+            continue
+        if layer == 1:
+            by_layer[1], settled = read_layer1(path)
+        else:
+            by_layer[layer] = read_generic(path, layer)
+    return by_layer, settled

@@ -1,0 +1,135 @@
+"""Opening the queue's store and reading items back as frozen records.
+
+The schema is created through `recon.store.schema.ensure_schema` (alembic, every area's branch);
+until that module exists in a checkout the queue's own tables are created directly, so the queue
+works on a fresh workspace either way. Reads return `Item` records with Decimal money and the
+derived fields people sort by (age, aging bucket, severity).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from recon.queue.severity import Thresholds, aging_bucket, severity
+from recon.queue.tables import State, queue_events, queue_items
+from recon.store.engine import engine_for
+
+
+def ensure_queue_schema(engine: Engine) -> None:
+    try:
+        from recon.store.schema import ensure_schema
+    except ModuleNotFoundError as exc:
+        if exc.name != "recon.store.schema":
+            raise
+        queue_items.create(engine, checkfirst=True)
+        queue_events.create(engine, checkfirst=True)
+        return
+    ensure_schema(engine)
+
+
+def queue_engine(ws) -> Engine:  # ws: recon.workspace.Workspace
+    engine = engine_for(ws.store_url())
+    ensure_queue_schema(engine)
+    return engine
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: int
+    layer: int
+    kind: str
+    channel: str
+    account: str
+    business_date: dt.date
+    key: str
+    status: str
+    currency: str | None
+    our_amount: Decimal | None
+    their_amount: Decimal | None
+    diff: Decimal | None
+    reason: str
+    assignee: str | None
+    resolution: str | None
+    version: int
+    updated_at: dt.datetime
+    closed_at: dt.datetime | None
+    detail: str
+    age_days: int
+    aging_bucket: str
+    severity: str
+
+    @property
+    def at_stake(self) -> Decimal:
+        """The money a person should weigh: the difference, or the one side that exists."""
+        for value in (self.diff, self.their_amount, self.our_amount):
+            if value is not None:
+                return abs(value)
+        return Decimal(0)
+
+    def sides(self) -> dict[str, Any]:
+        return json.loads(self.detail or "{}")
+
+    def as_json(self) -> dict[str, Any]:
+        """The `recon queue list --json` item (DESIGN.md): amounts as strings, never floats."""
+        money = lambda v: None if v is None else format(v, "f")  # noqa: E731
+        return {
+            "id": self.id, "layer": self.layer, "kind": self.kind, "channel": self.channel,
+            "account": self.account, "business_date": self.business_date.isoformat(),
+            "status": self.status, "key": self.key, "currency": self.currency,
+            "our_amount": money(self.our_amount), "their_amount": money(self.their_amount),
+            "diff": money(self.diff), "age_days": self.age_days, "aging_bucket": self.aging_bucket,
+            "severity": self.severity, "assignee": self.assignee, "resolution": self.resolution,
+            "reason": self.reason, "version": self.version,
+            "updated_at": as_utc(self.updated_at).isoformat(),
+        }
+
+
+def to_item(row, thresholds: Thresholds, today: dt.date) -> Item:
+    closed = as_utc(row.closed_at)
+    # A closed item stops ageing on the day it was closed.
+    until = closed.date() if closed is not None and State(row.status).closed else today
+    age = max((until - row.business_date).days, 0)
+    partial = dict(
+        id=row.id, layer=row.layer, kind=row.kind, channel=row.channel, account=row.account,
+        business_date=row.business_date, key=row.key, status=row.status, currency=row.currency,
+        our_amount=row.our_amount, their_amount=row.their_amount, diff=row.diff, reason=row.reason,
+        assignee=row.assignee, resolution=row.resolution, version=row.version,
+        updated_at=as_utc(row.updated_at), closed_at=closed, detail=row.detail, age_days=age,
+        aging_bucket=aging_bucket(age),
+    )
+    stake = next((abs(v) for v in (row.diff, row.their_amount, row.our_amount) if v is not None), Decimal(0))
+    return Item(**partial, severity=severity(stake, age, thresholds))
+
+
+def get_item(conn, item_id: int, thresholds: Thresholds, today: dt.date) -> Item | None:
+    row = conn.execute(select(queue_items).where(queue_items.c.id == item_id)).first()
+    return None if row is None else to_item(row, thresholds, today)
+
+
+def history(conn, item_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(queue_events).where(queue_events.c.item_id == item_id).order_by(queue_events.c.id)
+    ).all()
+    return [
+        {"at": as_utc(r.at).isoformat(), "actor": r.actor, "action": r.action,
+         "from_state": r.from_state, "to_state": r.to_state, "note": r.note,
+         "data": json.loads(r.data or "{}")}
+        for r in rows
+    ]

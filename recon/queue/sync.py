@@ -1,0 +1,149 @@
+"""The queue hook: upsert a day's discrepancies into the queue (`sync_results(ws, date)`).
+
+Matching calls this after writing `results/<D>/layer*.parquet`, and again on every re-run. The
+rules, in the order a person would expect them:
+- a discrepancy seen for the first time becomes an item (OPEN, or PENDING for cross-day rows);
+- one already in the queue is updated in place (its natural key is unique in the database);
+- a person's decision survives re-runs: a RESOLVED or WRITTEN_OFF item stays closed unless the
+  figures it was decided on changed; then it re-opens and the event says what changed;
+- an open item that a re-run of its day no longer reports, or that a later day matched (a
+  cross-day row arriving in the next bill), becomes AUTO_RESOLVED with the reason.
+Everything is one transaction: a failed sync leaves the queue as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, insert, select, update
+
+from recon.queue.sources import Discrepancy, NaturalKey, Settled, read_day
+from recon.queue.store import queue_engine, utcnow
+from recon.queue.tables import ACTIVE_STATES, State, queue_events, queue_items
+
+ACTOR = "recon-sync"
+_FIGURES = ("currency", "our_amount", "their_amount", "diff", "our_fee", "their_fee", "our_status", "their_status")
+
+
+@dataclass
+class SyncReport:
+    date: dt.date
+    created: int = 0
+    updated: int = 0
+    reopened: int = 0
+    auto_resolved: int = 0
+    unchanged: int = 0
+    layers: tuple[int, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"date": self.date.isoformat(), "created": self.created, "updated": self.updated,
+                "reopened": self.reopened, "auto_resolved": self.auto_resolved,
+                "unchanged": self.unchanged, "layers": list(self.layers)}
+
+
+def _row_figures(row) -> dict[str, str | None]:
+    text = lambda v: v if v is None or isinstance(v, str) else format(v, "f")  # noqa: E731
+    return {n: text(getattr(row, n)) for n in _FIGURES}
+
+
+def _changes(old: dict, new: dict) -> str:
+    return "; ".join(f"{k} {old[k] or '-'} -> {new[k] or '-'}" for k in _FIGURES if old[k] != new[k])
+
+
+def _values(d: Discrepancy) -> dict[str, object]:
+    return {n: getattr(d, n) for n in (*_FIGURES, "reason", "detail")}
+
+
+def sync_results(ws, date: dt.date) -> SyncReport:
+    """Upsert every discrepancy in `results/<date>/layer*.parquet` into the queue."""
+    by_layer, settled = read_day(ws.results_dir(date))
+    report = SyncReport(date=date, layers=tuple(sorted(by_layer)))
+    if not by_layer:
+        return report
+    incoming: dict[NaturalKey, Discrepancy] = {d.natural_key: d for ds in by_layer.values() for d in ds}
+    days = {date} | {k[4] for k in incoming} | {s.business_date for s in settled}
+    engine = queue_engine(ws)
+    now = utcnow()
+    with engine.begin() as conn:
+        rows = conn.execute(select(queue_items).where(
+            queue_items.c.business_date.in_(sorted(days)), queue_items.c.layer.in_(report.layers))).all()
+        existing = {(r.layer, r.kind, r.channel, r.account, r.business_date, r.key): r for r in rows}
+        updates: list[dict] = []
+        events: list[dict] = []
+
+        def event(item_id: int, action: str, old: str | None, new: str, note: str, data: dict | None = None):
+            events.append(dict(item_id=item_id, at=now, actor=ACTOR, action=action, from_state=old,
+                               to_state=new, note=note, data=json.dumps(data or {}, sort_keys=True), ref=None))
+
+        new_items: list[Discrepancy] = []
+        for nk, d in incoming.items():
+            row = existing.get(nk)
+            if row is None:
+                new_items.append(d)
+                continue
+            fresh = State.PENDING.value if d.pending else State.OPEN.value
+            old_fig, new_fig = _row_figures(row), d.figures()
+            changed = _changes(old_fig, new_fig)
+            base = dict(_id=row.id, **_values(d), last_seen=max(row.last_seen, date),
+                        status=row.status, resolution=row.resolution, closed_at=row.closed_at,
+                        updated_at=row.updated_at, version=row.version)
+            if row.status in ACTIVE_STATES:
+                if changed:
+                    base.update(updated_at=now, version=row.version + 1)
+                    event(row.id, "updated", row.status, row.status, f"figures changed: {changed}",
+                          {"before": old_fig, "after": new_fig})
+                    report.updated += 1
+                else:
+                    report.unchanged += 1
+            elif row.status == State.AUTO_RESOLVED.value or changed:
+                why = (f"figures changed: {changed}" if changed
+                       else f"reported again by the results of {date.isoformat()}")
+                base.update(status=fresh, resolution=None, closed_at=None, updated_at=now, version=row.version + 1)
+                event(row.id, "reopened", row.status, fresh, why, {"before": old_fig, "after": new_fig})
+                report.reopened += 1
+            else:
+                report.unchanged += 1  # a person's decision stands: the figures it rested on hold
+            updates.append(base)
+
+        # Open items this day's results no longer report, or that a settled row now matches.
+        settled_index = {(s.layer, s.channel, s.account, s.business_date, s.key): s for s in settled}
+        for nk, row in existing.items():
+            if nk in incoming or row.status not in ACTIVE_STATES:
+                continue
+            base_key = row.key.split("#", 1)[0]
+            hit: Settled | None = settled_index.get((row.layer, row.channel, row.account, row.business_date, base_key))
+            if hit is not None:
+                why = f"{hit.outcome} in the results of {date.isoformat()}" + (f": {hit.reason}" if hit.reason else "")
+            elif row.last_seen == date:
+                why = f"no longer reported by layer {row.layer} when {date.isoformat()} was re-run"
+            else:
+                continue
+            updates.append(dict(_id=row.id, **{n: getattr(row, n) for n in (*_FIGURES, "reason", "detail")},
+                                last_seen=row.last_seen, status=State.AUTO_RESOLVED.value,
+                                resolution="auto", closed_at=now, updated_at=now, version=row.version + 1))
+            event(row.id, "auto_resolved", row.status, State.AUTO_RESOLVED.value, why)
+            report.auto_resolved += 1
+
+        if new_items:
+            params = [dict(layer=d.layer, kind=d.kind, channel=d.channel, account=d.account,
+                           business_date=d.business_date, key=d.key,
+                           status=State.PENDING.value if d.pending else State.OPEN.value,
+                           **_values(d), first_seen=date, last_seen=date, created_at=now,
+                           updated_at=now, version=1) for d in new_items]
+            ids = conn.execute(insert(queue_items).returning(queue_items.c.id, sort_by_parameter_order=True),
+                               params).scalars().all()
+            for item_id, p in zip(ids, params, strict=True):
+                event(item_id, "created", None, p["status"], p["reason"])
+            report.created = len(ids)
+        if updates:
+            cols = [*_FIGURES, "reason", "detail", "last_seen", "status", "resolution", "closed_at",
+                    "updated_at", "version"]
+            # Bind names must differ from column names in an executemany UPDATE.
+            conn.execute(update(queue_items).where(queue_items.c.id == bindparam("_id"))
+                         .values({c: bindparam(f"v_{c}") for c in cols}),
+                         [{"_id": u["_id"], **{f"v_{c}": u[c] for c in cols}} for u in updates])
+        if events:
+            conn.execute(insert(queue_events), events)
+    return report

@@ -1,0 +1,1 @@
+"""Synthetic statements and internal exports for samples, tests and benchmarks."""

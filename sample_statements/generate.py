@@ -1,0 +1,40 @@
+"""Regenerate the demo's sample statements (deterministic; the output is committed).
+
+    .venv/bin/python sample_statements/generate.py
+
+Writes sample_statements/wechat/wechat_<YYYYMMDD>.csv (WeChat Pay ALL bills, CRLF on one day as
+real captures vary), sample_statements/internal/wechat_<YYYY-MM-DD>.csv (our export) and
+sample_statements/expected/wechat_outcomes.csv (the injected discrepancies).
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from recon.synth import demo_scenario  # noqa: E402
+from recon.synth.wechat import write_bill  # noqa: E402
+
+
+def main() -> None:
+    days = demo_scenario.build()
+    for index, (date, (bill, internal)) in enumerate(days.items()):
+        bill_sorted = sorted(bill, key=lambda r: (r.local_time, r.transaction_id, r.refund_id))
+        text = write_bill(bill_sorted, demo_scenario.MCH_ID, crlf=index == 1)
+        (HERE / "wechat" / f"wechat_{date:%Y%m%d}.csv").write_bytes(text.encode("utf-8"))
+        with open(HERE / "internal" / f"wechat_{date:%Y-%m-%d}.csv", "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=demo_scenario.INTERNAL_HEADER)
+            writer.writeheader()
+            writer.writerows(sorted(internal, key=lambda r: r["txn_id"]))
+    with open(HERE / "expected" / "wechat_outcomes.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(("business_date", "outcome", "key"))
+        writer.writerows(demo_scenario.EXPECTED)
+
+
+if __name__ == "__main__":
+    main()
