@@ -1,0 +1,77 @@
+"""The stages of one business day, in the order data flows: fetch -> parse -> match -> report.
+
+Each stage is a plain function of (workspace, date, channel) that reads what the previous stage
+wrote in the workspace and writes its own outputs atomically, so any stage can be re-run alone and
+a crash between stages loses nothing. The run registry (which stages are done, leases, retries)
+sits on top of these functions; this module only knows how to do each stage once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from recon.workspace import Workspace
+
+
+class Stage(StrEnum):
+    FETCH = "fetch"
+    PARSE = "parse"
+    MATCH = "match"
+    REPORT = "report"
+
+
+@dataclass(frozen=True, slots=True)
+class StageResult:
+    stage: Stage
+    channel: str | None
+    date: dt.date
+    detail: str
+
+
+def fetch(ws: Workspace, date: dt.date, channel: str) -> StageResult:
+    from jobs.fetch import fetch_day
+
+    outcome = fetch_day(ws, channel, date)
+    return StageResult(Stage.FETCH, channel, date, str(getattr(outcome, "message", outcome)))
+
+
+def parse(ws: Workspace, date: dt.date, channel: str) -> StageResult:
+    from recon.ingest import ingest_day
+
+    result = ingest_day(ws, channel, date)
+    return StageResult(Stage.PARSE, channel, date, f"{result.rows} rows from {len(result.files)} file(s)")
+
+
+def match(ws: Workspace, date: dt.date, channel: str | None = None) -> StageResult:
+    from recon.matching.layer1 import match_day
+
+    summary = match_day(ws, date, channel)
+    return StageResult(Stage.MATCH, channel, date, str(summary))
+
+
+def report(ws: Workspace, date: dt.date, channel: str | None = None) -> StageResult:
+    from recon.report.workbook import write_report
+
+    path = write_report(ws, date)
+    return StageResult(Stage.REPORT, None, date, str(path))
+
+
+PER_CHANNEL: tuple[tuple[Stage, Callable[[Workspace, dt.date, str], StageResult]], ...] = (
+    (Stage.FETCH, fetch),
+    (Stage.PARSE, parse),
+)
+PER_DAY: tuple[tuple[Stage, Callable[..., StageResult]], ...] = (
+    (Stage.MATCH, match),
+    (Stage.REPORT, report),
+)
+
+
+def run_day(ws: Workspace, date: dt.date, channels: list[str] | None = None) -> list[StageResult]:
+    """Every stage of `date` once, in order; the first failure propagates (nothing after it runs)."""
+    names = channels or sorted(ws.settings.channels)
+    results = [func(ws, date, name) for name in names for _, func in PER_CHANNEL]
+    results += [func(ws, date) for _, func in PER_DAY]
+    return results
