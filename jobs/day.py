@@ -29,13 +29,14 @@ class StageResult:
     channel: str | None
     date: dt.date
     detail: str
+    fetch: object | None = None  # the fetcher's outcome (state, next_attempt_at) for FETCH
 
 
-def fetch(ws: Workspace, date: dt.date, channel: str) -> StageResult:
+def fetch(ws: Workspace, date: dt.date, channel: str, now: dt.datetime | None = None) -> StageResult:
     from jobs.fetch import fetch_day
 
-    outcome = fetch_day(ws, channel, date)
-    return StageResult(Stage.FETCH, channel, date, str(getattr(outcome, "message", outcome)))
+    outcome = fetch_day(ws, channel, date, now)
+    return StageResult(Stage.FETCH, channel, date, str(getattr(outcome, "message", outcome)), fetch=outcome)
 
 
 def parse(ws: Workspace, date: dt.date, channel: str) -> StageResult:
@@ -55,8 +56,8 @@ def match(ws: Workspace, date: dt.date, channel: str | None = None) -> StageResu
 def report(ws: Workspace, date: dt.date, channel: str | None = None) -> StageResult:
     from recon.report.workbook import write_report
 
-    path = write_report(ws, date)
-    return StageResult(Stage.REPORT, None, date, str(path))
+    result = write_report(ws, date)
+    return StageResult(Stage.REPORT, None, date, str(result.path))
 
 
 PER_CHANNEL: tuple[tuple[Stage, Callable[[Workspace, dt.date, str], StageResult]], ...] = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,6 +42,7 @@ class StoreSettings(_Strict):
 class DefaultSettings(_Strict):
     timezone: str = "Asia/Shanghai"
     lookback_days: int = Field(7, ge=1, le=366)
+    lease_seconds: int = Field(600, ge=1)  # a crashed run's claim on a day expires after this
 
     _zone = field_validator("timezone")(_check_zone)
 
@@ -99,12 +101,18 @@ class ReportSettings(_Strict):
     language: Literal["en", "zh"] = "en"
 
 
+class AlertSettings(_Strict):
+    webhook_env: str | None = None  # environment variable holding the webhook URL
+    discrepancy_threshold: Decimal | None = None  # alert when a day's discrepancy amount passes this
+
+
 class Settings(_Strict):
     store: StoreSettings = StoreSettings()
     defaults: DefaultSettings = DefaultSettings()
     channels: dict[str, ChannelSettings] = {}
     match: MatchSettings = MatchSettings()
     report: ReportSettings = ReportSettings()
+    alerts: AlertSettings = AlertSettings()
 
     @field_validator("channels")
     @classmethod

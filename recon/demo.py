@@ -46,13 +46,6 @@ source = "core"
 '''
 
 
-@dataclass(frozen=True, slots=True)
-class DemoResult:
-    root: Path
-    days: tuple[dt.date, ...]
-    reports: tuple[Path, ...]
-
-
 def demo_days() -> tuple[dt.date, ...]:
     return tuple(sorted(dt.date(int(p.stem[7:11]), int(p.stem[11:13]), int(p.stem[13:15]))
                         for p in (SAMPLES / "wechat").glob("wechat_*.csv")))
@@ -74,3 +67,58 @@ def build_workspace(root: Path) -> Path:
     shutil.copytree(SAMPLES / "wechat", root / "drop" / "wechat")
     shutil.copytree(SAMPLES / "internal", root / "internal")
     return root
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    root: Path
+    days: tuple[dt.date, ...]
+    reports: tuple[Path, ...]
+    summary: list[dict]
+    table: object  # rich.table.Table
+
+
+def load_internal_into_core(ws) -> int:  # ws: recon.workspace.Workspace
+    """The demo's internal side lives in the payment core: import the bundled exports into it."""
+    from recon.core.importer import import_file
+    from recon.core.orders import Core
+    from recon.store.engine import open_store
+
+    core = Core(open_store(ws.store_url()))
+    return sum(import_file(core, path).inserted for path in sorted((ws.root / "internal").glob("*.csv")))
+
+
+def run_demo(root: Path, *, progress: bool = True) -> DemoRun:
+    """Build the demo workspace and reconcile every sample day through the day's stages."""
+    import polars as pl
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from jobs.day import run_day
+    from recon.workspace import Workspace
+
+    build_workspace(root)
+    ws = Workspace.open(root)
+    load_internal_into_core(ws)
+    days = demo_days()
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("reconciling sample days", total=len(days))
+        for day in days:
+            run_day(ws, day)
+            bar.advance(task)
+    summary, reports = [], []
+    table = Table(title="recon demo: WeChat Pay, layer 1")
+    for col in ("date", "lines", "matched", "discrepancies", "pending", "report"):
+        table.add_column(col)
+    for day in days:
+        results = pl.read_parquet(ws.results_dir(day) / "layer1.parquet")
+        counts = dict(results.group_by("outcome").len().iter_rows())
+        matched = counts.get("MATCHED", 0) + counts.get("AUTO_RESOLVED", 0)
+        pending = counts.get("PENDING", 0)
+        issues = results.height - matched - pending
+        report = ws.report_path(day)
+        reports.append(report)
+        summary.append({"date": day.isoformat(), "rows": results.height, "outcomes": counts})
+        table.add_row(day.isoformat(), str(results.height), str(matched), str(issues), str(pending),
+                      str(report.relative_to(ws.root)))
+    return DemoRun(root=ws.root, days=days, reports=tuple(reports), summary=summary, table=table)

@@ -15,6 +15,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from recon.crash import crashpoint
+
 TEMP_PREFIX = ".tmp-"
 
 
@@ -36,6 +38,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        crashpoint("before-replace")  # the temp file is complete, the target not yet replaced
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)

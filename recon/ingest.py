@@ -10,6 +10,7 @@ propagates (exit 4): a day is never reconciled on part of its statements.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from recon.workspace import Workspace
 from rules.loader import RuleSet, load_rules
 
 SKIP = ("manifest.json",)
+_REVISION = re.compile(r"^(?P<stem>.+?)\.rev(?P<rev>\d+)(?P<suffix>(?:\.[^.]+)*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +45,21 @@ def channel_rules(ws: Workspace | None, channel_format: str, rules_name: str | N
 
 
 def raw_files(ws: Workspace, channel: str, date: dt.date) -> list[Path]:
+    """The statements of (channel, date) to parse: for a file re-published with changes
+    (`<stem>.rev2<suffix>` beside the first, see jobs/fetch_promote.py) only the newest revision,
+    so a corrected statement replaces the old one instead of being counted twice."""
     folder = ws.raw_dir(channel, date)
     if not folder.exists():
         return []
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.name not in SKIP and not p.name.startswith("."))
+    files = sorted(p for p in folder.iterdir()
+                   if p.is_file() and p.name not in SKIP and not p.name.startswith("."))
+    newest: dict[str, tuple[int, Path]] = {}
+    for path in files:
+        match = _REVISION.match(path.name)
+        base, rev = (match["stem"] + match["suffix"], int(match["rev"])) if match else (path.name, 1)
+        if base not in newest or rev > newest[base][0]:
+            newest[base] = (rev, path)
+    return sorted(p for _, p in newest.values())
 
 
 def ingest_day(ws: Workspace, channel: str, date: dt.date) -> IngestResult:

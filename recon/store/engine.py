@@ -27,3 +27,12 @@ def engine_for(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def open_store(url: str) -> Engine:
+    """The engine for `url` with every table created or upgraded (cheap after the first call)."""
+    from recon.store.schema import ensure_schema
+
+    engine = engine_for(url)
+    ensure_schema(engine)
+    return engine

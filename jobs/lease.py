@@ -1,0 +1,114 @@
+"""Leases: at most one run works on a (date, channel) at a time, and a crashed run's claim expires.
+
+A lease is a row keyed by (date, channel) with its holder (host, pid, a random token) and an expiry.
+Taking it is one conditional write: insert, or take over a row whose lease has expired; if neither
+succeeds another live run holds it, and the caller exits 5 at once naming the holder. The holder
+renews while it works; a run killed with -9 simply stops renewing, and the next run takes over
+after `ttl` (at once when the dead holder was a process on this same host). Idempotency and mutual exclusion live in the database, not in a lock file, so they
+hold across machines sharing a PostgreSQL store too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from jobs.registry import utcnow
+from recon.errors import Locked
+from recon.store.metadata import metadata
+
+DEFAULT_TTL = dt.timedelta(minutes=10)
+
+leases = sa.Table(
+    "leases", metadata,
+    sa.Column("business_date", sa.Date, primary_key=True),
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("acquired_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+)
+
+
+def holder_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _dead_here(holder: str) -> bool:
+    """A holder on this host whose process no longer exists (killed -9): its lease is void now."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by someone else
+        return False
+    return False
+
+
+class Lease:
+    def __init__(self, engine: Engine, date: dt.date, channel: str, holder: str, ttl: dt.timedelta) -> None:
+        self.engine, self.date, self.channel, self.holder, self.ttl = engine, date, channel, holder, ttl
+
+    def _where(self) -> sa.ColumnElement[bool]:
+        return sa.and_(leases.c.business_date == self.date, leases.c.channel == self.channel)
+
+    def acquire(self) -> None:
+        now = utcnow()
+        values = {"holder": self.holder, "acquired_at": now, "expires_at": now + self.ttl}
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(leases.insert().values(business_date=self.date, channel=self.channel, **values))
+            return
+        except IntegrityError:
+            pass
+        with self.engine.begin() as conn:
+            taken = conn.execute(leases.update().where(
+                self._where(), sa.or_(leases.c.expires_at < now, leases.c.holder == self.holder)
+            ).values(**values)).rowcount
+            if taken:
+                return
+            row = conn.execute(sa.select(leases.c.holder, leases.c.expires_at).where(self._where())).first()
+        who, until = (row.holder, row.expires_at) if row else ("another run", now)
+        if row and _dead_here(row.holder):
+            with self.engine.begin() as conn:
+                if conn.execute(leases.update().where(self._where(), leases.c.holder == row.holder)
+                                .values(**values)).rowcount:
+                    return
+        raise Locked(f"{self.date} {self.channel} is locked by {who} until {until:%Y-%m-%d %H:%M:%S} UTC",
+                     hint="wait for it to finish, or for the lease to expire if that run died")
+
+    def renew(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(leases.update().where(self._where(), leases.c.holder == self.holder)
+                         .values(expires_at=utcnow() + self.ttl))
+
+    def release(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(leases.delete().where(self._where(), leases.c.holder == self.holder))
+
+
+@contextlib.contextmanager
+def hold(engine: Engine, date: dt.date, channels: list[str], *, ttl: dt.timedelta = DEFAULT_TTL) -> Iterator[list[Lease]]:
+    """Take the leases of every (date, channel) or none: a partial set is released before raising."""
+    holder = holder_id()
+    taken: list[Lease] = []
+    try:
+        for channel in channels:
+            lease = Lease(engine, date, channel, holder, ttl)
+            lease.acquire()
+            taken.append(lease)
+        yield taken
+    finally:
+        for lease in reversed(taken):
+            lease.release()

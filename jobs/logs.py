@@ -1,0 +1,68 @@
+"""Run logs in three files, after seeds/002 section 4: a digest, the detail, and the errors.
+
+- `logs/digest.log`: one line per stage in a fixed format (time, stage, channel, date, result, exit
+  code, duration, rows), so ops can grep a day's story;
+- `logs/detail.log`: everything at INFO and above;
+- `logs/error.log`: failures with their stack traces.
+`--log-format json` writes one JSON object per line instead, for log shippers. Nothing here logs a
+setting's value: secrets are only ever held in `recon.config.Secret`, whose repr is redacted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+
+DIGEST = logging.getLogger("recon.digest")
+DETAIL = logging.getLogger("recon")
+DIGEST_FIELDS = ("stage", "channel", "date", "result", "code", "duration", "rows")
+
+
+class _TextDigest(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        d = getattr(record, "digest", {})
+        stamp = dt.datetime.fromtimestamp(record.created, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return (f"{stamp}|{d.get('stage', '-'):<6}|{d.get('channel', '-'):<12}|{d.get('date', '-')}|"
+                f"{d.get('result', '-'):<9}|{d.get('code', 0)}|{d.get('duration', 0.0):.3f}s|{d.get('rows', '-')}")
+
+
+class _Json(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        body = {"time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(),
+                "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        body.update(getattr(record, "digest", {}))
+        if record.exc_info:
+            body["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(body, ensure_ascii=False, default=str)
+
+
+def configure(root: Path, fmt: str = "text") -> None:
+    """Attach the three file handlers under `root/logs/` (idempotent within a process)."""
+    folder = root / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    for logger in (DIGEST, DETAIL):
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+            handler.close()
+    plain = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    digest = logging.FileHandler(folder / "digest.log", encoding="utf-8")
+    digest.setFormatter(_Json() if fmt == "json" else _TextDigest())
+    DIGEST.addHandler(digest)
+    DIGEST.setLevel(logging.INFO)
+    DIGEST.propagate = False
+    detail = logging.FileHandler(folder / "detail.log", encoding="utf-8")
+    detail.setLevel(logging.INFO)
+    errors = logging.FileHandler(folder / "error.log", encoding="utf-8")
+    errors.setLevel(logging.ERROR)
+    for handler in (detail, errors):
+        handler.setFormatter(_Json() if fmt == "json" else plain)
+        DETAIL.addHandler(handler)
+    DETAIL.setLevel(logging.INFO)
+
+
+def digest(stage: str, channel: str, date: dt.date, result: str, code: int, duration: float, rows: int | str = "-") -> None:
+    DIGEST.info("%s %s %s %s", stage, channel, date, result, extra={"digest": {
+        "stage": stage, "channel": channel, "date": date.isoformat(), "result": result, "code": code,
+        "duration": round(duration, 3), "rows": rows}})

@@ -1,0 +1,208 @@
+"""Doing what is due for a day, safely from cron: skip what is done, redo what changed, wait politely.
+
+For each business date the stages run in the order data flows: per channel fetch -> parse, then for
+the day match (all layers) -> report. Each stage's state lives in the run registry with the hash of
+its inputs; a stage is skipped when it SUCCEEDED on the same inputs, so a corrected statement
+re-runs only the parse of its channel and what depends on it. A channel whose statement is not
+published yet is WAITING until its next attempt; a channel that failed does not stop the others,
+but the day is only matched once every channel has a bill (a day is never matched on part of its
+statements). Leases on (date, channel) and (date, "*") keep two runs off the same day: the second
+exits 5 at once. Every output is written atomically, so a kill -9 anywhere followed by a re-run
+gives the same results as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from jobs import alerts, day, logs
+from jobs.lease import hold
+from jobs.registry import DAY, State, get, record, utcnow
+from recon.crash import crashpoint
+from recon.errors import ExitCode, NotReady, ReconError
+from recon.files import sha256_file, sweep_temp
+from recon.workspace import Workspace
+
+LOG = logging.getLogger("recon.pipeline")
+CHANNEL_STAGES = (day.Stage.FETCH, day.Stage.PARSE)
+DAY_STAGES = (day.Stage.MATCH, day.Stage.REPORT)
+ALL_STAGES = tuple(s.value for s in (*CHANNEL_STAGES, *DAY_STAGES))
+
+
+@dataclass
+class DayRun:
+    date: dt.date
+    states: dict[tuple[str, str], State] = field(default_factory=dict)  # (channel, stage) -> state
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        values = set(self.states.values())
+        if values & {State.FAILED, State.MANUAL}:
+            return ExitCode.STAGE_FAILED
+        if State.WAITING in values or State.PENDING in values:
+            return ExitCode.NOT_READY
+        return ExitCode.OK
+
+
+def _hash(parts: list[str]) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _files_hash(paths) -> str:
+    return _hash([f"{p.name}:{sha256_file(p)}" for p in sorted(paths)])
+
+
+def run_day(ws: Workspace, date: dt.date, engine, *, channels: list[str] | None = None,
+            force: tuple[str, ...] = (), now: dt.datetime | None = None,
+            on_stage: Callable[[str, str, State], None] | None = None) -> DayRun:
+    """Run every due stage of `date`; `force` names stages to redo even on unchanged inputs."""
+    names = channels or sorted(ws.settings.channels)
+    result = DayRun(date)
+    sweep_temp(ws.root)  # a crashed run's half-written temp files are never inputs
+    ttl = dt.timedelta(seconds=ws.settings.defaults.lease_seconds)
+    with hold(engine, date, [*names, DAY], ttl=ttl) as leases:
+        for channel in names:
+            for stage in CHANNEL_STAGES:
+                state = _channel_stage(ws, engine, date, channel, stage, force, now or utcnow(), result)
+                result.states[(channel, stage.value)] = state
+                if on_stage:
+                    on_stage(channel, stage.value, state)
+                for lease in leases:
+                    lease.renew()
+                if state is not State.SUCCEEDED:
+                    break
+        ready = all(result.states.get((c, day.Stage.PARSE.value)) is State.SUCCEEDED for c in names)
+        for stage in DAY_STAGES:
+            if not ready:
+                result.states[(DAY, stage.value)] = State.PENDING
+                continue
+            state = _day_stage(ws, engine, date, stage, force, result)
+            result.states[(DAY, stage.value)] = state
+            if on_stage:
+                on_stage(DAY, stage.value, state)
+            ready = state is State.SUCCEEDED
+    return result
+
+
+def _channel_stage(ws, engine, date, channel, stage, force, now, result: DayRun) -> State:
+    previous = get(engine, date, channel, stage.value)
+    cfg = ws.settings.channel(channel)
+    if stage is day.Stage.FETCH:
+        if cfg.fetch is None:  # statements are put into raw/ by another process
+            return State.SUCCEEDED
+        if previous and stage.value not in force:
+            if previous.state is State.SUCCEEDED:
+                return State.SUCCEEDED
+            if previous.state in (State.WAITING,) and previous.next_attempt_at and previous.next_attempt_at > now:
+                result.messages.append(f"{channel} {date}: waiting until {previous.next_attempt_at:%Y-%m-%d %H:%M} UTC")
+                return State.WAITING
+        return _attempt(ws, engine, date, channel, stage, None, result, lambda: day.fetch(ws, date, channel, now))
+    inputs = _files_hash(day_raw_files(ws, channel, date))
+    bill = ws.bill_path(channel, date)
+    if (previous and previous.state is State.SUCCEEDED and previous.input_hash == inputs
+            and bill.exists() and stage.value not in force):
+        return State.SUCCEEDED
+    return _attempt(ws, engine, date, channel, stage, inputs, result, lambda: day.parse(ws, date, channel))
+
+
+def day_raw_files(ws, channel, date):
+    from recon.ingest import raw_files
+
+    return raw_files(ws, channel, date)
+
+
+def _day_inputs(ws: Workspace, date: dt.date, stage: day.Stage) -> str:
+    bills = [ws.bill_path(c, date) for c in sorted(ws.settings.channels)]
+    parts = [_files_hash([b for b in bills if b.exists()])]
+    if stage is day.Stage.REPORT:
+        parts.append(_files_hash(sorted(ws.results_dir(date).glob("*.parquet"))))
+    else:
+        # carried pending items come from earlier days' results; the internal side may change too
+        earlier = [ws.results_dir(date - dt.timedelta(days=n)) / "layer1.parquet" for n in (1, 2, 3)]
+        parts.append(_files_hash([p for p in earlier if p.exists()]))
+        parts.append(_internal_fingerprint(ws, date))
+    return _hash(parts)
+
+
+def _internal_fingerprint(ws: Workspace, date: dt.date) -> str:
+    from recon.matching.internal_source import load_internal
+
+    frames = []
+    for channel in sorted(ws.settings.channels):
+        try:
+            frames.append(load_internal(ws, channel, date).sort("txn_id").hash_rows().to_list())
+        except ReconError as exc:
+            frames.append([str(exc)])
+    return _hash([repr(f) for f in frames])
+
+
+def _day_stage(ws, engine, date, stage, force, result: DayRun) -> State:
+    previous = get(engine, date, DAY, stage.value)
+    inputs = _day_inputs(ws, date, stage)
+    output = ws.report_path(date) if stage is day.Stage.REPORT else ws.results_dir(date) / "layer1.parquet"
+    if (previous and previous.state is State.SUCCEEDED and previous.input_hash == inputs
+            and output.exists() and stage.value not in force):
+        return State.SUCCEEDED
+    func = (lambda: day.match(ws, date)) if stage is day.Stage.MATCH else (lambda: day.report(ws, date))
+    # REPORT's inputs include the results files, so a fresh match makes the report due as well.
+    return _attempt(ws, engine, date, DAY, stage, inputs, result, func)
+
+
+def _attempt(ws, engine, date, channel, stage, inputs, result: DayRun, func) -> State:
+    record(engine, date, channel, stage.value, State.RUNNING, starting=True)
+    crashpoint(f"start-{stage.value}")
+    started = time.perf_counter()
+    try:
+        outcome = func()
+    except NotReady as exc:
+        return _waiting(ws, engine, date, channel, stage, exc, result, started)
+    except ReconError as exc:
+        record(engine, date, channel, stage.value, State.FAILED, input_hash=inputs, error=str(exc))
+        logs.digest(stage.value, channel, date, "FAILED", int(exc.exit_code), time.perf_counter() - started)
+        LOG.error("%s %s %s failed: %s", stage.value, channel, date, exc)
+        result.messages.append(f"{channel} {date} {stage.value}: {exc}")
+        alerts.send(ws.settings.alerts.webhook_env, "FAILED", date, channel, f"{stage.value}: {exc}")
+        return State.FAILED
+    crashpoint(f"end-{stage.value}")
+    state, next_at = _state_of(outcome)
+    failed = state in (State.FAILED, State.MANUAL)
+    record(engine, date, channel, stage.value, state, input_hash=inputs, detail=outcome.detail,
+           error=outcome.detail if failed else None, next_attempt_at=next_at,
+           outputs=(outcome.detail,) if stage is day.Stage.REPORT else ())
+    logs.digest(stage.value, channel, date, state.value, 4 if failed else 0, time.perf_counter() - started)
+    if state is State.FAILED:
+        result.messages.append(f"{channel} {date} {stage.value}: {outcome.detail}")
+        alerts.send(ws.settings.alerts.webhook_env, "FAILED", date, channel, f"{stage.value}: {outcome.detail}")
+    elif state is State.MANUAL:
+        text = f"{channel} {date}: statement still missing after the deadline: needs a person (MANUAL)"
+        result.messages.append(text)
+        alerts.send(ws.settings.alerts.webhook_env, "MANUAL", date, channel, text)
+    elif state is State.WAITING:
+        result.messages.append(f"{channel} {date}: {outcome.detail}")
+    return state
+
+
+def _state_of(outcome) -> tuple[State, dt.datetime | None]:
+    """A fetch outcome may say WAITING, MANUAL or FAILED; every other stage that returns SUCCEEDED."""
+    fetched = getattr(outcome, "fetch", None)
+    if fetched is None:
+        return State.SUCCEEDED, None
+    name = getattr(fetched.state, "value", str(fetched.state))
+    next_at = fetched.next_attempt_at
+    if next_at is not None and next_at.tzinfo is not None:
+        next_at = next_at.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return {"MANUAL": (State.MANUAL, None), "WAITING": (State.WAITING, next_at),
+            "FAILED": (State.FAILED, None)}.get(name, (State.SUCCEEDED, None))
+
+
+def _waiting(ws, engine, date, channel, stage, exc: NotReady, result: DayRun, started: float) -> State:
+    record(engine, date, channel, stage.value, State.WAITING, error=str(exc))
+    logs.digest(stage.value, channel, date, "WAITING", int(exc.exit_code), time.perf_counter() - started)
+    result.messages.append(f"{channel} {date} {stage.value}: {exc}")
+    return State.WAITING
