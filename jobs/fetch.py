@@ -161,9 +161,9 @@ def _attempt(options: FetchOptions, date: dt.date, folder: Path, now: dt.datetim
 def _not_yet(name, now, deadline, waits, attempts, reason, not_before=None):
     next_at = schedule.next_attempt(now, attempts, waits, deadline, not_before=not_before)
     if next_at is None:
-        message = (f"MANUAL: {name}: deadline {deadline.isoformat()} passed after {attempts} attempt(s); "
-                   f"{reason} (next: ask the channel, then recon fetch --date {name.split()[1]} "
-                   f"--channel {name.split()[0]} --force)")
+        channel, day = name.split()
+        message = (f"DEADLINE {deadline.isoformat()} PASSED after {attempts} attempt(s), a person must look; "
+                   f"{reason} (next: ask the channel, then recon fetch --date {day} --channel {channel} --force)")
         return FetchState.MANUAL, None, message, [], [], ExitCode.STAGE_FAILED
     return FetchState.WAITING, next_at, f"{reason}; attempt {attempts + 1} at {next_at.isoformat()}", [], [], ExitCode.NOT_READY
 

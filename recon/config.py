@@ -64,10 +64,28 @@ class FetchSettings(_Strict):
     flow: Literal["direct", "two_step"] = "direct"
     # local
     path: str | None = None
-    # schedule
+    done_marker: str | None = None  # "{name}.done" or "READY_{date:%Y%m%d}": take files only once it exists
+    stable_wait: float = Field(2.0, ge=0)  # seconds between the two size checks of a file being written
+    keepalive: int = Field(30, ge=0)  # SSH keepalive interval, seconds
+    # channel APIs (http): WeChat Pay v3 and Alipay bill download
+    api: Literal["generic", "wechatpay_v3", "alipay"] = "generic"
+    private_key_file: str | None = None  # the merchant's signing key (PEM), never inline
+    platform_public_key_file: str | None = None  # the channel's public key, for verifying its answers
+    mchid: str | None = None
+    serial_no: str | None = None
+    app_id: str | None = None
+    bill_type: str | None = None
+    account_type: str | None = None
+    # schedule and limits
     retry: tuple[str, ...] = ("10m", "20m", "40m", "80m")
     deadline: str = "D+1 12:00"
     timeout: float = Field(30.0, gt=0)
+    read_timeout: float | None = Field(None, gt=0)
+    transient_attempts: int = Field(4, ge=1, le=20)  # tries within one attempt for timeouts and 5xx
+    backoff: float = Field(2.0, ge=0)
+    backoff_max: float = Field(120.0, ge=0)
+    max_unpacked_bytes: int = Field(4 << 30, gt=0)  # a gzip/zip that inflates beyond this is refused
+    unpack: bool = True
 
 
 class InternalSettings(_Strict):
@@ -101,6 +119,13 @@ class ReportSettings(_Strict):
     language: Literal["en", "zh"] = "en"
 
 
+class QueueSettings(_Strict):
+    medium_amount: Decimal = Decimal("100")  # severity: amounts at stake from here score higher
+    high_amount: Decimal = Decimal("10000")
+    warn_age_days: int = Field(3, ge=0)  # severity: items older than this score higher
+    critical_age_days: int = Field(7, ge=0)
+
+
 class AlertSettings(_Strict):
     webhook_env: str | None = None  # environment variable holding the webhook URL
     discrepancy_threshold: Decimal | None = None  # alert when a day's discrepancy amount passes this
@@ -113,6 +138,7 @@ class Settings(_Strict):
     match: MatchSettings = MatchSettings()
     report: ReportSettings = ReportSettings()
     alerts: AlertSettings = AlertSettings()
+    queue: QueueSettings = QueueSettings()
 
     @field_validator("channels")
     @classmethod

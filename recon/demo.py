@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from recon.errors import ConfigError
+from recon.errors import ConfigError, StageFailed
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_statements"
 MARKER = ".recon-demo"
@@ -85,7 +85,13 @@ def load_internal_into_core(ws) -> int:  # ws: recon.workspace.Workspace
     from recon.store.engine import open_store
 
     core = Core(open_store(ws.store_url()))
-    return sum(import_file(core, path).inserted for path in sorted((ws.root / "internal").glob("*.csv")))
+    inserted = 0
+    for path in sorted((ws.root / "internal").glob("*.csv")):
+        result = import_file(core, path)
+        if result.problems:
+            raise StageFailed(f"demo import: {result.problems[0]}")
+        inserted += result.inserted
+    return inserted
 
 
 def run_demo(root: Path, *, progress: bool = True) -> DemoRun:

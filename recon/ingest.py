@@ -23,7 +23,7 @@ from recon.files import atomic_path
 from recon.quarantine import quarantine
 from recon.schema import conform, empty_bill
 from recon.workspace import Workspace
-from rules.loader import RuleSet, load_rules
+from rules.loader import RuleSet, builtin_names, load_rules
 
 SKIP = ("manifest.json",)
 _REVISION = re.compile(r"^(?P<stem>.+?)\.rev(?P<rev>\d+)(?P<suffix>(?:\.[^.]+)*)$")
@@ -40,8 +40,12 @@ class IngestResult:
 
 
 def channel_rules(ws: Workspace | None, channel_format: str, rules_name: str | None) -> RuleSet:
-    name = rules_name or channel_format.split(".")[0]
-    return load_rules(name, ws.rules_dir if ws else None)
+    """The configured rule set, else the format's own (`wechatpay_fundflow`), else its family's."""
+    if rules_name:
+        return load_rules(rules_name, ws.rules_dir if ws else None)
+    own, family = channel_format.replace(".", "_"), channel_format.split(".")[0]
+    have = set(builtin_names()) | ({p.stem for p in ws.rules_dir.glob("*.toml")} if ws else set())
+    return load_rules(own if own in have else family, ws.rules_dir if ws else None)
 
 
 def raw_files(ws: Workspace, channel: str, date: dt.date) -> list[Path]:

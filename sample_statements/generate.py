@@ -29,7 +29,7 @@ def main() -> None:
         with open(HERE / "internal" / f"wechat_{date:%Y-%m-%d}.csv", "w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=demo_scenario.INTERNAL_HEADER)
             writer.writeheader()
-            writer.writerows(sorted(internal, key=lambda r: r["txn_id"]))
+            writer.writerows(sorted(internal, key=lambda r: (r["trade_time"], r["txn_id"])))  # as a system exports: in time order
     with open(HERE / "expected" / "wechat_outcomes.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(("business_date", "outcome", "key"))

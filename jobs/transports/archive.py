@@ -57,14 +57,18 @@ def kind_of(path: Path) -> str:
 
 def _pump(read, dest: Path, budget: int, what: str) -> tuple[int, str, str]:
     sha256, sha1, size = hashlib.sha256(), hashlib.sha1(), 0  # sha1: WeChat's bill digest
-    with open(dest, "wb") as out:
-        while block := read(CHUNK):
-            size += len(block)
-            if size > budget:
-                raise UnsafeInput(f"{what} unpacks to more than {budget} bytes (limit max_unpacked_bytes)")
-            sha256.update(block)
-            sha1.update(block)
-            out.write(block)
+    try:
+        with open(dest, "wb") as out:
+            while block := read(CHUNK):
+                size += len(block)
+                if size > budget:
+                    raise UnsafeInput(f"{what} unpacks to more than {budget} bytes (limit max_unpacked_bytes)")
+                sha256.update(block)
+                sha1.update(block)
+                out.write(block)
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
     return size, sha256.hexdigest(), sha1.hexdigest()
 
 

@@ -70,6 +70,7 @@ def stream_to(client: httpx.Client, url: str, dest: Path, *, headers: dict | Non
             if resp.status_code == 404:
                 raise Unavailable(Discovery(Availability.NOT_READY, detail=f"{where}: HTTP 404 (not published yet)"))
             if resp.status_code == 204:
+                resp.read()
                 raise Unavailable(Discovery(Availability.EMPTY, detail=f"{where}: HTTP 204 (no statement for the day)",
                                             proof=proof_of(resp)))
             check_status(resp, where)

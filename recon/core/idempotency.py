@@ -48,3 +48,13 @@ def insert_ignore(conn: Connection, table: sa.Table):
     """`INSERT ... ON CONFLICT DO NOTHING` for this connection's backend (any unique key)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
+
+
+def insert_once(conn: Connection, table: sa.Table, values: Mapping[str, object]) -> bool:
+    """Insert one row unless a unique key already holds it; True if this call wrote it.
+
+    RETURNING tells what was written on both backends (psycopg reports no rowcount for INSERT).
+    """
+    key = next(iter(table.primary_key.columns))
+    stmt = insert_ignore(conn, table).values(**values).returning(key)
+    return conn.execute(stmt).first() is not None

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine
 
 from recon.core.accounting import AccountingRules, Event, Posting, postings_for
 from recon.core.errors import IdempotencyConflict, NotFound, Unbalanced
-from recon.core.idempotency import insert_ignore
+from recon.core.idempotency import insert_once
 from recon.core.tables import entries, postings
 
 
@@ -49,18 +49,19 @@ def post_postings(conn: Connection, legs: tuple[Posting, ...], *, key: str, even
     for leg in legs:
         if leg.amount <= 0 or leg.currency != currency or leg.debit == leg.credit:
             raise Unbalanced(f"entry {key}: posting {leg} is not a positive {currency} transfer between two accounts")
-    done = conn.execute(insert_ignore(conn, entries).values(
+    if not legs:  # every leg was zero (a payment without fee): there is nothing to book
+        return Posted(key, legs, new=False)
+    new = insert_once(conn, entries, dict(
         entry_key=key, event=event, txn_id=txn_id, business_date=business_date, currency=currency,
-        posted_at=now, reverses=reverses, memo=memo)).rowcount
-    if done != 1:
+        posted_at=now, reverses=reverses, memo=memo))
+    if not new:
         stored = _postings_of(conn, key)
         if stored != legs:
             raise IdempotencyConflict(key, {"postings": (stored, legs)})
         return Posted(key, stored, new=False)
-    if legs:
-        conn.execute(postings.insert(), [
-            {"entry_key": key, "seq": i, "debit_account": p.debit, "credit_account": p.credit,
-             "currency": p.currency, "amount": p.amount} for i, p in enumerate(legs, start=1)])
+    conn.execute(postings.insert(), [
+        {"entry_key": key, "seq": i, "debit_account": p.debit, "credit_account": p.credit,
+         "currency": p.currency, "amount": p.amount} for i, p in enumerate(legs, start=1)])
     return Posted(key, legs, new=True)
 
 

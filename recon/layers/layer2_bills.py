@@ -58,7 +58,7 @@ def summarise(internal: pl.DataFrame, bill: pl.DataFrame, channel: str, account:
 def _row(date: dt.date, g: dict, kind: str, ours: Decimal, theirs: Decimal, reason: str) -> ResultRow:
     return ResultRow(
         business_date=date, layer=LAYER, section=SECTION, channel=g["channel"], account=g["account"],
-        currency=g["currency"], kind=kind, key=g["record_type"], our_amount=ours, their_amount=theirs,
+        currency=g["currency"], kind=kind, key=f"{g['record_type']}:{g['currency']}", our_amount=ours, their_amount=theirs,
         reason=reason, our_count=g["our_count"], their_count=g["their_count"],
         period_start=date, period_end=date,
     )

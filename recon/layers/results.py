@@ -12,12 +12,14 @@ Rows are sorted by every column in a fixed order, a total order, so a re-run wri
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
 
+from recon.errors import InvariantBroken
 from recon.files import atomic_path
 from recon.money import fmt
 from recon.schema import MONEY
@@ -89,11 +91,24 @@ def money_text(amount: Decimal | None, currency: str) -> str:
     return "nothing" if amount is None else fmt(amount, currency)
 
 
+# The queue's natural key of an item (recon/queue/sources.py): two rows sharing it would be one item.
+NATURAL_KEY = ("layer", "kind", "channel", "account", "business_date", "key")
+
+
 def to_frame(rows: list[ResultRow]) -> pl.DataFrame:
+    seen = Counter(tuple(getattr(r, c) for c in NATURAL_KEY) for r in rows)
+    twice = sorted((k for k, n in seen.items() if n > 1), key=str)
+    if twice:
+        raise InvariantBroken(f"layer 2/3 rows share a natural key: {twice[0]}")
     frame = pl.DataFrame([r.record() for r in rows], schema=RESULT_COLUMNS, orient="row") if rows \
         else pl.DataFrame(schema=RESULT_COLUMNS)
-    frame = frame.select(list(RESULT_COLUMNS))
-    return frame.sort(list(SORT_ORDER) + ["reason"], nulls_last=True, maintain_order=True)
+    return sort_rows(frame.select(list(RESULT_COLUMNS)))
+
+
+def sort_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """A total order: the meaningful columns first, then every other column as a tie-break."""
+    keys = [*SORT_ORDER, *(c for c in RESULT_COLUMNS if c not in SORT_ORDER)]
+    return frame.sort(keys, nulls_last=True)
 
 
 def write_results(frame: pl.DataFrame, target: Path) -> Path:

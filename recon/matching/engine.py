@@ -2,8 +2,8 @@
 
 Matching a day is a handful of set operations over millions of rows; DuckDB does them out of core.
 Its `memory_limit` and `temp_directory` come from the workspace's `[match]` settings so a 10M-row
-day spills to disk instead of being killed. The session time zone is UTC: every timestamp in a
-bill or an internal frame is UTC already, and a local session zone would shift them on output.
+day spills to disk instead of being killed. No ICU extension is loaded (none downloads offline), so
+TIMESTAMPTZ values stay plain UTC instants; day boundaries arrive as UTC parameters from Python.
 
 SQL lives in `sql/*.sql` (STYLE.md). Statements are templates: identifiers that vary by rule (which
 key column a pass compares) are substituted from validated names only; values are bound parameters.
@@ -22,7 +22,7 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 def connect(*, memory_limit: str = "2GB", temp_dir: Path | None = None,
             threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the limits the settings name."""
-    config: dict[str, str | int | bool] = {"memory_limit": memory_limit, "TimeZone": "UTC"}
+    config: dict[str, str | int | bool] = {"memory_limit": memory_limit}
     if temp_dir is not None:
         Path(temp_dir).mkdir(parents=True, exist_ok=True)
         config["temp_directory"] = str(temp_dir)
@@ -50,7 +50,9 @@ def sql(name: str, **identifiers: str) -> str:
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers: str) -> None:
     """Execute every statement of one SQL file (statements end with `;` on their own line end)."""
     for statement in _split(sql(name, **identifiers)):
-        con.execute(statement, params) if params and "$" in statement else con.execute(statement)
+        # DuckDB refuses parameters a statement does not use, so pass each only what it names.
+        used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
+        con.execute(statement, used) if used else con.execute(statement)
 
 
 def _split(text: str) -> list[str]:

@@ -118,6 +118,7 @@ class Layer1Summary:
     channels: tuple[ChannelSummary, ...]
     dry_run: bool = False
     changes: tuple = field(default=())  # diff.Change rows on a dry run
+    counts: tuple = field(default=())  # diff.OutcomeCount rows on a dry run
 
     def totals(self) -> dict[str, int]:
         total: Counter[str] = Counter()
@@ -135,4 +136,6 @@ class Layer1Summary:
                  "outcomes": dict(c.outcomes)} for c in self.channels
             ],
             "totals": self.totals(),
+            **({"changes": [c.as_dict() for c in self.changes],
+                "counts": [c.as_dict() for c in self.counts]} if self.dry_run else {}),
         }

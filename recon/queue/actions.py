@@ -8,9 +8,10 @@ Updates are optimistic: the item's row is changed only if its `version` is the o
 so two analysts (or an analyst and a re-run) never silently overwrite each other.
 
 Accepting the channel's figures (以渠道为准) corrects our books: a balanced adjustment (their minus
-our amount) is posted through the payment core's ledger (`recon.core.ledger.post_adjustment`) in
-the same transaction as the event. Where the core is not installed, the adjustment is recorded on
-the event with `posted: false`, so nothing is lost and it can be posted later.
+our amount) is posted through the payment core's ledger (`recon.core.ledger.post`) in
+the same transaction as the event: the ADJUST event of rules/accounting.toml, keyed by item and
+version so a retried action posts once. Where the core is not installed, the adjustment is recorded
+on the event with `posted: false`, so nothing is lost and it can be posted later.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import importlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
@@ -38,7 +40,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "unmatch": (State.RESOLVED.value,),
     "reopen": CLOSED,
 }
-ADJUSTMENT_ACCOUNT = "recon:adjustments"
 
 
 class QueueActionError(ReconError):
@@ -105,44 +106,40 @@ def accept_ours(conn, item_id: int, *, actor: str, note: str, **kw) -> Done:
 
 
 def adjustment_for(row) -> dict:
-    """The balanced correction that makes our books say what the channel says.
-
-    `amount` is signed (their minus ours); the two lines carry its absolute value on opposite sides.
-    """
+    """The correction that makes our books say what the channel says (signed: theirs minus ours)."""
     amount = (row.their_amount or Decimal(0)) - (row.our_amount or Decimal(0))
     fee = (row.their_fee or Decimal(0)) - (row.our_fee or Decimal(0))
     if row.kind == "FEE_MISMATCH" or (amount == 0 and fee != 0):
-        amount, what = fee, "fee"
-    else:
-        what = "amount"
-    clearing = f"channel:{row.channel}:{row.account}" if row.account else f"channel:{row.channel}"
-    debit, credit = (clearing, ADJUSTMENT_ACCOUNT) if amount >= 0 else (ADJUSTMENT_ACCOUNT, clearing)
-    return {"what": what, "currency": row.currency, "amount": format(amount, "f"),
-            "lines": [{"account": debit, "debit": format(abs(amount), "f")},
-                      {"account": credit, "credit": format(abs(amount), "f")}]}
+        return {"what": "fee", "currency": row.currency, "amount": format(fee, "f")}
+    return {"what": "amount", "currency": row.currency, "amount": format(amount, "f")}
 
 
-def _post(conn, row, adjustment: dict, note: str) -> dict:
+def _post(conn, row, adjustment: dict, note: str, rules_dir: Path | None) -> dict:
+    """Post the ADJUST event (rules/accounting.toml) in the caller's transaction, once per version."""
+    amount = Decimal(adjustment["amount"])
+    if amount == 0 or not row.currency:
+        return {**adjustment, "posted": False, "why": "nothing to post" if amount == 0 else "no currency"}
     try:
         ledger = importlib.import_module("recon.core.ledger")
+        accounting = importlib.import_module("recon.core.accounting")
     except ModuleNotFoundError as exc:
-        if exc.name not in ("recon.core", "recon.core.ledger"):
+        if not (exc.name or "").startswith("recon.core"):
             raise
-        ledger = None
-    post = getattr(ledger, "post_adjustment", None)
-    if post is None:
-        return {**adjustment, "posted": False, "why": "recon.core.ledger.post_adjustment is not available"}
-    journal = post(conn, channel=row.channel, account=row.account, currency=row.currency,
-                   amount=Decimal(adjustment["amount"]), memo=note, reference=f"queue:{row.id}")
-    return {**adjustment, "posted": True, "journal": None if journal is None else str(journal)}
+        return {**adjustment, "posted": False, "why": "the payment core (recon.core.ledger) is not installed"}
+    rules = accounting.load_accounting(rules_dir)
+    event = accounting.Event("ADJUST", row.channel, row.account, row.currency, amount)
+    posted = ledger.post(conn, rules, event, key=f"ADJ:queue:{row.id}:v{row.version}", now=utcnow(),
+                         business_date=row.business_date, memo=f"queue item {row.id}: {note}")
+    lines = [{"debit": p.debit, "credit": p.credit, "amount": format(p.amount, "f")} for p in posted.postings]
+    return {**adjustment, "posted": True, "journal": posted.entry_key, "lines": lines}
 
 
-def accept_channel(conn, item_id: int, *, actor: str, note: str, **kw) -> Done:
+def accept_channel(conn, item_id: int, *, actor: str, note: str, rules_dir: Path | None = None, **kw) -> Done:
     row = _load(conn, item_id)
     note = _need_note(note, "resolve")
     if row.status not in TRANSITIONS["accept_channel"]:
         raise QueueActionError(f"item {row.id} is {row.status}; resolve applies to OPEN, PENDING")
-    data = {"adjustment": _post(conn, row, adjustment_for(row), note)}
+    data = {"adjustment": _post(conn, row, adjustment_for(row), note, rules_dir)}
     return _transition(conn, row, "accept_channel", State.RESOLVED.value, actor=actor, note=note, data=data,
                        resolution=Resolution.ACCEPT_CHANNEL.value, **kw)
 

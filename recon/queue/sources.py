@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 
 from recon.errors import StageFailed
+from recon.layers.results import WAITING_KINDS
 from recon.money import MoneyError, parse_amount
 
 SETTLED_OUTCOMES = frozenset({"MATCHED", "AUTO_RESOLVED"})
@@ -155,11 +156,16 @@ def read_generic(path: Path, layer: int) -> list[Discrepancy]:
         raise StageFailed(f"{path}: missing column(s) {', '.join(missing)}")
     found: list[dict[str, Any]] = []
     for row in frame.iter_rows(named=True):
+        # Layers 2 and 3 also write their good news (BILL_OK, SETTLED, CASH_OK...): not items.
+        # Waiting kinds (a payout in transit) are items in PENDING, closed when they stop appearing.
+        waiting = row["kind"] == "PENDING" or row["kind"] in WAITING_KINDS
+        if row.get("is_discrepancy") is False and not waiting:
+            continue
         extra = {c: _text(v) for c, v in row.items() if c not in GENERIC_COLUMNS and v is not None}
         extra["results_file"] = str(path)
         found.append(dict(
             layer=layer, kind=row["kind"], channel=row["channel"], account=row.get("account") or "",
-            business_date=row["business_date"], key=str(row["key"]), pending=row["kind"] == "PENDING",
+            business_date=row["business_date"], key=str(row["key"]), pending=waiting,
             currency=row.get("currency"),
             our_amount=_money(row["our_amount"], path, "our_amount"),
             their_amount=_money(row["their_amount"], path, "their_amount"),

@@ -9,7 +9,8 @@ Two things go wrong if they reach a cell as they are:
   are written as numbers: a real negative amount stays a number.
 - Card numbers (FAULTS.md D8, PCI DSS 3.4.1): a 13-19 digit run (spaces or dashes allowed) that
   passes the Luhn check is shown as the first 6 and last 4 digits only.
-Characters XML cannot hold (NUL and other C0 controls) become U+FFFD instead of failing the save.
+Characters XML cannot hold (NUL and other C0 controls) become U+FFFD instead of failing the save;
+CR becomes LF, as any XML reader would read it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.cell import WriteOnlyCell
 
 TRIGGERS = ("=", "+", "-", "@")
-_LEADING = ("\t", "\r")
+_LEADING = ("\t", "\r", "\n")
 _PAN_RE = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -51,8 +52,12 @@ def mask_pans(text: str) -> str:
 
 
 def safe_text(text: str) -> str:
-    """Untrusted text made fit for a report: PANs masked, XML-illegal characters replaced."""
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", mask_pans(text))
+    """Untrusted text made fit for a report: PANs masked, XML-illegal characters replaced.
+
+    CR becomes LF: XML parsers turn an unescaped CR into LF anyway, so this makes what is written
+    what every reader gets back.
+    """
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", mask_pans(text)).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def is_risky(text: str) -> bool:
@@ -84,6 +89,25 @@ def put(cell: Cell, value: object, number_format: str | None = None) -> Cell:
     else:
         return put(cell, str(value), number_format)
     return cell
+
+
+_ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
+
+
+def value_for(ws, value: object, number_format: str | None = None) -> object:
+    """For a write-only row: plain safe text or a number as is (cheap), else a safe cell.
+
+    A plain `str` is only turned into something else by openpyxl when it starts with '=' or is an
+    error code, and both are risky, so text that is not risky can go in without a cell object.
+    """
+    if isinstance(value, str):
+        text = safe_text(value)
+        if not is_risky(text) and text not in _ERROR_CODES:
+            return text
+        return wcell(ws, text)
+    if value is None or (number_format is None and isinstance(value, (Decimal, int, bool))):
+        return value
+    return wcell(ws, value, number_format)
 
 
 def wcell(ws, value: object, number_format: str | None = None, *, font=None, fill=None) -> Cell:

@@ -5,7 +5,7 @@ expected outcome is recorded in `EXPECTED` (and written to sample_statements/exp
 can prove that `recon match` finds exactly these and nothing else:
 
 - 11-20: one of each layer-1 kind (CHANNEL_ONLY, LOCAL_ONLY, AMOUNT_MISMATCH, STATUS_MISMATCH,
-  FEE_MISMATCH, DUPLICATE) and a payment at 23:59:58 that the channel books on 11-21 (PENDING,
+  FEE_MISMATCH, and a DUPLICATE: the channel booked one of our serials twice) and a payment at 23:59:58 that the channel books on 11-21 (PENDING,
   then AUTO_RESOLVED on 11-21);
 - 11-21: a partial refund recorded with the wrong amount, a refund only the channel has;
 - 11-22: a payment at 23:59:40 that is still PENDING when the demo ends.
@@ -64,6 +64,10 @@ class _Day:
             "status": status,
         })
 
+    def txn_of(self, serial: str) -> str:
+        """Our txn_id of the payment sent to the channel as `serial` (a refund's original_txn_id)."""
+        return next(r["txn_id"] for r in self.internal if r["merchant_txn_id"] == serial and r["record_type"] == "PAYMENT")
+
     def payment(self, *, when: dt.datetime | None = None, amount: Decimal | None = None) -> tuple[str, str, str, Decimal, dt.datetime]:
         txn, serial, chan = self.ids()
         amount = amount or Decimal(self.rng.randint(100, 99_999)) / 100
@@ -88,7 +92,7 @@ def build(seed: int = 20261120) -> dict[dt.date, tuple[list[TradeRow], list[dict
                                      state="REFUND", refund_id=rid, out_refund_no=ours_rid, refund_amount=refund,
                                      refund_status="SUCCESS"))
             day.ours(f"F{ours_rid[1:]}", ref.out_trade_no, ref.transaction_id, when, -refund,
-                     record_type="REFUND", refund_id=ours_rid, original=ref.out_trade_no)
+                     record_type="REFUND", refund_id=ours_rid, original=day.txn_of(ref.out_trade_no))
     _inject(days)
     return {d: (day.bill, day.internal) for d, day in days.items()}
 
@@ -126,8 +130,9 @@ def _inject(days: dict[dt.date, _Day]) -> None:
 
     txn, serial, chan, amount, when = d1.payment()
     d1.bill.append(TradeRow(when, chan, serial, amount, fee_of(amount)))
+    # the channel booked our serial twice under two of its own serials (a retried charge)
+    d1.bill.append(TradeRow(when + dt.timedelta(seconds=3), chan[:-1] + "9", serial, amount, fee_of(amount)))
     d1.ours(txn, serial, chan, when, amount)
-    d1.ours(txn + "D", serial, chan, when, amount)  # the same order recorded twice (a replayed callback)
     EXPECTED.append(("2026-11-20", "DUPLICATE", serial))
 
     txn, serial, chan, amount, when = d1.payment(when=d1.at(23, 59, 58))
@@ -143,7 +148,7 @@ def _inject(days: dict[dt.date, _Day]) -> None:
                             state="REFUND", refund_id=rid, out_refund_no=ours_rid, refund_amount=Decimal("20.00"),
                             refund_status="SUCCESS"))
     d2.ours(f"F{ours_rid[1:]}", ref.out_trade_no, ref.transaction_id, when, Decimal("-25.00"),
-            record_type="REFUND", refund_id=ours_rid, original=ref.out_trade_no, fee=-fee_of(Decimal("20.00")))
+            record_type="REFUND", refund_id=ours_rid, original=d2.txn_of(ref.out_trade_no), fee=-fee_of(Decimal("20.00")))
     EXPECTED.append(("2026-11-21", "AMOUNT_MISMATCH", ours_rid))
 
     ref = d2.bill[12]

@@ -1,0 +1,170 @@
+"""Benchmark layer 1 against its floor: a bare DuckDB FULL OUTER JOIN of the same Parquet files.
+
+    .venv/bin/python benchmarks/bench_match.py --rows 1000000 [--rows 10000000] [--keep DIR]
+
+For each size, generates a day with N rows a side (payments and partial refunds; ~1% injected
+amount, fee and status differences, channel-only, local-only and duplicate lines; a few rows near
+midnight), as Parquet: the standardized bill and a typed internal export. Then, each in a fresh
+process so peak RSS is its own: the floor (FULL OUTER JOIN on merchant_txn_id written to Parquet)
+and the full job (`recon.matching.layer1.match_day` in a workspace: read both sides, run every pass,
+explain, write results/<D>/layer1.parquet). Prints wall time, rows/s, peak RSS and the ratio.
+Goal: within 2x of the floor, peak RSS under 4 GiB at 10M.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+DAY = dt.date(2024, 5, 1)
+CONFIG = """
+[match]
+memory_limit = "{memory}"
+temp_dir = "tmp/duckdb"
+
+[channels.wx]
+format = "wechatpay.trade"
+account = "1900000109"
+
+[channels.wx.internal]
+source = "file"
+path = "internal/{{date:%Y-%m-%d}}.parquet"
+"""
+
+
+def generate(root: Path, rows: int, memory: str) -> None:
+    """Both sides of one day as Parquet, with ~1% of rows broken in known ways."""
+    import polars as pl
+
+    from recon.internal import INTERNAL_COLUMNS
+    from recon.schema import BILL_COLUMNS, MONEY, UTC_TIME
+
+    i = pl.int_range(0, rows, eager=True).alias("i")
+    base = pl.DataFrame(i).with_columns(
+        # 1 in 10 rows is a partial refund of the payment just before it
+        refund=(pl.col("i") % 10 == 9),
+        cents=(pl.col("i") * 7919 % 1_000_000 + 100),
+        # spread over the local day 2024-05-01 (UTC+8); the last rows fall in its final minutes
+        trade_time=(pl.lit(dt.datetime(2024, 4, 30, 16, 0, 5)) + pl.duration(microseconds=pl.col("i") * (86_390_000_000 // rows)))
+        .dt.replace_time_zone("UTC").cast(UTC_TIME),
+    ).with_columns(
+        record_type=pl.when("refund").then(pl.lit("REFUND")).otherwise(pl.lit("PAYMENT")),
+        amount=(pl.when("refund").then(-pl.col("cents") // 3).otherwise(pl.col("cents")).cast(MONEY) / 100).cast(MONEY),
+        merchant_txn_id=pl.format("M{}", pl.when("refund").then(pl.col("i") - 1).otherwise("i").cast(pl.String).str.zfill(10)),
+        channel_txn_id=pl.format("42{}", pl.when("refund").then(pl.col("i") - 1).otherwise("i").cast(pl.String).str.zfill(12)),
+        merchant_refund_id=pl.when("refund").then(pl.format("R{}", pl.col("i").cast(pl.String).str.zfill(10))),
+    ).with_columns(fee=(pl.col("amount").abs() * pl.lit(6, MONEY) / 1000).cast(MONEY))
+    ours = base.select(
+        pl.format("T{}", pl.col("i").cast(pl.String).str.zfill(10)).alias("txn_id"), pl.lit("MER1").alias("merchant_id"),
+        pl.format("O{}", "i").alias("merchant_order_no"), pl.lit("wx").alias("channel"), "merchant_txn_id",
+        pl.when(~pl.col("refund")).then("channel_txn_id").alias("channel_txn_id"), "record_type",
+        "merchant_refund_id", pl.lit(None, pl.String).alias("original_txn_id"), "trade_time",
+        pl.lit("CNY").alias("currency"), "amount", "fee",
+        pl.when(pl.col("i") % 997 == 5).then(pl.lit("FAILED")).otherwise(pl.lit("SUCCESS")).alias("status"),
+        pl.lit("internal.parquet").alias("source_file"), (pl.col("i") + 2).alias("source_line"), "i",
+    ).filter(pl.col("i") % 1009 != 7)  # channel-only lines: missing from our side
+    theirs = base.select(
+        pl.lit("wx").alias("channel"), pl.lit("1900000109").alias("account"), pl.lit(DAY).alias("bill_date"),
+        "record_type", "channel_txn_id", "merchant_txn_id",
+        pl.when("refund").then(pl.format("50{}", "i")).alias("channel_refund_id"), "merchant_refund_id",
+        "trade_time", pl.lit("CNY").alias("currency"),
+        pl.when(pl.col("i") % 983 == 3).then(pl.col("amount") - pl.lit(1, MONEY) / 100).otherwise("amount").cast(MONEY).alias("amount"),
+        pl.when(pl.col("i") % 991 == 4).then(pl.col("fee") + pl.lit(1, MONEY) / 100).otherwise("fee").cast(MONEY).alias("fee"),
+        pl.lit("SUCCESS").alias("status"), pl.lit("bill.csv").alias("source_file"), (pl.col("i") + 2).alias("source_line"),
+        "i",
+    ).with_columns(net_amount=(pl.col("amount") - pl.col("fee")).cast(MONEY))
+    dupes = theirs.filter(pl.col("i") % 1013 == 11).with_columns(source_line=pl.col("source_line") + rows + 10)
+    theirs = pl.concat([theirs.filter(pl.col("i") % 1019 != 13), dupes])  # local-only: dropped by the channel
+    theirs = theirs.select(list(BILL_COLUMNS))
+    (root / "bills" / "wx").mkdir(parents=True)
+    (root / "internal").mkdir()
+    theirs.write_parquet(root / "bills" / "wx" / f"{DAY}.parquet", row_group_size=256_000)
+    ours.select(list(INTERNAL_COLUMNS)).write_parquet(root / "internal" / f"{DAY}.parquet", row_group_size=256_000)
+    (root / "recon.toml").write_text(CONFIG.format(memory=memory), encoding="utf-8")
+
+
+def floor(root: Path) -> dict:
+    from recon.workspace import Workspace
+    from recon.matching import engine
+
+    con = engine.connect_for(Workspace.open(root))
+    bill, ours = root / "bills" / "wx" / f"{DAY}.parquet", root / "internal" / f"{DAY}.parquet"
+    con.execute(f"COPY (SELECT * FROM read_parquet('{ours}') o FULL OUTER JOIN read_parquet('{bill}') t "
+                f"USING (merchant_txn_id, record_type)) TO '{root / 'floor.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
+    return {}
+
+
+def job(root: Path) -> dict:
+    """match_day end to end; the discrepancy-queue hook it calls is timed apart (another module)."""
+    from recon.matching import layer1
+    from recon.workspace import Workspace
+
+    hook, spent = layer1._sync_queue, []
+
+    def timed_hook(ws, date):
+        start = time.perf_counter()
+        hook(ws, date)
+        spent.append(time.perf_counter() - start)
+
+    layer1._sync_queue = timed_hook
+    summary = layer1.match_day(Workspace.open(root), DAY)
+    return {"outcomes": summary.totals(), "queue_sync": sum(spent)}
+
+
+def child(kind: str, root: Path) -> None:
+    start = time.perf_counter()
+    extra = {"floor": floor, "job": job, "generate": lambda r: {}}[kind](root)
+    wall = time.perf_counter() - start - (extra or {}).get("queue_sync", 0)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"wall": wall, "rss": rss, "extra": extra}))
+
+
+def measure(kind: str, root: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, "--dir", str(root)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, action="append", help="rows a side (repeatable)")
+    parser.add_argument("--memory", default="2GB", help="DuckDB memory_limit for both runs")
+    parser.add_argument("--keep", type=Path, help="keep the generated workspaces under this folder")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        start = time.perf_counter()
+        if args.child == "generate":
+            generate(args.dir, args.rows[0], args.memory)
+            print(json.dumps({"wall": time.perf_counter() - start}))
+            return
+        child(args.child, args.dir)
+        return
+    for rows in args.rows or [1_000_000]:
+        base = Path(tempfile.mkdtemp(prefix=f"bench-match-{rows}-", dir=args.keep))
+        gen = subprocess.run([sys.executable, __file__, "--child", "generate", "--dir", str(base),
+                              "--rows", str(rows), "--memory", args.memory], check=True, capture_output=True, text=True)
+        print(f"{rows:,} rows a side: generated in {json.loads(gen.stdout.splitlines()[-1])['wall']:.1f} s")
+        flo, run = measure("floor", base), measure("job", base)
+        for name, m in (("floor (FULL OUTER JOIN)", flo), ("layer-1 job (match_day)", run)):
+            print(f"  {name:24} wall {m['wall']:7.2f} s  {2 * rows / m['wall']:12,.0f} rows/s  "
+                  f"peak RSS {m['rss'] / 2**30:5.2f} GiB")
+        print(f"  ratio job/floor: {run['wall'] / flo['wall']:.2f}x   outcomes: {run['extra']['outcomes']}")
+        print(f"  (not in the job's wall: recon.queue.sync.sync_results took {run['extra']['queue_sync']:.2f} s)")
+        if args.keep is None:
+            shutil.rmtree(base)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""Alipay bills: 业务明细 (trade, `alipay.trade`) and 账务明细 (account/signcustomer, `alipay.account`).
+
+The zip, the `#` frame and the footers are shared (parsers/alipay_layout.py); this module declares
+each bill's columns and turns its rows into the standardized bill after the control totals agree.
+
+业务明细: one row per payment (交易) or refund (退款); refunds are negative and repeat the original
+支付宝交易号/商户订单号 with the refund request number. The footers total 商家实收 per direction; the
+汇总 file's 合计 row totals counts, 商家实收, 服务费 and 实收净额. The sign of 服务费 differs between
+exports, so when the 汇总 file is present it decides: 实收净额 = Σ实收 − Σ服务费 means "positive is a
+charge", = Σ实收 + Σ服务费 means "negative is a charge"; anything else is a rejection.
+
+账务明细: one row per balance movement, with separate income and expense columns whose header text
+varies (`收入金额（+元）`, `收入金额(+元)`, `收入金额`): headers are matched with `（）()+-元` removed.
+The expense column may hold 0.00, a positive or a negative number; it always means money out.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import ClassVar
+
+import polars as pl
+
+from parsers.alipay_layout import (
+    AlipayBillParser, Section, bill_date_of, footer_total, preamble_value, split_detail, summary_total,
+)
+from parsers.base import ParseContext
+from parsers.cn_common import (
+    CNY, amount_text, check_ids, compare, count_text, decimal_sum, decode_cn, local_time, mapped, money,
+    reject_if, status_expr,
+)
+from recon.errors import Problem, StatementRejected
+from recon.schema import MONEY
+
+ZERO = pl.lit(0).cast(MONEY)
+
+
+def _with_defaults(rows: pl.DataFrame, required: tuple[str, ...], optional: dict[str, str]) -> pl.DataFrame:
+    """An empty day has no header row; optional columns absent from the header get their default."""
+    for col in (*required, *optional, "line"):
+        if col not in rows.columns:
+            default = optional.get(col, "")
+            rows = rows.with_columns(pl.lit(default if rows.height else None, dtype=pl.Int64 if col == "line" else pl.String).alias(col))
+    return rows.with_columns(pl.col(c).replace("", d) for c, d in optional.items() if d)
+
+
+def _account(section: Section, ctx: ParseContext, name: str) -> str:
+    """The file names its account; a channel configured for another account must not take it."""
+    stated = preamble_value(section, "账号")
+    if stated and ctx.account and not stated.startswith(ctx.account):
+        raise StatementRejected(name, None, f"file is for account {stated}, channel {ctx.channel} is {ctx.account}", code="wrong_account")
+    return stated or ctx.account or ""
+
+
+def _frame(rows: pl.DataFrame, ctx: ParseContext, name: str, account: str, bill_date, **cols: pl.Expr) -> pl.DataFrame:
+    bill = rows.select(
+        channel=pl.lit(ctx.channel, dtype=pl.String),
+        account=pl.lit(account, dtype=pl.String),
+        bill_date=pl.lit(bill_date, dtype=pl.Date),
+        **cols,
+        source_file=pl.lit(name, dtype=pl.String),
+        source_line=pl.col("line"),
+    )
+    return bill.with_columns(net_amount=(pl.col("amount") - pl.col("fee")).cast(MONEY))
+
+
+class AlipayTradeParser(AlipayBillParser):
+    format_id: ClassVar[str] = "alipay.trade"
+    description: ClassVar[str] = "Alipay 业务明细 (trade bill): GBK CSV or the downloaded csv.zip"
+    kind: ClassVar[str] = "业务明细"
+    title: ClassVar[str] = "#支付宝业务明细查询"
+    marks: ClassVar[tuple[str, ...]] = ("支付宝交易号", "商家实收(元)")
+
+    REQUIRED = ("支付宝交易号", "商户订单号", "业务类型", "完成时间", "商家实收(元)")
+    OPTIONAL = {"创建时间": "", "订单金额(元)": "0.00", "服务费(元)": "0.00", "退款批次号/请求号": "",
+                "对方账户": "", "备注": ""}
+    RECORD_TYPES = {"交易": "PAYMENT", "退款": "REFUND"}
+
+    def parse_detail(self, data, name, summary, ctx):
+        section = split_detail(decode_cn(data, name), name, self.title, self.norm, self.REQUIRED, (*self.REQUIRED, *self.OPTIONAL))
+        rows = _with_defaults(section.rows, self.REQUIRED, self.OPTIONAL)
+        check_ids(rows, ("支付宝交易号", "商户订单号", "退款批次号/请求号"), name)
+        rows = rows.with_columns(
+            _amt=money(rows, "商家实收(元)", name), _fee=money(rows, "服务费(元)", name),
+            _order=money(rows, "订单金额(元)", name),
+        )
+        trade, refund = pl.col("业务类型") == "交易", pl.col("业务类型") == "退款"
+        reject_if(rows, refund & (pl.col("_amt") > 0), name, "refund row with a positive 商家实收 (refunds are negative)")
+        checks: list[str] = []
+        t_line, t_count, t_sum = footer_total(section, "交易合计", "商家实收", name)
+        r_line, r_count, r_sum = footer_total(section, "退款合计", "商家实收退款", name)
+        compare(name, t_line, "行数 (交易合计 + 退款合计)", t_count + r_count, rows.height, checks)
+        compare(name, t_line, "交易合计 笔数", t_count, rows.filter(trade).height, checks)
+        compare(name, r_line, "退款合计 笔数", r_count, rows.filter(refund).height, checks)
+        compare(name, t_line, "交易合计 商家实收", amount_text(t_sum, name, t_line, "交易合计"), decimal_sum(rows.filter(trade), pl.col("_amt")), checks)
+        compare(name, r_line, "退款合计 商家实收退款", amount_text(r_sum, name, r_line, "退款合计"), decimal_sum(rows.filter(refund), pl.col("_amt")), checks)
+        fee_sign, warnings = 1, []
+        if summary is not None:
+            fee_sign = self._check_summary(rows, summary, checks)
+        elif rows.filter(trade & (pl.col("_fee") < 0)).height:
+            warnings.append(Problem(name, None, "服务费 is negative on payment rows and no 汇总 file tells its sign; taken as printed", code="fee_sign"))
+        bill = _frame(
+            rows, ctx, name, _account(section, ctx, name), bill_date_of(section, ctx),
+            record_type=mapped("业务类型", self.RECORD_TYPES, "OTHER"),
+            channel_txn_id=pl.col("支付宝交易号"),
+            merchant_txn_id=pl.col("商户订单号").replace("", None),
+            channel_refund_id=pl.lit(None, dtype=pl.String),
+            merchant_refund_id=pl.when(refund).then(pl.col("退款批次号/请求号").replace("", None)).otherwise(None),
+            trade_time=local_time(rows, "完成时间", ctx.zone, name).fill_null(local_time(rows, "创建时间", ctx.zone, name)),
+            currency=pl.lit(CNY),
+            amount=pl.col("_amt"),
+            fee=(pl.col("_fee") * fee_sign).cast(MONEY),
+            status=status_expr(rows, "业务类型", ctx.rules, "trade_business_type"),
+            raw_status=pl.col("业务类型"),
+            counterparty=pl.col("对方账户").replace("", None),
+            memo=pl.col("备注").replace("", None),
+            order_amount=pl.col("_order"),
+        )
+        return bill, checks, warnings
+
+    def _check_summary(self, rows: pl.DataFrame, summary: tuple[str, str], checks: list[str]) -> int:
+        """Check the 汇总 合计 row; return the sign that makes 服务费 a positive charge."""
+        file, line, total = summary_total(summary, "门店编号", ("交易订单总笔数", "退款订单总笔数", "商家实收(元)", "服务费(元)", "实收净额(元)"))
+        compare(file, line, "汇总 交易订单总笔数", count_text(total["交易订单总笔数"], file, line, "交易订单总笔数"), rows.filter(pl.col("业务类型") == "交易").height, checks)
+        compare(file, line, "汇总 退款订单总笔数", count_text(total["退款订单总笔数"], file, line, "退款订单总笔数"), rows.filter(pl.col("业务类型") == "退款").height, checks)
+        received = decimal_sum(rows, pl.col("_amt"))
+        compare(file, line, "汇总 商家实收", amount_text(total["商家实收(元)"], file, line, "商家实收"), received, checks)
+        fees = decimal_sum(rows, pl.col("_fee"))
+        compare(file, line, "汇总 服务费", amount_text(total["服务费(元)"], file, line, "服务费"), fees, checks)
+        net = amount_text(total["实收净额(元)"], file, line, "实收净额")
+        if net == received - fees:
+            checks.append(f"汇总 实收净额 {net} = 商家实收 - 服务费")
+            return 1
+        if net == received + fees:
+            checks.append(f"汇总 实收净额 {net} = 商家实收 + 服务费 (服务费 printed negative)")
+            return -1
+        raise StatementRejected(file, line, f"totals mismatch: 实收净额 says {net}, lines give {received - fees}", code="totals_mismatch")
+
+
+class AlipayAccountParser(AlipayBillParser):
+    format_id: ClassVar[str] = "alipay.account"
+    description: ClassVar[str] = "Alipay 账务明细 (account bill): GBK CSV or the downloaded csv.zip"
+    kind: ClassVar[str] = "账务明细"
+    title: ClassVar[str] = "#支付宝账务明细查询"
+    marks: ClassVar[tuple[str, ...]] = ("账务流水号", "收入金额", "支出金额")
+
+    REQUIRED = ("账务流水号", "业务流水号", "商户订单号", "发生时间", "收入金额", "支出金额", "业务类型")
+    OPTIONAL = {"账户余额": "", "商品名称": "", "对方账号": "", "备注": "", "交易渠道": ""}
+    RECORD_TYPES = {
+        "在线支付": "PAYMENT", "交易付款": "PAYMENT", "交易": "PAYMENT",
+        "交易退款": "REFUND", "退款": "REFUND",
+        "收费": "FEE", "服务费": "FEE",
+        "提现": "PAYOUT",
+        "充值": "ADJUSTMENT", "转账": "ADJUSTMENT",
+    }
+
+    @staticmethod
+    def norm(name: str) -> str:
+        """`收入金额（+元）`, `收入金额(+元)` and `收入金额` are one column; 入账时间 is 发生时间."""
+        text = unicodedata.normalize("NFKC", name).strip(" \t\r")
+        text = text.translate(str.maketrans("", "", "()+-元 "))
+        return "发生时间" if text == "入账时间" else text
+
+    def parse_detail(self, data, name, summary, ctx):
+        section = split_detail(decode_cn(data, name), name, self.title, self.norm, self.REQUIRED, (*self.REQUIRED, *self.OPTIONAL))
+        rows = _with_defaults(section.rows, self.REQUIRED, {**self.OPTIONAL, "收入金额": "0.00", "支出金额": "0.00"})
+        check_ids(rows, ("账务流水号", "业务流水号", "商户订单号"), name)
+        rows = rows.with_columns(_in=money(rows, "收入金额", name), _out=money(rows, "支出金额", name).abs())
+        reject_if(rows, (pl.col("_in") != 0) & (pl.col("_out") != 0), name, "row has both 收入金额 and 支出金额")
+        balance = rows.filter(pl.col("账户余额") != "")
+        rows = rows.with_columns(_balance=pl.when(pl.col("账户余额") != "").then(money(balance, "账户余额", name)))
+        income, expense = pl.col("_in") != 0, pl.col("_out") != 0
+        checks: list[str] = []
+        o_line, o_count, o_sum = footer_total(section, "支出合计", "", name)
+        i_line, i_count, i_sum = footer_total(section, "收入合计", "", name)
+        compare(name, i_line, "收入合计 笔数", i_count, rows.filter(income).height, checks)
+        compare(name, o_line, "支出合计 笔数", o_count, rows.filter(expense).height, checks)
+        compare(name, i_line, "收入合计 金额", amount_text(i_sum, name, i_line, "收入合计"), decimal_sum(rows, pl.col("_in")), checks)
+        compare(name, o_line, "支出合计 金额", abs(amount_text(o_sum, name, o_line, "支出合计")), decimal_sum(rows, pl.col("_out")), checks)
+        warnings = [] if summary is None else [Problem(summary[0], None, "汇总 file not checked: its layout is not specified for 账务明细; footers were checked", code="summary_unchecked")]
+        kind = mapped("业务类型", self.RECORD_TYPES, "OTHER")
+        signed = (pl.col("_in") - pl.col("_out")).cast(MONEY)
+        bill = _frame(
+            rows, ctx, name, _account(section, ctx, name), bill_date_of(section, ctx),
+            record_type=kind,
+            channel_txn_id=pl.when(pl.col("业务流水号") != "").then(pl.col("业务流水号")).otherwise(pl.col("账务流水号")),
+            merchant_txn_id=pl.col("商户订单号").replace("", None),
+            channel_refund_id=pl.lit(None, dtype=pl.String),
+            merchant_refund_id=pl.lit(None, dtype=pl.String),
+            trade_time=local_time(rows, "发生时间", ctx.zone, name),
+            currency=pl.lit(CNY),
+            amount=pl.when(kind == "FEE").then(ZERO).otherwise(signed).cast(MONEY),
+            fee=pl.when(kind == "FEE").then(-signed).otherwise(ZERO).cast(MONEY),
+            status=status_expr(rows, "业务类型", ctx.rules, "account_business_type"),
+            raw_status=pl.col("业务类型"),
+            counterparty=pl.col("对方账号").replace("", None),
+            memo=pl.col("备注").replace("", None),
+            ledger_id=pl.col("账务流水号"),
+            balance=pl.col("_balance"),
+        )
+        return bill, checks, warnings
+
+
+__all__ = ["AlipayAccountParser", "AlipayTradeParser"]

@@ -1,0 +1,207 @@
+"""ISO 20022 camt.052 (intraday report), camt.053 (statement), camt.054 (notification).
+
+The three messages share one body: a report (`Rpt`, `Stmt` or `Ntfctn`) with an account, balances
+(`Bal`) and entries (`Ntry`); only the root element and the namespace
+`urn:iso:std:iso:20022:tech:xsd:camt.05N.001.VV` differ, and the version (.02 to .08 and later) only
+moves a few leaves (`Sts` -> `Sts/Cd`, `Dbtr/Nm` -> `Dbtr/Pty/Nm`). Paths are written without a
+namespace and resolved against the document's own, so every version goes through the same code.
+
+The file is fed in 1 MiB chunks to defusedxml's parser (no DTD, no entity expansion: FAULTS D7)
+whose target notes each element's line and detaches each `Ntry` and `Bal` once read, so a 200,000-entry statement needs memory for
+its rows, not for its tree. Amounts are Decimal (up to 5 decimals), signed by `CdtDbtInd`.
+
+Checks: per report and currency, opening (OPBD, else PRCD) + booked entries = closing (CLBD, else
+the last ITBD of an intraday report); `TxsSummry` counts and sums when present. A copy or duplicate
+(`CpyDplctInd`) is parsed but named in the checks and a warning, so the caller can skip it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import IO, ClassVar, Iterator
+
+from xml.etree.ElementTree import TreeBuilder
+
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml.ElementTree import DefusedXMLParser
+
+from parsers.balances import Balance, BalanceType, balances_frame, bill_frame, concat_bills
+from parsers.base import ParseContext, ParsedStatement, Sample
+from parsers.camt_entries import AMOUNT as _AMOUNT
+from parsers.camt_entries import Report, entry_rows, xml_date
+from parsers.registry import open_member_bytes
+from recon.errors import Problem, StatementRejected
+from recon.money import MoneyError, parse_amount
+
+_NS = re.compile(r"^\{(urn:iso:std:iso:20022:tech:xsd:camt\.(05[234])\.001\.(\d{2}))\}(\w+)$")
+_BALANCE_CODES = {
+    "OPBD": BalanceType.OPENING, "PRCD": BalanceType.OPENING, "CLBD": BalanceType.CLOSING,
+    "CLAV": BalanceType.AVAILABLE, "OPAV": BalanceType.OPENING_AVAILABLE, "FWAV": BalanceType.FORWARD_AVAILABLE,
+    "ITBD": BalanceType.INTERIM, "ITAV": BalanceType.INTERIM_AVAILABLE,
+}
+_MEMBER_LIMIT = 512 << 20
+
+
+class _CamtParser:
+    format_id: ClassVar[str]
+    description: ClassVar[str]
+    message: ClassVar[str]  # "052", "053", "054"
+    root: ClassVar[str]  # BkToCstmrAcctRpt, BkToCstmrStmt, BkToCstmrDbtCdtNtfctn
+    report: ClassVar[str]  # Rpt, Stmt, Ntfctn
+
+    def identify(self, sample: Sample) -> bool:
+        if sample.members:
+            return all(m.lower().endswith(".xml") and re.search(rf"camt\.?{self.message}", m, re.I) for m in sample.members)
+        head = sample.head
+        versioned = re.search(rb"urn:iso:std:iso:20022:tech:xsd:camt\.(05\d)\.", head)
+        if versioned:
+            return versioned.group(1).decode() == self.message
+        return re.search(rb"<(?:\w+:)?" + self.root.encode() + rb"[\s>]", head) is not None
+
+    def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
+        name = ctx.source_name or str(path)
+        frames = []
+        balances: list[Balance] = []
+        checks: list[str] = []
+        warnings: list[Problem] = []
+        for label, stream in self._documents(path, name):
+            for rep in self._reports(stream, label, ctx):
+                checks.extend(rep.check(label, self.message))
+                if rep.copy_duplicate:
+                    text = f"report {rep.report_id} is marked {rep.copy_duplicate} (copy/duplicate of an earlier message)"
+                    checks.append(text)
+                    warnings.append(Problem(label, rep.line, text, code="copy_duplicate"))
+                warnings.extend(rep.warnings)
+                balances.extend(rep.balances)
+                frames.append(bill_frame(rep.entries, channel=ctx.channel, source_file=name, bill_date=ctx.bill_date,
+                                         statement_dates={rep.report_id: rep.report_date()}))
+                rep.entries.clear()
+        bill = concat_bills(frames, channel=ctx.channel, source_file=name)
+        return ParsedStatement(bill, balances_frame(balances, channel=ctx.channel, source_file=name), tuple(checks), tuple(warnings))
+
+    def _documents(self, path: Path, name: str) -> Iterator[tuple[str, IO[bytes]]]:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                members = sorted(zf.namelist())
+            for member in members:  # bounded by open_member_bytes: a zip bomb is refused
+                yield f"{name}!{member}", io.BytesIO(open_member_bytes(path, member, limit=_MEMBER_LIMIT))
+        else:
+            with open(path, "rb") as fh:
+                yield name, fh
+
+    def _reports(self, stream: IO[bytes], file: str, ctx: ParseContext) -> Iterator[Report]:
+        target = _Streamer(self, file, ctx)
+        parser = DefusedXMLParser(target=target, forbid_dtd=True)  # no DTD, no entities (FAULTS D7)
+        target.expat = parser.parser
+        try:
+            while chunk := stream.read(1 << 20):
+                parser.feed(chunk)
+                yield from target.drain()
+            parser.close()
+        except SyntaxError as exc:  # ParseError and defusedxml's DTD/entity refusals
+            line = getattr(exc, "position", (None,))[0]
+            raise StatementRejected(file, line, f"not a well-formed, safe XML document: {exc}", code="xml") from None
+        except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
+            raise StatementRejected(file, target.expat.CurrentLineNumber, f"unsafe XML refused: {exc}", code="xml") from None
+        yield from target.drain()
+        if not target.found:
+            raise StatementRejected(file, None, f"camt.{self.message} document has no {self.report} (no statement content)", code="empty")
+
+    def _namespace(self, tag: str, file: str) -> str:
+        m = _NS.match(tag)
+        if not m or m.group(4) != "Document":
+            raise StatementRejected(file, 1, f"root element {tag!r} is not a camt.{self.message} Document", code="format")
+        if m.group(2) != self.message:
+            raise StatementRejected(file, 1, f"this is camt.{m.group(2)} (version {m.group(3)}), not camt.{self.message}", code="format")
+        return m.group(1)
+
+    def _balance(self, elem, rep: Report, file: str, line: int) -> Balance:
+        q = rep.q
+        code = elem.findtext(q("Tp/CdOrPrtry/Cd")) or "INFO"
+        amt = elem.find(q("Amt"))
+        if amt is None or not amt.get("Ccy"):
+            raise StatementRejected(file, line, f"report {rep.report_id}: balance {code} has no amount/currency", code="structure")
+        try:
+            value = parse_amount(amt.text or "", _AMOUNT)
+        except MoneyError as exc:
+            raise StatementRejected(file, line, f"report {rep.report_id}: balance {code}: {exc}", code="amount") from None
+        if elem.findtext(q("CdtDbtInd")) == "DBIT" and value:
+            value = -value
+        day = xml_date(elem.find(q("Dt")), q)
+        if day is None:
+            raise StatementRejected(file, line, f"report {rep.report_id}: balance {code} has no date", code="structure")
+        return Balance(rep.account, amt.get("Ccy"), rep.report_id, day, _BALANCE_CODES.get(code, BalanceType.INFO), value, line)
+
+
+class _Streamer:
+    """XMLParser target: builds the tree, notes each element's line, hands over each `Ntry`,
+    `Bal` and report when it closes and then detaches it, so the tree never grows past one entry."""
+
+    def __init__(self, owner: _CamtParser, file: str, ctx: ParseContext) -> None:
+        self.owner, self.file, self.ctx = owner, file, ctx
+        self.builder = TreeBuilder()
+        self.stack: list[tuple[object, int]] = []
+        self.expat = None
+        self.ns = ""
+        self.report: Report | None = None
+        self.ready: list[Report] = []
+        self.found = False
+
+    def start(self, tag: str, attrs: dict) -> None:
+        elem = self.builder.start(tag, attrs)
+        line = self.expat.CurrentLineNumber
+        if not self.stack:
+            self.ns = self.owner._namespace(tag, self.file)
+        self.stack.append((elem, line))
+        if len(self.stack) == 3 and tag.endswith("}" + self.owner.report):
+            self.report = Report(file=self.file, ns=self.ns, elem=elem, line=line, rules=self.ctx.rules)
+
+    def end(self, tag: str) -> None:
+        elem = self.builder.end(tag)
+        _, line = self.stack.pop()
+        rep, depth = self.report, len(self.stack)
+        if rep is None or depth < 2:
+            return
+        local = tag.rsplit("}", 1)[-1]
+        if depth == 3 and local == "Ntry":
+            rep.add_entries(entry_rows(elem, rep, line))
+        elif depth == 3 and local == "Bal":
+            rep.add_balance(self.owner._balance(elem, rep, self.file, line))
+        elif depth == 2 and local == self.owner.report:
+            rep.finish()
+            self.ready.append(rep)
+            self.report, self.found = None, True
+        else:
+            return
+        self.stack[-1][0].remove(elem)  # detach: memory stays flat however long the report
+
+    def data(self, text: str) -> None:
+        self.builder.data(text)
+
+    def close(self):
+        return self.builder.close()
+
+    def drain(self) -> Iterator[Report]:
+        ready, self.ready = self.ready, []
+        return iter(ready)
+
+
+class Camt052Parser(_CamtParser):
+    format_id = "camt.052"
+    description = "ISO 20022 camt.052 bank-to-customer account report (intraday)"
+    message, root, report = "052", "BkToCstmrAcctRpt", "Rpt"
+
+
+class Camt053Parser(_CamtParser):
+    format_id = "camt.053"
+    description = "ISO 20022 camt.053 bank-to-customer statement"
+    message, root, report = "053", "BkToCstmrStmt", "Stmt"
+
+
+class Camt054Parser(_CamtParser):
+    format_id = "camt.054"
+    description = "ISO 20022 camt.054 debit/credit notification"
+    message, root, report = "054", "BkToCstmrDbtCdtNtfctn", "Ntfctn"

@@ -1,0 +1,228 @@
+"""camt entries and reports: one `Ntry` -> bill rows, one `Stmt`/`Rpt`/`Ntfctn` -> its checks.
+
+The pitfalls this module exists for (FORMATS §8.2):
+
+* A batch entry (`NtryDtls/Btch` + several `TxDtls`) is split into one row per transaction, each with
+  its own amount (`TxDtls/Amt` in v3+, `AmtDtls/TxAmt/Amt` in v2), but only when those amounts add
+  up to the entry's: copying the entry amount onto every line made OCA#157's two 429.56 lines out of
+  329.56 + 100. When they do not add up the entry stays one row and a warning says why.
+* `RvslInd=true`: the entry's `CdtDbtInd` already gives the booking direction (ISO usage rule), so
+  the sign comes from it; the row is classified ADJUSTMENT (a correction, not new business).
+* Charges: only a charge record with `ChrgInclInd=true` is inside the booked amount; then the row's
+  amount is booked + fee, its fee the charge and its net the booked amount (which the balance check
+  uses). Charges booked separately arrive as their own entries.
+* Status `BOOK` is SUCCESS through the rule set; `PDNG`/`INFO` entries are UNKNOWN and do not move
+  the booked balance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+
+from parsers.balances import Balance, BalanceType, Entry, check_balance, classify
+from recon.errors import Problem, StatementRejected
+from recon.money import AmountGrammar, MoneyError, context, parse_amount
+from rules.loader import RuleSet
+
+AMOUNT = AmountGrammar(decimal_sep=".", allow_sign=False, max_scale=5)
+_NO_REF = {"", "NOTPROVIDED", "NONREF"}
+
+
+@lru_cache(maxsize=512)
+def _qualify(ns: str, path: str) -> str:
+    return "/".join(f"{{{ns}}}{part}" for part in path.split("/"))
+
+
+def xml_date(elem, q) -> dt.date | None:
+    """`Dt` or `DtTm` inside elem (genkgo's only-Dt-with-DtTm nests a DtTm inside a Dt)."""
+    if elem is None:
+        return None
+    stamp = xml_datetime(elem, q)
+    if stamp is not None:
+        return stamp.date()
+    text = (elem.findtext(q("Dt")) or elem.text or "").strip()
+    return dt.date.fromisoformat(text[:10]) if text else None
+
+
+def xml_datetime(elem, q) -> dt.datetime | None:
+    text = (elem.findtext(q("DtTm")) or elem.findtext(q("Dt/DtTm")) or "").strip()
+    if not text:
+        return None
+    stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return stamp  # naive when the bank gives no offset: the caller decides what zone that is
+
+
+@dataclass(slots=True)
+class Report:
+    file: str
+    ns: str
+    elem: object
+    line: int
+    rules: RuleSet
+    entries: list[Entry] = field(default_factory=list)
+    balances: list[Balance] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    ntry_amounts: list[tuple[str, Decimal, bool]] = field(default_factory=list)  # (ccy, signed, booked) per Ntry
+    _head: tuple[str, str, str | None, str | None] | None = None
+
+    def q(self, path: str) -> str:
+        return _qualify(self.ns, path)
+
+    def head(self) -> tuple[str, str, str | None, str | None]:
+        """(report id, account, account currency, CpyDplctInd), read once the head has streamed in."""
+        if self._head is None:
+            e, q = self.elem, self.q
+            account = (e.findtext(q("Acct/Id/IBAN")) or e.findtext(q("Acct/Id/Othr/Id"))
+                       or e.findtext(q("Acct/Id/PrtryAcct/Id")) or "")
+            self._head = ((e.findtext(q("Id")) or "").strip(), account.strip(),
+                          e.findtext(q("Acct/Ccy")), e.findtext(q("CpyDplctInd")))
+            if not self._head[1]:
+                raise StatementRejected(self.file, self.line, f"report {self._head[0]} has no account id", code="structure")
+        return self._head
+
+    @property
+    def report_id(self) -> str:
+        return self.head()[0]
+
+    @property
+    def account(self) -> str:
+        return self.head()[1]
+
+    @property
+    def copy_duplicate(self) -> str | None:
+        return self.head()[3]
+
+    def add_entries(self, rows: list[Entry]) -> None:
+        self.entries.extend(rows)
+
+    def add_balance(self, balance: Balance) -> None:
+        self.balances.append(balance)
+
+    def finish(self) -> None:
+        self.head()
+
+    def report_date(self) -> dt.date:
+        closing = [b.balance_date for b in self.balances if b.balance_type is BalanceType.CLOSING]
+        if closing:
+            return closing[-1]
+        dates = [e.booking_date for e in self.entries] + [b.balance_date for b in self.balances]
+        stamp = xml_date(self.elem.find(self.q("FrToDt")), lambda p: self.q(p.replace("DtTm", "ToDtTm")))
+        return max(dates) if dates else stamp or dt.date.min
+
+    def check(self, file: str, message: str) -> list[str]:
+        done = self._check_summary(file)
+        currencies = sorted({b.currency for b in self.balances} | {c for c, _, _ in self.ntry_amounts})
+        for ccy in currencies:
+            bals = [b for b in self.balances if b.currency == ccy]
+            opening = next((b for b in bals if b.balance_type is BalanceType.OPENING), None)
+            closing = next((b for b in reversed(bals) if b.balance_type is BalanceType.CLOSING), None)
+            if closing is None and message == "052":
+                closing = next((b for b in reversed(bals) if b.balance_type is BalanceType.INTERIM), None)
+            if opening is None or closing is None:
+                done.append(f"report {self.report_id} {ccy}: no opening/closing pair, balance not checked")
+                continue
+            moved = sum((a for c, a, booked in self.ntry_amounts if c == ccy and booked), Decimal(0))
+            done.append(check_balance(file, closing.source_line, self.report_id, ccy, opening.amount, moved,
+                                      closing.amount, "closing" if closing.balance_type is BalanceType.CLOSING else "interim"))
+        return done
+
+    def _check_summary(self, file: str) -> list[str]:
+        q, done = self.q, []
+        for path, sign in (("TxsSummry/TtlNtries", None), ("TxsSummry/TtlCdtNtries", True), ("TxsSummry/TtlDbtNtries", False)):
+            node = self.elem.find(q(path))
+            if node is None:
+                continue
+            picked = [a for _, a, _ in self.ntry_amounts if sign is None or (a >= 0) == sign]
+            count, total = node.findtext(q("NbOfNtries")), node.findtext(q("Sum"))
+            got = sum((abs(a) for a in picked), Decimal(0))
+            if count is not None and int(count) != len(picked) or total is not None and parse_amount(total, AMOUNT) != got:
+                raise StatementRejected(file, self.line, f"report {self.report_id}: {path.split('/')[1]} says {count} entries "
+                                        f"summing {total}, the document has {len(picked)} summing {got}", code="control_total")
+            done.append(f"report {self.report_id}: {path.split('/')[1]} {count} entries = {total}")
+        return done
+
+
+def _amount(node, rep: Report, line: int) -> tuple[Decimal, str]:
+    try:
+        return parse_amount(node.text or "", AMOUNT), node.get("Ccy") or ""
+    except MoneyError as exc:
+        raise StatementRejected(rep.file, line, f"report {rep.report_id}: {exc}", code="amount") from None
+
+
+def _text(elem, q, *paths: str) -> str | None:
+    for path in paths:
+        value = elem.findtext(q(path))
+        if value and value.strip() and value.strip().upper() not in _NO_REF:
+            return " ".join(value.split())
+    return None
+
+
+def _created(elem, q) -> dt.date | None:
+    text = (elem.findtext(q("CreDtTm")) or "").strip()
+    return dt.date.fromisoformat(text[:10]) if text else None
+
+
+def entry_rows(ntry, rep: Report, line: int) -> list[Entry]:
+    """The bill rows of one `Ntry` (one, or one per batch transaction)."""
+    q = rep.q
+    amount, ccy = _amount(ntry.find(q("Amt")), rep, line)
+    credit = ntry.findtext(q("CdtDbtInd")) == "CRDT"
+    booked_amount = amount if credit else -amount
+    reversal = (ntry.findtext(q("RvslInd")) or "").strip().lower() in ("true", "1")
+    status_code = (ntry.findtext(q("Sts/Cd")) or ntry.findtext(q("Sts")) or "").strip()
+    booked = status_code == "BOOK"
+    rep.ntry_amounts.append((ccy, booked_amount, booked))
+    # A camt.054 notification may carry neither date: it is then booked when the report was made.
+    booking = (xml_date(ntry.find(q("BookgDt")), q) or xml_date(ntry.find(q("ValDt")), q)
+               or _created(rep.elem, q))
+    if booking is None:
+        raise StatementRejected(rep.file, line, f"report {rep.report_id}: entry has no booking or value date", code="structure")
+    stamp = xml_datetime(ntry.find(q("BookgDt")), q) if ntry.find(q("BookgDt")) is not None else None
+    codes = (ntry.findtext(q("BkTxCd/Domn/Fmly/SubFmlyCd")), ntry.findtext(q("BkTxCd/Domn/Fmly/Cd")),
+             ntry.findtext(q("BkTxCd/Prtry/Cd")))
+    bank_code = "/".join(c for c in (ntry.findtext(q("BkTxCd/Domn/Cd")), codes[1], codes[0]) if c) or codes[2]
+    fee = sum((_amount(r.find(q("Amt")), rep, line)[0] for r in ntry.findall(q("Chrgs/Rcrd")) + ntry.findall(q("Chrgs"))
+               if (r.findtext(q("ChrgInclInd")) or "").strip() == "true" and r.find(q("Amt")) is not None), Decimal(0))
+    entry_ref = _text(ntry, q, "AcctSvcrRef", "NtryRef")
+    details = ntry.findall(q("NtryDtls/TxDtls"))
+    parts: list[tuple[object | None, Decimal]] = [(details[0] if details else None, booked_amount)]
+    if len(details) > 1:
+        amounts = []
+        for tx in details:
+            node = tx.find(q("Amt")) if tx.find(q("Amt")) is not None else tx.find(q("AmtDtls/TxAmt/Amt"))
+            if node is None:
+                break
+            value, _ = _amount(node, rep, line)
+            tx_credit = (tx.findtext(q("CdtDbtInd")) or ("CRDT" if credit else "DBIT")) == "CRDT"
+            amounts.append(value if tx_credit else -value)
+        if len(amounts) == len(details) and sum(amounts, Decimal(0)) == booked_amount:
+            parts = list(zip(details, amounts))
+        else:
+            rep.warnings.append(Problem(rep.file, line, f"report {rep.report_id}: batch entry {entry_ref} has {len(details)} "
+                                        "transactions whose amounts do not add up to the entry; kept as one row", code="batch"))
+    rows = []
+    raw = status_code or "BOOK"
+    for i, (tx, value) in enumerate(parts, start=1):
+        tx_ref = _text(tx, q, "Refs/AcctSvcrRef") if tx is not None else None
+        ref = tx_ref or (f"{entry_ref}/{i}" if entry_ref and len(parts) > 1 else entry_ref)
+        side = "Dbtr" if value >= 0 else "Cdtr"
+        memo = None
+        if tx is not None:
+            ustrd = [" ".join(u.text.split()) for u in tx.findall(q("RmtInf/Ustrd")) if u.text and u.text.strip()]
+            memo = " ".join(ustrd) or _text(tx, q, "RmtInf/Strd/CdtrRefInf/Ref", "AddtlTxInf")
+        row_fee = fee if len(parts) == 1 else Decimal(0)
+        rows.append(Entry(
+            statement_id=rep.report_id, account=rep.account, currency=ccy, booking_date=booking,
+            amount=context().add(value, row_fee), fee=row_fee, record_type=classify(value, codes, reversal=reversal),
+            channel_txn_id=ref or f"{rep.report_id}#{len(rep.ntry_amounts)}.{i}",
+            merchant_txn_id=_text(tx, q, "Refs/EndToEndId", "Refs/InstrId", "Refs/MsgId") if tx is not None else None,
+            booked=booked, status=rep.rules.status_of("entry_status", raw), raw_status=raw,
+            value_date=xml_date(ntry.find(q("ValDt")), q),
+            trade_time=stamp.astimezone(dt.timezone.utc) if stamp is not None and stamp.tzinfo else None,
+            counterparty=_text(tx, q, f"RltdPties/{side}/Nm", f"RltdPties/{side}/Pty/Nm") if tx is not None else None,
+            memo=memo or _text(ntry, q, "AddtlNtryInf"), bank_code=bank_code, source_line=line,
+        ))
+    return rows

@@ -1,0 +1,209 @@
+"""One MT940/MT942 statement: tag records -> entries, balances and the statement's own checks.
+
+A statement is the run of tags from one `:20:` to the next. Each `:61:` becomes an `Entry`; the
+`:86:` lines that follow it (Rabobank sends several) are its information to the account owner,
+which banks structure in their own ways:
+
+* German DFÜ/ZKA: `GVC?00posting text?10primanota?20..?29 purpose?30 BLZ?31 account?32-33 name
+  ?60..?63 purpose`; the purpose carries SEPA keywords `EREF+ KREF+ MREF+ CRED+ SVWZ+ ABWA+`.
+* Dutch (ING, Rabobank, ABN): `/TRTP/../IBAN/../BIC/../NAME/../REMI/../EREF/..`.
+* anything else is free text.
+
+Only the memo, the counterparty and the end-to-end reference are taken from it; the raw text stays
+in the memo when no structure is found. Lines wrapped at 65 columns split words anywhere, so
+structured text is re-joined without a separator, free text with a space.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Mapping
+
+from parsers import mt940_tags as T
+from parsers.balances import Balance, BalanceType, Entry, check_balance, classify, entries_sum
+from recon.errors import Problem, StatementRejected
+from rules.loader import RuleSet
+
+_SEPA = re.compile(r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC)\+")
+_DUTCH_KEYS = ("TRTP|IBAN|BIC|NAME|REMI|EREF|MARF|CSID|ORDP|BENM|ADDR|ISDT|CDTRREFTP|CDTRREF|CD|PREF|"
+               "RTRN|ULTC|ULTD|SVCL|PURP|EXCH|OCMT|CHGS|ID|RTYP")
+_DUTCH = re.compile(rf"/({_DUTCH_KEYS})/")
+_NO_REF = {"", "NOTPROVIDED", "NONREF", "NONE"}
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    memo: str | None
+    counterparty: str | None
+    end_to_end: str | None
+
+
+def _clean(text: str | None) -> str | None:
+    text = " ".join((text or "").split())
+    return text or None
+
+
+def parse_details(text: str) -> Details:
+    """Memo, counterparty and end-to-end reference from a (possibly structured) :86: text."""
+    lines = text.split("\n")
+    joined = "".join(lines)
+    if re.match(r"^\s*(\d{3})?\?\d\d", joined):
+        return _german(joined)
+    if _DUTCH.search(joined) and joined.lstrip().startswith("/"):
+        return _dutch(joined)
+    return Details(_clean(" ".join(lines)), None, None)
+
+
+def _german(joined: str) -> Details:
+    parts = re.split(r"\?(\d{2})", joined)
+    fields: dict[str, str] = {}
+    for key, value in zip(parts[1::2], parts[2::2]):
+        fields[key] = fields.get(key, "") + value  # ?00 floods and repeats append (phpFinTS#83)
+    purpose = "".join(fields.get(f"{n}", "") for n in [*range(20, 30), *range(60, 64)])
+    sepa = dict()
+    chunks = _SEPA.split(purpose)
+    for key, value in zip(chunks[1::2], chunks[2::2]):
+        sepa[key] = value.strip()
+    memo = sepa.get("SVWZ") or (chunks[0] if len(chunks) > 1 else purpose) or fields.get("00")
+    eref = sepa.get("EREF")
+    return Details(
+        _clean(memo),
+        _clean(fields.get("32", "") + fields.get("33", "")),
+        None if eref is None or eref.upper() in _NO_REF else eref,
+    )
+
+
+def _dutch(joined: str) -> Details:
+    parts = _DUTCH.split(joined)
+    fields: dict[str, str] = {}
+    for key, value in zip(parts[1::2], parts[2::2]):
+        fields.setdefault(key, value.strip().strip("/"))
+    remi = fields.get("REMI", "")
+    if remi.startswith("USTD//"):
+        remi = remi[6:]
+    eref = fields.get("EREF", "")
+    return Details(_clean(remi) or _clean(joined), _clean(fields.get("NAME")), None if eref.upper() in _NO_REF else eref)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    reference: str
+    number: str | None
+    account: str
+    currency: str
+    opening: T.BalanceValue | None
+    closing: T.BalanceValue | None
+    balance_rows: tuple[Balance, ...]
+    entries: tuple[Entry, ...]
+    entry_sums: tuple[tuple[str, int, Decimal, int], ...]  # (D or C, count, sum, line) from :90D:/:90C:
+    first_line: int
+    closing_line: int | None
+
+    @property
+    def statement_id(self) -> str:
+        return self.reference if not self.number else f"{self.reference}/{self.number}"
+
+    def statement_date(self) -> dt.date:
+        if self.closing is not None:
+            return self.closing.date
+        dates = [e.booking_date for e in self.entries]
+        return max(dates) if dates else self.opening.date if self.opening else dt.date.min
+
+    def balances(self) -> tuple[Balance, ...]:
+        return self.balance_rows
+
+    def check(self, file: str, message_type: str) -> list[str]:
+        if message_type == "942":
+            return self._check_sums(file)
+        if self.opening is None or self.closing is None:
+            missing = ":60F:/:60M: opening" if self.opening is None else ":62F:/:62M: closing"
+            raise StatementRejected(file, self.first_line, f"statement {self.statement_id} has no {missing} balance (truncated?)", code="truncated")
+        if self.opening.currency != self.closing.currency:
+            raise StatementRejected(file, self.closing_line, f"statement {self.statement_id}: opening in {self.opening.currency}, closing in {self.closing.currency}", code="currency")
+        return [check_balance(file, self.closing_line, self.statement_id, self.currency,
+                              self.opening.amount, entries_sum(self.entries), self.closing.amount)]
+
+    def _check_sums(self, file: str) -> list[str]:
+        if not self.entry_sums:
+            return [f"report {self.statement_id}: no :90D:/:90C: sums to check"]
+        done = []
+        for mark, count, total, line in self.entry_sums:
+            side = [e for e in self.entries if (e.amount < 0) == (mark == "D")]
+            got = sum((abs(e.amount) for e in side), Decimal(0))
+            if len(side) != count or got != total:
+                raise StatementRejected(file, line, f"report {self.statement_id}: :90{mark}: says {count} entries totalling {total}, lines give {len(side)} totalling {got}", code="control_total")
+            done.append(f"report {self.statement_id}: :90{mark}: {count} entries = {total}")
+        return done
+
+    def chain_warning(self, file: str, previous: T.BalanceValue) -> Problem:
+        return Problem(file, self.first_line, f"statement {self.statement_id} opens at {self.opening.amount if self.opening else None} "
+                       f"but the previous statement of {self.account} closed at {previous.amount} (balance chain break)", code="balance_chain")
+
+
+_BALANCE_TYPES = {"60F": BalanceType.OPENING, "60M": BalanceType.INTERIM, "62F": BalanceType.CLOSING,
+                  "62M": BalanceType.INTERIM, "64": BalanceType.AVAILABLE, "65": BalanceType.FORWARD_AVAILABLE}
+
+
+def build_statement(block: list, tags: Mapping[str, T.Tag], file: str, rules: RuleSet, message_type: str) -> Statement:
+    """Parse one :20: block's records with the dialect's tag classes."""
+    values: dict[str, object] = {}
+    balances: list[tuple[str, T.BalanceValue, int]] = []
+    lines: list[tuple[T.StatementLineValue, int, list[str]]] = []
+    sums: list[tuple[str, int, Decimal, int]] = []
+    currency_hint: str | None = None
+    previous_tag = ""
+    for rec in block:
+        tag_before, previous_tag = previous_tag, rec.tag
+        tag = tags.get(rec.tag)
+        if tag is None:
+            continue  # unknown tag (e.g. :21:-like bank extensions): not ours to interpret
+        try:
+            value = tag.parse(rec.value)
+        except T.TagError as exc:
+            raise StatementRejected(file, rec.line, str(exc), code="syntax") from None
+        if rec.tag in _BALANCE_TYPES:
+            balances.append((rec.tag, value, rec.line))  # type: ignore[arg-type]
+        elif rec.tag == "61":
+            lines.append((value, rec.line, []))  # type: ignore[arg-type]
+        elif rec.tag == "86" and lines and tag_before in ("61", "86"):
+            lines[-1][2].append(value)  # type: ignore[arg-type]
+        elif rec.tag in ("90D", "90C"):
+            count, ccy, total = value  # type: ignore[misc]
+            sums.append((rec.tag[-1], count, total, rec.line))
+            currency_hint = currency_hint or ccy
+        elif rec.tag == "34F":
+            currency_hint = currency_hint or value[0]  # type: ignore[index]
+        else:
+            values.setdefault(rec.tag, value)
+    reference = str(values.get("20", ""))
+    number = values.get("28C") or values.get("28")
+    if "25" not in values:
+        raise StatementRejected(file, block[0].line, f"statement {reference} has no :25: account identification", code="structure")
+    account, account_ccy = values["25"]  # type: ignore[misc]
+    opening = next((b for t, b, _ in balances if t in ("60F", "60M")), None)
+    closing = next((b for t, b, _ in balances if t in ("62F", "62M")), None)
+    closing_line = next((ln for t, _, ln in balances if t in ("62F", "62M")), None)
+    currency = (opening or closing).currency if (opening or closing) else (currency_hint or account_ccy)
+    statement_id = reference if not number else f"{reference}/{number}"
+    if currency is None:
+        raise StatementRejected(file, block[0].line, f"statement {statement_id}: no currency (no balance, :34F: or :90x:)", code="structure")
+    raw_status = "BOOK" if message_type == "940" else "INTRADAY"
+    entries = []
+    for n, (line, line_no, infos) in enumerate(lines, start=1):
+        details = parse_details("\n".join(infos)) if infos else Details(None, None, None)
+        entries.append(Entry(
+            statement_id=statement_id, account=account, currency=currency,
+            booking_date=line.entry_date or line.value_date, value_date=line.value_date,
+            amount=line.amount, record_type=classify(line.amount, (line.type_code[1:],), reversal=line.reversal),
+            channel_txn_id=line.bank_ref or f"{statement_id}#{n}",
+            merchant_txn_id=line.customer_ref or details.end_to_end,
+            status=rules.status_of("entry_status", raw_status), raw_status=raw_status,
+            counterparty=details.counterparty, memo=details.memo or line.supplementary,
+            bank_code=f"{line.mark} {line.type_code}", source_line=line_no,
+        ))
+    rows = tuple(Balance(account, b.currency, statement_id, b.date, _BALANCE_TYPES[t], b.amount, ln) for t, b, ln in balances)
+    return Statement(reference, str(number) if number else None, account, currency, opening, closing, rows,
+                     tuple(entries), tuple(sums), block[0].line, closing_line)

@@ -1,0 +1,175 @@
+"""UnionPay 全渠道 merchant reconciliation files: ZM (cleared detail, `unionpay.zm`) and ZME (errors).
+
+UnionPay delivers a zip per merchant and clearing day holding `INN<yymmdd>88ZM_<merId>` (fixed-width
+detail), an `RD…` GBK summary report and, on some days, `INN<yymmdd>88ZME_<merId>` (error and
+adjustment detail). Widths are counted in GBK *bytes* (a merchant name in Chinese is two bytes a
+character), so each line is sliced as bytes and each field decoded on its own, strictly. Amounts are
+fen (n12); signed fields are `C`/`D` + n12, where the sign may be a space on a zero. Times are
+`MMDDhhmmss` without a year: the year is the one that puts the time nearest the clearing date in the
+file name (a 12-31 transaction on a 01-01 clearing date is last year's). Layouts: FORMATS.md §3.3.
+
+Checks before anything is returned: every line has the exact record length with a space between
+fields (a cut line is truncation), each row's amount − fee equals its signed settlement amount, and,
+when the zip carries the RD report, its 总计 row (count, amounts, fees, net, 借/贷) equals the lines.
+A bare ZM file has no control totals; that gap is stated as a warning, not hidden.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import ClassVar
+
+import polars as pl
+
+from parsers.base import ParseContext, ParsedStatement, Sample
+from parsers.cn_common import CNY, E_NOTATION, compare, decode_cn, zip_members
+from parsers.registry import open_member_bytes
+from parsers.unionpay_layout import RD_TOTAL, ZM, ZME, Layout, infer_year, signed_fen, unsigned_fen
+from recon.errors import Problem, StatementRejected
+from recon.money import from_minor
+from recon.schema import MONEY, UTC_TIME
+
+MEMBER_LIMIT = 1 << 30
+# 交易类型 (txnType) of the 全渠道 API: what the merchant's money did. Unlisted types are OTHER.
+RECORD_TYPES = {"01": "PAYMENT", "03": "PAYMENT", "11": "PAYMENT", "04": "REFUND", "31": "REFUND",
+                "33": "REFUND", "12": "PAYOUT"}
+_NAME = re.compile(r"INN(\d{6})\d{2}(ZME?)_(\w+)")
+
+
+class _UnionPayParser(ABC):
+    layout: ClassVar[Layout]
+    tag: ClassVar[str]
+
+    def identify(self, sample: Sample) -> bool:
+        if sample.members:
+            tags = {m.group(2) for m in map(_NAME.search, sample.members) if m}
+            return self.tag in tags and (self.tag == "ZM" or "ZM" not in tags)
+        first = sample.head.split(b"\n", 1)[0].rstrip(b"\r")
+        return self.layout.fits(first)
+
+    def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
+        name = ctx.source_name or str(path)
+        if path.read_bytes()[:4] != b"PK\x03\x04":
+            bill, checks = self.parse_member(path.read_bytes(), name, path.name, ctx)
+            return ParsedStatement(bill=bill, checks=tuple(checks), warnings=(Problem(name, None, "bare file: no RD report to check totals against", code="no_control_totals"),))
+        members = zip_members(path)
+        ours = [m for m in members if (hit := _NAME.search(m)) and hit.group(2) == self.tag]
+        if len(ours) != 1:
+            raise StatementRejected(name, None, f"expected one {self.tag} member, found {len(ours)} ({', '.join(members)})", code="unknown_layout")
+        member = ours[0]
+        bill, checks = self.parse_member(open_member_bytes(path, members[member], limit=MEMBER_LIMIT), f"{name}!{member}", member, ctx)
+        warnings: list[Problem] = []
+        reports = [m for m in members if re.match(r"RD\d+_", m)]
+        if self.tag == "ZM" and reports:
+            rd = f"{name}!{reports[0]}"
+            self.check_report(decode_cn(open_member_bytes(path, members[reports[0]], limit=MEMBER_LIMIT), rd, allow_utf8=False), rd, bill, checks)
+        elif self.tag == "ZM":
+            warnings.append(Problem(name, None, "zip has no RD report: totals not checked", code="no_control_totals"))
+        if self.tag == "ZM" and any((h := _NAME.search(m)) and h.group(2) == "ZME" for m in members):
+            warnings.append(Problem(name, None, "zip also holds a ZME error file: parse it with --format unionpay.zme", code="zme_present"))
+        return ParsedStatement(bill=bill, checks=tuple(checks), warnings=tuple(warnings))
+
+    def parse_member(self, data: bytes, name: str, member: str, ctx: ParseContext) -> tuple[pl.DataFrame, list[str]]:
+        hit = _NAME.search(member)
+        file_date = dt.datetime.strptime(hit.group(1), "%y%m%d").date() if hit else None
+        clearing = file_date or ctx.bill_date
+        if clearing is None:
+            raise StatementRejected(name, None, "no clearing date: the file name is not INN<yymmdd>… and none was given", code="no_date")
+        records = self.layout.records(data, name)
+        rows = [self.row(rec, line, clearing, ctx, name) for line, rec in records]
+        frame = pl.DataFrame(rows, schema=self.schema(), orient="row")
+        account = ctx.account or (hit.group(3) if hit else "")
+        bill = frame.with_columns(
+            channel=pl.lit(ctx.channel), account=pl.col("account").fill_null(account),
+            bill_date=pl.lit(ctx.bill_date or clearing, dtype=pl.Date),
+            status=pl.lit(ctx.rules.status_of("record_file", self.tag)), currency=pl.lit(CNY), source_file=pl.lit(name),
+        )
+        return bill, [f"{len(rows)} records of {self.layout.length} bytes, every field boundary a space"]
+
+    @staticmethod
+    def money(field: str, name: str, line: int, what: str):
+        fen = signed_fen(field, name, line, what)
+        return from_minor(fen, CNY)
+
+    def schema(self) -> dict[str, pl.DataType]:
+        return {"record_type": pl.String, "channel_txn_id": pl.String, "merchant_txn_id": pl.String,
+                "channel_refund_id": pl.String, "merchant_refund_id": pl.String, "trade_time": UTC_TIME,
+                "amount": MONEY, "fee": MONEY, "net_amount": MONEY, "source_line": pl.Int64, "account": pl.String,
+                "raw_status": pl.String, "txn_code": pl.String, "trace_no": pl.String}
+
+    @abstractmethod
+    def row(self, rec: dict[str, str], line: int, clearing: dt.date, ctx: ParseContext, name: str) -> tuple:
+        """One record -> a tuple in `schema()` order."""
+
+
+def _time(mmddhhmmss: str, clearing: dt.date, ctx: ParseContext, name: str, line: int) -> dt.datetime | None:
+    if not mmddhhmmss.strip():
+        return None
+    local = infer_year(mmddhhmmss, clearing, name, line)
+    return local.replace(tzinfo=ctx.zone).astimezone(dt.timezone.utc)
+
+
+def _id(value: str, name: str, line: int, what: str) -> str | None:
+    if re.match(E_NOTATION, value):
+        raise StatementRejected(name, line, f"{what}: id in scientific notation (precision lost)", code="id_mangled")
+    return value or None
+
+
+class UnionPayZmParser(_UnionPayParser):
+    format_id: ClassVar[str] = "unionpay.zm"
+    description: ClassVar[str] = "UnionPay 全渠道 ZM merchant detail (INN…ZM_…), bare or in the daily zip with its RD report"
+    layout = ZM
+    tag = "ZM"
+
+    def row(self, rec, line, clearing, ctx, name):
+        kind = RECORD_TYPES.get(rec["交易类型"], "OTHER")
+        amount = from_minor(unsigned_fen(rec["交易金额"], name, line, "交易金额"), CNY)
+        amount = -amount if kind == "REFUND" else amount
+        fee = self.money(rec["商户手续费"], name, line, "商户手续费")
+        fee = -fee  # D (debit to the merchant) is a charge: positive fee
+        settle = self.money(rec["结算金额"], name, line, "结算金额")
+        if self.money(rec["优惠金额"], name, line, "优惠金额") == 0 and amount - fee != settle:
+            raise StatementRejected(name, line, f"row inconsistent: 交易金额 {amount} - 手续费 {fee} != 结算金额 {settle}", code="invalid_row")
+        query_id = _id(rec["查询流水号"], name, line, "查询流水号")
+        orig_query = _id(rec["原交易查询流水号"], name, line, "原交易查询流水号")
+        refund = kind == "REFUND"
+        return (kind, (orig_query or query_id) if refund else query_id,
+                (rec["原始交易订单号"] or None) if refund else (rec["商户订单号"] or None),
+                query_id if refund else None, rec["商户订单号"] if refund else None,
+                _time(rec["交易传输时间"], clearing, ctx, name, line), amount, fee, amount - fee, line,
+                rec["商户代码"] or None, f"{rec['交易类型']}/{rec['交易子类']}", rec["交易代码"], rec["系统跟踪号"])
+
+    def check_report(self, text: str, file: str, bill: pl.DataFrame, checks: list[str]) -> None:
+        """The RD report's first 总计 row: count, 交易金额/费用/清算差额 as 借 (debit) and 贷 (credit)."""
+        for number, line in enumerate(text.splitlines(), start=1):
+            hit = RD_TOTAL.match(line.strip())
+            if not hit:
+                continue
+            count, *money = hit.groups()
+            amt_d, amt_c, fee_d, fee_c, net_d, net_c = (from_minor(m.replace(".", ""), CNY) for m in money)
+            total = lambda col: bill.get_column(col).sum() if bill.height else 0  # noqa: E731
+            compare(file, number, "RD 总计 交易笔数", int(count), bill.height, checks)
+            compare(file, number, "RD 总计 交易金额 (贷 - 借)", amt_c - amt_d, total("amount"), checks)
+            compare(file, number, "RD 总计 费用 (借 - 贷)", fee_d - fee_c, total("fee"), checks)
+            compare(file, number, "RD 总计 资金清算差额 (贷 - 借)", net_c - net_d, total("net_amount"), checks)
+            return
+        raise StatementRejected(file, None, "RD report has no 总计 row: file truncated", code="truncated")
+
+
+class UnionPayZmeParser(_UnionPayParser):
+    format_id: ClassVar[str] = "unionpay.zme"
+    description: ClassVar[str] = "UnionPay 全渠道 ZME error/adjustment detail (INN…ZME_…)"
+    layout = ZME
+    tag = "ZME"
+
+    def row(self, rec, line, clearing, ctx, name):
+        # An error row moves money by its signed settlement amount; the amount is the disputed one.
+        fee = -self.money(rec["商户手续费"], name, line, "商户手续费")
+        settle = self.money(rec["结算金额"], name, line, "结算金额")
+        channel_id = f"{rec['交易传输时间']}{rec['系统跟踪号']}"  # ZME carries no queryId: time + trace is the key
+        return ("ADJUSTMENT", channel_id, None, None, None, _time(rec["交易传输时间"], clearing, ctx, name, line),
+                settle + fee, fee, settle, line, rec["商户代码"] or None, rec["差错原因"] or None,
+                rec["交易代码"], rec["系统跟踪号"])

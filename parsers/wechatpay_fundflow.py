@@ -1,0 +1,177 @@
+"""WeChat Pay fund-flow bill (资金账单): every movement of the merchant's WeChat Pay balance.
+
+Unlike the trade bill, amounts are unsigned: 收支类型 (收入/支出) gives the direction, and the
+running balance 账户结余 follows each row. The file is a header line, backtick-prefixed rows, then a
+summary header (资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额) and one summary row whose counts may
+be printed as floats ("20.0"). Older copies print `（元）` in full width. Text is UTF-8, plain or
+gzip. Free-text cells (备注) are not quoted, so a row is split on ",`" (every cell starts with a
+backtick) and its cell count is checked against the header: a stray ",`" in free text is a
+rejection, not a silently shifted row.
+
+Sign convention of the bill: income is +, expense is -. A fee row (扣除交易手续费) is `amount` 0
+and `fee` = the charge, a returned fee (退还交易手续费) a negative fee, so `net_amount` is always the
+balance movement. Summary counts and sums by direction are checked exactly before anything is
+returned; the running balance chain is checked in file order and reported as a warning, since the
+documentation does not promise the row order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import polars as pl
+
+from parsers.base import ParseContext, ParsedStatement, Sample
+from parsers.cn_common import (
+    CNY, check_ids, compare, count_text, decimal_sum, first_line, local_time, mapped, money,
+    norm_header, read_lines_frame, reject_if, require_columns, sniff_text, status_expr, amount_text,
+)
+from parsers.registry import read_payload
+from parsers.text import decode_strict
+from recon.errors import Problem, StatementRejected
+from recon.schema import MONEY
+from rules.loader import load_rules
+
+HEADER_MARKS = ("记账时间", "资金流水单号", "收支类型")
+REQUIRED = ("记账时间", "微信支付业务单号", "资金流水单号", "业务名称", "业务类型", "收支类型", "收支金额(元)", "账户结余(元)")
+SUMMARY = ("资金流水总笔数", "收入笔数", "收入金额", "支出笔数", "支出金额")
+STATUS_FIELD = "fundflow_business_type"
+
+# 业务类型 -> record type. A type not listed here stays OTHER with its raw value kept (raw_status).
+RECORD_TYPES = {
+    "交易": "PAYMENT",
+    "退款": "REFUND",
+    "退款关闭": "REFUND",  # a refund that did not go out: the money comes back in
+    "扣除交易手续费": "FEE",
+    "退还交易手续费": "FEE",
+    "手续费": "FEE",
+    "提现": "PAYOUT",
+    "提现退票": "PAYOUT",
+    "企业付款": "PAYOUT",
+    "企业付款退款": "PAYOUT",
+    "充值": "ADJUSTMENT",
+    "调账": "ADJUSTMENT",
+    "分账": "ADJUSTMENT",
+    "分账回退": "ADJUSTMENT",
+}
+
+
+def _cells(line: str) -> list[str]:
+    return [c[1:] if c.startswith("`") else c for c in line.strip("\r").split(",")]
+
+
+class WeChatPayFundflowParser:
+    format_id: ClassVar[str] = "wechatpay.fundflow"
+    description: ClassVar[str] = "WeChat Pay fund-flow bill (资金账单), UTF-8 CSV, plain or gzip"
+
+    def identify(self, sample: Sample) -> bool:
+        if sample.members:
+            return False
+        first = sniff_text(sample.head).split("\n", 1)[0]
+        names = [norm_header(c) for c in first.split(",")]
+        return all(m in names for m in HEADER_MARKS) and "交易时间" not in names
+
+    def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
+        name = ctx.source_name or str(path)
+        text = decode_strict(read_payload(path), "utf-8", name)
+        head_end = text.find("\n")
+        if head_end < 0:
+            raise StatementRejected(name, 1, "no detail header line (file truncated?)", code="truncated")
+        columns = [norm_header(c) for c in text[:head_end].strip("\r").split(",")]
+        require_columns(columns, REQUIRED, name, 1)
+        summary_at = text.find(f"\n{SUMMARY[0]}", head_end - 1)
+        if summary_at < 0:
+            raise StatementRejected(name, None, "summary block (资金流水总笔数…) is missing: file truncated", code="truncated")
+        body = text[head_end + 1 : summary_at + 1]
+        summary_line = 2 + body.count("\n")
+        tail = text[summary_at + 1 :].split("\n")
+        rows = _rows(read_lines_frame(body, 2, name), columns, name)
+        summary = self._summary(tail, summary_line, name)
+        checks = self._check(rows, summary, summary_line, name)
+        bill, warnings = self._bill(rows, ctx, name)
+        return ParsedStatement(bill=bill, checks=tuple(checks), warnings=tuple(warnings))
+
+    def _summary(self, tail: list[str], line: int, name: str) -> dict[str, str]:
+        header = [norm_header(c) for c in tail[0].strip("\r").split(",")]
+        require_columns(header, SUMMARY, name, line)
+        if len(tail) < 2 or not tail[1].strip():
+            raise StatementRejected(name, line + 1, "summary row is missing: file truncated", code="truncated")
+        extra = [i for i, rest in enumerate(tail[2:], start=line + 2) if rest.strip()]
+        if extra:
+            raise StatementRejected(name, extra[0], "unexpected content after the summary row", code="invalid_row")
+        values = _cells(tail[1])
+        if len(values) != len(header) or not tail[1].startswith("`"):
+            raise StatementRejected(name, line + 1, f"summary row has {len(values)} cells for {len(header)} names", code="invalid_footer")
+        return {"line": str(line + 1), **dict(zip(header, values))}
+
+    def _check(self, rows: pl.DataFrame, summary: dict[str, str], line: int, name: str) -> list[str]:
+        at = int(summary["line"])
+        reject_if(rows, ~pl.col("收支类型").is_in(["收入", "支出"]), name, "收支类型 must be 收入 or 支出")
+        amount = money(rows, "收支金额(元)", name, unsigned=True)
+        income, expense = pl.col("收支类型") == "收入", pl.col("收支类型") == "支出"
+        checks: list[str] = []
+        compare(name, at, "资金流水总笔数", count_text(summary["资金流水总笔数"], name, at, "资金流水总笔数"), rows.height, checks)
+        compare(name, at, "收入笔数", count_text(summary["收入笔数"], name, at, "收入笔数"), rows.filter(income).height, checks)
+        compare(name, at, "支出笔数", count_text(summary["支出笔数"], name, at, "支出笔数"), rows.filter(expense).height, checks)
+        compare(name, at, "收入金额", amount_text(summary["收入金额"], name, at, "收入金额"), decimal_sum(rows.filter(income), amount), checks)
+        compare(name, at, "支出金额", amount_text(summary["支出金额"], name, at, "支出金额"), decimal_sum(rows.filter(expense), amount), checks)
+        return checks
+
+    def _bill(self, rows: pl.DataFrame, ctx: ParseContext, name: str) -> tuple[pl.DataFrame, list[Problem]]:
+        check_ids(rows, ("微信支付业务单号", "资金流水单号", "业务凭证号"), name)
+        signed = pl.when(pl.col("收支类型") == "收入").then(1).otherwise(-1) * money(rows, "收支金额(元)", name, unsigned=True)
+        balance = money(rows, "账户结余(元)", name)
+        when = local_time(rows, "记账时间", ctx.zone, name)
+        rules = ctx.rules if STATUS_FIELD in ctx.rules.status else load_rules("wechatpay_fundflow")
+        kind = mapped("业务类型", RECORD_TYPES, "OTHER")
+        is_fee = kind == "FEE"
+        refund = kind == "REFUND"
+        zero = pl.lit(0).cast(MONEY)
+        bill = rows.with_columns(_signed=signed.cast(MONEY), _time=when, _kind=kind).select(
+            channel=pl.lit(ctx.channel),
+            account=pl.lit(ctx.account or ""),
+            bill_date=pl.lit(ctx.bill_date, dtype=pl.Date) if ctx.bill_date else pl.col("_time").dt.convert_time_zone(ctx.zone.key).dt.date().min(),
+            record_type=pl.col("_kind"),
+            channel_txn_id=pl.col("微信支付业务单号"),
+            merchant_txn_id=pl.when(refund).then(None).otherwise(pl.col("业务凭证号").replace("", None)),
+            channel_refund_id=pl.when(refund).then(pl.col("微信支付业务单号")).otherwise(None),
+            merchant_refund_id=pl.when(refund).then(pl.col("业务凭证号").replace("", None)).otherwise(None),
+            trade_time=pl.col("_time"),
+            currency=pl.lit(CNY),
+            amount=pl.when(is_fee).then(zero).otherwise(pl.col("_signed")),
+            fee=pl.when(is_fee).then(-pl.col("_signed")).otherwise(zero).cast(MONEY),
+            net_amount=pl.col("_signed"),
+            status=status_expr(rows, "业务类型", rules, STATUS_FIELD),
+            source_file=pl.lit(name),
+            source_line=pl.col("line"),
+            raw_status=pl.col("业务类型"),
+            memo=pl.col("备注").replace("", None),
+            fund_flow_id=pl.col("资金流水单号"),
+            business_name=pl.col("业务名称"),
+            balance=balance,
+        ).with_columns(pl.col("amount").cast(MONEY), pl.col("fee").cast(MONEY), pl.col("net_amount").cast(MONEY))
+        return bill, _balance_chain(bill, name)
+
+
+def _rows(lines: pl.DataFrame, columns: list[str], name: str) -> pl.DataFrame:
+    """Split backtick-prefixed rows by header name; optional columns missing from the header are ''."""
+    reject_if(lines, ~pl.col("l").str.starts_with("`"), name, "detail row does not start with a backtick (blank or foreign line)")
+    parts = lines.with_columns(pl.col("l").str.slice(1).str.split(",`").alias("cells"))
+    reject_if(parts, pl.col("cells").list.len() != len(columns), name,
+              f"row does not have {len(columns)} backtick cells (unquoted ',`' in free text, or a cut line)")
+    frame = parts.select(
+        *[pl.col("cells").list.get(i).alias(c) for i, c in enumerate(columns) if c], pl.col("line")
+    )
+    missing = [pl.lit("").alias(c) for c in ("备注", "业务凭证号", "资金变更提交申请人") if c not in frame.columns]
+    return frame.with_columns(missing) if missing else frame
+
+
+def _balance_chain(bill: pl.DataFrame, name: str) -> list[Problem]:
+    broken = bill.with_columns(prev=pl.col("balance").shift(1)).filter(
+        pl.col("prev").is_not_null() & (pl.col("prev") + pl.col("net_amount") != pl.col("balance"))
+    )
+    if broken.height == 0:
+        return []
+    line = int(broken["source_line"][0])
+    return [Problem(name, line, f"running balance 账户结余 does not follow the previous row ({broken.height} rows)", code="balance_chain")]

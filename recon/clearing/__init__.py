@@ -1,0 +1,73 @@
+"""Clearing (清分/清算): what each merchant is owed for a reconciled day, written out and booked.
+
+`clear_day(ws, date)` runs after a day is matched:
+1. `holdback.classify` picks the day's transactions from `results/<D>/layer1.parquet` and the
+   discrepancy queue: cleared, held back (open discrepancy) or released (resolved since);
+2. `compute.compute_day` applies the fee rules (`fee_rules`, `fees`: percentage, fixed, min/max,
+   tiered by month-to-date volume, refunds returning the fee or not, named rounding per
+   transaction or per total) and the split rules (`splits`), line by line, and checks
+   gross = net_payable + fees + splits + held on every line;
+3. `posting.post_day` books one CLEAR entry per merchant, currency and channel in the payment
+   core's ledger, once per deterministic key; a changed day is corrected by reversal + new entry;
+4. `output.write_day` writes `clearing/<D>/settlements.csv` and `merchant-<id>.csv` atomically.
+The ledger is posted before the files are written: if writing fails, a re-run posts nothing new
+and writes the files; and nothing is ever posted twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from recon.clearing.compute import DayClearing, Settlement, bookings, compute_day
+from recon.clearing.fee_rules import load_clearing_rules
+from recon.clearing.holdback import State, classify
+from recon.clearing.output import month_volume, write_day
+from recon.clearing.posting import PostingReport, post_day
+
+__all__ = ["ClearingSummary", "clear_day"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClearingSummary:
+    date: dt.date
+    settlements: tuple[Settlement, ...]
+    cleared: int
+    released: int
+    held: int
+    posted: tuple[str, ...]
+    reversed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    files: tuple[Path, ...]
+    notes: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "date": self.date.isoformat(), "cleared": self.cleared, "released": self.released, "held": self.held,
+            "settlements": [{"merchant_id": s.merchant_id, "currency": s.currency,
+                             **{k: format(getattr(s, k), "f") for k in
+                                ("gross", "refunds", "fees", "splits", "held", "net_payable")}}
+                            for s in self.settlements],
+            "posted": list(self.posted), "reversed": list(self.reversed), "unchanged": list(self.unchanged),
+            "files": [str(p) for p in self.files], "notes": list(self.notes),
+        }
+
+
+def clear_day(ws, date: dt.date, *, now: dt.datetime | None = None) -> ClearingSummary:  # ws: Workspace
+    from recon.core.accounting import load_accounting
+    from recon.store.engine import open_store
+
+    rules = load_clearing_rules(ws.rules_dir)
+    accounting = load_accounting(ws.rules_dir)
+    engine = open_store(ws.store_url())
+    zone = ZoneInfo(ws.settings.defaults.timezone)
+    presented, notes = classify(ws.results_dir, engine, zone, date)
+    day: DayClearing = compute_day(date, presented, rules, month_volume(ws.clearing_dir, date))
+    report: PostingReport = post_day(engine, date, bookings(day), accounting, rules, now=now)
+    files = write_day(ws.clearing_dir(date), day)
+    count = lambda s: sum(1 for p in presented if p.state == s)  # noqa: E731
+    return ClearingSummary(date, day.settlements, count(State.CLEARED), count(State.RELEASED), count(State.HELD),
+                           tuple(report.posted), tuple(report.reversed), tuple(report.unchanged), tuple(files),
+                           tuple(notes))

@@ -1,0 +1,74 @@
+"""`recon match`: layer 1 for a day, or with --dry-run, what a re-match would change.
+
+Thin: parses the options, calls `recon.matching.layer1.match_day`, prints a table (or JSON). A
+missing bill exits 3 (not ready), a bad rule file exits 2 naming the file, key and reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from recon.commands.common import (ChannelOpt, DateOpt, JsonOpt, QuietOpt, WorkspaceOpt, command, console,
+                                   open_workspace, parse_date, print_json)
+
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would change against the stored results; write nothing.")]
+RulesOpt = Annotated[Path | None, typer.Option("--rules", help="Match with this rule file instead (implies --dry-run).",
+                                               exists=False, dir_okay=False)]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("match")(match)
+
+
+@command
+def match(date: DateOpt, channel: ChannelOpt = None, dry_run: DryRunOpt = False, rules: RulesOpt = None,
+          workspace: WorkspaceOpt = None, json: JsonOpt = False, quiet: QuietOpt = False) -> None:
+    """Match our transactions against each channel's bill for a day (layer 1)."""
+    from recon.errors import ConfigError
+    from recon.matching.layer1 import match_day
+    from rules.loader import load_rules_file
+
+    day = parse_date(date)
+    ws = open_workspace(workspace)
+    override = None
+    if rules is not None:
+        if not rules.exists():
+            raise ConfigError(f"--rules: {rules} does not exist")
+        override = load_rules_file(rules).match
+    summary = match_day(ws, day, channel, rules_override=override, dry_run=dry_run or rules is not None)
+    if json:
+        print_json(summary.as_dict())
+    elif not quiet:
+        _print(summary, console())
+
+
+def _print(summary, out) -> None:
+    from rich.table import Table
+
+    if summary.dry_run:
+        table = Table(title=f"layer 1, {summary.business_date}: stored vs. would be (dry run)")
+        for col in ("channel", "outcome", "stored", "new", "change"):
+            table.add_column(col, justify="right" if col in ("stored", "new", "change") else "left")
+        for c in summary.counts:
+            table.add_row(c.channel, c.outcome, str(c.stored), str(c.new), f"{c.new - c.stored:+d}")
+        out.print(table)
+        moves = Table(title="rows changing outcome")
+        for col in ("channel", "before", "after", "rows"):
+            moves.add_column(col)
+        for m in summary.changes:
+            moves.add_row(m.channel, m.before or "(new)", m.after or "(gone)", str(m.rows))
+        out.print(moves if summary.changes else "no row would change outcome")
+        return
+    table = Table(title=f"layer 1, {summary.business_date}")
+    for col in ("channel", "ours", "theirs", "outcome", "rows"):
+        table.add_column(col)
+    for ch in summary.channels:
+        for i, (outcome, rows) in enumerate(ch.outcomes):
+            first = i == 0
+            table.add_row(ch.channel if first else "", str(ch.our_rows) if first else "",
+                          str(ch.their_rows) if first else "", outcome, str(rows))
+    out.print(table)
+    out.print(f"wrote {summary.path}")

@@ -1,0 +1,127 @@
+"""One event in, one result out: the payment core's operations behind `recon core record`.
+
+The CLI (and any script) describes an event as a small JSON object; this module validates its
+fields at the edge — money through `recon.money.parse_amount`, instants must carry an offset, the
+channel's rule set comes from the workspace — and calls the one core function that does the work.
+An unknown event type or a missing field is a `ConfigError` naming it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from recon.core.accounting import Event
+from recon.core.export import internal_frame
+from recon.core.ledger import reverse
+from recon.core.orders import Core, PaymentRequest, Txn
+from recon.core.refunds import RefundRequest, apply_refund_result, create_refund, start_refund
+from recon.core.tables import txns
+from recon.core.uow import unit_of_work
+from recon.errors import ConfigError
+from recon.internal import empty_internal
+from recon.money import MoneyError, parse_amount
+from rules.loader import load_rules
+
+
+def _field(data: dict[str, Any], name: str, default: Any = ...) -> Any:
+    value = data.get(name, default)
+    if value is ... or value is None and default is ...:
+        raise ConfigError(f"record {data.get('type')}: missing field {name!r}")
+    return value
+
+
+def _money(data: dict[str, Any], name: str, default: str | None = None) -> Decimal:
+    try:
+        return parse_amount(str(_field(data, name, default)))
+    except MoneyError as exc:
+        raise ConfigError(f"record {data.get('type')}: {name}: {exc}") from None
+
+
+def _time(data: dict[str, Any]) -> dt.datetime | None:
+    text = data.get("trade_time")
+    if text is None:
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        raise ConfigError(f"record: trade_time {text!r} is not ISO 8601") from None
+    if stamp.tzinfo is None:
+        raise ConfigError(f"record: trade_time {text!r} needs a UTC offset")
+    return stamp
+
+
+def txn_dict(txn: Txn) -> dict[str, Any]:
+    return {"txn_id": txn.txn_id, "record_type": txn.record_type, "state": txn.state, "status": txn.status,
+            "merchant_id": txn.merchant_id, "merchant_order_no": txn.merchant_order_no,
+            "merchant_txn_id": txn.merchant_txn_id, "channel_txn_id": txn.channel_txn_id,
+            "merchant_refund_id": txn.merchant_refund_id, "original_txn_id": txn.original_txn_id,
+            "channel": txn.channel, "currency": txn.currency, "amount": str(txn.amount), "fee": str(txn.fee),
+            "refunded": str(txn.refunded), "trade_time": txn.trade_time.isoformat()}
+
+
+def _rules(core: Core, data: dict[str, Any], ws):
+    txn = core.get(_field(data, "txn_id"))
+    configured = ws.settings.channels.get(txn.channel) if ws is not None else None
+    name = data.get("rules") or (configured.rules if configured and configured.rules else txn.channel)
+    return load_rules(name, ws.rules_dir if ws is not None else None)
+
+
+def apply_event(core: Core, data: dict[str, Any], ws=None) -> dict[str, Any]:
+    kind = data["type"]
+    if kind == "payment":
+        txn = core.create_payment(PaymentRequest(
+            merchant_id=_field(data, "merchant_id"), merchant_order_no=_field(data, "merchant_order_no"),
+            channel=_field(data, "channel"), currency=_field(data, "currency"), amount=_money(data, "amount"),
+            trade_time=_time(data)))
+    elif kind in ("start", "close", "refund_start"):
+        step = {"start": core.start_payment, "close": core.close_payment,
+                "refund_start": lambda t: start_refund(core, t)}[kind]
+        step(_field(data, "txn_id"))
+        txn = core.get(data["txn_id"])
+    elif kind == "result":
+        fee = _money(data, "fee") if data.get("fee") is not None else None
+        txn = core.apply_result(_field(data, "txn_id"), data.get("code"),
+                                _rules(core, data, ws), field=data.get("field", "trade_state"),
+                                channel_txn_id=data.get("channel_txn_id"), fee=fee)
+    elif kind == "refund":
+        txn = create_refund(core, RefundRequest(
+            merchant_id=_field(data, "merchant_id"), refund_no=_field(data, "refund_no"),
+            merchant_txn_id=_field(data, "merchant_txn_id"), amount=_money(data, "amount"),
+            trade_time=_time(data)))
+    elif kind == "refund_result":
+        txn = apply_refund_result(core, _field(data, "txn_id"), data.get("code"), _rules(core, data, ws),
+                                  field=data.get("field", "refund_status"))
+    elif kind == "post":
+        event = Event(event=_field(data, "event"), channel=data.get("channel", ""),
+                      merchant_id=data.get("merchant_id", ""), currency=_field(data, "currency"),
+                      gross=_money(data, "gross"), fee=_money(data, "fee", "0"))
+        date = dt.date.fromisoformat(data["business_date"]) if data.get("business_date") else None
+        posted = core.post_event(event, key=_field(data, "key"), business_date=date, memo=data.get("memo"))
+        return {"entry_key": posted.entry_key, "new": posted.new, "postings": len(posted.postings)}
+    elif kind == "reverse":
+        with unit_of_work(core.engine) as uow:
+            posted = reverse(uow.conn, _field(data, "entry_key"), now=uow.now, memo=data.get("memo"))
+        return {"entry_key": posted.entry_key, "new": posted.new, "postings": len(posted.postings)}
+    else:
+        raise ConfigError(f"record: unknown event type {kind!r} (payment, start, result, close, refund, "
+                          "refund_start, refund_result, post, reverse)")
+    return txn_dict(txn)
+
+
+def export_day(core: Core, ws, date: dt.date, channel: str | None) -> pl.DataFrame:
+    """One channel's internal side, or every channel's (each in its own time zone) stacked."""
+    if channel is not None:
+        names = [channel]
+    else:
+        with core.engine.connect() as conn:
+            names = sorted(conn.execute(sa.select(txns.c.channel).distinct()).scalars())
+    frames = []
+    for name in names:
+        zone = ws.settings.channel_zone(name) if name in ws.settings.channels else ws.settings.defaults.timezone
+        frames.append(internal_frame(core.engine, name, date, zone))
+    return pl.concat(frames) if frames else empty_internal()

@@ -1,0 +1,109 @@
+"""Our side for one channel and day, from whichever source recon.toml names.
+
+`file`: a CSV or Parquet export (a date template in `path`). A Parquet export already typed like
+the internal frame (Decimal money, UTC timestamps, source columns) is checked with one vectorized
+query and handed to the matcher as a path for DuckDB to scan, because converting millions of rows
+one record at a time (or holding them all in a frame) would dominate a big day; anything else goes
+through `recon.internal.read_file`, which validates value by value.
+`sql`: a query with `:date` and `:channel` over any SQLAlchemy URL. `core`: the payment core's
+export (`recon.core.export.internal_frame`), imported only when used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from recon import internal
+from recon.errors import ConfigError, StageFailed
+from recon.internal import INTERNAL_COLUMNS, REQUIRED
+from recon.schema import RECORD_TYPES, STATUSES
+
+
+def load_internal(ws, channel: str, date: dt.date) -> pl.DataFrame:
+    """The internal frame (INTERNAL_COLUMNS) of `channel` on business day `date`."""
+    cfg = ws.settings.channel(channel).internal
+    if cfg.source == "file":
+        if not cfg.path:
+            raise ConfigError(f"channels.{channel}.internal.path is required when source = \"file\"")
+        return read_typed_or_text(ws.resolve(internal.expand(cfg.path, date)))
+    if cfg.source == "sql":
+        if not cfg.url or not cfg.query:
+            raise ConfigError(f"channels.{channel}.internal: url and query are required when source = \"sql\"")
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(cfg.url)
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(sa.text(cfg.query), {"date": date.isoformat(), "channel": channel})
+                records = [dict(r._mapping) for r in rows]
+        finally:
+            engine.dispose()
+        return internal.from_records(records, f"channels.{channel}.internal.query")
+    from recon.core.export import internal_frame  # the payment core, built alongside
+    from recon.store.engine import engine_for
+
+    # engine_for caches one engine per URL for the process; it is not ours to dispose.
+    return internal_frame(engine_for(ws.store_url()), channel, date, ws.settings.channel_zone(channel))
+
+
+def internal_input(ws, channel: str, date: dt.date) -> pl.DataFrame | Path:
+    """What the matcher reads for our side: a checked, typed Parquet path, else the frame."""
+    cfg = ws.settings.channel(channel).internal
+    if cfg.source == "file" and cfg.path:
+        path = ws.resolve(internal.expand(cfg.path, date))
+        if _typed(path, with_source=True):
+            _check_parquet(path)
+            return path
+    return load_internal(ws, channel, date)
+
+
+def _typed(path: Path, *, with_source: bool) -> bool:
+    if path.suffix != ".parquet" or not path.exists():
+        return False
+    schema = pl.read_parquet_schema(path)
+    optional = () if with_source else ("source_file", "source_line")
+    return all(schema.get(c) == t for c, t in INTERNAL_COLUMNS.items() if c not in optional)
+
+
+def _check_parquet(path: Path) -> None:
+    """from_records' per-value checks as one query over the file; the first failure names its line."""
+    arms = [f"WHEN {c} IS NULL OR CAST({c} AS VARCHAR) = '' THEN 'missing {c}'" for c in REQUIRED]
+    arms.append(f"WHEN record_type NOT IN {tuple(RECORD_TYPES)} THEN 'record_type ' || record_type")
+    arms.append(f"WHEN status NOT IN {tuple(STATUSES)} THEN 'status ' || status")
+    problem = "CASE " + " ".join(arms) + " END"
+    quoted = str(path).replace("'", "''")
+    found = duckdb.connect().execute(
+        f"SELECT source_line, {problem} AS problem FROM read_parquet('{quoted}') "
+        f"WHERE {problem} IS NOT NULL ORDER BY source_line LIMIT 1").fetchall()
+    if found:
+        raise StageFailed(f"{path}:{found[0][0]}: bad {found[0][1]}")
+
+
+def read_typed_or_text(path: Path) -> pl.DataFrame:
+    if not _typed(path, with_source=False):
+        return internal.read_file(path)
+    frame = pl.read_parquet(path)
+    if "source_file" not in frame.columns:
+        frame = frame.with_columns(pl.lit(str(path)).alias("source_file"))
+    if "source_line" not in frame.columns:
+        frame = frame.with_row_index("source_line", offset=2).with_columns(pl.col("source_line").cast(pl.Int64))
+    return _check(frame.select(list(INTERNAL_COLUMNS)).cast(INTERNAL_COLUMNS), path)  # type: ignore[arg-type]
+
+
+def _check(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """The checks `from_records` makes per value, as expressions; the first failure names its line."""
+    checks = {
+        **{f"missing {c}": pl.col(c).is_null() | (pl.col(c).cast(pl.String) == "") for c in REQUIRED},
+        "record_type": ~pl.col("record_type").is_in(list(RECORD_TYPES)),
+        "status": ~pl.col("status").is_in(list(STATUSES)),
+    }
+    bad = frame.select(pl.col("source_line"), **{k: v for k, v in checks.items()}).filter(pl.any_horizontal(list(checks)))
+    if bad.height:
+        row = bad.row(0, named=True)
+        what = next(k for k in checks if row[k])
+        raise StageFailed(f"{path}:{row['source_line']}: bad {what}")
+    return frame.with_columns(pl.col("fee").fill_null(0))

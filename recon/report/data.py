@@ -1,0 +1,189 @@
+"""Everything the day's report shows, gathered from the workspace before a single cell is written.
+
+The report only reads: results/<D>/layer*.parquet (and layer1 of the 29 days before, for the trend),
+clearing/<D>/settlements.csv, the raw archive and bills of the day (for the run info and its
+sha256s), and the discrepancy queue (open items by age). Gathering first and writing second keeps
+the sheet writers simple and lets write-only sheets know their sizes (autofilter, widths) up front.
+Figures are computed with polars on the exact Decimal columns; nothing here is float.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+from recon.files import sha256_file
+from recon.money import parse_amount
+from recon.queue.sources import SETTLED_OUTCOMES
+
+TREND_DAYS = 30
+CLEARING_MONEY = ("gross", "refunds", "fees", "splits", "held", "net_payable")
+RUN_FILES = ("run.json", "manifest.json", "meta.json")  # matcher's run metadata, if it writes one
+
+
+@dataclass
+class DayData:
+    date: dt.date
+    layer1: pl.DataFrame | None = None
+    others: dict[int, pl.DataFrame] = field(default_factory=dict)  # layers 0, 2, 3
+    clearing: pl.DataFrame | None = None
+    trend: list[tuple[dt.date, int, int]] = field(default_factory=list)  # (day, settled, lines)
+    open_by_age: list[tuple[str, str, int, Decimal]] = field(default_factory=list)
+    inputs: list[tuple[str, str, str, str]] = field(default_factory=list)  # source, file, sha256, note
+    run_info: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def layer1_discrepancies(self) -> pl.DataFrame | None:
+        if self.layer1 is None:
+            return None
+        return self.layer1.filter(~pl.col("outcome").is_in(list(SETTLED_OUTCOMES)) & (pl.col("outcome") != "PENDING"))
+
+    @property
+    def pending(self) -> pl.DataFrame | None:
+        return None if self.layer1 is None else self.layer1.filter(pl.col("outcome") == "PENDING")
+
+    def per_channel(self) -> pl.DataFrame:
+        """Lines, matched, matched %, discrepancies, pending and money at stake per channel."""
+        if self.layer1 is None or self.layer1.height == 0:
+            return pl.DataFrame()
+        settled = pl.col("outcome").is_in(list(SETTLED_OUTCOMES))
+        stake = pl.coalesce("diff_amount", "their_amount", "our_amount").abs()
+        return (
+            self.layer1.with_columns(currency=pl.coalesce("our_currency", "their_currency"))
+            .group_by("channel", "account", "currency")
+            .agg(lines=pl.len(), matched=settled.sum(),
+                 discrepancies=(~settled & (pl.col("outcome") != "PENDING")).sum(),
+                 pending=(pl.col("outcome") == "PENDING").sum(),
+                 at_stake=stake.filter(~settled).sum())
+            .sort("channel", "account", "currency")
+        )
+
+    def kinds_by_layer(self) -> list[tuple[str, dict[int, int]]]:
+        counts: dict[str, dict[int, int]] = {}
+        frames = dict(self.others)
+        if self.layer1 is not None:
+            frames[1] = self.layer1.filter(~pl.col("outcome").is_in(list(SETTLED_OUTCOMES))).rename({"outcome": "kind"})
+        for layer, frame in frames.items():
+            for kind, n in frame.group_by("kind").len().iter_rows():
+                counts.setdefault(kind, {})[layer] = n
+        return sorted(counts.items())
+
+
+def _read_layer1_counts(path: Path) -> tuple[int, int]:
+    frame = pl.scan_parquet(path).select(
+        settled=pl.col("outcome").is_in(list(SETTLED_OUTCOMES)).sum(), lines=pl.len()).collect()
+    return int(frame["settled"][0]), int(frame["lines"][0])
+
+
+def _clearing(path: Path) -> pl.DataFrame | None:
+    if not path.exists():
+        return None
+    frame = pl.read_csv(path, infer_schema=False)  # strings: money is parsed exactly below
+    return frame.with_columns(
+        pl.col(c).map_elements(lambda v: None if v in (None, "") else parse_amount(v), return_dtype=pl.Decimal(38, 6))
+        for c in CLEARING_MONEY if c in frame.columns)
+
+
+def _manifest_hashes(path: Path) -> dict[str, str]:
+    """File name -> sha256 from a fetch manifest, whatever its exact shape (list or mapping)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    entries = data.get("files", data) if isinstance(data, dict) else data
+    out: dict[str, str] = {}
+    if isinstance(entries, dict):
+        out = {str(k): v if isinstance(v, str) else str(v.get("sha256", "")) for k, v in entries.items()}
+    elif isinstance(entries, list):
+        for e in entries:
+            if isinstance(e, dict) and e.get("sha256"):
+                name = e.get("name") or e.get("file") or e.get("path") or e.get("local_name") or ""
+                out[Path(str(name)).name] = str(e["sha256"])
+    return out
+
+
+def _inputs(ws, date: dt.date) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for raw_day in sorted((ws.root / "raw").glob(f"*/{date.isoformat()}")):
+        known = _manifest_hashes(raw_day / "manifest.json")
+        for f in sorted(p for p in raw_day.rglob("*") if p.is_file() and p.name != "manifest.json"):
+            digest = sha256_file(f)
+            note = "" if f.name not in known else ("manifest ok" if known[f.name] == digest else "MANIFEST MISMATCH")
+            rows.append(("raw", str(f.relative_to(ws.root)), digest, note))
+    for bill in sorted((ws.root / "bills").glob(f"*/{date.isoformat()}*.parquet")):
+        rows.append(("bill", str(bill.relative_to(ws.root)), sha256_file(bill), ""))
+    results = ws.results_dir(date)
+    for f in sorted(results.glob("*.parquet")) if results.exists() else []:
+        rows.append(("results", str(f.relative_to(ws.root)), sha256_file(f), ""))
+    rule_dirs = [ws.rules_dir, Path(__file__).resolve().parents[2] / "rules"]
+    for f in sorted(p for d in rule_dirs if d.is_dir() for p in d.glob("*.toml")):
+        try:
+            version = str(tomllib.loads(f.read_text(encoding="utf-8")).get("version", ""))
+        except (OSError, tomllib.TOMLDecodeError):
+            version = "unreadable"
+        rows.append(("rules", f.name, sha256_file(f), f"version {version}" if version else ""))
+    return rows
+
+
+def _run_info(ws, date: dt.date) -> list[tuple[str, str]]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        recon_version = version("recon")
+    except PackageNotFoundError:
+        recon_version = "unknown"
+    info = [("business_date", date.isoformat()), ("recon_version", recon_version),
+            ("language", ws.settings.report.language)]
+    for name in RUN_FILES:
+        path = ws.results_dir(date) / name
+        if path.exists():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                continue
+            if isinstance(data, dict):  # timings, rule versions: flattened one level, as text
+                info += [(f"{name}:{k}", json.dumps(v, ensure_ascii=False, sort_keys=True)
+                          if isinstance(v, (dict, list)) else str(v)) for k, v in sorted(data.items())]
+    return info
+
+
+def _open_by_age(ws, date: dt.date) -> list[tuple[str, str, int, Decimal]]:
+    from recon.queue.query import Filter, select_items
+    from recon.queue.severity import BUCKETS, thresholds_from
+    from recon.queue.store import queue_engine
+    from recon.queue.tables import ACTIVE_STATES
+
+    with queue_engine(ws).connect() as conn:
+        items = select_items(conn, Filter(until=date, states=ACTIVE_STATES), thresholds_from(ws.settings), date)
+    totals: dict[tuple[str, str], tuple[int, Decimal]] = {}
+    for i in items:
+        n, amount = totals.get((i.aging_bucket, i.currency or ""), (0, Decimal(0)))
+        totals[(i.aging_bucket, i.currency or "")] = (n + 1, amount + i.at_stake)
+    rows = [(b, c, n, a) for (b, c), (n, a) in totals.items()]
+    return sorted(rows, key=lambda r: (BUCKETS.index(r[0]), r[1]))
+
+
+def gather(ws, date: dt.date) -> DayData:
+    results = ws.results_dir(date)
+    data = DayData(date=date)
+    if (results / "layer1.parquet").exists():
+        data.layer1 = pl.read_parquet(results / "layer1.parquet")
+    for layer in (0, 2, 3):
+        if (results / f"layer{layer}.parquet").exists():
+            data.others[layer] = pl.read_parquet(results / f"layer{layer}.parquet")
+    data.clearing = _clearing(ws.clearing_dir(date) / "settlements.csv")
+    for back in range(TREND_DAYS - 1, -1, -1):
+        day = date - dt.timedelta(days=back)
+        path = ws.results_dir(day) / "layer1.parquet"
+        if path.exists():
+            data.trend.append((day, *_read_layer1_counts(path)))
+    data.open_by_age = _open_by_age(ws, date)
+    data.inputs = _inputs(ws, date)
+    data.run_info = _run_info(ws, date)
+    return data

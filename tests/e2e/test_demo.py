@@ -1,0 +1,62 @@
+"""`recon demo` end to end: a real multi-day reconciliation whose discrepancies are known in advance."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+EXPECTED = REPO / "sample_statements" / "expected" / "wechat_outcomes.csv"
+NOT_DISCREPANCIES = {"MATCHED"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    result = CliRunner().invoke(app, ["demo", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "report:" in result.output and "recon-2026-11-22.xlsx" in result.output
+    return root
+
+
+def _found(root: Path) -> set[tuple[str, str, str]]:
+    found = set()
+    for path in sorted((root / "results").glob("*/layer1.parquet")):
+        frame = pl.read_parquet(path).filter(~pl.col("outcome").is_in(NOT_DISCREPANCIES))
+        for row in frame.select("business_date", "outcome", "match_key").iter_rows():
+            found.add((row[0].isoformat(), row[1], row[2]))
+    return found
+
+
+def test_the_demo_finds_exactly_the_injected_discrepancies(demo):
+    with open(EXPECTED, encoding="utf-8") as fh:
+        expected = {(r["business_date"], r["outcome"], r["key"]) for r in csv.DictReader(fh)}
+    assert _found(demo) == expected
+
+
+def test_every_row_of_both_sides_has_one_outcome(demo):
+    for day in ("2026-11-20", "2026-11-21", "2026-11-22"):
+        results = pl.read_parquet(demo / "results" / day / "layer1.parquet")
+        bill = pl.read_parquet(demo / "bills" / "wechat" / f"{day}.parquet")
+        theirs = results.filter(pl.col("their_source_line").is_not_null() & pl.col("carried_from").is_null())
+        assert sorted(theirs["their_source_line"].to_list()) == sorted(bill["source_line"].to_list())
+
+
+def test_reports_and_queue_exist_for_every_day(demo):
+    for day in ("2026-11-20", "2026-11-21", "2026-11-22"):
+        assert (demo / "reports" / day / f"recon-{day}.xlsx").stat().st_size > 5000
+    listed = CliRunner().invoke(app, ["queue", "list", "--json", "--workspace", str(demo)])
+    assert listed.exit_code == 0, listed.output
+    assert "FEE_MISMATCH" in listed.output
+
+
+def test_running_the_demo_again_rebuilds_it(demo):
+    again = CliRunner().invoke(app, ["demo", str(demo), "--quiet"])
+    assert again.exit_code == 0, again.output
+    assert _found(demo)

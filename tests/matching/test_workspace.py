@@ -1,0 +1,146 @@
+"""`recon match` and `match_day` in a real temp workspace: files in, results/<D>/layer1.parquet out,
+cross-day carry over consecutive days, dry runs, exit codes (CliRunner over `cli.app`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import types
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from recon.files import sha256_file
+from recon.matching.layer1 import match_day
+from recon.matching.model import RESULT_COLUMNS
+from recon.workspace import Workspace
+from tests.matching.factory import clean_day, frames
+
+D1, D2 = dt.date(2024, 5, 1), dt.date(2024, 5, 2)
+CONFIG = """
+[defaults]
+timezone = "Asia/Shanghai"
+
+[channels.wx]
+format = "wechatpay.trade"
+account = "1900000109"
+
+[channels.wx.internal]
+source = "file"
+path = "internal/{date:%Y-%m-%d}.csv"
+"""
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def queue_hook(monkeypatch):
+    """Stand-in for recon.queue.sync (built by the queue engineer); records the calls it gets."""
+    calls = []
+    module = types.ModuleType("recon.queue.sync")
+    module.sync_results = lambda ws, date: calls.append(date)
+    monkeypatch.setitem(sys.modules, "recon.queue.sync", module)
+    return calls
+
+
+def write_day(root: Path, date: dt.date, ours: list[dict], theirs: list[dict]) -> None:
+    bill, internal = frames(ours, theirs)
+    bill = bill.with_columns(pl.lit(date).alias("bill_date"), pl.lit(f"bill-{date}.csv").alias("source_file"))
+    (root / "bills" / "wx").mkdir(parents=True, exist_ok=True)
+    bill.write_parquet(root / "bills" / "wx" / f"{date}.parquet")
+    (root / "internal").mkdir(exist_ok=True)
+    text = internal.with_columns(
+        pl.col("trade_time").map_elements(lambda t: t.isoformat(), return_dtype=pl.String),
+        pl.col("amount").cast(pl.String), pl.col("fee").cast(pl.String))
+    text.drop("source_file", "source_line").write_csv(root / "internal" / f"{date}.csv")
+
+
+@pytest.fixture()
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "recon.toml").write_text(CONFIG, encoding="utf-8")
+    ours, theirs = clean_day(30, seed=7)
+    theirs[0]["amount"] += Decimal("1")
+    write_day(tmp_path, D1, ours, theirs)
+    return tmp_path
+
+
+def test_match_writes_contract_results_identically_on_rerun(root: Path, queue_hook):
+    result = runner.invoke(app, ["match", "--date", str(D1), "--workspace", str(root)])
+    assert result.exit_code == 0, result.output
+    path = root / "results" / str(D1) / "layer1.parquet"
+    frame = pl.read_parquet(path)
+    assert dict(frame.schema) == RESULT_COLUMNS
+    assert frame.filter(pl.col("outcome") == "AMOUNT_MISMATCH").height == 1
+    first = sha256_file(path)
+    again = runner.invoke(app, ["match", "--date", str(D1), "--workspace", str(root), "--json"])
+    assert json.loads(again.output)["totals"]["AMOUNT_MISMATCH"] == 1
+    assert sha256_file(path) == first
+    assert queue_hook == [D1, D1]
+
+
+def test_missing_bill_is_not_ready_exit_3(root: Path):
+    result = runner.invoke(app, ["match", "--date", str(D2), "--workspace", str(root)])
+    assert result.exit_code == 3
+    assert "bills/wx/2024-05-02.parquet" in result.stderr
+
+
+def test_dry_run_shows_changes_without_writing(root: Path):
+    assert runner.invoke(app, ["match", "--date", str(D1), "-w", str(root), "-q"]).exit_code == 0
+    path = root / "results" / str(D1) / "layer1.parquet"
+    before = sha256_file(path)
+    rules = root / "loose.toml"
+    rules.write_text('name = "loose"\n[match]\namount_tolerance = "1.00"\n', encoding="utf-8")
+    result = runner.invoke(app, ["match", "--date", str(D1), "-w", str(root), "--rules", str(rules), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["dry_run"] and report["changes"] == [
+        {"channel": "wx", "before": "AMOUNT_MISMATCH", "after": "MATCHED", "rows": 2}]
+    assert sha256_file(path) == before
+    table = runner.invoke(app, ["match", "--date", str(D1), "-w", str(root), "--dry-run"])
+    assert "no row would change outcome" in table.output
+
+
+def test_bad_rule_file_names_file_key_and_reason_exit_2(root: Path):
+    rules = root / "bad.toml"
+    rules.write_text('name = "bad"\n[match]\namount_tolerence = "1"\n', encoding="utf-8")
+    result = runner.invoke(app, ["match", "--date", str(D1), "-w", str(root), "--rules", str(rules)])
+    assert result.exit_code == 2
+    assert "bad.toml: match.amount_tolerence: unknown key" in result.stderr
+
+
+def _pending_pair(root: Path) -> None:
+    """Day 1: two payments of ours at 23:59:5x local; the channel books one of them on day 2."""
+    ours, theirs = clean_day(5, seed=3, refunds=False)
+    late = dt.datetime(2024, 5, 1, 15, 59, 55, tzinfo=dt.timezone.utc)  # 23:59:55 in Shanghai
+    for i in (3, 4):
+        ours[i]["trade_time"] = theirs[i]["trade_time"] = late
+    moved = [theirs.pop(4), theirs.pop(3)]
+    write_day(root, D1, ours, theirs)
+    moved[1]["trade_time"] += dt.timedelta(seconds=8)  # the channel's clock: 00:00:03 on day 2
+    write_day(root, D2, [], moved[1:])
+
+
+def test_cross_day_pending_is_carried_and_auto_resolved_next_day(tmp_path: Path):
+    (tmp_path / "recon.toml").write_text(CONFIG, encoding="utf-8")
+    _pending_pair(tmp_path)
+    ws = Workspace.open(tmp_path)
+    day1 = match_day(ws, D1)
+    assert day1.totals() == {"MATCHED": 3, "PENDING": 2}
+    day2 = match_day(ws, D2)
+    assert day2.totals() == {"AUTO_RESOLVED": 1, "LOCAL_ONLY": 1}
+    rows = pl.read_parquet(tmp_path / "results" / str(D2) / "layer1.parquet")
+    assert rows["carried_from"].to_list() == [D1, D1]
+    expired = rows.filter(pl.col("outcome") == "LOCAL_ONLY").row(0, named=True)
+    assert expired["reason"].startswith("pending since 2024-05-01; not in the channel's bill within 1 day(s)")
+    first = sha256_file(tmp_path / "results" / str(D2) / "layer1.parquet")
+    match_day(ws, D2)  # re-running a day gives the same outcome, byte for byte
+    assert sha256_file(tmp_path / "results" / str(D2) / "layer1.parquet") == first
+    day3 = tmp_path / "bills" / "wx" / "2024-05-03.parquet"
+    pl.read_parquet(tmp_path / "bills" / "wx" / f"{D2}.parquet").clear().write_parquet(day3)
+    (tmp_path / "internal" / "2024-05-03.csv").write_text(
+        (tmp_path / "internal" / f"{D2}.csv").read_text().splitlines()[0] + "\n")
+    assert match_day(ws, dt.date(2024, 5, 3)).totals() == {}  # nothing is carried twice

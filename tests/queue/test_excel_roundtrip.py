@@ -1,0 +1,72 @@
+"""Export -> analysts fill in -> import: validated, idempotent, and conflicts are reported, not applied."""
+
+from __future__ import annotations
+
+import json
+
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from cli import app
+from layers import DAY, row, write_layer1
+from recon.queue.excel_roundtrip import COLUMNS
+from recon.queue.sync import sync_results
+
+runner = CliRunner()
+
+
+def recon(ws, *args):
+    return runner.invoke(app, [*args, "--workspace", str(ws.root)])
+
+
+def fill(path, edits: dict[str, dict[str, str]]):
+    """Set editable cells by item key, as an analyst would in Excel."""
+    wb = load_workbook(path)
+    sheet = wb.active
+    col = {name: i + 1 for i, name in enumerate(COLUMNS)}
+    for r in range(2, sheet.max_row + 1):
+        key = sheet.cell(r, col["key"]).value
+        for name, value in edits.get(key, {}).items():
+            sheet.cell(r, col[name]).value = value
+    wb.save(path)
+
+
+def test_round_trip_applies_once_and_reports_conflicts(ws, tmp_path):
+    write_layer1(ws, [row("AMOUNT_MISMATCH", "k2", their="100.50"), row("LOCAL_ONLY", "k5", their=None),
+                      row("CHANNEL_ONLY", "k4", our=None), row("CHANNEL_ONLY", "=HYPERLINK(\"x\")", our=None)])
+    sync_results(ws, DAY)
+    out = tmp_path / "queue.xlsx"
+    exported = recon(ws, "queue", "export", "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+
+    wb = load_workbook(out)
+    sheet = wb.active
+    validations = sheet.data_validations.dataValidation
+    assert validations and validations[0].type == "list" and "accept_channel" in validations[0].formula1
+    injected = [c for c in sheet["K"] if c.value == '=HYPERLINK("x")']
+    assert injected and injected[0].data_type == "s"  # text, never a formula
+    wb.close()
+
+    fill(out, {"k2": {"resolution": "accept_ours", "note": "rounding at the channel"},
+               "k5": {"resolution": "write_off", "write_off_account": "6711", "note": "test order"},
+               "k4": {"assign_to": "li.na"},
+               '=HYPERLINK("x")': {"resolution": "burn it", "note": "?"}})
+    # Meanwhile someone resolves k4 from the CLI: the workbook's k4 row is now stale.
+    ids = {i["key"]: i["id"] for i in json.loads(recon(ws, "queue", "list", "--json").stdout)}
+    assert recon(ws, "queue", "resolve", str(ids["k4"]), "--note", "seen in bank", "--by", "wang").exit_code == 0
+
+    first = json.loads(recon(ws, "queue", "import", str(out), "--json").stdout)
+    assert sorted(first["applied"]) == [f"{ids['k2']}: accept_ours", f"{ids['k5']}: write_off"]
+    assert len(first["conflicts"]) == 1 and f"item {ids['k4']} changed since the export" in first["conflicts"][0]["message"]
+    assert "by wang" in first["conflicts"][0]["message"]
+    assert len(first["invalid"]) == 1 and "'burn it'" in first["invalid"][0]["message"]
+
+    second = json.loads(recon(ws, "queue", "import", str(out), "--json").stdout)
+    assert second["applied"] == [] and sorted(second["already_applied"]) == sorted(first["applied"])
+    assert len(second["conflicts"]) == 1
+
+    all_items = {i["key"]: i for i in json.loads(recon(ws, "queue", "list", "--state", "all", "--json").stdout)}
+    assert all_items["k2"]["status"] == "RESOLVED" and all_items["k5"]["status"] == "WRITTEN_OFF"
+    assert all_items["k4"]["assignee"] is None  # the conflicting row changed nothing
+    history = json.loads(recon(ws, "queue", "show", str(ids["k5"]), "--json").stdout)["history"]
+    assert [e["action"] for e in history] == ["created", "write_off"]  # applied exactly once
