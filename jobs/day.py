@@ -1,4 +1,4 @@
-"""The stages of one business day, in the order data flows: fetch -> parse -> match -> report.
+"""The stages of one business day, in the order data flows: fetch -> parse -> match -> clear -> report.
 
 Each stage is a plain function of (workspace, date, channel) that reads what the previous stage
 wrote in the workspace and writes its own outputs atomically, so any stage can be re-run alone and
@@ -20,6 +20,7 @@ class Stage(StrEnum):
     FETCH = "fetch"
     PARSE = "parse"
     MATCH = "match"
+    CLEAR = "clear"
     REPORT = "report"
 
 
@@ -47,10 +48,18 @@ def parse(ws: Workspace, date: dt.date, channel: str) -> StageResult:
 
 
 def match(ws: Workspace, date: dt.date, channel: str | None = None) -> StageResult:
-    from recon.matching.layer1 import match_day
+    from recon.reconcile import reconcile_day
 
-    summary = match_day(ws, date, channel)
+    summary = reconcile_day(ws, date, channel)
     return StageResult(Stage.MATCH, channel, date, str(summary))
+
+
+def clear(ws: Workspace, date: dt.date, channel: str | None = None) -> StageResult:
+    from recon.clearing import clear_day
+
+    summary = clear_day(ws, date)
+    return StageResult(Stage.CLEAR, None, date, f"{len(summary.settlements)} settlement line(s), "
+                                                f"{summary.cleared} cleared, {summary.held} held")
 
 
 def report(ws: Workspace, date: dt.date, channel: str | None = None) -> StageResult:
@@ -66,6 +75,7 @@ PER_CHANNEL: tuple[tuple[Stage, Callable[[Workspace, dt.date, str], StageResult]
 )
 PER_DAY: tuple[tuple[Stage, Callable[..., StageResult]], ...] = (
     (Stage.MATCH, match),
+    (Stage.CLEAR, clear),
     (Stage.REPORT, report),
 )
 

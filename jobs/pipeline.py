@@ -30,7 +30,7 @@ from recon.workspace import Workspace
 
 LOG = logging.getLogger("recon.pipeline")
 CHANNEL_STAGES = (day.Stage.FETCH, day.Stage.PARSE)
-DAY_STAGES = (day.Stage.MATCH, day.Stage.REPORT)
+DAY_STAGES = (day.Stage.MATCH, day.Stage.CLEAR, day.Stage.REPORT)
 ALL_STAGES = tuple(s.value for s in (*CHANNEL_STAGES, *DAY_STAGES))
 
 
@@ -122,12 +122,29 @@ def _day_inputs(ws: Workspace, date: dt.date, stage: day.Stage) -> str:
     parts = [_files_hash([b for b in bills if b.exists()])]
     if stage is day.Stage.REPORT:
         parts.append(_files_hash(sorted(ws.results_dir(date).glob("*.parquet"))))
+        parts.append(_files_hash(sorted(ws.clearing_dir(date).glob("*.csv"))))
+        parts.append(_queue_fingerprint(ws))
+    elif stage is day.Stage.CLEAR:
+        # resolving a queue item releases held transactions: the queue is an input of clearing
+        parts.append(_files_hash(sorted(ws.results_dir(date).glob("*.parquet"))))
+        parts.append(_queue_fingerprint(ws))
     else:
         # carried pending items come from earlier days' results; the internal side may change too
         earlier = [ws.results_dir(date - dt.timedelta(days=n)) / "layer1.parquet" for n in (1, 2, 3)]
         parts.append(_files_hash([p for p in earlier if p.exists()]))
         parts.append(_internal_fingerprint(ws, date))
     return _hash(parts)
+
+
+def _queue_fingerprint(ws: Workspace) -> str:
+    import sqlalchemy as sa
+
+    from recon.queue.tables import queue_items
+    from recon.store.engine import open_store
+
+    query = sa.select(queue_items.c.id, queue_items.c.status, queue_items.c.version).order_by(queue_items.c.id)
+    with open_store(ws.store_url()).connect() as conn:
+        return _hash([repr(tuple(r)) for r in conn.execute(query)])
 
 
 def _internal_fingerprint(ws: Workspace, date: dt.date) -> str:
@@ -145,13 +162,15 @@ def _internal_fingerprint(ws: Workspace, date: dt.date) -> str:
 def _day_stage(ws, engine, date, stage, force, result: DayRun) -> State:
     previous = get(engine, date, DAY, stage.value)
     inputs = _day_inputs(ws, date, stage)
-    output = ws.report_path(date) if stage is day.Stage.REPORT else ws.results_dir(date) / "layer1.parquet"
+    output = {day.Stage.MATCH: ws.results_dir(date) / "layer1.parquet",
+              day.Stage.CLEAR: ws.clearing_dir(date) / "settlements.csv",
+              day.Stage.REPORT: ws.report_path(date)}[stage]
     if (previous and previous.state is State.SUCCEEDED and previous.input_hash == inputs
             and output.exists() and stage.value not in force):
         return State.SUCCEEDED
-    func = (lambda: day.match(ws, date)) if stage is day.Stage.MATCH else (lambda: day.report(ws, date))
+    func = {day.Stage.MATCH: day.match, day.Stage.CLEAR: day.clear, day.Stage.REPORT: day.report}[stage]
     # REPORT's inputs include the results files, so a fresh match makes the report due as well.
-    return _attempt(ws, engine, date, DAY, stage, inputs, result, func)
+    return _attempt(ws, engine, date, DAY, stage, inputs, result, lambda: func(ws, date))
 
 
 def _attempt(ws, engine, date, channel, stage, inputs, result: DayRun, func) -> State:

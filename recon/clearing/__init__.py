@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from recon.clearing.compute import DayClearing, Settlement, bookings, compute_day
 from recon.clearing.fee_rules import load_clearing_rules
 from recon.clearing.holdback import State, classify
-from recon.clearing.output import month_volume, write_day
+from recon.clearing.output import month_volume, text, write_day
 from recon.clearing.posting import PostingReport, post_day
 
 __all__ = ["ClearingSummary", "clear_day"]
@@ -47,7 +47,7 @@ class ClearingSummary:
         return {
             "date": self.date.isoformat(), "cleared": self.cleared, "released": self.released, "held": self.held,
             "settlements": [{"merchant_id": s.merchant_id, "currency": s.currency,
-                             **{k: format(getattr(s, k), "f") for k in
+                             **{k: text(getattr(s, k), s.currency) for k in
                                 ("gross", "refunds", "fees", "splits", "held", "net_payable")}}
                             for s in self.settlements],
             "posted": list(self.posted), "reversed": list(self.reversed), "unchanged": list(self.unchanged),

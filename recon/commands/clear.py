@@ -21,8 +21,8 @@ def register(app: typer.Typer) -> None:
     def clear(date: DateOpt, workspace: WorkspaceOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False) -> None:
         """Clear a reconciled day: per-merchant settlement (fees, splits, holdbacks) and its journal entries.
 
-        Signs: gross = payments - refunds of the day (refunds shown apart, <= 0); held > 0 is held
-        back today, < 0 released today; gross = net_payable + fees + splits + held.
+        Signs: gross is the day's payments and refunds, signed (refunds < 0, also shown apart);
+        held > 0 is held back today, < 0 released today; gross = net_payable + fees + splits + held.
         """
         from rich.table import Table
         from rich.text import Text

@@ -54,7 +54,7 @@ def _run_dates(ws, dates, channel, force, quiet, as_json, log_format) -> None:
     results = []
     out = console(quiet or as_json)
     channels = [channel] if channel else None
-    total = len(dates) * (len(channels or ws.settings.channels) * 2 + 2)
+    total = len(dates) * (len(channels or ws.settings.channels) * 2 + 3)
     with Progress(console=out, transient=True, disable=quiet or as_json or not out.is_terminal) as bar:
         task = bar.add_task("running", total=total)
         for date in dates:

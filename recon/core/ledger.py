@@ -1,6 +1,6 @@
 """The journal: append-only double-entry postings, balances, the trial balance, reversals.
 
-An entry is keyed deterministically (`PAY:<txn_id>`, `CLEAR:<merchant>:<date>:<currency>`), so
+An entry is keyed deterministically (`PAY:<txn_id>`, `CLEAR:<date>:<merchant>:<currency>:<channel>`), so
 posting the same business event twice writes it once (`ON CONFLICT DO NOTHING` plus a read-back that
 refuses a different payload under the same key). Its postings are transfers (debit one account,
 credit another, one positive amount), so no entry can be unbalanced. A posted entry is never edited

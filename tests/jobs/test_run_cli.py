@@ -12,7 +12,7 @@ import pytest
 
 from tests.jobs.conftest import DAYS, REPO, make_workspace, recon
 
-CRASH_POINTS = ("start-fetch", "end-fetch", "start-parse", "end-parse", "start-match", "end-match",
+CRASH_POINTS = ("start-fetch", "end-fetch", "start-parse", "end-parse", "start-match", "end-match", "end-clear",
                 "start-report", "before-replace", "end-report")
 
 
