@@ -58,6 +58,9 @@ def build_workspace(root: Path) -> Path:
     if root.exists() and any(root.iterdir()):
         if not (root / MARKER).exists():
             raise ConfigError(f"{root} exists and is not a demo workspace; choose another folder")
+        from recon.store.engine import dispose_store
+
+        dispose_store(f"sqlite:///{root.resolve() / 'recon.db'}")
         shutil.rmtree(root)
     root.mkdir(parents=True)
     (root / MARKER).write_text("made by recon demo; `recon demo` may delete and rebuild this folder\n")

@@ -1,7 +1,9 @@
-"""`recon match`: layer 1 for a day, or with --dry-run, what a re-match would change.
+"""`recon match`: the three layers for a day, or with --dry-run, what re-matching would change.
 
-Thin: parses the options, calls `recon.matching.layer1.match_day`, prints a table (or JSON). A
-missing bill exits 3 (not ready), a bad rule file exits 2 naming the file, key and reason.
+Thin: parses the options, calls `recon.reconcile.reconcile_day` (layer 1, then layers 2 and 3, then
+the queue), prints layer 1's outcomes and the other layers' findings as tables (or JSON). A dry run
+(or `--rules FILE`) only compares layer 1 with the stored results and writes nothing. A missing
+bill exits 3 (not ready), a bad rule file exits 2 naming the file, key and reason.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def match(date: DateOpt, channel: ChannelOpt = None, dry_run: DryRunOpt = False,
           workspace: WorkspaceOpt = None, json: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Match our transactions against each channel's bill for a day (layer 1)."""
     from recon.errors import ConfigError
-    from recon.matching.layer1 import match_day
+    from recon.reconcile import reconcile_day
     from rules.loader import load_rules_file
 
     day = parse_date(date)
@@ -38,11 +40,23 @@ def match(date: DateOpt, channel: ChannelOpt = None, dry_run: DryRunOpt = False,
         if not rules.exists():
             raise ConfigError(f"--rules: {rules} does not exist")
         override = load_rules_file(rules).match
-    summary = match_day(ws, day, channel, rules_override=override, dry_run=dry_run or rules is not None)
+    result = reconcile_day(ws, day, channel, rules_override=override, dry_run=dry_run or rules is not None)
+    summary, others = result.layer1, result.layers23
     if json:
-        print_json(summary.as_dict())
+        print_json({**summary.as_dict(), **({"layers23": _layers23(others)} if others is not None else {})})
     elif not quiet:
-        _print(summary, console())
+        out = console()
+        _print(summary, out)
+        if others is not None:
+            out.print(f"layers 2 and 3: {others.discrepancies} discrepancies", markup=False)
+            for note in others.notes:
+                out.print(f"  note: {note}", markup=False)
+
+
+def _layers23(others) -> dict:
+    from dataclasses import asdict
+
+    return asdict(others)
 
 
 def _print(summary, out) -> None:

@@ -42,13 +42,19 @@ THEIRS = {  # bill column <- result column
 
 def earlier_results(results_path: Callable[[dt.date], Path], date: dt.date,
                     pending_days: int) -> list[tuple[dt.date, pl.DataFrame]]:
-    """(day, results) for the days a row pending now could have started on, newest first."""
+    """(day, rows) for the days a row pending now could have started on, newest first.
+
+    Only rows that can matter are read: PENDING ones, and those a carried row ended in (they have
+    `carried_from`); a day of ten million matched rows stays on disk.
+    """
     found = []
     for back in range(1, pending_days + 1):
         day = date - dt.timedelta(days=back)
         path = results_path(day)
         if path.exists():
-            found.append((day, pl.read_parquet(path)))
+            rows = pl.scan_parquet(path).filter(
+                (pl.col("outcome") == "PENDING") | pl.col("carried_from").is_not_null()).collect()
+            found.append((day, rows))
     return found
 
 

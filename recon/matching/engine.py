@@ -38,7 +38,9 @@ def connect_for(ws) -> duckdb.DuckDBPyConnection:  # ws: recon.workspace.Workspa
 
 @cache
 def _text(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    # Whole-line comments are for readers of the file; dropped so fragments compose cleanly.
+    lines = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8").splitlines()
+    return "\n".join(line for line in lines if not line.lstrip().startswith("--"))
 
 
 def sql(name: str, **identifiers: str) -> str:
@@ -56,5 +58,4 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, *
 
 
 def _split(text: str) -> list[str]:
-    lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";\n") if s.strip().rstrip(";").strip()]
+    return [s.strip() for s in text.split(";\n") if s.strip().rstrip(";").strip()]

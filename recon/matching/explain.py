@@ -39,25 +39,23 @@ def gap(ours: dt.datetime | None, theirs: dt.datetime | None, *, their_side: boo
 
 
 def pair_differences(row: dict) -> list[str]:
-    """Every compared field that differs between the two sides of a paired row."""
+    """Every compared field that differs between the two sides of a paired row.
+
+    A 1:N group compares our order with the sums of its channel lines, on every line of the group.
+    """
     found = []
-    currency = row["our_currency"]
+    currency, size = row["our_currency"], row.get("group_size") or 1
+    theirs = "at the channel" if size == 1 else f"over the {size} channel lines"
     if row["our_currency"] != row["their_currency"]:
         found.append(f"currency {row['our_currency']} here, {row['their_currency']} at the channel")
-    group = (row.get("group_size") or 1) > 1
-    their_amount = row.get("x_g_amount") if group else row["their_amount"]
-    our_amount = row["our_amount"]
-    if our_amount is not None and their_amount is not None and our_amount != their_amount:
-        where = f"the {row['group_size']} channel lines sum to" if group else "at the channel"
-        found.append(f"amount {money(our_amount, currency)} here, {money(their_amount, currency)} {where}"
-                     if not group else f"amount {money(our_amount, currency)} here; {where} {money(their_amount, currency)}")
-    their_status = row.get("x_g_status") if group else row["their_status"]
-    if row["our_status"] != their_status:
-        found.append(f"status {row['our_status']} here, {their_status} at the channel")
-    if row["diff_fee"] is not None and row["diff_fee"] != 0:
-        found.append(f"fee {money(row['our_fee'], currency)} here, "
-                     f"{money(row['our_fee'] + row['diff_fee'], currency)} at the channel")
-    return found
+    for field in ("amount", "fee"):
+        ours, other = row[f"x_our_{field}"], row[f"x_their_{field}"]
+        if ours is not None and other is not None and ours != other:
+            found.append(f"{field} {money(ours, currency)} here, {money(other, currency)} {theirs}")
+    if row["our_status"] != row["x_their_status"]:
+        found.append(f"status {row['our_status']} here, {row['x_their_status']} {theirs}")
+    # the fee differing is said last: it is the least surprising difference
+    return sorted(found, key=lambda text: text.startswith("fee"))
 
 
 def _first_difference(row: dict, outcome: str) -> list[str]:

@@ -29,7 +29,9 @@ def load_internal(ws, channel: str, date: dt.date) -> pl.DataFrame:
     if cfg.source == "file":
         if not cfg.path:
             raise ConfigError(f"channels.{channel}.internal.path is required when source = \"file\"")
-        return read_typed_or_text(ws.resolve(internal.expand(cfg.path, date)))
+        frame = read_typed_or_text(ws.resolve(internal.expand(cfg.path, date)))
+        # results name files relative to the workspace, so the same day gives the same bytes anywhere
+        return frame.with_columns(pl.col("source_file").str.strip_prefix(f"{ws.root}/"))
     if cfg.source == "sql":
         if not cfg.url or not cfg.query:
             raise ConfigError(f"channels.{channel}.internal: url and query are required when source = \"sql\"")

@@ -16,7 +16,9 @@ out, written atomically in a total order so a re-run writes identical bytes (FAU
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -78,6 +80,9 @@ def register_side(con: duckdb.DuckDBPyConnection, name: str, today: pl.DataFrame
         if source is None:
             continue
         rel = f"{name}_{label}"
+        # a registered frame hides a view of the same name: clear both before making either
+        con.unregister(rel)
+        con.execute(f"DROP VIEW IF EXISTS {rel}")
         if isinstance(source, Path):
             path = str(source).replace("'", "''")
             con.execute(f"CREATE OR REPLACE VIEW {rel} AS SELECT *, file_row_number AS rid "
@@ -118,17 +123,20 @@ def _near_misses(con, rules: MatchRules, free: passes.Free) -> None:
         ("near_t", free.t, "tid", "o", "oid", free.o, "dup_o", "txn_id"),
     ):
         hits = "\nUNION ALL\n".join(
-            engine.sql("near_key_hit", u=u, u_id=u_id, c=c, c_id=c_id, u_col=f, c_col=f, field=f, prio=str(i))
+            engine.sql("near_key_hit", u=u, u_id=u_id, c="near_c", c_id=c_id, u_col=f, c_col=f, field=f,
+                       prio=str(i))
             for i, f in enumerate(fields))
+        prefilter = " OR ".join(f"{f} IN (SELECT {f} FROM {u})" for f in fields)
         engine.run(con, "near_miss", out=out, key_hits=hits, u=u, u_id=u_id, c=c, c_id=c_id,
-                   c_free=c_free, c_dup=c_dup, c_label=label)
+                   c_free=c_free, c_dup=c_dup, c_label=label, prefilter=prefilter)
 
 
 def _reasons(con, rules: MatchRules, date: dt.date) -> None:
     near = {("O", -1 - r["uid"]): r for r in con.sql("SELECT * FROM near_o").pl().iter_rows(named=True)}
     near.update({("T", r["uid"]): r for r in con.sql("SELECT * FROM near_t").pl().iter_rows(named=True)})
     keys, sides, reasons, closest = [], [], [], []
-    for row in con.sql(engine.sql("explain_rows")).pl().iter_rows(named=True):
+    explain_rows = engine.sql("wide", extra=engine.sql("explain_rows"), where=engine.sql("explain_where"))
+    for row in con.sql(explain_rows).pl().iter_rows(named=True):
         hit = near.get((row["x_side"], row["x_key"]))
         sides.append(row["x_side"])
         keys.append(row["x_key"])
@@ -143,8 +151,9 @@ def _reasons(con, rules: MatchRules, date: dt.date) -> None:
     con.unregister("reasons_frame")
 
 
-def final_sql(table: str) -> str:
-    return engine.sql("final", table=table)
+def wide_sql() -> str:
+    """Every result row of the channel just matched, in the contract's columns, sorted."""
+    return engine.sql("wide", extra="", where="") + "\n" + ORDER_BY
 
 
 def to_frame(relation: duckdb.DuckDBPyRelation) -> pl.DataFrame:
@@ -164,7 +173,7 @@ def match_frames(bill: pl.DataFrame, internal: pl.DataFrame, rules: MatchRules, 
     register_side(con, "ours_in", internal, carried_ours, OURS_FIELDS)
     register_side(con, "theirs_in", bill, carried_theirs, THEIRS_FIELDS)
     run(con, rules, date, channel=channel, account=account, zone=zone)
-    return to_frame(con.sql(final_sql("res") + "\n" + ORDER_BY))
+    return to_frame(con.sql(wide_sql()))
 
 
 def results_path(ws, date: dt.date) -> Path:
@@ -180,7 +189,7 @@ def rules_for(ws, channel: str) -> MatchRules:
 
 
 def match_day(ws, date: dt.date, channel: str | None = None, *, rules_override: MatchRules | None = None,
-              dry_run: bool = False) -> Layer1Summary:
+              dry_run: bool = False, sync_queue: bool = True) -> Layer1Summary:
     """Layer 1 for every configured channel (or one) on `date`; writes results unless `dry_run`."""
     from recon.matching import carry, diff
     from recon.matching.internal_source import internal_input
@@ -192,40 +201,56 @@ def match_day(ws, date: dt.date, channel: str | None = None, *, rules_override: 
             raise NotReady(f"{ws.bill_path(name, date)}: the {name} bill for {date} is not there yet",
                            hint=f"recon run --date {date} --channel {name}")
     target = results_path(ws, date)
+    keep_others = channel is not None and target.exists()
+    # One channel straight into the results file; several (or one re-matched among others) are
+    # written as sorted parts, then merged in the total order.
+    direct = len(names) == 1 and not keep_others and not dry_run
     con = engine.connect_for(ws)
-    summaries, tables = [], []
-    for i, name in enumerate(names):
-        cfg = ws.settings.channel(name)
-        rules = rules_override or rules_for(ws, name)
-        bill, ours = ws.bill_path(name, date), internal_input(ws, name, date)
-        history = carry.earlier_results(lambda day: results_path(ws, day), date, rules.pending_days)
-        carried_ours, carried_theirs = carry.carried(history, name)
-        register_side(con, "ours_in", ours, carried_ours, OURS_FIELDS)
-        register_side(con, "theirs_in", bill, carried_theirs, THEIRS_FIELDS)
-        run(con, rules, date, channel=name, account=cfg.account, zone=ws.settings.channel_zone(name))
-        con.execute(f"DROP TABLE IF EXISTS out_{i}")
-        con.execute(f"ALTER TABLE res RENAME TO out_{i}")
-        tables.append(final_sql(f"out_{i}"))
-        our_rows, their_rows = (con.execute(f"SELECT count(*) FROM {side}_in_today").fetchall()[0][0]
-                                for side in ("ours", "theirs"))
-        counts = con.execute(f"SELECT outcome, count(*) FROM out_{i} GROUP BY ALL ORDER BY outcome").fetchall()
-        summaries.append(ChannelSummary(name, our_rows, their_rows, tuple(counts)))
-    if channel and target.exists():  # one channel re-matched: the others' rows stay as they are
-        path = str(target).replace("'", "''")
-        tables.append(final_sql(f"read_parquet('{path}')") + f" WHERE channel <> '{channel}'")
-    con.execute("CREATE OR REPLACE VIEW day_results AS " + " UNION ALL BY NAME ".join(tables))
-    if dry_run:
-        counts, changes = diff.compare(con, "day_results", target, names)
-        return Layer1Summary(date, None, tuple(summaries), dry_run=True, changes=changes, counts=counts)
-    _write(con, target)
-    _sync_queue(ws, date)
+    summaries, parts = [], []
+    with contextlib.ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="layer1-", dir=_scratch_root(ws))))
+        out = None if dry_run else stack.enter_context(atomic_path(target))
+        for i, name in enumerate(names):
+            cfg = ws.settings.channel(name)
+            rules = rules_override or rules_for(ws, name)
+            bill, ours = ws.bill_path(name, date), internal_input(ws, name, date)
+            history = carry.earlier_results(lambda day: results_path(ws, day), date, rules.pending_days)
+            carried_ours, carried_theirs = carry.carried(history, name)
+            register_side(con, "ours_in", ours, carried_ours, OURS_FIELDS)
+            register_side(con, "theirs_in", bill, carried_theirs, THEIRS_FIELDS)
+            run(con, rules, date, channel=name, account=cfg.account, zone=ws.settings.channel_zone(name))
+            our_rows, their_rows = (con.execute(f"SELECT count(*) FROM {side}_in_today").fetchall()[0][0]
+                                    for side in ("ours", "theirs"))
+            counts = con.execute("SELECT outcome, count(*) FROM res GROUP BY ALL ORDER BY outcome").fetchall()
+            summaries.append(ChannelSummary(name, our_rows, their_rows, tuple(counts)))
+            part = out if direct else scratch / f"part-{i}.parquet"
+            _copy(con, wide_sql(), part)
+            parts.append(part)
+        if not direct:
+            sources = [f"SELECT * FROM read_parquet({_quote(p)})" for p in parts]
+            if keep_others:  # one channel re-matched: the others' rows stay as they are
+                sources.append(f"SELECT * FROM read_parquet({_quote(target)}) WHERE channel <> {_quote(channel)}")
+            con.execute("CREATE OR REPLACE VIEW day_results AS " + " UNION ALL BY NAME ".join(sources))
+            if dry_run:
+                counts, changes = diff.compare(con, "day_results", target, names)
+                return Layer1Summary(date, None, tuple(summaries), dry_run=True, changes=changes, counts=counts)
+            _copy(con, f"SELECT * FROM day_results {ORDER_BY}", out)
+    if sync_queue:  # recon.reconcile syncs once, after layers 2 and 3
+        _sync_queue(ws, date)
     return Layer1Summary(date, target, tuple(summaries))
 
 
-def _write(con: duckdb.DuckDBPyConnection, target: Path) -> None:
-    with atomic_path(target) as tmp:
-        quoted = str(tmp).replace("'", "''")
-        con.execute(f"COPY (SELECT * FROM day_results {ORDER_BY}) TO '{quoted}' (FORMAT parquet)")
+def _scratch_root(ws) -> Path:
+    ws.temp_dir.mkdir(parents=True, exist_ok=True)
+    return ws.temp_dir
+
+
+def _quote(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
+    con.execute(f"COPY ({query}) TO {_quote(path)} (FORMAT parquet)")
 
 
 def _sync_queue(ws, date: dt.date) -> None:

@@ -90,6 +90,9 @@ RESULT_COLUMNS: dict[str, pl.DataType] = {
     "our_original_txn_id": pl.String(),
     "their_account": pl.String(),
     "their_counterparty": pl.String(),
+    # Which side of the row came from an earlier day (ours, theirs, both); null for today's rows.
+    # A pair can be carried on one side only: `carried_from` alone does not say which.
+    "carried_side": pl.String(),
 }
 
 # The contract's order plus tie-breakers, so two runs write identical bytes (FAULTS.md E4).

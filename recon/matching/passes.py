@@ -17,8 +17,7 @@ import duckdb
 from recon.matching import engine
 from rules.loader import IdVariant, MatchRules
 
-# Where each match field lives on each side (our refunds keep the channel's refund serial in
-# channel_txn_id, which prepare.sql exposes as channel_refund_id).
+# Refunds pair only with refunds (by refund ids); every other record type with its own type.
 PAYMENTS = "record_type <> 'REFUND'"
 REFUNDS = "record_type = 'REFUND'"
 
@@ -45,14 +44,25 @@ class Free:
     def t(self) -> str:
         return f"ft_{self.generation}"
 
+    def materialize(self) -> None:
+        """Copy generation 0 (views over the day) into tables, so leftovers can be edited."""
+        self.generation += 1
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {self.o} AS SELECT * FROM fo_0")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {self.t} AS SELECT * FROM ft_0")
+
     def shrink(self) -> int:
         """Drop the rows the last pass paired (in new_pairs), move them to pairs; return how many."""
+        con = self.con
+        added = con.execute("SELECT count(*) FROM new_pairs").fetchall()[0][0]
+        if not added:
+            return 0
         old_o, old_t = self.o, self.t
         self.generation += 1
-        con = self.con
         con.execute(f"CREATE OR REPLACE TEMP TABLE {self.o} AS SELECT * FROM {old_o} ANTI JOIN new_pairs USING (oid)")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {self.t} AS SELECT * FROM {old_t} ANTI JOIN new_pairs USING (tid)")
-        added = con.execute("SELECT count(*) FROM new_pairs").fetchall()[0][0]
+        if self.generation > 1:  # generation 0 is the view over the whole day; the rest are copies
+            con.execute(f"DROP TABLE {old_o}")
+            con.execute(f"DROP TABLE {old_t}")
         if con.execute("SELECT count(*) FROM pairs").fetchall()[0][0] == 0:
             # the first pass takes most of the day: hand its table over instead of copying it
             con.execute("DROP TABLE pairs")
@@ -62,10 +72,6 @@ class Free:
             con.execute("INSERT INTO pairs SELECT * FROM new_pairs")
             con.execute("DELETE FROM new_pairs")
         return added
-
-    def count(self) -> tuple[int, int]:
-        return (self.con.execute(f"SELECT count(*) FROM {self.o}").fetchall()[0][0],
-                self.con.execute(f"SELECT count(*) FROM {self.t}").fetchall()[0][0])
 
 
 def key_expr(key: str, alias: str = "") -> str:
@@ -170,4 +176,7 @@ def cascade(con: duckdb.DuckDBPyConnection, rules: MatchRules) -> Free:
     free = Free(con)
     for name in rules.passes:
         PASSES[PassKind(name)](con, free, rules)
+    if free.generation == 0:  # nothing was paired: the leftovers are still the view over the day
+        free.materialize()
+    engine.run(con, "echo_duplicates", ft=free.t)
     return free

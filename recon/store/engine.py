@@ -7,13 +7,34 @@ of failing at once) and enforced foreign keys. Schema creation and upgrades go t
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 
 from sqlalchemy import Engine, create_engine, event
 
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
 
-@lru_cache(maxsize=8)
+
 def engine_for(url: str) -> Engine:
+    """One engine per URL for the process (connection pools are per engine)."""
+    with _lock:
+        if url not in _engines:
+            _engines[url] = _create(url)
+        return _engines[url]
+
+
+def dispose_store(url: str) -> None:
+    """Forget the engine of `url` (its database is about to be deleted or replaced)."""
+    from recon.store.schema import forget
+
+    with _lock:
+        engine = _engines.pop(url, None)
+    if engine is not None:
+        forget(engine)
+        engine.dispose()
+
+
+def _create(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
 

@@ -62,6 +62,12 @@ def ensure_schema(engine: Engine) -> None:
         _done.add(key)
 
 
+def forget(engine: Engine) -> None:
+    """Drop the "already upgraded" memo of `engine` (its database is being replaced)."""
+    with _local:
+        _done.discard(engine.url.render_as_string(hide_password=False))
+
+
 def upgrade(engine: Engine, target: str = "heads") -> None:
     """Upgrade to `target` (a revision, `core@head`, or `heads`) under the cross-process lock."""
     with _serialised(engine):

@@ -44,8 +44,11 @@ def test_every_row_of_both_sides_has_one_outcome(demo):
     for day in ("2026-11-20", "2026-11-21", "2026-11-22"):
         results = pl.read_parquet(demo / "results" / day / "layer1.parquet")
         bill = pl.read_parquet(demo / "bills" / "wechat" / f"{day}.parquet")
-        theirs = results.filter(pl.col("their_source_line").is_not_null() & pl.col("carried_from").is_null())
+        # every line of today's bill once (a row carried from yesterday pairs our old side with it)
+        theirs = results.filter(pl.col("their_source_file").is_in(bill["source_file"].unique().to_list()))
         assert sorted(theirs["their_source_line"].to_list()) == sorted(bill["source_line"].to_list())
+        ours = results.filter(pl.col("our_txn_id").is_not_null() & pl.col("carried_from").is_null())
+        assert ours["our_txn_id"].n_unique() == ours.height
 
 
 def test_reports_and_queue_exist_for_every_day(demo):

@@ -101,7 +101,7 @@ def test_corrected_statement_reruns_only_that_day_and_keeps_resolutions(ws):
     assert after[(DAYS[0], "parse")] == attempts[(DAYS[0], "parse")] + 1
     assert all(after[k] == v for k, v in attempts.items() if k[0] == DAYS[1]), "another day was re-run"
     assert outputs(ws, DAYS[1]) == other_day
-    items = json.loads(recon(ws, "queue", "list", "--json").stdout)
+    items = json.loads(recon(ws, "queue", "list", "--json", "--state", "all").stdout)
     assert next(i for i in items if i["id"] == target["id"])["status"] == "RESOLVED"
 
 

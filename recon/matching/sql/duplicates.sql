@@ -7,13 +7,15 @@ WITH ident AS (
            CASE WHEN record_type = 'REFUND' THEN merchant_refund_id ELSE merchant_txn_id END AS k
     FROM o
 ), multi AS (
-    SELECT record_type, k FROM ident WHERE k IS NOT NULL GROUP BY ALL HAVING count(*) > 1
+    -- counting 64-bit hashes is cheaper than counting strings; a collision only adds a group
+    -- that the ranking below (on the real key) finds to have one row
+    SELECT record_type, hash(k) AS h FROM ident WHERE k IS NOT NULL GROUP BY ALL HAVING count(*) > 1
 ), ranked AS (
     SELECT i.*,
            row_number() OVER w AS n,
            first_value(i.source_file) OVER w AS twin_file,
            first_value(i.source_line) OVER w AS twin_line
-    FROM ident i SEMI JOIN multi m USING (record_type, k)
+    FROM ident i SEMI JOIN multi m ON m.record_type = i.record_type AND m.h = hash(i.k) AND i.k IS NOT NULL
     WINDOW w AS (PARTITION BY i.record_type, i.k
                  ORDER BY i.carried_from ASC NULLS LAST, i.source_file, i.source_line, i.txn_id)
 )
@@ -26,13 +28,15 @@ WITH ident AS (
                 ELSE channel_txn_id END AS k
     FROM t
 ), multi AS (
-    SELECT record_type, k FROM ident WHERE k IS NOT NULL GROUP BY ALL HAVING count(*) > 1
+    -- counting 64-bit hashes is cheaper than counting strings; a collision only adds a group
+    -- that the ranking below (on the real key) finds to have one row
+    SELECT record_type, hash(k) AS h FROM ident WHERE k IS NOT NULL GROUP BY ALL HAVING count(*) > 1
 ), ranked AS (
     SELECT i.*,
            row_number() OVER w AS n,
            first_value(i.source_file) OVER w AS twin_file,
            first_value(i.source_line) OVER w AS twin_line
-    FROM ident i SEMI JOIN multi m USING (record_type, k)
+    FROM ident i SEMI JOIN multi m ON m.record_type = i.record_type AND m.h = hash(i.k) AND i.k IS NOT NULL
     WINDOW w AS (PARTITION BY i.record_type, i.k
                  ORDER BY i.carried_from ASC NULLS LAST, i.source_file, i.source_line, i.channel_txn_id)
 )

@@ -1,4 +1,3 @@
--- The rows that need words: every discrepancy, and matches with something worth saying.
-SELECT * FROM res
-WHERE outcome <> 'MATCHED' OR group_size > 1 OR pass_name = 'no_reference'
-   OR carried_from IS NOT NULL OR x_cross_midnight
+-- Working columns for explanations; wide.sql adds them to its select for the rows needing words.
+, r.x_side, r.x_key, o.amount AS x_our_amount, o.fee AS x_our_fee, r.x_their_amount, r.x_their_fee,
+  r.x_their_status, r.x_twin_file, r.x_twin_line, r.x_cross_midnight

@@ -1,6 +1,8 @@
--- Both sides as tables with a row id, carried pending rows included (carried_from is their day).
+-- Both sides with a row id, carried pending rows included (carried_from is their day). Views, not
+-- tables: each pass reads only the columns it needs straight from the Parquet files or frames,
+-- instead of a second copy of the whole day.
 -- Inputs are the views ours_in / theirs_in that layer1.py builds over frames or Parquet files.
-CREATE OR REPLACE TABLE o AS
+CREATE OR REPLACE VIEW o AS
 SELECT rid AS oid, txn_id, merchant_id, merchant_order_no, merchant_txn_id, channel_txn_id,
        merchant_refund_id,
        -- the channel's serial of a refund is what our side stores as channel_txn_id on that row
@@ -12,7 +14,7 @@ SELECT rid AS oid, txn_id, merchant_id, merchant_order_no, merchant_txn_id, chan
        counterparty, CAST(carried_from AS DATE) AS carried_from
 FROM ours_in;
 
-CREATE OR REPLACE TABLE t AS
+CREATE OR REPLACE VIEW t AS
 SELECT rid AS tid, account, channel_txn_id, merchant_txn_id, channel_refund_id, merchant_refund_id,
        record_type, currency,
        CAST(amount AS DECIMAL(38, 6)) AS amount, CAST(fee AS DECIMAL(38, 6)) AS fee, status,

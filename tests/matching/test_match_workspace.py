@@ -144,3 +144,95 @@ def test_cross_day_pending_is_carried_and_auto_resolved_next_day(tmp_path: Path)
     (tmp_path / "internal" / "2024-05-03.csv").write_text(
         (tmp_path / "internal" / f"{D2}.csv").read_text().splitlines()[0] + "\n")
     assert match_day(ws, dt.date(2024, 5, 3)).totals() == {}  # nothing is carried twice
+
+
+def test_one_channel_rematched_keeps_the_other_channels_rows(root: Path):
+    config = CONFIG + CONFIG.split("[channels.wx]")[1].join(["\n[channels.ali]", ""]).replace(
+        "[channels.wx.internal]", "[channels.ali.internal]")
+    (root / "recon.toml").write_text(config, encoding="utf-8")
+    ali = root / "bills" / "ali"
+    ali.mkdir(parents=True)
+    bill = pl.read_parquet(root / "bills" / "wx" / f"{D1}.parquet").with_columns(channel=pl.lit("ali"))
+    bill.write_parquet(ali / f"{D1}.parquet")
+    ws = Workspace.open(root)
+    both = match_day(ws, D1)
+    assert [c.channel for c in both.channels] == ["ali", "wx"]
+    path = root / "results" / str(D1) / "layer1.parquet"
+    before = pl.read_parquet(path)
+    assert before["channel"].unique().sort().to_list() == ["ali", "wx"]
+    match_day(ws, D1, "wx")
+    assert pl.read_parquet(path).equals(before)
+
+
+def test_sql_internal_source(tmp_path: Path):
+    import sqlalchemy as sa
+
+    ours, theirs = clean_day(6, seed=5, refunds=False)
+    bill, internal = frames(ours, theirs)
+    (tmp_path / "bills" / "wx").mkdir(parents=True)
+    bill.write_parquet(tmp_path / "bills" / "wx" / f"{D1}.parquet")
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'erp.db'}")
+    text = internal.with_columns(pl.col("trade_time").map_elements(lambda t: t.isoformat(), return_dtype=pl.String),
+                                 pl.col("amount").cast(pl.String), pl.col("fee").cast(pl.String),
+                                 day=pl.lit(str(D1)))
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE txns (" + ", ".join(f"{c} TEXT" for c in text.columns) + ")"))
+        conn.execute(sa.text("INSERT INTO txns VALUES (" + ", ".join(f":{c}" for c in text.columns) + ")"),
+                     text.to_dicts())
+    engine.dispose()
+    config = CONFIG.replace('source = "file"\npath = "internal/{date:%Y-%m-%d}.csv"',
+                            f'source = "sql"\nurl = "sqlite:///{tmp_path / "erp.db"}"\n'
+                            'query = "SELECT * FROM txns WHERE day = :date AND channel = :channel"')
+    (tmp_path / "recon.toml").write_text(config, encoding="utf-8")
+    assert match_day(Workspace.open(tmp_path), D1).totals() == {"MATCHED": 6}
+
+
+def test_typed_parquet_export_is_checked_and_scanned_in_place(tmp_path: Path):
+    from recon.errors import StageFailed
+    from recon.matching.internal_source import internal_input
+
+    config = CONFIG.replace("internal/{date:%Y-%m-%d}.csv", "internal/{date:%Y-%m-%d}.parquet")
+    (tmp_path / "recon.toml").write_text(config, encoding="utf-8")
+    ours, theirs = clean_day(8, seed=9, refunds=False)
+    bill, internal = frames(ours, theirs)
+    (tmp_path / "bills" / "wx").mkdir(parents=True)
+    (tmp_path / "internal").mkdir()
+    bill.write_parquet(tmp_path / "bills" / "wx" / f"{D1}.parquet")
+    export = tmp_path / "internal" / f"{D1}.parquet"
+    internal.write_parquet(export)
+    ws = Workspace.open(tmp_path)
+    assert internal_input(ws, "wx", D1) == export
+    assert match_day(ws, D1).totals() == {"MATCHED": 8}
+    internal.with_columns(status=pl.when(pl.col("source_line") == 5).then(pl.lit("PAID"))
+                          .otherwise("status")).write_parquet(export)
+    with pytest.raises(StageFailed, match=r"2024-05-01.parquet:5: bad status PAID"):
+        match_day(ws, D1)
+
+
+def test_channels_with_different_internal_sources_in_one_run(root: Path):
+    """A CSV export (a frame), then a typed Parquet export (scanned in place), in one session."""
+    typed = CONFIG.replace("[channels.wx]", "[channels.zfb]").replace("[channels.wx.internal]", "[channels.zfb.internal]")
+    typed = typed.split("[channels.zfb]")[1].replace("internal/{date:%Y-%m-%d}.csv", "zfb/{date:%Y-%m-%d}.parquet")
+    (root / "recon.toml").write_text(CONFIG + "\n[channels.zfb]" + typed, encoding="utf-8")
+    ours, theirs = clean_day(12, seed=4, refunds=False)
+    bill, internal = frames(ours, theirs)
+    (root / "bills" / "zfb").mkdir(parents=True)
+    bill.with_columns(channel=pl.lit("zfb")).write_parquet(root / "bills" / "zfb" / f"{D1}.parquet")
+    (root / "zfb").mkdir()
+    internal.write_parquet(root / "zfb" / f"{D1}.parquet")
+    summary = match_day(Workspace.open(root), D1)
+    assert {c.channel: dict(c.outcomes) for c in summary.channels} == {
+        "wx": {"AMOUNT_MISMATCH": 1, "MATCHED": summary.channels[0].our_rows - 1}, "zfb": {"MATCHED": 12}}
+
+
+def test_carried_side_says_which_row_came_from_an_earlier_day(tmp_path: Path):
+    (tmp_path / "recon.toml").write_text(CONFIG, encoding="utf-8")
+    _pending_pair(tmp_path)
+    ws = Workspace.open(tmp_path)
+    match_day(ws, D1)
+    match_day(ws, D2)
+    rows = pl.read_parquet(tmp_path / "results" / str(D2) / "layer1.parquet")
+    assert rows["carried_side"].to_list() == ["ours", "ours"]
+    bill = pl.read_parquet(tmp_path / "bills" / "wx" / f"{D2}.parquet")
+    todays = rows.filter(pl.col("their_source_file").is_not_null() & pl.col("carried_side").ne_missing("theirs"))
+    assert sorted(todays["their_source_line"]) == sorted(bill["source_line"])

@@ -117,9 +117,10 @@ def test_group_one_order_settled_by_several_lines_conserves_the_amount():
     short = run([ours(0, "M1", "100.00", at(10, 0), fee="0.60")],
                 [lines[0], {**lines[1], "amount": D("39.00")}], rules)
     assert set(short["outcome"]) == {"AMOUNT_MISMATCH"}
-    assert "amount 100.00 here; the 2 channel lines sum to 99.00" in short["reason"][0]
+    assert short["reason"].to_list() == ["amount 100.00 here, 99.00 over the 2 channel lines"] * 2
     without_rule = run([ours(0, "M1", "100.00", at(10, 0), fee="0.60")], lines)
-    assert sorted(without_rule["outcome"]) == ["CHANNEL_ONLY", "CHANNEL_ONLY", "LOCAL_ONLY"]
+    # without the rule, a second line echoing our serial is the channel charging twice
+    assert sorted(without_rule["outcome"]) == ["CHANNEL_ONLY", "DUPLICATE", "LOCAL_ONLY"]
 
 
 def test_no_reference_pass_suggests_and_accepts_only_above_the_named_score():
@@ -169,3 +170,19 @@ def test_passes_run_in_the_order_the_rules_name(passes):
     res = run([ours(0, "M1", "5.00", at(10, 0))], [theirs(2, "C1", "M1", "5.00", at(10, 1))],
               MatchRules(passes=passes, auto_accept_score=0.5))
     assert only(res, outcome="MATCHED")["pass_name"] == ("key:merchant_txn_id" if passes[0] == "key" else "no_reference")
+
+
+def test_near_miss_by_shared_id_says_what_differs():
+    res = run([ours(0, "M1", "9.00", at(10, 0))],
+              [theirs(2, "C1", "M1", "-9.00", at(10, 0), rtype="REFUND", crefund="CR1", mrefund="R1")],
+              MatchRules(passes=("key",)))
+    assert only(res, outcome="LOCAL_ONLY")["reason"] == (
+        "not in the channel's bill; closest: channel line bill.csv:2 (C1): same merchant_txn_id, "
+        "but it is a REFUND, amount -9.00 CNY, same time")
+
+
+def test_the_channel_charging_one_order_twice_is_a_duplicate():
+    res = run([ours(0, "M1", "5.00", at(10, 0), ctx="C1")],
+              [theirs(2, "C1", "M1", "5.00", at(10, 0)), theirs(3, "C9", "M1", "5.00", at(10, 0, 3))])
+    assert only(res, outcome="MATCHED")["their_channel_txn_id"] == "C1"
+    assert only(res, outcome="DUPLICATE")["reason"] == "M1 appears again in the channel's bill; the first copy is bill.csv:2"
