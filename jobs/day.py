@@ -3,13 +3,12 @@
 Each stage is a plain function of (workspace, date, channel) that reads what the previous stage
 wrote in the workspace and writes its own outputs atomically, so any stage can be re-run alone and
 a crash between stages loses nothing. The run registry (which stages are done, leases, retries)
-sits on top of these functions; this module only knows how to do each stage once.
+sits on top of these functions in jobs/pipeline.py; this module only knows how to do each stage once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -67,22 +66,3 @@ def report(ws: Workspace, date: dt.date, channel: str | None = None) -> StageRes
 
     result = write_report(ws, date)
     return StageResult(Stage.REPORT, None, date, str(result.path))
-
-
-PER_CHANNEL: tuple[tuple[Stage, Callable[[Workspace, dt.date, str], StageResult]], ...] = (
-    (Stage.FETCH, fetch),
-    (Stage.PARSE, parse),
-)
-PER_DAY: tuple[tuple[Stage, Callable[..., StageResult]], ...] = (
-    (Stage.MATCH, match),
-    (Stage.CLEAR, clear),
-    (Stage.REPORT, report),
-)
-
-
-def run_day(ws: Workspace, date: dt.date, channels: list[str] | None = None) -> list[StageResult]:
-    """Every stage of `date` once, in order; the first failure propagates (nothing after it runs)."""
-    names = channels or sorted(ws.settings.channels)
-    results = [func(ws, date, name) for name in names for _, func in PER_CHANNEL]
-    results += [func(ws, date) for _, func in PER_DAY]
-    return results

@@ -103,17 +103,22 @@ def run_demo(root: Path, *, progress: bool = True) -> DemoRun:
     from rich.progress import Progress
     from rich.table import Table
 
-    from jobs.day import run_day
+    from jobs.pipeline import run_day
+    from recon.errors import ExitCode
+    from recon.store.engine import open_store
     from recon.workspace import Workspace
 
     build_workspace(root)
     ws = Workspace.open(root)
     load_internal_into_core(ws)
+    engine = open_store(ws.store_url())
     days = demo_days()
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("reconciling sample days", total=len(days))
-        for day in days:
-            run_day(ws, day)
+        for day in days:  # the same pipeline cron runs: registry, leases, every stage
+            outcome = run_day(ws, day, engine)
+            if outcome.exit_code is not ExitCode.OK:
+                raise StageFailed(f"demo day {day}: " + "; ".join(outcome.messages or ["did not finish"]))
             bar.advance(task)
     summary, reports = [], []
     table = Table(title="recon demo: WeChat Pay, layer 1")

@@ -63,10 +63,9 @@ def _internal_for(source: InternalSource, ws: Workspace, channel: str, date: dt.
         return source.filter(pl.col("channel") == channel)
     if callable(source):
         return source(channel)
-    from recon import internal  # the matching engineer's loader, when it is installed
+    from recon.matching.internal_source import load_internal  # the configured source, as layer 1 reads it
 
-    loader = getattr(internal, "load_internal", None)
-    return loader(ws, channel, date) if loader else None
+    return load_internal(ws, channel, date)
 
 
 def _bill_rows(ws: Workspace, date: dt.date, channel: str, internal: InternalSource, tolerance: Decimal,

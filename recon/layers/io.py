@@ -17,23 +17,12 @@ import duckdb
 import polars as pl
 
 from recon.errors import StageFailed
+from parsers.balances import BALANCE_COLUMNS
 from recon.schema import BILL_COLUMNS, MONEY, OPTIONAL_COLUMNS, conform, empty_bill
 from recon.workspace import Workspace
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
-# parsers.balances.BALANCE_COLUMNS, restated so layer 3 can check a file before trusting it.
-BALANCE_COLUMNS: dict[str, pl.DataType] = {
-    "channel": pl.String(),
-    "account": pl.String(),
-    "currency": pl.String(),
-    "statement_id": pl.String(),
-    "balance_date": pl.Date(),
-    "balance_type": pl.String(),
-    "amount": MONEY,
-    "source_file": pl.String(),
-    "source_line": pl.Int64(),
-}
 
 
 @lru_cache(maxsize=None)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tomllib
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fetch_servers import SftpServer
-from recon.config import FetchSettings, parse_settings
 from recon.workspace import Workspace
 
 DAY = dt.date(2024, 5, 1)
@@ -58,11 +56,7 @@ def make_ws(root: Path, channels: dict[str, dict], *, fmt: str = "wechatpay.trad
         lines += [f"[channels.{name}]", f'format = "{fmt}"', "", f"[channels.{name}.fetch]"]
         lines += [f"{k} = {toml_value(v)}" for k, v in fetch.items()] + [""]
     (root / "recon.toml").write_text("\n".join(lines), encoding="utf-8")
-    data = tomllib.loads((root / "recon.toml").read_text(encoding="utf-8"))
-    declared = set(FetchSettings.model_fields)
-    for table in data.get("channels", {}).values():
-        table["fetch"] = {k: v for k, v in table["fetch"].items() if k in declared}
-    return Workspace(root=root.resolve(), settings=parse_settings(data, str(root / "recon.toml")))
+    return Workspace.open(root)
 
 
 def publish(sftp: SftpServer, name: str, data: bytes, date: dt.date = DAY) -> Path:
