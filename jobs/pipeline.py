@@ -170,7 +170,30 @@ def _day_stage(ws, engine, date, stage, force, result: DayRun) -> State:
         return State.SUCCEEDED
     func = {day.Stage.MATCH: day.match, day.Stage.CLEAR: day.clear, day.Stage.REPORT: day.report}[stage]
     # REPORT's inputs include the results files, so a fresh match makes the report due as well.
-    return _attempt(ws, engine, date, DAY, stage, inputs, result, lambda: func(ws, date))
+    state = _attempt(ws, engine, date, DAY, stage, inputs, result, lambda: func(ws, date))
+    if state is State.SUCCEEDED and stage is day.Stage.MATCH:
+        _alert_on_amount(ws, date)
+    return state
+
+
+def _alert_on_amount(ws: Workspace, date: dt.date) -> None:
+    """Tell ops when a day's layer-1 discrepancies put more than the threshold at stake."""
+    threshold = ws.settings.alerts.discrepancy_threshold
+    path = ws.results_dir(date) / "layer1.parquet"
+    if threshold is None or not path.exists():
+        return
+    import polars as pl
+
+    at_stake = (pl.read_parquet(path)
+                .filter(~pl.col("outcome").is_in(["MATCHED", "AUTO_RESOLVED", "PENDING"]))
+                .with_columns(currency=pl.coalesce("our_currency", "their_currency"),
+                              stake=pl.coalesce("diff_amount", "their_amount", "our_amount").abs())
+                .group_by("currency").agg(pl.col("stake").sum()).sort("currency"))
+    for currency, amount in at_stake.iter_rows():
+        if amount is not None and amount > threshold:
+            text = f"{date}: discrepancies put {amount} {currency} at stake (threshold {threshold})"
+            LOG.warning(text)
+            alerts.send(ws.settings.alerts.webhook_env, "DISCREPANCY_AMOUNT", date, "*", text, amount=amount)
 
 
 def _attempt(ws, engine, date, channel, stage, inputs, result: DayRun, func) -> State:
