@@ -21,13 +21,7 @@ app = typer.Typer(
 )
 
 for _name in MODULES:
-    try:
-        _module = importlib.import_module(_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != _name:  # a real import error inside a command module must surface
-            raise
-        continue
-    _module.register(app)
+    importlib.import_module(_name).register(app)
 
 
 if __name__ == "__main__":

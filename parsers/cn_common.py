@@ -52,15 +52,20 @@ def decode_cn(data: bytes, file: str, *, allow_utf8: bool = True) -> str:
 
 
 def sniff_text(head: bytes) -> str:
-    """Best-effort text of a sample head for `identify` only (the cut may split a character)."""
+    """Text of a sample head for `identify` only: UTF-8, else GB18030, each decoded strictly up to
+    the first byte that does not decode (the 64 KiB cut may split a character; a damaged byte
+    further on is the parser's to reject with its line, not identification's)."""
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     try:
         return head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start > len(head) - 4:  # the 64 KiB cut fell inside one character
+        if exc.start > len(head) - 4:  # the cut fell inside one character
             return head[: exc.start].decode("utf-8")
-    return head.decode("gb18030", errors="ignore")
+    try:
+        return head.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        return head[: exc.start].decode("gb18030")
 
 
 def norm_header(name: str) -> str:

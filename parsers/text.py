@@ -1,6 +1,6 @@
 """Strict text decoding for statements: a byte that does not decode is a rejection, never a '?'.
 
-Lossy decoding (`errors="replace"`, polars' utf8-lossy) silently turns a corrupt id into a
+Lossy decoding (replacing undecodable bytes, or polars' lossy UTF-8 mode) silently turns a corrupt id into a
 different id, which then fails to match for reasons nobody can see. We decode strictly with the
 format's declared encoding (GB18030 for the Chinese channels: a superset of GBK and GB2312) and
 report the line and byte offset of the first bad byte.

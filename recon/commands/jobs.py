@@ -46,7 +46,7 @@ def _run_dates(ws, dates, channel, force, quiet, as_json, log_format) -> None:
     from rich.progress import Progress
 
     from jobs import logs
-    from jobs.pipeline import ALL_STAGES, run_day
+    from jobs.pipeline import run_day
     from recon.errors import ExitCode
 
     logs.configure(ws.root, log_format)
@@ -65,10 +65,9 @@ def _run_dates(ws, dates, channel, force, quiet, as_json, log_format) -> None:
     if as_json:
         print_json(summary)
     else:
-        _print_summary(out, summary, ALL_STAGES)
-        for r in results:
-            for message in r.messages:
-                console().print(message, markup=False) if not quiet else None
+        _print_summary(out, summary)
+        for message in (m for r in results for m in r.messages):
+            out.print(message, markup=False)
     worst = max((r.exit_code for r in results), default=ExitCode.OK)
     exit_with(worst)
 
@@ -89,7 +88,7 @@ def _summary_row(ws, result) -> dict:
             "discrepancies": discrepancies, "messages": result.messages}
 
 
-def _print_summary(out, summary, stages) -> None:
+def _print_summary(out, summary) -> None:
     from rich.table import Table
 
     table = Table(title="recon run")
