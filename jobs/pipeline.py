@@ -26,6 +26,7 @@ from jobs.registry import DAY, State, get, record, utcnow
 from recon.crash import crashpoint
 from recon.errors import ExitCode, NotReady, ReconError
 from recon.files import sha256_file, sweep_temp
+from recon.ingest import raw_files
 from recon.workspace import Workspace
 
 LOG = logging.getLogger("recon.pipeline")
@@ -63,13 +64,14 @@ def run_day(ws: Workspace, date: dt.date, engine, *, channels: list[str] | None 
             on_stage: Callable[[str, str, State], None] | None = None) -> DayRun:
     """Run every due stage of `date`; `force` names stages to redo even on unchanged inputs."""
     names = channels or sorted(ws.settings.channels)
+    now = now or utcnow()
     result = DayRun(date)
     sweep_temp(ws.root)  # a crashed run's half-written temp files are never inputs
     ttl = dt.timedelta(seconds=ws.settings.defaults.lease_seconds)
     with hold(engine, date, [*names, DAY], ttl=ttl) as leases:
         for channel in names:
             for stage in CHANNEL_STAGES:
-                state = _channel_stage(ws, engine, date, channel, stage, force, now or utcnow(), result)
+                state = _channel_stage(ws, engine, date, channel, stage, force, now, result)
                 result.states[(channel, stage.value)] = state
                 if on_stage:
                     on_stage(channel, stage.value, state)
@@ -99,22 +101,16 @@ def _channel_stage(ws, engine, date, channel, stage, force, now, result: DayRun)
         if previous and stage.value not in force:
             if previous.state is State.SUCCEEDED:
                 return State.SUCCEEDED
-            if previous.state in (State.WAITING,) and previous.next_attempt_at and previous.next_attempt_at > now:
+            if previous.state is State.WAITING and previous.next_attempt_at and previous.next_attempt_at > now:
                 result.messages.append(f"{channel} {date}: waiting until {previous.next_attempt_at:%Y-%m-%d %H:%M} UTC")
                 return State.WAITING
         return _attempt(ws, engine, date, channel, stage, None, result, lambda: day.fetch(ws, date, channel, now))
-    inputs = _files_hash(day_raw_files(ws, channel, date))
+    inputs = _files_hash(raw_files(ws, channel, date))
     bill = ws.bill_path(channel, date)
     if (previous and previous.state is State.SUCCEEDED and previous.input_hash == inputs
             and bill.exists() and stage.value not in force):
         return State.SUCCEEDED
     return _attempt(ws, engine, date, channel, stage, inputs, result, lambda: day.parse(ws, date, channel))
-
-
-def day_raw_files(ws, channel, date):
-    from recon.ingest import raw_files
-
-    return raw_files(ws, channel, date)
 
 
 def _day_inputs(ws: Workspace, date: dt.date, stage: day.Stage) -> str:

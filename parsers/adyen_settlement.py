@@ -24,8 +24,8 @@ import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.csv_common import (
-    LINE, Layout, currency_exponents, first_record, norm, physical_lines, read_text, records,
-    reject_first, reject_scientific, require_values, sample_text, to_money,
+    currency_exponents, first_record, header_has, Layout, LINE, physical_lines, read_text, records,
+    reject_first, reject_scientific, require_values, to_money,
 )
 from recon.errors import Problem, StatementRejected
 from recon.money import exponent
@@ -69,12 +69,8 @@ class AdyenSettlementParser:
     description: ClassVar[str] = "Adyen Settlement Details Report CSV (one settlement batch)"
 
     def identify(self, sample: Sample) -> bool:
-        text = sample_text(sample)
-        if text is None:
-            return False
-        header = {norm(h) for h in first_record(text.split("\n", 1)[0])}
-        markers = ("Merchant Account", "Psp Reference", "Type", "Net Currency", "Net Debit (NC)", "Batch Number")
-        return {norm(m) for m in markers} <= header
+        return header_has(sample, ("Merchant Account", "Psp Reference", "Type", "Net Currency", "Net Debit (NC)",
+                                   "Batch Number"))
 
     def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
         file = ctx.source_name or str(path)

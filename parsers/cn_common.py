@@ -28,12 +28,12 @@ from parsers.text import decode_strict
 from recon.errors import StatementRejected
 from recon.money import AmountGrammar, MoneyError, parse_amount
 from recon.schema import MONEY
+from parsers.columns import SCIENTIFIC_ID
 from rules.loader import RuleSet
 
 CNY = "CNY"
 YUAN = AmountGrammar(max_scale=2)
 # A cell that Excel turned into scientific notation: the digits are gone for good (FAULTS A10).
-E_NOTATION = r"^[+-]?[0-9.]+[eE][+-]?\d+$"
 # Internal column separator for reading whole lines natively; a statement never contains it.
 LINE_SEP = "\x1f"
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -142,7 +142,7 @@ def require_columns(found: list[str], required: tuple[str, ...], file: str, line
 
 def check_ids(frame: pl.DataFrame, columns: tuple[str, ...], file: str) -> None:
     for col in columns:
-        reject_if(frame, pl.col(col).str.contains(E_NOTATION), file,
+        reject_if(frame, pl.col(col).str.contains(SCIENTIFIC_ID), file,
                   f"{col}: id in scientific notation (precision lost, e.g. opened in Excel)", "id_mangled")
 
 

@@ -16,7 +16,8 @@ from recon.errors import StatementRejected
 from recon.money import MONEY_SCALE
 from recon.schema import MONEY
 
-SCI_ID = r"^[0-9.]+[eE][+-]?\d+$"
+# An id a spreadsheet turned into scientific notation (4.2000001E+27): its digits are gone.
+SCIENTIFIC_ID = r"^[+-]?[0-9.]+[eE][+-]?\d+$"
 
 
 def amount_pattern(max_scale: int, *, signed: bool = True) -> str:
@@ -58,7 +59,7 @@ def ids_not_mangled(frame: pl.DataFrame, columns: list[str], file: str) -> None:
     """Refuse ids that Excel already turned into scientific notation: their digits are gone."""
     for column in columns:
         if column in frame.columns:
-            require(frame, ~pl.col(column).fill_null("").str.contains(SCI_ID), column, file,
+            require(frame, ~pl.col(column).fill_null("").str.contains(SCIENTIFIC_ID), column, file,
                     "lost its digits to scientific notation (opened and saved in Excel?)", code="id_mangled")
 
 

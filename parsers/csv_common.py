@@ -29,13 +29,13 @@ from parsers.text import decode_strict
 from recon.errors import StatementRejected
 from recon.money import PLAIN, MoneyError, currency_code, exponent
 from recon.schema import MONEY
+from parsers.columns import SCIENTIFIC_ID
 
 LINE = "_line"
 # The same grammar `recon.money.parse_amount` accepts (no exponent, no thousands separator),
 # applied to a whole column at once by polars' regex engine.
 AMOUNT_RE = PLAIN.pattern().pattern
 # Excel turns long ids into `1.2302025304E+022`; the digits are gone for good (FAULTS A10).
-SCIENTIFIC_RE = r"^[+-]?\d+(?:\.\d*)?[eE][+-]?\d+$"
 _QUOTED_RE = r'"(?:[^"]|"")*"'
 
 
@@ -64,6 +64,15 @@ def sample_text(sample: Sample, *, utf16: bool = False) -> str | None:
         if exc.start < len(head) - 4:
             return None
         return head[: exc.start].decode(encoding)
+
+
+def header_has(sample: Sample, names: Iterable[str], *, utf16: bool = False) -> bool:
+    """Whether the first record of a sample's text carries every one of `names` (compared normalised)."""
+    text = sample_text(sample, utf16=utf16)
+    if text is None:
+        return False
+    header = {norm(h) for h in first_record(text.split("\n", 1)[0])}
+    return {norm(n) for n in names} <= header
 
 
 def norm(name: str) -> str:
@@ -182,7 +191,7 @@ def reject_scientific(frame: pl.DataFrame, columns: Iterable[str], file: str) ->
     for col in columns:
         if col in frame.columns:
             reject_first(
-                frame, pl.col(col).str.contains(SCIENTIFIC_RE), file,
+                frame, pl.col(col).str.contains(SCIENTIFIC_ID), file,
                 lambda r, c=col: f"{c} {r[c]!r} is in scientific notation (id precision lost in a spreadsheet)",
                 "scientific_id",
             )

@@ -23,8 +23,8 @@ import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.csv_common import (
-    LINE, Layout, currency_exponents, first_record, norm, physical_lines, read_text, records,
-    reject_first, reject_scientific, require_values, sample_text, to_money,
+    currency_exponents, first_record, header_has, Layout, LINE, physical_lines, read_text, records,
+    reject_first, reject_scientific, require_values, to_money,
 )
 from recon.errors import Problem, StatementRejected
 from recon.schema import MONEY, UTC_TIME
@@ -60,11 +60,7 @@ class StripeBalanceParser:
     description: ClassVar[str] = "Stripe Reporting API itemized balance / payout reconciliation CSV"
 
     def identify(self, sample: Sample) -> bool:
-        text = sample_text(sample)
-        if text is None:
-            return False
-        header = {norm(h) for h in first_record(text.split("\n", 1)[0])}
-        return {"balance_transaction_id", "reporting_category", "gross", "fee", "net", "currency"} <= header
+        return header_has(sample, ("balance_transaction_id", "reporting_category", "gross", "fee", "net", "currency"))
 
     def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
         file = ctx.source_name or str(path)

@@ -25,7 +25,8 @@ from typing import ClassVar
 import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
-from parsers.cn_common import CNY, E_NOTATION, compare, decode_cn, zip_members
+from parsers.cn_common import CNY, compare, decode_cn, zip_members
+from parsers.columns import SCIENTIFIC_ID
 from parsers.registry import open_member_bytes
 from parsers.unionpay_layout import RD_TOTAL, ZM, ZME, Layout, infer_year, signed_fen, unsigned_fen
 from recon.errors import Problem, StatementRejected
@@ -113,7 +114,7 @@ def _time(mmddhhmmss: str, clearing: dt.date, ctx: ParseContext, name: str, line
 
 
 def _id(value: str, name: str, line: int, what: str) -> str | None:
-    if re.match(E_NOTATION, value):
+    if re.match(SCIENTIFIC_ID, value):
         raise StatementRejected(name, line, f"{what}: id in scientific notation (precision lost)", code="id_mangled")
     return value or None
 

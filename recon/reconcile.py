@@ -25,6 +25,7 @@ class DayReconciliation:
 
 def reconcile_day(ws: Workspace, date: dt.date, channel: str | None = None, *, rules_override=None,
                   dry_run: bool = False) -> DayReconciliation:
+    from recon.core.positions import positions_at
     from recon.layers import run_layers23
     from recon.matching.internal_source import load_internal
     from recon.matching.layer1 import match_day
@@ -33,18 +34,9 @@ def reconcile_day(ws: Workspace, date: dt.date, channel: str | None = None, *, r
     if dry_run:
         return DayReconciliation(layer1, None)
     layers23 = run_layers23(ws, date, channel, internal=lambda name: load_internal(ws, name, date),
-                            positions=book_positions(ws, date))
+                            positions=positions_at(ws, date))
     from recon.queue.sync import sync_results
 
     sync_results(ws, date)
     return DayReconciliation(layer1, layers23)
 
-
-def book_positions(ws: Workspace, date: dt.date):
-    """Our books' position per bank account at the end of `date`, from the payment core's ledger.
-
-    None when no configured channel is a bank account (layer 3 then has nothing to compare), or when
-    the workspace keeps its books elsewhere (a `[books] path` in rules/settlement.toml)."""
-    from recon.core.positions import positions_at
-
-    return positions_at(ws, date)

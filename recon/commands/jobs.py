@@ -35,11 +35,8 @@ def _due_dates(ws, engine) -> list[dt.date]:
 
     today = dt.datetime.now(ZoneInfo(ws.settings.defaults.timezone)).date()
     window = [today - dt.timedelta(days=n) for n in range(ws.settings.defaults.lookback_days, 0, -1)]
-    done: dict[dt.date, set[str]] = {}
-    for r in runs(engine, since=window[0]):
-        if r.state is State.SUCCEEDED and r.stage == "report":
-            done.setdefault(r.business_date, set()).add(r.stage)
-    return [d for d in window if "report" not in done.get(d, set())]
+    reported = {r.business_date for r in runs(engine, since=window[0], states=(State.SUCCEEDED,)) if r.stage == "report"}
+    return [d for d in window if d not in reported]
 
 
 def _run_dates(ws, dates, channel, force, quiet, as_json, log_format) -> None:

@@ -51,35 +51,24 @@ def _parse_one(file: Path, out: Path, format_id: str | None, channel: str | None
                workspace: Path | None, as_json: bool, quiet: bool) -> None:
     from parsers.base import ParseContext
     from parsers.registry import identify, parse_file
-    from recon.errors import ConfigError, StatementRejected
+    from recon.errors import StatementRejected
     from recon.files import atomic_path
     from recon.ingest import channel_rules
     from recon.quarantine import quarantine
-    from recon.workspace import Workspace
 
     ws = _maybe_workspace(workspace)
-    fid = format_id
-    account = None
-    zone = None
-    if ws and channel:
-        cfg = ws.settings.channel(channel)
-        fid = fid or cfg.format
-        account = cfg.account or None
-        zone = ws.settings.channel_zone(channel)
+    cfg = ws.settings.channel(channel) if ws and channel else None  # an unknown channel is a config error
     try:
-        fid = fid or identify(file)
-        rules_name = ws.settings.channels[channel].rules if ws and channel in ws.settings.channels else None
-        rules = channel_rules(ws, fid, rules_name)
-        kwargs = {"zone": zone} if zone else {}
-        ctx = ParseContext(channel=channel or fid.split(".")[0], rules=rules, account=account,
-                           bill_date=date, source_name=str(file), **kwargs)
+        fid = format_id or (cfg.format if cfg else None) or identify(file)
+        where_known = {"zone": ws.settings.channel_zone(channel)} if cfg else {}  # else the parser default
+        ctx = ParseContext(channel=channel or fid.split(".")[0], rules=channel_rules(ws, fid, cfg.rules if cfg else None),
+                           account=(cfg.account or None) if cfg else None, bill_date=date, source_name=str(file),
+                           **where_known)
         fid, parsed = parse_file(file, ctx, fid)
     except StatementRejected as exc:
         if ws is not None:
             where = quarantine(ws.quarantine_dir, file, exc.problem, channel=channel, date=date)
             exc.hint = f"quarantined in {where.relative_to(ws.root)}"
-        raise
-    except ConfigError:
         raise
     with atomic_path(out) as tmp:
         parsed.bill.write_parquet(tmp)
@@ -100,14 +89,11 @@ def _parse_one(file: Path, out: Path, format_id: str | None, channel: str | None
 
 
 def _maybe_workspace(path: Path | None):
-    """The workspace when one is named or the current folder is one; else None (built-in rules)."""
+    """The workspace when one is named (option or $RECON_WORKSPACE, which Typer fills in) or the
+    current folder is one; else None, and the built-in rules apply."""
     from recon.config import CONFIG_NAME
-    from recon.workspace import ENV_WORKSPACE, Workspace
-    import os
+    from recon.workspace import Workspace
 
-    if path is not None:
-        return Workspace.open(path)
-    env = os.environ.get(ENV_WORKSPACE)
-    if env:
-        return Workspace.open(env)
-    return Workspace.open(Path.cwd()) if (Path.cwd() / CONFIG_NAME).exists() else None
+    if path is None and not (Path.cwd() / CONFIG_NAME).exists():
+        return None
+    return Workspace.open(path)
