@@ -26,6 +26,9 @@ from recon.money import context, normalize_zero
 from recon.schema import BILL_COLUMNS, MONEY, OPTIONAL_COLUMNS, conform
 
 UTC = dt.timezone.utc
+# The formats whose statements carry balances: bank accounts, read by layer 3, ruled by rules/bank.toml.
+BANK_FORMATS = frozenset({"mt940", "mt942", "camt.052", "camt.053", "camt.054", "bai2", "ofx"})
+BANK_RULES = "bank"
 
 
 class BalanceType(StrEnum):

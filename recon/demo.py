@@ -1,9 +1,12 @@
 """`recon demo`: a real workspace built from sample_statements/, reconciled for several days.
 
-The demo is the tour a new user takes: it creates a workspace whose WeChat Pay channel fetches from
-a local drop folder (the bundled bills) and whose internal side is the payment core, loaded from
-the bundled internal exports; then it runs every day through the same stages cron would run
-(fetch, parse, match, report) and returns where the reports are.
+The demo is the tour a new user takes: it creates a workspace with three channels fetched from a
+local drop folder (the bundled statements): WeChat Pay's trade bill (layer 1 against our records,
+layer 2 bill totals), its fund-flow bill (the payouts, for layer 2's settlement check) and the bank
+account the payouts land in (MT940, for layer 3). Our side is the payment core, loaded from the
+bundled internal exports and the treasury's bookings (an opening balance and the settlements our
+records expect). Then it runs every day through the same stages cron would run (fetch, parse,
+match all three layers, clear, report) and returns where the reports are.
 """
 
 from __future__ import annotations
@@ -43,6 +46,38 @@ deadline = "D+1 12:00"
 
 [channels.wechat.internal]
 source = "core"
+
+# WeChat Pay's fund-flow bill: read for the withdrawals (提现) it reports, see rules/settlement.toml
+[channels.wechat_funds]
+format = "wechatpay.fundflow"
+account = "1900000109"
+
+[channels.wechat_funds.fetch]
+transport = "local"
+path = "drop/wechat_funds/fundflow_1900000109_{date:%Y%m%d}.csv"
+retry = ["10m", "20m", "40m"]
+deadline = "D+1 12:00"
+
+# The bank account WeChat Pay settles into: its closing balance is checked against our books
+[channels.bank]
+format = "mt940"
+account = "0200001509000123456"
+
+[channels.bank.fetch]
+transport = "local"
+path = "drop/bank/icbc_cny_{date:%Y%m%d}.mt940"
+retry = ["30m", "1h", "2h"]
+deadline = "D+1 12:00"
+'''
+
+# WeChat Pay pays each day's net the next calendar day and reports it in the fund-flow bill.
+DEMO_SETTLEMENT = '''\
+# recon demo: settlement rules over the built-in recon/layers/settlement.toml
+[channels.wechat]
+payout_channel = "wechat_funds"
+cycle = "T+1"
+business_days = false
+landing_days = 1
 '''
 
 
@@ -67,7 +102,12 @@ def build_workspace(root: Path) -> Path:
     (root / "recon.toml").write_text(DEMO_CONFIG, encoding="utf-8")
     for sub in ("raw", "bills", "results", "reports", "quarantine", "rules"):
         (root / sub).mkdir()
+    (root / "rules" / "settlement.toml").write_text(DEMO_SETTLEMENT, encoding="utf-8")
     shutil.copytree(SAMPLES / "wechat", root / "drop" / "wechat")
+    for folder, pattern in (("wechat_funds", "wechat_fundflow/fundflow_*_2026*.csv"), ("bank", "bank/icbc_cny_*.mt940")):
+        (root / "drop" / folder).mkdir(parents=True)
+        for path in sorted(SAMPLES.glob(pattern)):
+            shutil.copy2(path, root / "drop" / folder / path.name)
     shutil.copytree(SAMPLES / "internal", root / "internal")
     return root
 
@@ -82,18 +122,25 @@ class DemoRun:
 
 
 def load_internal_into_core(ws) -> int:  # ws: recon.workspace.Workspace
-    """The demo's internal side lives in the payment core: import the bundled exports into it."""
+    """The demo's internal side lives in the payment core: import the bundled exports into it, then
+    post the treasury's bookings (what `recon core record @event.json` does, one event a line)."""
+    import json
+
+    from recon.core.accounting import load_accounting
     from recon.core.importer import import_file
     from recon.core.orders import Core
+    from recon.core.service import apply_event
     from recon.store.engine import open_store
 
-    core = Core(open_store(ws.store_url()))
+    core = Core(open_store(ws.store_url()), load_accounting(ws.rules_dir))
     inserted = 0
     for path in sorted((ws.root / "internal").glob("*.csv")):
         result = import_file(core, path)
         if result.problems:
             raise StageFailed(f"demo import: {result.problems[0]}")
         inserted += result.inserted
+    for line in (ws.root / "internal" / "treasury_bookings.jsonl").read_text(encoding="utf-8").splitlines():
+        apply_event(core, json.loads(line), ws)
     return inserted
 
 
@@ -121,18 +168,21 @@ def run_demo(root: Path, *, progress: bool = True) -> DemoRun:
                 raise StageFailed(f"demo day {day}: " + "; ".join(outcome.messages or ["did not finish"]))
             bar.advance(task)
     summary, reports = [], []
-    table = Table(title="recon demo: WeChat Pay, layer 1")
-    for col in ("date", "lines", "matched", "discrepancies", "pending", "report"):
-        table.add_column(col)
+    table = Table(title="recon demo: discrepancies found per layer", caption="WeChat Pay trade and fund-flow bills, ICBC MT940")
+    for col in ("date", "layer-1 rows", "matched", "pending", "layer 1", "layer 2", "layer 3"):
+        table.add_column(col, justify="left" if col == "date" else "right")
     for day in days:
         results = pl.read_parquet(ws.results_dir(day) / "layer1.parquet")
         counts = dict(results.group_by("outcome").len().iter_rows())
         matched = counts.get("MATCHED", 0) + counts.get("AUTO_RESOLVED", 0)
         pending = counts.get("PENDING", 0)
         issues = results.height - matched - pending
+        upper = {layer: pl.read_parquet(ws.results_dir(day) / f"layer{layer}.parquet") for layer in (2, 3)}
+        kinds = {layer: dict(f.filter("is_discrepancy").group_by("kind").len().iter_rows()) for layer, f in upper.items()}
         report = ws.report_path(day)
         reports.append(report)
-        summary.append({"date": day.isoformat(), "rows": results.height, "outcomes": counts})
-        table.add_row(day.isoformat(), str(results.height), str(matched), str(issues), str(pending),
-                      str(report.relative_to(ws.root)))
+        summary.append({"date": day.isoformat(), "rows": results.height, "outcomes": counts,
+                        "layer2": kinds[2], "layer3": kinds[3]})
+        table.add_row(day.isoformat(), str(results.height), str(matched), str(pending), str(issues),
+                      *(str(sum(kinds[layer].values())) for layer in (2, 3)))
     return DemoRun(root=ws.root, days=days, reports=tuple(reports), summary=summary, table=table)

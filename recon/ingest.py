@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from parsers.balances import BANK_FORMATS, BANK_RULES
 from parsers.base import ParseContext
 from parsers.registry import parse_file
 from recon.errors import NotReady, StatementRejected
@@ -40,10 +41,12 @@ class IngestResult:
 
 
 def channel_rules(ws: Workspace | None, channel_format: str, rules_name: str | None) -> RuleSet:
-    """The configured rule set, else the format's own (`wechatpay_fundflow`), else its family's."""
+    """The configured rule set, else the format's own (`wechatpay_fundflow`), else its family's
+    (`bank` for every bank statement format)."""
     if rules_name:
         return load_rules(rules_name, ws.rules_dir if ws else None)
-    own, family = channel_format.replace(".", "_"), channel_format.split(".")[0]
+    own = channel_format.replace(".", "_")
+    family = BANK_RULES if channel_format in BANK_FORMATS else channel_format.split(".")[0]
     have = set(builtin_names()) | ({p.stem for p in ws.rules_dir.glob("*.toml")} if ws else set())
     return load_rules(own if own in have else family, ws.rules_dir if ws else None)
 

@@ -4,7 +4,10 @@
 
 Writes sample_statements/wechat/wechat_<YYYYMMDD>.csv (WeChat Pay ALL bills, CRLF on one day as
 real captures vary), sample_statements/internal/wechat_<YYYY-MM-DD>.csv (our export) and
-sample_statements/expected/wechat_outcomes.csv (the injected discrepancies).
+sample_statements/expected/wechat_outcomes.csv (the injected discrepancies); then, from the same
+trades (recon.synth.demo_cash), the fund-flow bills wechat_fundflow/fundflow_1900000109_<YYYYMMDD>.csv,
+the bank statements bank/icbc_cny_<YYYYMMDD>.mt940, the treasury's bookings
+internal/treasury_bookings.jsonl and the expected layer-3 results expected/cash_outcomes.csv.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from recon.synth import demo_scenario  # noqa: E402
+from recon.synth import demo_cash, demo_scenario  # noqa: E402
 from recon.synth.wechat import write_bill  # noqa: E402
 
 
@@ -34,6 +37,16 @@ def main() -> None:
         writer = csv.writer(fh)
         writer.writerow(("business_date", "outcome", "key"))
         writer.writerows(demo_scenario.EXPECTED)
+    fundflow, statements, bookings, expected = demo_cash.build(days)
+    for date, text in fundflow.items():
+        (HERE / "wechat_fundflow" / f"fundflow_{demo_scenario.MCH_ID}_{date:%Y%m%d}.csv").write_bytes(text.encode("utf-8"))
+    for date, statement in statements.items():
+        (HERE / "bank" / f"icbc_cny_{date:%Y%m%d}.mt940").write_bytes(demo_cash.mt940_text(statement).encode("ascii"))
+    (HERE / "internal" / "treasury_bookings.jsonl").write_text(demo_cash.bookings_jsonl(bookings), encoding="utf-8")
+    with open(HERE / "expected" / "cash_outcomes.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(("business_date", "kind", "key", "our_amount", "their_amount"))
+        writer.writerows(expected)
 
 
 if __name__ == "__main__":

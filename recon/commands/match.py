@@ -48,9 +48,23 @@ def match(date: DateOpt, channel: ChannelOpt = None, dry_run: DryRunOpt = False,
         out = console()
         _print(summary, out)
         if others is not None:
-            out.print(f"layers 2 and 3: {others.discrepancies} discrepancies", markup=False)
+            _print_layers23(others, out)
             for note in others.notes:
                 out.print(f"  note: {note}", markup=False)
+
+
+def _print_layers23(others, out) -> None:
+    from rich.table import Table
+
+    from recon.layers import OK_KINDS, WAITING_KINDS
+
+    table = Table(title=f"layers 2 and 3, {others.date}: {others.discrepancies} discrepancies")
+    for col in ("layer", "kind", "rows"):
+        table.add_column(col, justify="right" if col == "rows" else "left")
+    for layer, kind, rows in others.kinds:
+        style = None if kind in OK_KINDS or kind in WAITING_KINDS else "bold"
+        table.add_row(str(layer), kind, str(rows), style=style)
+    out.print(table)
 
 
 def _layers23(others) -> dict:
@@ -75,6 +89,9 @@ def _print(summary, out) -> None:
         for m in summary.changes:
             moves.add_row(m.channel, m.before or "(new)", m.after or "(gone)", str(m.rows))
         out.print(moves if summary.changes else "no row would change outcome")
+        return
+    if not summary.channels:
+        out.print("layer 1: nothing to match line by line (bank and payout-only channels are read by layers 2 and 3)")
         return
     table = Table(title=f"layer 1, {summary.business_date}")
     for col in ("channel", "ours", "theirs", "outcome", "rows"):

@@ -1,7 +1,7 @@
 """Accounting rules: which journal entries each business event posts, declared in TOML.
 
 The payment core does not hard-code bookkeeping. `rules/accounting.toml` says, per event (PAY,
-REFUND, FEE, SETTLE, PAYOUT, CLEAR, ADJUST), which accounts are debited and credited with which of
+REFUND, FEE, SETTLE, PAYOUT, CLEAR, ADJUST, OPENING), which accounts are debited and credited with which of
 the event's values; a workspace may override it in `<workspace>/rules/accounting.toml`. Rules are
 validated when loaded — an unknown event, placeholder or amount name is a `ConfigError` naming the
 file and key — so a typo cannot surface later as a half-posted day.
@@ -27,8 +27,9 @@ from recon.errors import ConfigError
 from recon.money import context
 
 BUILTIN = Path(__file__).resolve().parents[2] / "rules" / "accounting.toml"
-EVENTS = ("PAY", "FEE", "REFUND", "SETTLE", "CLEAR", "PAYOUT", "ADJUST")
-PLACEHOLDERS = frozenset({"channel", "merchant_id", "currency"})
+EVENTS = ("PAY", "FEE", "REFUND", "SETTLE", "CLEAR", "PAYOUT", "ADJUST", "OPENING")
+# {bank}: the bank channel cash moves through (SETTLE, PAYOUT, OPENING); it defaults to {channel}.
+PLACEHOLDERS = frozenset({"channel", "merchant_id", "currency", "bank"})
 
 
 class _Strict(BaseModel):
@@ -91,6 +92,7 @@ class Event:
     currency: str
     gross: Decimal
     fee: Decimal = Decimal(0)
+    bank: str = ""  # the bank channel of a SETTLE / PAYOUT / OPENING; empty means `channel`
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,8 @@ class Posting:
 
 def postings_for(rules: AccountingRules, event: Event) -> tuple[Posting, ...]:
     rule = rules.rule(event.event)
-    fields = {"channel": event.channel, "merchant_id": event.merchant_id, "currency": event.currency}
+    fields = {"channel": event.channel, "merchant_id": event.merchant_id, "currency": event.currency,
+              "bank": event.bank or event.channel}
     with_ctx = context()
     values = {"gross": event.gross, "fee": event.fee, "net": with_ctx.subtract(event.gross, event.fee)}
     out = []

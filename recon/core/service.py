@@ -99,7 +99,7 @@ def apply_event(core: Core, data: dict[str, Any], ws=None) -> dict[str, Any]:
     elif kind == "post":
         event = Event(event=_field(data, "event"), channel=data.get("channel", ""),
                       merchant_id=data.get("merchant_id", ""), currency=_field(data, "currency"),
-                      gross=_money(data, "gross"), fee=_money(data, "fee", "0"))
+                      gross=_money(data, "gross"), fee=_money(data, "fee", "0"), bank=data.get("bank", ""))
         date = dt.date.fromisoformat(data["business_date"]) if data.get("business_date") else None
         posted = core.post_event(event, key=_field(data, "key"), business_date=date, memo=data.get("memo"))
         return {"entry_key": posted.entry_key, "new": posted.new, "postings": len(posted.postings)}

@@ -27,7 +27,7 @@ import polars as pl
 
 from recon.layers import layer2_bills, layer2_settlement, layer3_cash
 from recon.layers.io import days_between, empty_balances, load_balances, load_bills, query
-from recon.layers.policy import LayerSettings, is_bank_format
+from recon.layers.policy import LayerSettings, is_bank_format, payout_only_channels
 from recon.layers.results import (
     OK_KINDS,
     RESULT_COLUMNS,
@@ -161,7 +161,7 @@ def run_layers23(ws: Workspace, date: dt.date, channel: str | None = None, *,
     fmt = {c: ws.settings.channels[c].format for c in ws.settings.channels}
     banks = sorted(c for c in ws.settings.channels if is_bank_format(fmt[c]))
     # A fund-flow channel that reports another channel's payouts is read through that channel.
-    payout_only = {cfg.policy(c, fmt[c]).payout_channel for c in ws.settings.channels} - {None}
+    payout_only = payout_only_channels(ws, cfg)
     notes: list[str] = []
     rows2: list[ResultRow] = []
     payouts: list[layer2_settlement.Payout] = []

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from parsers.balances import BANK_FORMATS
 from recon.errors import ConfigError
 from recon.layers.calendar import BusinessCalendar
 from recon.layers.settlement_cycle import SettlementPolicy
 
 BUILTIN = Path(__file__).resolve().parent / "settlement.toml"
 OVERRIDE_NAME = "settlement.toml"
-BANK_FORMATS = frozenset({"mt940", "mt942", "camt.052", "camt.053", "camt.054", "bai2", "ofx"})
 _TOP_KEYS = {"calendar", "books", "defaults", "formats", "channels"}
 
 
@@ -95,3 +95,20 @@ class LayerSettings:
 
 def is_bank_format(format_id: str | None) -> bool:
     return format_id in BANK_FORMATS
+
+
+def payout_only_channels(ws, cfg: LayerSettings) -> set[str]:
+    """Channels whose statements only report another channel's payouts (WeChat's fund-flow bill)."""
+    return {cfg.policy(c, ch.format).payout_channel for c, ch in ws.settings.channels.items()} - {None}
+
+
+def transaction_channels(ws) -> list[str]:
+    """The channels layer 1 matches transaction by transaction: not banks, not payout reporters.
+
+    A bank statement's lines are cash movements (layer 3 reads them) and a payout-only fund-flow
+    bill restates trades the trade bill already carries; matching either against our transactions
+    would report every line as CHANNEL_ONLY.
+    """
+    cfg = LayerSettings.load(ws.rules_dir)
+    skip = payout_only_channels(ws, cfg)
+    return sorted(c for c, ch in ws.settings.channels.items() if not is_bank_format(ch.format) and c not in skip)

@@ -29,7 +29,7 @@ from recon.errors import NotReady
 from recon.files import atomic_path
 from recon.internal import window_utc
 from recon.matching import engine, explain, passes
-from recon.matching.model import RESULT_COLUMNS, SORT_ORDER, ChannelSummary, Layer1Summary
+from recon.matching.model import RESULT_COLUMNS, SORT_ORDER, ChannelSummary, Layer1Summary, empty_results
 from rules.loader import MatchRules
 
 # Carried rows get row ids far above any day's own rows, so the two never collide.
@@ -194,13 +194,23 @@ def match_day(ws, date: dt.date, channel: str | None = None, *, rules_override: 
     from recon.matching import carry, diff
     from recon.matching.internal_source import internal_input
 
-    names = [channel] if channel else sorted(ws.settings.channels)
+    from recon.layers.policy import transaction_channels
+
+    matched = transaction_channels(ws)
+    if channel:
+        ws.settings.channel(channel)  # an unknown channel is a config error, before any work
+    names = [c for c in matched if channel in (None, c)]
+    target = results_path(ws, date)
+    if not names:  # a bank or payout-only channel: nothing of it is matched line by line
+        if not dry_run and not target.exists():
+            with atomic_path(target) as tmp:
+                empty_results().write_parquet(tmp)
+        return Layer1Summary(date, None if dry_run else target, ())
     for name in names:
         ws.settings.channel(name)  # an unknown channel is a config error, before any work
         if not ws.bill_path(name, date).exists():
             raise NotReady(f"{ws.bill_path(name, date)}: the {name} bill for {date} is not there yet",
                            hint=f"recon run --date {date} --channel {name}")
-    target = results_path(ws, date)
     keep_others = channel is not None and target.exists()
     # One channel straight into the results file; several (or one re-matched among others) are
     # written as sorted parts, then merged in the total order.

@@ -13,6 +13,8 @@ from cli import app
 
 REPO = Path(__file__).resolve().parents[2]
 EXPECTED = REPO / "sample_statements" / "expected" / "wechat_outcomes.csv"
+EXPECTED_CASH = REPO / "sample_statements" / "expected" / "cash_outcomes.csv"
+DAYS = ("2026-11-20", "2026-11-21", "2026-11-22")
 NOT_DISCREPANCIES = {"MATCHED"}
 
 
@@ -40,6 +42,37 @@ def test_the_demo_finds_exactly_the_injected_discrepancies(demo):
     assert _found(demo) == expected
 
 
+def test_layer3_finds_the_cash_story_worked_out_in_advance(demo):
+    """Books vs bank and payouts landing, figures from sample_statements/expected/cash_outcomes.csv."""
+    found = set()
+    for day in DAYS:
+        frame = pl.read_parquet(demo / "results" / day / "layer3.parquet")
+        for kind, key, ours, theirs in frame.select("kind", "key", "our_amount", "their_amount").iter_rows():
+            shown_key = "" if kind == "UNEXPECTED_CREDIT" else key  # its key names a line of the statement
+            found.add((day, kind, shown_key, f"{ours:.2f}", f"{theirs:.2f}"))
+    with open(EXPECTED_CASH, encoding="utf-8") as fh:
+        expected = {tuple(r.values()) for r in csv.DictReader(fh)}
+    assert found == expected
+    # the worked figures: 11-21 books 500,000 + our net 17,949.13, the bank 500,000 + WeChat's 17,602.58
+    assert ("2026-11-21", "CASH_MISMATCH", "0200001509000123456:CNY", "517949.13", "517602.58") in found
+
+
+def test_the_demo_shows_discrepancies_of_every_layer(demo):
+    layers = {1: 0, 2: 0, 3: 0}
+    for day in DAYS:
+        layers[1] += pl.read_parquet(demo / "results" / day / "layer1.parquet").filter(
+            ~pl.col("outcome").is_in(["MATCHED", "AUTO_RESOLVED", "PENDING"])).height
+        for layer in (2, 3):
+            layers[layer] += int(pl.read_parquet(demo / "results" / day / f"layer{layer}.parquet")["is_discrepancy"].sum())
+    assert all(n > 0 for n in layers.values()), layers
+    # the settlement itself is clean: WeChat paid exactly its own net, T+1
+    settled = pl.read_parquet(demo / "results" / "2026-11-22" / "layer2.parquet").filter(pl.col("section") == "settlement")
+    assert settled["kind"].to_list() == ["SETTLED"]
+    # bank and fund-flow lines are not matched line by line against our transactions
+    for day in DAYS:
+        assert set(pl.read_parquet(demo / "results" / day / "layer1.parquet")["channel"].unique()) == {"wechat"}
+
+
 def test_every_row_of_both_sides_has_one_outcome(demo):
     for day in ("2026-11-20", "2026-11-21", "2026-11-22"):
         results = pl.read_parquet(demo / "results" / day / "layer1.parquet")
@@ -56,7 +89,7 @@ def test_reports_and_queue_exist_for_every_day(demo):
         assert (demo / "reports" / day / f"recon-{day}.xlsx").stat().st_size > 5000
     listed = CliRunner().invoke(app, ["queue", "list", "--json", "--workspace", str(demo)])
     assert listed.exit_code == 0, listed.output
-    assert "FEE_MISMATCH" in listed.output
+    assert "FEE_MISMATCH" in listed.output and "CASH_MISMATCH" in listed.output and "UNEXPECTED_CREDIT" in listed.output
 
 
 def test_running_the_demo_again_rebuilds_it(demo):

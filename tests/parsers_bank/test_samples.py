@@ -255,7 +255,7 @@ def test_registry_identify_names_the_format(shared_samples: Path) -> None:
 
 def test_shipped_synthetic_samples_parse_and_balance() -> None:
     folder = Path(__file__).resolve().parents[2] / "sample_statements" / "bank"
-    files = sorted(folder.iterdir())
+    files = sorted(folder.glob("abn_*"))  # the demo's ICBC day statements are checked by tests/e2e
     assert {p.suffix for p in files} >= {".mt940", ".xml"}
     for path in files:
         fmt = "mt940" if path.suffix == ".mt940" else "camt.053"
