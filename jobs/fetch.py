@@ -9,7 +9,7 @@ Library entry point (the day pipeline and `recon fetch` call it):
 | state   | means                                                     | exit |
 |---------|-----------------------------------------------------------|------|
 | FETCHED | files verified and in raw/<channel>/<D>/ (manifest.json)   | 0    |
-| EMPTY   | the channel says "no activity"; its answer is the proof   | 0    |
+| EMPTY   | the channel says "no activity"; its answer is the proof (a bank account on a weekend or bank holiday of the calendar in settlement.toml: the calendar is) | 0 |
 | WAITING | not published yet, or the server kept failing: retry at next_attempt_at | 3 |
 | MANUAL  | still nothing at the channel's deadline: a person must look | 4  |
 | FAILED  | permanent fault (auth, unsafe archive, bad answer): 4; config or host key: 2 | 4/2 |
@@ -107,7 +107,8 @@ def fetch_day(ws, channel: str, date: dt.date, now: dt.datetime | None = None, *
                 return held
         attempts = (before.attempts if before else 0) + 1
         first = before.first_attempt_at if before and before.first_attempt_at else now
-        state, next_at, message, files, flags, code = _attempt(options, date, folder, now, deadline, waits, attempts)
+        state, next_at, message, files, flags, code = _attempt(options, date, folder, now, deadline, waits, attempts,
+                                                               quiet_day=_bank_holiday(ws, channel, date))
         fetch_state.save(eng, fetch_state.DayState(
             channel, date, state.value, attempts, first, now, next_at,
             None if state in DONE else message))
@@ -135,8 +136,20 @@ def _unchanged(before: fetch_state.DayState, folder: Path, now: dt.datetime) -> 
     return None
 
 
+def _bank_holiday(ws, channel: str, date: dt.date) -> str | None:
+    """Why no statement is expected: a bank channel on a day its calendar says banks are closed."""
+    from parsers.balances import BANK_FORMATS
+    from recon.layers.policy import LayerSettings
+
+    if ws.settings.channel(channel).format not in BANK_FORMATS:
+        return None
+    if LayerSettings.load(ws.rules_dir).calendar.is_business_day(date):
+        return None
+    return f"{date} is not a business day in the calendar (settlement.toml): no bank statement expected"
+
+
 def _attempt(options: FetchOptions, date: dt.date, folder: Path, now: dt.datetime, deadline: dt.datetime,
-             waits: tuple[dt.timedelta, ...], attempts: int):
+             waits: tuple[dt.timedelta, ...], attempts: int, *, quiet_day: str | None = None):
     name = f"{options.channel} {date}"
     try:
         result = _with_retries(options, date, folder)
@@ -152,6 +165,9 @@ def _attempt(options: FetchOptions, date: dt.date, folder: Path, now: dt.datetim
         if result.state is Availability.EMPTY:
             record_empty(folder, options.channel, date, result.proof or {}, result.detail, now)
             return FetchState.EMPTY, None, f"no activity: {result.detail}", current_names(read_manifest(folder)), [], ExitCode.OK
+        if quiet_day:  # nothing published, and nothing was expected: a closed day, not a late one
+            record_empty(folder, options.channel, date, {"calendar": quiet_day}, quiet_day, now)
+            return FetchState.EMPTY, None, f"no statement: {quiet_day}", [], [], ExitCode.OK
         return _not_yet(name, now, deadline, waits, attempts, f"not published yet: {result.detail}")
     files, flags = promote(folder, options.channel, date, result, now)
     message = f"{len(files)} file(s) in {folder}" + (f"; {'; '.join(flags)}" if flags else "")

@@ -121,3 +121,21 @@ def test_local_drop_folder(tmp_path):
 
     assert outcome.state is FetchState.FETCHED
     assert (ws.raw_dir("wechat", DAY) / "wechat_20240501.csv").read_bytes() == BILL
+
+
+def test_a_bank_statement_is_not_awaited_on_a_weekend(tmp_path):
+    """Banks publish nothing on closed days: a missing statement then is EMPTY, with the calendar as proof."""
+    saturday = dt.date(2024, 5, 4)
+    ws = make_ws(tmp_path / "ws", {"bank": {"transport": "local", "path": "drop/stmt_{date:%Y%m%d}.mt940",
+                                            "stable_wait": 0.05}}, fmt="mt940")
+    (tmp_path / "ws" / "drop").mkdir()
+    monday = fetch_day(ws, "bank", dt.date(2024, 5, 6), now=dt.datetime(2024, 5, 7, 2, tzinfo=dt.timezone.utc))
+    assert monday.state is FetchState.WAITING  # a business day: the statement is late, not absent
+    outcome = fetch_day(ws, "bank", saturday, now=dt.datetime(2024, 5, 5, 2, tzinfo=dt.timezone.utc))
+    assert outcome.state is FetchState.EMPTY and outcome.exit_code == 0
+    assert "not a business day" in outcome.message
+    manifest = json.loads((ws.raw_dir("bank", saturday) / "manifest.json").read_text())
+    assert manifest["state"] == "EMPTY" and "calendar" in manifest["proof"]["answer"]
+    from recon.ingest import ingest_day
+
+    assert ingest_day(ws, "bank", saturday).rows == 0  # an empty bill: layer 3 reports nothing for the day
