@@ -6,7 +6,9 @@ layer 2 bill totals), its fund-flow bill (the payouts, for layer 2's settlement 
 account the payouts land in (MT940, for layer 3). Our side is the payment core, loaded from the
 bundled internal exports and the treasury's bookings (an opening balance and the settlements our
 records expect). Then it runs every day through the same stages cron would run (fetch, parse,
-match all three layers, clear, report) and returns where the reports are.
+match all three layers, clear, report) and returns where the reports are. Finally it identifies
+and parses the bundled statements of the other channels (Alipay, UnionPay, Stripe, PayPal, Adyen,
+more bank formats) into parsed/, so a new user sees every format read and checked.
 """
 
 from __future__ import annotations
@@ -119,6 +121,42 @@ class DemoRun:
     reports: tuple[Path, ...]
     summary: list[dict]
     table: object  # rich.table.Table
+    formats: list[dict]
+    formats_table: object  # rich.table.Table
+
+
+# Statements of every other channel the demo ships: each is identified by content, parsed and
+# checked against its own totals into parsed/, as `recon parse` would (they are not reconciled).
+SAMPLE_FOLDERS = ("alipay", "unionpay", "wechat_fundflow", "stripe", "paypal", "adyen", "bank")
+
+
+def parse_samples(ws) -> tuple[list[dict], object]:
+    """Identify and parse every bundled channel statement not used by the demo days into parsed/."""
+    from rich.table import Table
+
+    from parsers.base import ParseContext
+    from parsers.registry import identify, parse_file
+    from recon.files import atomic_path
+    from recon.ingest import channel_rules
+
+    used = {p.name for folder in ("wechat_funds", "bank") for p in (ws.root / "drop" / folder).iterdir()}
+    rows = []
+    table = Table(title="bundled statements of the other channels: identified, parsed, self-checked")
+    for col in ("statement", "format", "rows", "checks passed"):
+        table.add_column(col, justify="right" if col in ("rows", "checks passed") else "left", overflow="fold")
+    for folder in SAMPLE_FOLDERS:
+        for path in sorted((SAMPLES / folder).iterdir()):
+            if path.name in used:
+                continue
+            fid = identify(path)
+            ctx = ParseContext(channel=folder, rules=channel_rules(None, fid, None), source_name=f"{folder}/{path.name}")
+            _, parsed = parse_file(path, ctx, fid)
+            with atomic_path(ws.root / "parsed" / f"{folder}__{path.name}.parquet") as tmp:
+                parsed.bill.write_parquet(tmp)
+            rows.append({"file": f"{folder}/{path.name}", "format": fid, "rows": parsed.bill.height,
+                         "checks": len(parsed.checks)})
+            table.add_row(f"{folder}/{path.name}", fid, str(parsed.bill.height), str(len(parsed.checks)))
+    return rows, table
 
 
 def load_internal_into_core(ws) -> int:  # ws: recon.workspace.Workspace
@@ -185,4 +223,6 @@ def run_demo(root: Path, *, progress: bool = True) -> DemoRun:
                         "layer2": kinds[2], "layer3": kinds[3]})
         table.add_row(day.isoformat(), str(results.height), str(matched), str(pending), str(issues),
                       *(str(sum(kinds[layer].values())) for layer in (2, 3)))
-    return DemoRun(root=ws.root, days=days, reports=tuple(reports), summary=summary, table=table)
+    formats, formats_table = parse_samples(ws)
+    return DemoRun(root=ws.root, days=days, reports=tuple(reports), summary=summary, table=table,
+                   formats=formats, formats_table=formats_table)

@@ -36,9 +36,11 @@ def demo(
     result = run_demo(directory.resolve(), progress=not quiet and not as_json)
     if as_json:
         print_json({"workspace": str(result.root), "days": [d.isoformat() for d in result.days],
-                    "reports": [str(p) for p in result.reports], "summary": result.summary})
+                    "reports": [str(p) for p in result.reports], "summary": result.summary,
+                    "parsed": result.formats})
         return
     out = console(quiet)
+    out.print(result.formats_table)
     out.print(result.table)
     for path in result.reports:
         out.print(f"report: {path}", markup=False)

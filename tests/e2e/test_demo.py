@@ -73,6 +73,20 @@ def test_the_demo_shows_discrepancies_of_every_layer(demo):
         assert set(pl.read_parquet(demo / "results" / day / "layer1.parquet")["channel"].unique()) == {"wechat"}
 
 
+def test_the_demo_parses_every_other_bundled_channel_statement(demo):
+    parsed = sorted(p.name for p in (demo / "parsed").glob("*.parquet"))
+    formats = {pl.read_parquet(demo / "parsed" / name)["channel"][0] for name in parsed}
+    assert formats == {"alipay", "unionpay", "wechat_fundflow", "stripe", "paypal", "adyen", "bank"}
+    result = CliRunner().invoke(app, ["demo", str(demo), "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    seen = {r["format"] for r in json.loads(result.output)["parsed"]}
+    assert seen >= {"alipay.trade", "unionpay.zm", "stripe.balance", "paypal.stl", "adyen.settlement",
+                    "wechatpay.fundflow", "mt940", "camt.053"}
+    assert all(r["checks"] > 0 for r in json.loads(result.output)["parsed"])
+
+
 def test_every_row_of_both_sides_has_one_outcome(demo):
     for day in ("2026-11-20", "2026-11-21", "2026-11-22"):
         results = pl.read_parquet(demo / "results" / day / "layer1.parquet")
