@@ -24,8 +24,7 @@ import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.csv_common import (
-    currency_exponents, first_record, header_has, Layout, LINE, physical_lines, read_text, records,
-    reject_first, reject_scientific, require_values, to_money,
+    Check, amount, currency_exponents, enforce, header_has, Layout, LINE, money, read_records, required, scientific,
 )
 from recon.errors import Problem, StatementRejected
 from recon.money import exponent
@@ -62,6 +61,8 @@ ZONES: dict[str, int] = {
     "AEST": 600, "AEDT": 660,
 }
 _REFS_NOT_IDS = ("<auto>",)
+# The columns the bill and its checks are made from (Company Account and Payment Method are not).
+USED = (*LAYOUT.required, *FEES, *ID_COLUMNS)
 
 
 class AdyenSettlementParser:
@@ -74,40 +75,42 @@ class AdyenSettlementParser:
 
     def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
         file = ctx.source_name or str(path)
-        lines = physical_lines(read_text(path, file))
-        if lines.is_empty():
-            raise StatementRejected(file, None, "empty file: no header", code="truncated")
-        header = first_record(lines["text"][0])
-        cols = LAYOUT.resolve(header, file)
-        frame = records(lines.slice(1), header, file).rename({v: k for k, v in cols.items()}).select([*cols, LINE])
+        cols, frame = read_records(path, file, LAYOUT, USED)
         frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in FEES if c not in cols)
         return _standardize(frame, cols, ctx, file)
 
 
 def _standardize(frame: pl.DataFrame, cols: dict[str, str], ctx: ParseContext, file: str) -> ParsedStatement:
-    require_values(frame, ("Merchant Account", "Creation Date", "TimeZone", "Type", "Net Currency", "Batch Number"), file)
-    reject_scientific(frame, [c for c in ID_COLUMNS if c in frame.columns], file)
-    net_exps = currency_exponents(frame, "Net Currency", file, ctx.rules.exponent_override)
-    gross_exps = currency_exponents(frame, "Gross Currency", file, ctx.rules.exponent_override)
-    nc = {c: to_money(frame, c, file, "Net Currency", net_exps).fill_null(0) for c in ("Net Debit (NC)", "Net Credit (NC)", *FEES)}
-    gc = {c: to_money(frame, c, file, "Gross Currency", gross_exps) for c in ("Gross Debit (GC)", "Gross Credit (GC)")}
-    reject_first(frame, pl.col("Exchange Rate").is_not_null() & ~pl.col("Exchange Rate").str.contains(r"^\d+(?:\.\d+)?$"), file,
-                 lambda r: f"Exchange Rate {r['Exchange Rate']!r} is not a decimal", "amount")
-    frame = frame.with_columns(**nc, **gc).with_columns(
+    first = [*required(("Merchant Account", "Creation Date", "TimeZone", "Type", "Net Currency", "Batch Number")),
+             *scientific(frame, (c for c in ID_COLUMNS if c in frame.columns))]
+    net_exps = currency_exponents(frame, "Net Currency", file, ctx.rules.exponent_override, before=first)
+    gross_exps = currency_exponents(frame, "Gross Currency", file, ctx.rules.exponent_override, before=first)
+    nc, gc = ("Net Debit (NC)", "Net Credit (NC)", *FEES), ("Gross Debit (GC)", "Gross Credit (GC)")
+    rate_text = pl.col("Exchange Rate")
+    enforce(frame, [
+        *first,
+        *(k for c in nc for k in amount(c, "Net Currency", net_exps)),
+        *(k for c in gc for k in amount(c, "Gross Currency", gross_exps)),
+        Check(rate_text.is_not_null() & ~rate_text.str.contains(r"^\d+(?:\.\d+)?$"),
+              lambda r: f"Exchange Rate {r['Exchange Rate']!r} is not a decimal", "amount"),
+    ], file)
+    frame = frame.with_columns(*(money(c).fill_null(0) for c in nc), *(money(c) for c in gc)).with_columns(
         (pl.col("Net Credit (NC)") - pl.col("Net Debit (NC)")).cast(MONEY).alias("_net"),
         pl.sum_horizontal(*FEES).cast(MONEY).alias("_fee"),
         (pl.col("Gross Credit (GC)").fill_null(0) - pl.col("Gross Debit (GC)").fill_null(0)).cast(MONEY).alias("_gross"),
+        pl.col("TimeZone").replace_strict(ZONES, default=None, return_dtype=pl.Int64).alias("_zone"),
+        pl.col("Creation Date").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False).alias("_local"),
     ).with_columns((pl.col("_net") + pl.col("_fee")).cast(MONEY).alias("_amount"))
-    reject_first(frame, (pl.col("Net Credit (NC)") != 0) & (pl.col("Net Debit (NC)") != 0), file,
-                 lambda r: "both Net Debit and Net Credit are filled", "direction")
-    _check_rows(frame, file)
-
-    zone = pl.col("TimeZone").replace_strict(ZONES, default=None, return_dtype=pl.Int64)
-    reject_first(frame, zone.is_null(), file, lambda r: f"unknown or ambiguous TimeZone {r['TimeZone']!r}", "time")
-    local = pl.col("Creation Date").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
-    reject_first(frame, local.is_null(), file, lambda r: f"Creation Date {r['Creation Date']!r} is not YYYY-MM-DD HH:MM:SS", "time")
+    enforce(frame, [
+        Check((pl.col("Net Credit (NC)") != 0) & (pl.col("Net Debit (NC)") != 0),
+              lambda r: "both Net Debit and Net Credit are filled", "direction"),
+        *_row_checks(frame),
+        Check(pl.col("_zone").is_null(), lambda r: f"unknown or ambiguous TimeZone {r['TimeZone']!r}", "time"),
+        Check(pl.col("_local").is_null(),
+              lambda r: f"Creation Date {r['Creation Date']!r} is not YYYY-MM-DD HH:MM:SS", "time"),
+    ], file)
     frame = frame.with_columns(
-        (local - pl.duration(minutes=zone)).dt.replace_time_zone("UTC").cast(UTC_TIME).alias("trade_time"),
+        (pl.col("_local") - pl.duration(minutes=pl.col("_zone"))).dt.replace_time_zone("UTC").cast(UTC_TIME).alias("trade_time"),
         pl.col("Type").replace_strict(TYPES, default="OTHER", return_dtype=pl.String).alias("record_type"),
     )
     checks = [*_check_batches(frame, file)]
@@ -115,7 +118,7 @@ def _standardize(frame: pl.DataFrame, cols: dict[str, str], ctx: ParseContext, f
         Problem(file, line, f"unknown Adyen record Type {t!r}: record type OTHER", code="unknown_code")
         for t, line in frame.filter(pl.col("record_type") == "OTHER").group_by("Type").agg(pl.col(LINE).min()).sort(LINE).iter_rows()
     )
-    bill_date = ctx.bill_date or (local_max.date() if (local_max := frame.select(local.max()).item()) else None)
+    bill_date = ctx.bill_date or (local_max.date() if (local_max := frame["_local"].max()) else None)
     ref = lambda c: pl.when(~pl.col(c).is_in(_REFS_NOT_IDS)).then(pl.col(c)) if c in frame.columns else pl.lit(None, pl.String)  # noqa: E731
     is_refund = pl.col("record_type") == "REFUND"
     bill = frame.select(
@@ -148,24 +151,26 @@ def _standardize(frame: pl.DataFrame, cols: dict[str, str], ctx: ParseContext, f
     return ParsedStatement(bill=bill, checks=tuple(checks), warnings=warnings)
 
 
-def _check_rows(frame: pl.DataFrame, file: str) -> None:
+def _row_checks(frame: pl.DataFrame) -> list[Check]:
     """amount (NC) against gross (GC): exact in one currency at rate 1, else within one NC unit."""
     has_gross = pl.col("Gross Debit (GC)").is_not_null() | pl.col("Gross Credit (GC)").is_not_null()
-    same = (pl.col("Gross Currency") == pl.col("Net Currency")) & (pl.col("Exchange Rate").cast(pl.Decimal(38, 18), strict=False) == 1)
-    reject_first(frame, has_gross & same & (pl.col("_amount") != pl.col("_gross")), file,
-                 lambda r: f"net {r['_net']} + fees {r['_fee']} != gross {r['_gross']} {r['Gross Currency']}", "row_total")
     rate = pl.col("Exchange Rate").cast(pl.Decimal(38, 18), strict=False)
+    same = (pl.col("Gross Currency") == pl.col("Net Currency")) & (rate == 1)
     converted = (pl.col("_gross").cast(pl.Decimal(38, 18)) * rate).cast(pl.Decimal(38, 18), strict=False)
     units = {c: Decimal(1).scaleb(-exponent(c)) for c in frame["Net Currency"].unique().to_list()}
     unit = pl.col("Net Currency").replace_strict(units, return_dtype=pl.Decimal(38, 6))
-    reject_first(frame, has_gross & ~same & rate.is_not_null() & ((converted - pl.col("_amount")).abs() >= unit), file,
-                 lambda r: f"net {r['_net']} + fees {r['_fee']} is not gross {r['_gross']} x rate {r['Exchange Rate']}", "row_total")
+    return [
+        Check(has_gross & same & (pl.col("_amount") != pl.col("_gross")),
+              lambda r: f"net {r['_net']} + fees {r['_fee']} != gross {r['_gross']} {r['Gross Currency']}", "row_total"),
+        Check(has_gross & ~same & rate.is_not_null() & ((converted - pl.col("_amount")).abs() >= unit),
+              lambda r: f"net {r['_net']} + fees {r['_fee']} is not gross {r['_gross']} x rate {r['Exchange Rate']}", "row_total"),
+    ]
 
 
 def _check_batches(frame: pl.DataFrame, file: str) -> list[str]:
     """Per batch and currency: the rows' net (payout excluded) equals what the MerchantPayout paid."""
     payout = pl.col("Type") == "MerchantPayout"
-    sums = frame.group_by("Batch Number", "Net Currency").agg(
+    sums = frame.select("Batch Number", "Net Currency", "Type", "_net", LINE).group_by("Batch Number", "Net Currency").agg(
         pl.col("_net").filter(~payout).sum().alias("rows"),
         (-pl.col("_net").filter(payout)).sum().alias("paid"),
         payout.any().alias("has_payout"),

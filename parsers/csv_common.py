@@ -5,12 +5,25 @@ vary by account, report version and request parameters, so a column is found by 
 never by position; a required name that is missing rejects the file (FAULTS A3, A8). Nothing is
 type-inferred: every cell is read as a string, because inference turns an id like `46239229.1` or
 an amount into a float (FAULTS E1, E6). Amounts are validated against `recon.money`'s grammar and
-the currency's exponent, and only then cast to `recon.schema.MONEY`, so 1,000,000-row files are
-converted by polars column operations instead of a Python call per cell.
+the currency's exponent, and only then cast to `recon.schema.MONEY`.
 
-Rows carry `_line`, their 1-based physical line. The fast path splits the decoded text on newlines
-and hands the rows to polars; a quoted field spanning lines (an odd number of quotes on a line)
-switches to Python's csv module, which tracks where each record starts.
+Rows carry `_line`, their 1-based physical line. A 1,000,000-line bill must read in about the time
+polars needs for the file itself, so there are two readers with one meaning:
+
+* the native reader hands the bytes to `polars.read_csv` (RFC 4180 quoting on, every column a
+  string, row index = physical line). It is trusted only when the bytes prove that its reading is
+  the exact one: a row of f fields holds f - 1 separators, every other byte is a quote, a line
+  break or part of a value, and a quote or line break inside a value is counted twice. Polars
+  refuses rows wider than the header, so (bytes - quotes - line breaks - value bytes) equals
+  rows x (width - 1) only when every line is one record of the header's width whose quotes all
+  frame fields. Polars refuses invalid UTF-8 itself; U+FFFD and a quote left open on the last
+  line are byte searches.
+* the exact reader (`physical_lines`, `records`) decodes in Python, splits lines and counts fields;
+  it decides every file the native reader does not prove (ragged or blank lines, quoted line
+  breaks, stray quotes, bad bytes), so every rejection keeps its line and its words.
+
+Checks follow the same idea: `enforce` answers "does any row break any rule?" in one parallel pass
+and only then looks rule by rule, in order, for the first offending line.
 """
 
 from __future__ import annotations
@@ -24,19 +37,24 @@ from pathlib import Path
 import polars as pl
 
 from parsers.base import Sample
+from parsers.columns import SCIENTIFIC_ID
 from parsers.registry import read_payload
 from parsers.text import decode_strict
 from recon.errors import StatementRejected
 from recon.money import PLAIN, MoneyError, currency_code, exponent
 from recon.schema import MONEY
-from parsers.columns import SCIENTIFIC_ID
 
 LINE = "_line"
 # The same grammar `recon.money.parse_amount` accepts (no exponent, no thousands separator),
 # applied to a whole column at once by polars' regex engine.
 AMOUNT_RE = PLAIN.pattern().pattern
-# Excel turns long ids into `1.2302025304E+022`; the digits are gone for good (FAULTS A10).
 _QUOTED_RE = r'"(?:[^"]|"")*"'
+BOM = b"\xef\xbb\xbf"
+_FFFD = "\ufffd".encode()
+_CHUNK = 1 << 24
+# What `str.strip_chars()` trims besides the space, LF and CR: the bytes are searched for them
+# first, so a file without tabs does not pay for testing every cell for a leading tab.
+_ASCII_SPACES = ("\t", "\v", "\f")
 
 
 def read_text(path: Path, file: str, *, utf16: bool = False) -> str:
@@ -45,6 +63,15 @@ def read_text(path: Path, file: str, *, utf16: bool = False) -> str:
     if utf16 and data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return decode_strict(data, "utf-16", file)  # the codec consumes the BOM and picks the byte order
     return decode_strict(data, "utf-8", file)
+
+
+def read_utf8(path: Path, file: str, *, utf16: bool = False) -> bytes:
+    """The file's bytes for the native reader: UTF-8 as stored, or UTF-16 decoded strictly and
+    re-encoded behind a BOM (polars drops one leading BOM, as `read_text` does)."""
+    data = read_payload(path)
+    if utf16 and data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return BOM + decode_strict(data, "utf-16", file).encode("utf-8")
+    return data
 
 
 def sample_text(sample: Sample, *, utf16: bool = False) -> str | None:
@@ -109,6 +136,147 @@ class Layout:
             )
         return {c: seen[norm(c)] for c in (*self.required, *self.optional) if norm(c) in seen}
 
+
+# --- the native reader -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ByteFacts:
+    """What the raw bytes of a body (from one line start to the end) say, found by byte searches."""
+
+    quotes: int
+    spaces: tuple[str, ...]  # the characters `strip_chars()` trims that occur (LF and CR never stay in a value)
+    ascii: bool
+
+
+def byte_facts(data: bytes, start: int) -> ByteFacts | None:
+    """Facts about `data[start:]`; None when only the exact reader may judge it: a U+FFFD (a lossy
+    decoder already damaged the file), or a last line with an odd number of quotes (polars reads a
+    quote left open at the end of the file as closed; everywhere else an open quote swallows a
+    line break, which the byte accounting then shows)."""
+    if data.find(b"\xef", start) >= 0 and data.find(_FFFD, start) >= 0:
+        return None
+    end = len(data)
+    while end > start and data[end - 1] in b" \t\r\n\v\f":
+        end -= 1  # blank lines at the end carry no quotes; the last record is above them
+    if data.count(b'"', max(data.rfind(b"\n", start, end) + 1, start), end) % 2:
+        return None
+    spaces = (" ", *(c for c in _ASCII_SPACES if data.find(c.encode(), start) >= 0))
+    view = memoryview(data)
+    ascii_ = data.isascii() or all(bytes(view[i:i + _CHUNK]).isascii() for i in range(start, len(data), _CHUNK))
+    return ByteFacts(data.count(b'"', start), spaces, ascii_)
+
+
+def text_lines(data: bytes, skip: int = 0) -> pl.LazyFrame:
+    """The physical lines after `skip` as one string column `t`, without their line breaks (and
+    the CR of a CRLF, as `physical_lines`): NUL is the separator and quoting is off, so each line
+    is one cell, and a NUL or invalid UTF-8 fails the scan."""
+    return pl.scan_csv(data, has_header=False, separator="\x00", quote_char=None, skip_lines=skip,
+                       schema={"t": pl.String}, empty_string_is_null=False, raise_if_empty=False)
+
+
+def value_bytes(table: pl.DataFrame) -> int:
+    return sum(table.select(pl.exclude(LINE).str.len_bytes().cast(pl.UInt64).sum()).row(0))
+
+
+def read_records(path: Path, file: str, layout: Layout, used: Sequence[str] | None = None,
+                 check_columns: Callable[[dict[str, str]], None] | None = None) -> tuple[dict[str, str], pl.DataFrame]:
+    """A one-table CSV (header on line 1): {declared name: the file's spelling} and a frame of the
+    declared columns the parser `used` (trimmed strings, blank as null) plus `_line`.
+    `check_columns` runs right after the header is resolved, before any row is judged."""
+    data = read_payload(path)
+    native = _native_table(data)
+    if native is None:
+        cols, frame = _exact_records(path, file, layout, check_columns)
+    else:
+        header, table, facts = native
+        cols = layout.resolve(header, file)
+        if check_columns is not None:
+            check_columns(cols)
+        keep = [k for k in cols if used is None or k in used]
+        frame = table.select(*(pl.col(f"_{header.index(cols[k])}").alias(k) for k in keep), pl.col(LINE).cast(pl.Int64))
+        frame = blank_to_null(frame, keep, facts)
+    return cols, frame if used is None else frame.select(*(k for k in cols if k in used), LINE)
+
+
+def _native_table(data: bytes) -> tuple[list[str], pl.DataFrame, ByteFacts] | None:
+    """Header and body read by polars as positional columns `_0`..; None unless proven exact.
+
+    Proof: each row of f fields holds f - 1 separators, and every other slack byte is in a value
+    unless it is a quote inside a value (counted twice: as a quote and in the value) or a line
+    break inside one (likewise). Polars refuses rows wider than the header, so the slack equals
+    rows x (width - 1) only when every row has the header's width and no value holds a quote or
+    a line break: then every line is one record and every line has an even number of quotes.
+    """
+    start = 3 if data.startswith(BOM) else 0
+    end = data.find(b"\n", start)
+    if end < 0:
+        return None  # no body line: the exact reader says what is missing
+    try:
+        text = data[start:end].decode("utf-8").removesuffix("\r")
+    except UnicodeDecodeError:
+        return None
+    header = first_record(text)
+    if len(header) < 2 or "\ufffd" in text:  # one column has no field count to prove anything with
+        return None
+    body = end + 1
+    facts = byte_facts(data, body)
+    table = None if facts is None else native_rows(data, skip=1, width=len(header))
+    if table is None:
+        return None
+    # Every CR is left out: polars drops the one before LF and one before a separator (a cell
+    # edge, which the exact reader trims); one it keeps inside a value leaves the sum short.
+    crs = data.count(b"\r", body) if data.find(b"\r", body) >= 0 else 0
+    slack = len(data) - body - facts.quotes - data.count(b"\n", body) - crs
+    if slack - value_bytes(table) != table.height * (len(header) - 1):
+        return None
+    return header, table, facts
+
+
+def native_rows(data: bytes, *, skip: int, width: int) -> pl.DataFrame | None:
+    """Lines after the first `skip` as `width` string columns `_0`.. and `_line`; None if polars refuses."""
+    try:
+        return pl.read_csv(
+            data, has_header=False, skip_lines=skip, schema={f"_{i}": pl.String for i in range(width)},
+            quote_char='"', empty_string_is_null=False, row_index_name=LINE, row_index_offset=skip + 1,
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError:
+        # Invalid UTF-8, a row wider than the header, a stray quote: the exact reader says which line.
+        return None
+
+
+def blank_to_null(frame: pl.DataFrame, columns: Sequence[str], facts: ByteFacts) -> pl.DataFrame:
+    """Trim cells and turn blank ones into null, as the exact reader does (`_blank_to_null`).
+
+    Trimming every cell costs more than reading the file, and almost no cell needs it, so a column
+    is trimmed only when one of its cells starts or ends with a space character found in the
+    bytes, or (in a non-ASCII file) holds non-ASCII text, where Unicode spaces may hide.
+    """
+    def suspect(c: str) -> pl.Expr:
+        col = pl.col(c)
+        edges = [e for s in facts.spaces for e in (col.str.starts_with(s), col.str.ends_with(s))]
+        if not facts.ascii:
+            edges.append(col.str.len_chars() != col.str.len_bytes())
+        return pl.any_horizontal(*edges).any().alias(c)
+    trim = frame.select(suspect(c) for c in columns).row(0, named=True) if columns else {}
+    cells = {c: pl.col(c).str.strip_chars() if trim[c] else pl.col(c) for c in columns}
+    return frame.with_columns(pl.when(e != "").then(e).alias(c) for c, e in cells.items())
+
+
+def _exact_records(path: Path, file: str, layout: Layout,
+                   check_columns: Callable[[dict[str, str]], None] | None) -> tuple[dict[str, str], pl.DataFrame]:
+    lines = physical_lines(read_text(path, file))
+    if lines.is_empty():
+        raise StatementRejected(file, None, "empty file: no header", code="truncated")
+    header = first_record(lines["text"][0])
+    cols = layout.resolve(header, file)
+    if check_columns is not None:
+        check_columns(cols)
+    frame = records(lines.slice(1), header, file).rename({v: k for k, v in cols.items()})
+    return cols, frame.select([*cols, LINE])
+
+
+# --- the exact reader --------------------------------------------------------------------------
 
 def physical_lines(text: str, first_line: int = 1) -> pl.DataFrame:
     """One row per physical line: `_line` (1-based) and `text` (without the line break)."""
@@ -178,6 +346,32 @@ def _blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.when(e != "").then(e).alias(c) for e, c in zip(stripped, frame.columns))
 
 
+# --- row checks --------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A row rule: `mask` is true on an offending row and `message(row)` says why.
+
+    `exact`, when given, is the rule as it must be reported and `mask` a cheaper test that is true
+    at least wherever `exact` is (so a clean file never evaluates `exact`).
+    """
+
+    mask: pl.Expr
+    message: Callable[[dict], str]
+    code: str
+    exact: pl.Expr | None = None
+
+
+def enforce(frame: pl.DataFrame, checks: Sequence[Check], file: str) -> None:
+    """Reject at the first line of the first failing check, in order; one pass when none fails."""
+    if not checks:
+        return
+    hits = frame.select(c.mask.any().alias(f"_{i}") for i, c in enumerate(checks)).row(0)
+    for check, hit in zip(checks, hits):
+        if hit:
+            reject_first(frame, check.exact if check.exact is not None else check.mask, file, check.message, check.code)
+
+
 def reject_first(frame: pl.DataFrame, mask: pl.Expr, file: str, message: Callable[[dict], str], code: str) -> None:
     """Raise `StatementRejected` for the first row where `mask` holds, naming its line."""
     hit = frame.filter(mask).head(1)
@@ -186,47 +380,66 @@ def reject_first(frame: pl.DataFrame, mask: pl.Expr, file: str, message: Callabl
         raise StatementRejected(file, row[LINE], message(row), code=code)
 
 
-def reject_scientific(frame: pl.DataFrame, columns: Iterable[str], file: str) -> None:
-    """An id or reference in scientific notation lost its digits in a spreadsheet: reject."""
-    for col in columns:
-        if col in frame.columns:
-            reject_first(
-                frame, pl.col(col).str.contains(SCIENTIFIC_ID), file,
-                lambda r, c=col: f"{c} {r[c]!r} is in scientific notation (id precision lost in a spreadsheet)",
-                "scientific_id",
-            )
+def scientific(frame: pl.DataFrame, columns: Iterable[str]) -> list[Check]:
+    """An id in scientific notation lost its digits in a spreadsheet for good (FAULTS A10): reject.
+
+    Such an id starts with a sign, a digit or a point, all below ':'; a column whose smallest
+    value does not (`txn_...`, `ORDER-...`) cannot hold one, and skips the regex."""
+    columns = list(columns)
+    low = frame.select(pl.col(c).min() for c in columns).row(0) if columns else ()
+    return [Check(pl.col(c).str.contains(SCIENTIFIC_ID) if m is not None and m < ":" else pl.lit(False),
+                  lambda r, c=c: f"{c} {r[c]!r} is in scientific notation (id precision lost in a spreadsheet)",
+                  "scientific_id", exact=pl.col(c).str.contains(SCIENTIFIC_ID)) for c, m in zip(columns, low)]
 
 
-def require_values(frame: pl.DataFrame, columns: Iterable[str], file: str) -> None:
-    for col in columns:
-        reject_first(frame, pl.col(col).is_null(), file, lambda r, c=col: f"required value {c} is empty", "missing_value")
+def required(columns: Iterable[str]) -> list[Check]:
+    return [Check(pl.col(c).is_null(), lambda r, c=c: f"required value {c} is empty", "missing_value") for c in columns]
 
 
-def currency_exponents(frame: pl.DataFrame, col: str, file: str, override: Callable[[str], int | None]) -> dict[str, int]:
-    """Exponent of every currency in `col`; an invalid code rejects its first line."""
+def currency_exponents(frame: pl.DataFrame, col: str, file: str, override: Callable[[str], int | None],
+                       before: Sequence[Check] = ()) -> dict[str, int]:
+    """Exponent of every currency in `col`. An invalid code rejects its first line, unless one of
+    the `before` checks (those a reader runs first) already rejects the file."""
     result: dict[str, int] = {}
-    for code in frame[col].drop_nulls().unique().to_list():
+    for code in frame[col].drop_nulls().unique(maintain_order=True).to_list():
         try:
             result[code] = exponent(currency_code(code), override(code))
         except MoneyError as exc:
-            reject_first(frame, pl.col(col) == code, file, lambda r: str(exc), "currency")
+            enforce(frame, before, file)
+            reject_first(frame, pl.col(col) == code, file, lambda r, e=exc: str(e), "currency")
     return result
 
 
-def to_money(frame: pl.DataFrame, col: str, file: str, currency_col: str, exps: dict[str, int]) -> pl.Expr:
-    """Validate `col` against the amount grammar and its row's currency exponent; return the MONEY cast.
-
-    Null stays null (callers decide whether empty means zero). The cast is exact: the scale is
-    checked first, and it never exceeds MONEY's.
-    """
-    reject_first(
-        frame, pl.col(col).is_not_null() & ~pl.col(col).str.contains(AMOUNT_RE), file,
-        lambda r: f"{col} {r[col]!r} is not an amount", "amount",
-    )
-    scale = pl.col(col).str.extract(r"\.(\d*)$", 1).str.len_chars().fill_null(0)
+def amount(col: str, currency_col: str, exps: dict[str, int]) -> list[Check]:
+    """`col` against the amount grammar, then against its row's currency exponent (null passes)."""
+    cell = pl.col(col)
     allowed = pl.col(currency_col).replace_strict(exps, default=None, return_dtype=pl.Int64)
-    reject_first(
-        frame, pl.col(col).is_not_null() & (scale > allowed), file,
-        lambda r: f"{col} {r[col]!r} has more decimals than {r[currency_col]} allows", "amount_scale",
-    )
-    return pl.col(col).str.strip_suffix(".").cast(MONEY)
+    grammar = cell.is_not_null() & ~cell.str.contains(AMOUNT_RE)
+    scale = cell.is_not_null() & (cell.str.extract(r"\.(\d*)$", 1).str.len_chars().fill_null(0) > allowed)
+    if len(set(exps.values())) == 1:
+        # One exponent e for every row: the grammar with at most e decimals tests both rules at once.
+        both = cell.is_not_null() & ~cell.str.contains(rf"^[+-]?\d+(?:\.\d{{0,{next(iter(exps.values()))}}})?$")
+        fast_grammar, fast_scale = both, both
+    else:
+        # Bytes after the point: never fewer than the digits the exact rule counts, and no regex.
+        after = (cell.str.len_bytes().cast(pl.Int64) - cell.str.find(".", literal=True) - 1).fill_null(0)
+        fast_grammar, fast_scale = grammar, cell.is_not_null() & (after > allowed)
+    return [
+        Check(fast_grammar, lambda r: f"{col} {r[col]!r} is not an amount", "amount", exact=grammar),
+        Check(fast_scale, lambda r: f"{col} {r[col]!r} has more decimals than {r[currency_col]} allows", "amount_scale",
+              exact=scale),
+    ]
+
+
+def by_value(frame: pl.DataFrame, col: str, convert: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
+    """`convert(col)` computed once per distinct value and spread back over the rows, in order: for
+    a costly parse of a column that repeats itself (times to the second, in a day's report)."""
+    cells = frame.select(col)
+    done = cells.unique().with_columns(convert(pl.col(col)).alias("_converted"))
+    return cells.join(done, on=col, how="left", maintain_order="left", nulls_equal=True)["_converted"]
+
+
+def money(col: str) -> pl.Expr:
+    """The MONEY cast of an amount that passed `amount`: exact, its scale never exceeds MONEY's.
+    (Polars reads a trailing point, `12.`, as 12, as `recon.money.parse_amount` does.)"""
+    return pl.col(col).cast(MONEY)

@@ -15,12 +15,18 @@ into sequenced files (FH `02`...): RH only in the first file, RF/RC only in the 
 is parsed on its own and its sequence number is stated in the checks.
 SF/RF field order (currency, gross CR, gross DR, fee CR, fee DR, balance pairs, count) is inferred
 from samples (FORMATS.md §13); the balance pairs are not checked.
+
+A 1M-row report is read natively (see `parsers.csv_common`): the lines are classified by row type
+in one polars pass, the body is read by `polars.read_csv` from the CH line on, and the SB rows are
+trusted only when their bytes prove the reading exact; otherwise (and for UTF-16, after decoding)
+the exact line-by-line reader decides, with the same rejections.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+from decimal import Decimal
 import io
 from pathlib import Path
 from typing import ClassVar
@@ -28,10 +34,14 @@ from typing import ClassVar
 import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
-from parsers.csv_common import LINE, Layout, norm, physical_lines, read_text, records, reject_first, require_values, sample_text
-from parsers.paypal_structure import Structure, check_footers, read_structure
+from parsers.csv_common import (
+    BOM, Check, LINE, Layout, blank_to_null, by_value, byte_facts, enforce, native_rows, norm, physical_lines, read_text,
+    read_utf8, records, required, sample_text, value_bytes,
+)
+from parsers.paypal_structure import ROW_TYPE, Structure, check_footers, read_structure, typed_lines
 from recon.errors import Problem, StatementRejected
-from recon.money import exponent
+from recon.money import MoneyError, exponent
+from recon.money import MONEY_SCALE
 from recon.schema import MONEY, UTC_TIME
 
 # PayPal writes every currency x100 (its spec, not ISO 4217); rules may still override one currency.
@@ -59,6 +69,10 @@ LAYOUT = Layout(
     ),
     optional=("Custom Field", "Consumer ID", "Payment Tracking ID", "Store ID", "Bank Reference ID"),
 )
+# What the bill is made from (Completion Date, Payment Tracking ID, Store ID, Bank Reference ID are not).
+USED = ("Transaction ID", "Invoice ID", "PayPal Reference ID", "PayPal Reference ID Type", "Transaction Event Code",
+        "Transaction Initiation Date", "Transaction Debit or Credit", "Gross Transaction Amount",
+        "Gross Transaction Currency", "Fee Debit or Credit", "Fee Amount", "Fee Currency", "Custom Field", "Consumer ID")
 _STL_MARKERS = {norm(c) for c in ("Transaction Event Code", "Gross Transaction Amount", "Fee Debit or Credit")}
 # The Transaction Detail Report (TRR) shares the row grammar but lists non-settling events too.
 _TRR_MARKER = norm("Transactional Status")
@@ -83,27 +97,80 @@ class PayPalStlParser:
 
     def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
         file = ctx.source_name or str(path)
-        lines = physical_lines(read_text(path, file, utf16=True))
-        typed = lines.with_columns(
-            pl.col("text").str.extract(r'^"?([A-Z]{2})"?(?:,|$)', 1).alias("row_type"),
-            (pl.col("text").str.extract(r'^"?([A-Z]{2})"?(?:,|$)', 1) == "SH").cum_sum().alias("section"),
-        ).filter(pl.col("text").str.strip_chars() != "")
-        struct = read_structure(typed.filter(pl.col("row_type") != "SB"), file)
-        if _TRR_MARKER in {norm(c) for c in struct.columns}:
-            raise StatementRejected(file, struct.ch_line, "a Transaction Detail Report (TRR), not a Settlement Report", code="layout")
-        cols = LAYOUT.resolve(struct.columns, file, struct.ch_line)
-        body = typed.filter(pl.col("row_type") == "SB")
-        before_ch = body.filter(pl.col(LINE) < struct.ch_line).head(1)
-        if before_ch.height:
-            raise StatementRejected(file, before_ch[LINE][0], "SB row before the CH column header", code="structure")
-        frame = records(body.select("text", LINE), ["_row_type", *struct.columns], file)
-        frame = frame.rename({v: k for k, v in cols.items()}).select([*cols, LINE]).join(
-            body.select(LINE, "section"), on=LINE, how="left"
-        )
+        native = _read_native(read_utf8(path, file, utf16=True), file)
+        struct, frame = native if native is not None else _read_exact(path, file)
         bill, warnings = _standardize(frame, struct, ctx, file)
         checks = check_footers(bill, struct, file)
         internal = [c for c in bill.columns if c.startswith("_")] + ["section"]
         return ParsedStatement(bill=bill.drop(internal), checks=checks, warnings=warnings)
+
+
+def _columns(struct: Structure, file: str) -> dict[str, str]:
+    if _TRR_MARKER in {norm(c) for c in struct.columns}:
+        raise StatementRejected(file, struct.ch_line, "a Transaction Detail Report (TRR), not a Settlement Report", code="layout")
+    return LAYOUT.resolve(struct.columns, file, struct.ch_line)
+
+
+def _read_native(data: bytes, file: str) -> tuple[Structure, pl.DataFrame] | None:
+    """Skeleton and SB rows (declared columns, `_line`, `section`), or None for the exact reader.
+
+    The bytes must first be whole UTF-8 text, so that no rejection below can overtake an encoding
+    one. The SB rows are then proven like a one-table CSV, over SB lines only: their bytes, less
+    their values' bytes, less their quotes (all quotes less those of the other lines), are
+    rows x (width - 1) exactly when every SB row has the CH row's width and plain values.
+    """
+    facts = byte_facts(data, len(BOM) if data.startswith(BOM) else 0)
+    lines = None if facts is None else typed_lines(data)
+    if lines is None:
+        return None
+    struct = read_structure(lines.filter(pl.col("row_type").is_not_null()).select("row_type", "text", LINE), file)
+    cols = _columns(struct, file)
+    first_sb = lines.filter(pl.col("sb")).head(1)
+    if first_sb.height and first_sb[LINE][0] < struct.ch_line:
+        raise StatementRejected(file, first_sb[LINE][0], "SB row before the CH column header", code="structure")
+    width = 1 + len(struct.columns)
+    region = lines.slice(struct.ch_line - 1)
+    # A CR inside an SB line may be dropped before a comma: the byte count could not tell.
+    table = None if region.select(pl.col("cr").filter(pl.col("sb")).any()).item() else \
+        native_rows(data, skip=struct.ch_line - 1, width=width)
+    if table is None or table.height != region.height:
+        return None
+    sb = region["sb"]
+    rows = int(sb.sum())
+    # Sums over the SB rows: the whole table less its few other rows (no per-row join needed).
+    others = lines.filter(~pl.col("sb"))
+    chars = int(lines["n"].sum()) - int(others["n"].sum())
+    quotes = facts.quotes - sum(t.count('"') for t in others["text"].to_list())
+    value = value_bytes(table) - value_bytes(table[(~sb).arg_true()])
+    if chars - value - quotes != rows * (width - 1):
+        return None
+    keep = [k for k in cols if k in USED]
+    body = table.select(*(pl.col(f"_{1 + struct.columns.index(cols[k])}").alias(k) for k in keep), pl.col(LINE).cast(pl.Int64))
+    first = int(sb.arg_true()[0]) if rows else 0
+    # A one-section file has its SB rows in one block: a slice shares the columns, a gather copies.
+    body = body.slice(first, rows) if sb.slice(first, rows).all() else body[sb.arg_true()]
+    sh = lines.filter(pl.col("row_type") == "SH")[LINE]
+    body = blank_to_null(body, keep, facts).with_columns(
+        pl.lit(sh).search_sorted(pl.col(LINE), side="right").cast(pl.UInt32).alias("section"))
+    return struct, body
+
+
+def _read_exact(path: Path, file: str) -> tuple[Structure, pl.DataFrame]:
+    lines = physical_lines(read_text(path, file, utf16=True))
+    typed = lines.with_columns(
+        pl.col("text").str.extract(ROW_TYPE, 1).alias("row_type"),
+        (pl.col("text").str.extract(ROW_TYPE, 1) == "SH").cum_sum().alias("section"),
+    ).filter(pl.col("text").str.strip_chars() != "")
+    # A line without a row type (null) is neither structure nor body: `!=` keeps no null.
+    struct = read_structure(typed.filter(pl.col("row_type") != "SB"), file)
+    cols = _columns(struct, file)
+    body = typed.filter(pl.col("row_type") == "SB")
+    before_ch = body.filter(pl.col(LINE) < struct.ch_line).head(1)
+    if before_ch.height:
+        raise StatementRejected(file, before_ch[LINE][0], "SB row before the CH column header", code="structure")
+    frame = records(body.select("text", LINE), ["_row_type", *struct.columns], file)
+    frame = frame.rename({v: k for k, v in cols.items()}).select(*(k for k in cols if k in USED), LINE)
+    return struct, frame.join(body.select(LINE, "section"), on=LINE, how="left")
 
 
 def _row_type(line: str) -> str | None:
@@ -118,61 +185,79 @@ def _cells(line: str) -> list[str]:
 
 def _standardize(frame: pl.DataFrame, st: Structure, ctx: ParseContext, file: str) -> tuple[pl.DataFrame, tuple[Problem, ...]]:
     gross, fee = "Gross Transaction Amount", "Fee Amount"
-    require_values(frame, ("Transaction ID", "Transaction Event Code", "Transaction Initiation Date",
-                           "Transaction Debit or Credit", gross, "Gross Transaction Currency"), file)
-    reject_first(frame, ~pl.col("Transaction Debit or Credit").is_in(["CR", "DR"]), file,
-                 lambda r: f"Transaction Debit or Credit {r['Transaction Debit or Credit']!r} is not CR or DR", "direction")
-    reject_first(frame, pl.col(fee).is_not_null() & ~pl.col("Fee Debit or Credit").is_in(["CR", "DR"]), file,
-                 lambda r: f"Fee Debit or Credit {r['Fee Debit or Credit']!r} is not CR or DR", "direction")
-    reject_first(frame, pl.col(fee).is_null() & pl.col("Fee Debit or Credit").is_not_null(), file,
-                 lambda r: "fee direction given without a fee amount", "direction")
-    for col in (gross, fee):
-        reject_first(frame, pl.col(col).is_not_null() & ~pl.col(col).str.contains(r"^\d+$"), file,
-                     lambda r, c=col: f"{c} {r[c]!r} is not an unsigned integer of minor units", "amount")
-    reject_first(frame, pl.col(fee).is_not_null() & (pl.col("Fee Currency") != pl.col("Gross Transaction Currency")), file,
-                 lambda r: f"fee currency {r['Fee Currency']} differs from gross currency {r['Gross Transaction Currency']}", "currency")
-
+    dc, fee_dc, cur_col = pl.col("Transaction Debit or Credit"), pl.col("Fee Debit or Credit"), pl.col("Gross Transaction Currency")
+    # The offset (%z) keeps polars off its fast path; a day's report repeats each second many times.
+    frame = frame.with_columns(by_value(frame, "Transaction Initiation Date", lambda c: c.str.strptime(
+        pl.Datetime("us", "UTC"), _TIME_FORMAT, strict=False)).alias("_time"))
+    checks = [
+        *required(("Transaction ID", "Transaction Event Code", "Transaction Initiation Date",
+                   "Transaction Debit or Credit", gross, "Gross Transaction Currency")),
+        Check(~dc.is_in(["CR", "DR"]), lambda r: f"Transaction Debit or Credit {r['Transaction Debit or Credit']!r} is not CR or DR",
+              "direction"),
+        Check(pl.col(fee).is_not_null() & ~fee_dc.is_in(["CR", "DR"]),
+              lambda r: f"Fee Debit or Credit {r['Fee Debit or Credit']!r} is not CR or DR", "direction"),
+        Check(pl.col(fee).is_null() & fee_dc.is_not_null(), lambda r: "fee direction given without a fee amount", "direction"),
+        *(Check(pl.col(c).is_not_null() & ~pl.col(c).str.contains(r"^\d+$"),
+                lambda r, c=c: f"{c} {r[c]!r} is not an unsigned integer of minor units", "amount") for c in (gross, fee)),
+        Check(pl.col(fee).is_not_null() & (pl.col("Fee Currency") != cur_col),
+              lambda r: f"fee currency {r['Fee Currency']} differs from gross currency {r['Gross Transaction Currency']}", "currency"),
+    ]
     exps: dict[str, int] = {}
-    for cur in frame["Gross Transaction Currency"].unique().to_list():
+    for cur in frame["Gross Transaction Currency"].drop_nulls().unique(maintain_order=True).to_list():
         override = ctx.rules.exponent_override(cur)
         exps[cur] = override if override is not None else PAYPAL_EXPONENT
-        # x100 for JPY is a convention, not precision: a JPY amount must still be whole yen.
-        excess = exps[cur] - exponent(cur)
+        try:
+            excess = exps[cur] - exponent(cur)
+        except MoneyError:
+            enforce(frame, checks, file)  # what a reader would have rejected before reaching this code
+            raise
         if excess > 0:
+            # x100 for JPY is a convention, not precision: a JPY amount must still be whole yen.
             unit = 10**excess
-            reject_first(frame, (pl.col("Gross Transaction Currency") == cur) & (
-                (pl.col(gross).cast(pl.Int64) % unit != 0) | (pl.col(fee).cast(pl.Int64).fill_null(0) % unit != 0)), file,
-                lambda r, c=cur: f"amount has more decimals than {c} allows", "amount_scale")
+            minor = {c: pl.col(c).cast(pl.Int64, strict=False) for c in (gross, fee)}  # digits proven by then
+            checks.append(Check(
+                (cur_col == cur) & ((minor[gross] % unit != 0) | (minor[fee].fill_null(0) % unit != 0)),
+                lambda r, c=cur: f"amount has more decimals than {c} allows", "amount_scale",
+                exact=(cur_col == cur) & ((pl.col(gross).cast(pl.Int64) % unit != 0)
+                                          | (pl.col(fee).cast(pl.Int64).fill_null(0) % unit != 0))))
+    checks.append(Check(pl.col("_time").is_null(), lambda r: (
+        f"Transaction Initiation Date {r['Transaction Initiation Date']!r} is not YYYY/MM/DD HH:MM:SS +hhmm"), "time"))
+    enforce(frame, checks, file)
 
-    def major(col: str) -> pl.Expr:
-        # recon.money.from_minor, column-wise: pad, then put the point `e` digits from the right.
+    def major(kind: str) -> pl.Expr:
+        # recon.money.from_minor, column-wise: minor units x 10^-e, exact in decimal arithmetic
+        # while 10^-e fits MONEY's scale; else pad the digits and put the point in the text.
+        if all(0 <= e <= MONEY_SCALE for e in exps.values()):
+            unit = cur_col.replace_strict({c: Decimal(1).scaleb(-e) for c, e in exps.items()}, default=None, return_dtype=MONEY)
+            return (pl.col(f"_{kind}_minor").cast(pl.Decimal(38, 0)) * unit).cast(MONEY)
         out = pl.lit(None, MONEY)
-        for cur, e in exps.items():
-            digits = pl.col(col).str.zfill(e + 1)
+        for c, e in exps.items():
+            digits = pl.col(gross if kind == "gross" else fee).str.zfill(e + 1)
             text = digits.str.head(-e) + "." + digits.str.tail(e) if e else digits
-            out = pl.when(pl.col("Gross Transaction Currency") == cur).then(text.cast(MONEY)).otherwise(out)
+            out = pl.when(cur_col == c).then(text.cast(MONEY)).otherwise(out)
         return out
 
-    times = pl.col("Transaction Initiation Date").str.strptime(pl.Datetime("us", "UTC"), _TIME_FORMAT, strict=False)
-    reject_first(frame, times.is_null(), file,
-                 lambda r: f"Transaction Initiation Date {r['Transaction Initiation Date']!r} is not YYYY/MM/DD HH:MM:SS +hhmm", "time")
     code = pl.col("Transaction Event Code")
-    known = code.is_in(list(CODES)) | code.str.head(3).is_in(list(GROUPS))
+    # Few distinct codes: map each once in Python, then look every row up (no per-row Python).
+    codes = frame["Transaction Event Code"].unique(maintain_order=True).to_list()
+    kinds = {c: CODES.get(c, GROUPS.get(c[:3], "OTHER")) for c in codes}
+    unknown = [c for c in codes if c not in CODES and c[:3] not in GROUPS]
     warnings = tuple(
         Problem(file, line, f"unknown PayPal event code {c!r}: record type OTHER", code="unknown_code")
-        for c, line in frame.filter(~known).group_by("Transaction Event Code").agg(pl.col(LINE).min()).sort(LINE).iter_rows()
+        for c, line in frame.filter(code.is_in(unknown)).group_by("Transaction Event Code").agg(pl.col(LINE).min()).sort(LINE).iter_rows()
     )
-    rtype = code.replace_strict(CODES, default=code.str.head(3).replace_strict(GROUPS, default="OTHER"), return_dtype=pl.String)
-    sections = pl.DataFrame(
-        {"section": [s.index for s in st.sections],
-         "_account": [s.account or st.account or ctx.account or "" for s in st.sections],
-         "_date": [ctx.bill_date or dt.datetime.strptime(s.start[:10], "%Y/%m/%d").date() for s in st.sections]},
-        schema={"section": pl.UInt32, "_account": pl.String, "_date": pl.Date},
-    )
+    rtype = code.replace_strict(kinds, return_dtype=pl.String)
+    accounts = {s.index: s.account or st.account or ctx.account or "" for s in st.sections}
+    dates = {s.index: ctx.bill_date or dt.datetime.strptime(s.start[:10], "%Y/%m/%d").date() for s in st.sections}
+    frame = frame.with_columns(pl.col(gross).cast(pl.Int64).alias("_gross_minor"),
+                               pl.col(fee).cast(pl.Int64).fill_null(0).alias("_fee_minor"))
     frame = frame.with_columns(
-        major(gross).alias("_gross"), major(fee).fill_null(0).cast(MONEY).alias("_fee"), rtype.alias("record_type"),
-        times.alias("trade_time"),
-    ).join(sections, on="section", how="left")
+        major("gross").alias("_gross"), major("fee").fill_null(0).cast(MONEY).alias("_fee"), rtype.alias("record_type"),
+        pl.col("_time").alias("trade_time"),
+        # per section, as a left join on it would give (null for a row outside every section)
+        pl.col("section").replace_strict(accounts, default=None, return_dtype=pl.String).alias("_account"),
+        pl.col("section").replace_strict(dates, default=None, return_dtype=pl.Date).alias("_date"),
+    )
     amount = pl.when(pl.col("Transaction Debit or Credit") == "CR").then(pl.col("_gross")).otherwise(-pl.col("_gross"))
     fee_signed = pl.when(pl.col("Fee Debit or Credit") == "CR").then(-pl.col("_fee")).otherwise(pl.col("_fee"))
     # A refund or chargeback is its own transaction whose Reference ID names the original payment.
@@ -193,9 +278,7 @@ def _standardize(frame: pl.DataFrame, st: Structure, ctx: ParseContext, file: st
         fee_signed.cast(MONEY).alias("fee"),
         (amount - fee_signed).cast(MONEY).alias("net_amount"),
         # status per distinct group, mapped column-wise (no Python call per row)
-        code.str.head(3).replace_strict(
-            {g: ctx.rules.status_of("event_group", g) for g in frame["Transaction Event Code"].str.head(3).unique().to_list()},
-            return_dtype=pl.String).alias("status"),
+        code.replace_strict({c: ctx.rules.status_of("event_group", c[:3]) for c in codes}, return_dtype=pl.String).alias("status"),
         pl.lit(file).alias("source_file"),
         pl.col(LINE).alias("source_line"),
         code.alias("raw_status"),
@@ -204,10 +287,10 @@ def _standardize(frame: pl.DataFrame, st: Structure, ctx: ParseContext, file: st
         opt("Custom Field").alias("memo"),
         pl.col("Transaction ID").alias("event_txn_id"),
         "section",
-        pl.col(gross).cast(pl.Int64).alias("_gross_minor"),
+        "_gross_minor",
         pl.col("Transaction Debit or Credit").alias("_gross_dc"),
         pl.col("Gross Transaction Currency").alias("_gross_currency"),
-        pl.col(fee).cast(pl.Int64).fill_null(0).alias("_fee_minor"),
+        "_fee_minor",
         pl.col("Fee Debit or Credit").alias("_fee_dc"),
         pl.col("Fee Currency").alias("_fee_currency"),
     )

@@ -23,8 +23,7 @@ import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.csv_common import (
-    currency_exponents, first_record, header_has, Layout, LINE, physical_lines, read_text, records,
-    reject_first, reject_scientific, require_values, to_money,
+    Check, amount, currency_exponents, enforce, header_has, Layout, LINE, money, read_records, required, scientific,
 )
 from recon.errors import Problem, StatementRejected
 from recon.schema import MONEY, UTC_TIME
@@ -37,6 +36,9 @@ LAYOUT = Layout(
     ),
 )
 ID_COLUMNS = ("balance_transaction_id", "charge_id", "payment_intent_id", "source_id", "automatic_payout_id")
+# The columns the bill is made from; the others are declared only so that they are recognised.
+USED = (*LAYOUT.required, "created_utc", "created", "charge_id", "payment_intent_id", "source_id",
+        "automatic_payout_id", "description", "connected_account")
 
 # reporting_category -> record type (Stripe's category list, docs "Reporting categories").
 # A category not listed here is OTHER and a warning, never silently a payment.
@@ -64,33 +66,33 @@ class StripeBalanceParser:
 
     def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
         file = ctx.source_name or str(path)
-        lines = physical_lines(read_text(path, file))
-        if lines.is_empty():
-            raise StatementRejected(file, None, "empty file: no header", code="truncated")
-        header = first_record(lines["text"][0])
-        cols = LAYOUT.resolve(header, file)
-        if "created_utc" not in cols and "created" not in cols:
-            raise StatementRejected(file, 1, "unknown column layout: neither created_utc nor created", code="layout")
-        frame = records(lines.slice(1), header, file).rename({v: k for k, v in cols.items()})
-        frame = frame.select([*cols, LINE])
+
+        def has_time(cols: dict[str, str]) -> None:
+            if "created_utc" not in cols and "created" not in cols:
+                raise StatementRejected(file, 1, "unknown column layout: neither created_utc nor created", code="layout")
+
+        cols, frame = read_records(path, file, LAYOUT, USED, check_columns=has_time)
         return _standardize(frame, cols, ctx, file)
 
 
 def _standardize(frame: pl.DataFrame, cols: dict[str, str], ctx: ParseContext, file: str) -> ParsedStatement:
     time_col = "created_utc" if "created_utc" in cols else "created"
-    require_values(frame, ("balance_transaction_id", "currency", "gross", "fee", "net", "reporting_category", time_col), file)
-    reject_scientific(frame, [c for c in ID_COLUMNS if c in cols], file)
+    # In the order a reader would look: presence, ids, currencies, amounts, then the arithmetic.
+    first = [*required(("balance_transaction_id", "currency", "gross", "fee", "net", "reporting_category", time_col)),
+             *scientific(frame, (c for c in ID_COLUMNS if c in cols))]
     frame = frame.with_columns(pl.col("currency").str.to_uppercase())
-    exps = currency_exponents(frame, "currency", file, ctx.rules.exponent_override)
-    money = {c: to_money(frame, c, file, "currency", exps) for c in ("gross", "fee", "net")}
-    frame = frame.with_columns(**money)
-    reject_first(
-        frame, pl.col("net") != pl.col("gross") - pl.col("fee"), file,
-        lambda r: f"net {r['net']} != gross {r['gross']} - fee {r['fee']}", "row_total",
+    exps = currency_exponents(frame, "currency", file, ctx.rules.exponent_override, before=first)
+    enforce(frame, [*first, *(k for c in ("gross", "fee", "net") for k in amount(c, "currency", exps))], file)
+    frame = frame.with_columns(
+        *(money(c) for c in ("gross", "fee", "net")),
+        pl.col(time_col).str.strptime(pl.Datetime("us"), _TIME_FORMAT, strict=False).alias("_time"),
     )
-    times = pl.col(time_col).str.strptime(pl.Datetime("us"), _TIME_FORMAT, strict=False)
-    reject_first(frame, times.is_null(), file, lambda r: f"{time_col} {r[time_col]!r} is not YYYY-MM-DD HH:MM:SS", "time")
-    frame = frame.with_columns(trade_time=times.dt.replace_time_zone("UTC").cast(UTC_TIME))
+    enforce(frame, [
+        Check(pl.col("net") != pl.col("gross") - pl.col("fee"),
+              lambda r: f"net {r['net']} != gross {r['gross']} - fee {r['fee']}", "row_total"),
+        Check(pl.col("_time").is_null(), lambda r: f"{time_col} {r[time_col]!r} is not YYYY-MM-DD HH:MM:SS", "time"),
+    ], file)
+    frame = frame.with_columns(trade_time=pl.col("_time").dt.replace_time_zone("UTC").cast(UTC_TIME))
 
     warnings = []
     unknown = frame.filter(~pl.col("reporting_category").is_in(list(CATEGORIES))).group_by("reporting_category").agg(pl.col(LINE).min())

@@ -13,22 +13,42 @@ after success. The summary row is checked against the lines before anything is e
 and every total it carries. Times are Beijing local time (the channel's zone) converted to UTC.
 Full-width colons in times (seen in WxJava's legacy test data) are normalised: the intent is
 unambiguous and nothing else in a time cell may be full-width.
+
+Reading: a day's bill can run to millions of lines, so no Python touches a row, and the file is
+read in one streaming pass (its lines, their cells and the bill never all in memory at once).
+* polars reads the lines natively, one field per line: the separator is NUL, which a bill never
+  holds. Its reader keeps blank lines and drops one CR before LF, which is exactly how lines are
+  numbered here, and it refuses bytes that are not UTF-8, so the rows need no Python decode. The
+  header line and the summary block come from the file's head and tail, decoded strictly in Python.
+  A file that polars refuses is decoded whole by `decode_strict`, which names the bad byte; if it
+  decodes, the refusal was a NUL byte, and the lines are taken from the decoded text instead.
+* A line is then split on ",`" as a string, rather than read with the backtick as the separator:
+  polars pads a short row with empty strings, so a row one cell short would look like a row whose
+  last cell (费率备注) is empty, and a backtick inside free text would split the cell in two.
+* Every check is a boolean column of the pass that builds the bill; only when one is false do we
+  look again, for the first failing line. The checks are listed in the order they apply, so a file
+  with several faults is rejected for the first of them, at the same line, as it always was.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import NoReturn
 
 import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
-from parsers.columns import blank_to_null, ids_not_mangled, local_time_to_utc, money, require
+from parsers.columns import (
+    TIME_FORMAT, RowCheck, Step, amount_ok, blank_to_null, local_time, not_mangled, row_check, run_checks, to_money,
+    to_utc,
+)
 from parsers.registry import read_payload
-from parsers.text import decode_strict
+from parsers.text import REPLACEMENT, decode_strict
 from recon.errors import Problem, StatementRejected
 from recon.money import MoneyError, parse_amount
 from recon.schema import MONEY
@@ -70,6 +90,9 @@ SUMMARY_COUNT = "总交易单数"
 FIVE_DECIMALS = {"手续费"}
 ROW_SPLIT = ",`"
 _DATE_IN_NAME = re.compile(r"(20\d{2})-?(\d{2})-?(\d{2})")
+# The raw line and its cells; no header name can clash with them, as none can hold a comma.
+_LINE, _CELLS = "line,", "cells,"
+_TAIL_BYTES = 64 * 1024
 
 
 class WeChatPayTradeParser:
@@ -86,165 +109,340 @@ class WeChatPayTradeParser:
 
     def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
         name = ctx.source_name or str(path)
-        text = decode_strict(read_payload(path), "utf-8", name)
-        header, rows, summary_header, summary = _split_sections(text, name)
-        frame = _cells(header, rows, name)
-        bill = _standardize(frame, header, ctx, name, path)
-        checks = _check_summary(frame, summary_header, summary, name)
-        warnings = tuple(
-            Problem(name, 1, f"summary column {c!r} is not known; not checked", code="unchecked_total")
-            for c in summary_header if c != SUMMARY_COUNT and c not in SUMMARY_SUMS
-        )
-        return ParsedStatement(bill=bill, checks=checks, warnings=warnings)
+        source = _Source.read(path, name)
+        try:
+            return _parse(source, source.scan(), ctx, name, path)
+        except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
+            # polars' reader refuses a byte that is not UTF-8, and a line with NUL (a second field)
+            text = decode_strict(read_payload(path), "utf-8", name)  # raises, naming the first bad byte
+            if "\x00" not in text:
+                raise
+            return _parse(source, _text_lines(text), ctx, name, path)
 
 
-def _split_sections(text: str, name: str) -> tuple[list[str], list[tuple[int, str]], list[str], list[str]]:
-    lines = text.split("\n")
-    while lines and lines[-1].strip() == "":
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """What is known before the pass: the header line, the last lines, and what polars scans."""
+
+    data: Path | bytes  # a gzip bill is gunzipped to bytes first
+    header: str
+    tail: tuple[str, ...]  # the last lines, CR dropped: the summary block and any blank lines after it
+    ends_with_newline: bool
+
+    @classmethod
+    def read(cls, path: Path, name: str) -> _Source:
+        with open(path, "rb") as fh:
+            if fh.read(2) == b"\x1f\x8b":
+                payload = read_payload(path)
+                return cls._of(payload, lambda start, stop: payload[start:stop], len(payload), path, name)
+
+            def read_range(start: int, stop: int) -> bytes:
+                fh.seek(start)
+                return fh.read(stop - start)
+            return cls._of(path, read_range, path.stat().st_size, path, name)
+
+    @classmethod
+    def _of(cls, data: Path | bytes, read_range: Callable[[int, int], bytes], size: int, path: Path,
+            name: str) -> _Source:
+        bom = 3 if read_range(0, 3) == b"\xef\xbb\xbf" else 0  # decode_strict drops it too
+        first = read_range(bom, min(size, bom + _TAIL_BYTES))  # the header line, unless it is longer
+        while b"\n" not in first and bom + len(first) < size:
+            first = read_range(bom, min(size, bom + 2 * len(first)))
+        header = _decode_line(first.split(b"\n", 1)[0], path, name)
+        tail = _last_lines(read_range, bom, size, path, name)
+        return cls(data, header, tail, size > bom and read_range(size - 1, size) == b"\n")
+
+    def scan(self) -> pl.LazyFrame:
+        """Lines 2 onwards, one row per physical line, numbered."""
+        return pl.scan_csv(
+            self.data, separator="\x00", has_header=False, skip_lines=1, schema={_LINE: pl.String},
+            quote_char=None, empty_string_is_null=False, raise_if_empty=False,
+            row_index_name="source_line", row_index_offset=2,
+        ).with_columns(pl.col("source_line").cast(pl.Int64))
+
+
+def _last_lines(read_range: Callable[[int, int], bytes], start_of_text: int, size: int, path: Path,
+                name: str) -> tuple[str, ...]:
+    """The file's last whole lines, enough of them to hold the summary block and every blank line after it."""
+    window = _TAIL_BYTES
+    while True:
+        start = max(start_of_text, size - window)
+        chunk = read_range(start, size)
+        if start == start_of_text:
+            return tuple(_decode_line(line, path, name) for line in chunk.split(b"\n"))
+        if b"\n" in chunk:  # the window's first line is cut, unless it starts the file
+            tail = tuple(_decode_line(line, path, name) for line in chunk[chunk.index(b"\n") + 1:].split(b"\n"))
+            if len(tail) >= _blank_at_end(tail) + 2:
+                return tail
+        window *= 2
+
+
+def _text_lines(text: str) -> pl.LazyFrame:
+    """Lines 2 onwards of decoded text, numbered as `_Source.scan` numbers them."""
+    lines = text.split("\n")[1:]
+    if text.endswith("\n"):
         lines.pop()
-    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
-    if not lines:
-        raise StatementRejected(name, None, "file is empty", code="truncated")
-    header = lines[0].split(",")
-    summary_at = next((i for i, ln in enumerate(lines) if ln.startswith(SUMMARY_COUNT)), None)
-    if summary_at is None:
-        raise StatementRejected(name, len(lines), "no summary block (总交易单数...): the file is truncated", code="truncated")
-    if summary_at != len(lines) - 2:
-        found = len(lines) - summary_at - 1
-        raise StatementRejected(name, summary_at + 1, f"summary header must be followed by exactly one summary row, found {found}", code="truncated")
-    rows = [(i + 1, ln) for i, ln in enumerate(lines[1:summary_at], start=1)]
-    for line_no, line in rows:
-        if not line.startswith("`"):
-            raise StatementRejected(name, line_no, "detail row does not start with a backtick (not a bill row)", code="bad_row")
-    summary_header = lines[summary_at].split(",")
-    summary = _strip_prefix(lines[summary_at + 1].split(","), name, summary_at + 2)
-    if len(summary) != len(summary_header):
-        raise StatementRejected(name, summary_at + 2, f"summary row has {len(summary)} fields, its header {len(summary_header)}", code="truncated")
-    return header, rows, summary_header, summary
-
-
-def _strip_prefix(cells: Sequence[str], name: str, line: int) -> list[str]:
-    out = []
-    for cell in cells:
-        if not cell.startswith("`"):
-            raise StatementRejected(name, line, f"cell {cell!r} lacks the backtick prefix", code="bad_row")
-        out.append(cell[1:])
-    return out
-
-
-def _cells(header: list[str], rows: list[tuple[int, str]], name: str) -> pl.DataFrame:
-    """One string column per header name; each row split on `,` + backtick and counted."""
-    raw = pl.DataFrame(
-        {"source_line": [r[0] for r in rows], "line": [r[1][1:] for r in rows]},
-        schema={"source_line": pl.Int64, "line": pl.String},
-    ).with_columns(pl.col("line").str.split(ROW_SPLIT).alias("cells"))
-    require(raw, pl.col("cells").list.len() == len(header), "line", name,
-            f"does not have {len(header)} fields like the header (an unescaped comma or backtick?)",
-            code="bad_row")
-    return raw.select(
-        "source_line",
-        *[pl.col("cells").list.get(i).alias(h) for i, h in enumerate(header)],
+    return pl.LazyFrame({_LINE: lines}, schema={_LINE: pl.String}).select(
+        pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias("source_line"), pl.col(_LINE).str.strip_suffix("\r"),
     )
 
 
-def _col(header: list[str], canonical: str) -> str | None:
-    return next((h for h in COLUMNS[canonical] if h in header), None)
+def _decode_line(raw: bytes, path: Path, name: str) -> str:
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        _undecodable(path, name)
+    if REPLACEMENT in line:
+        _undecodable(path, name)
+    return line[:-1] if line.endswith("\r") else line
 
 
-def _standardize(frame: pl.DataFrame, header: list[str], ctx: ParseContext, name: str, path: Path) -> pl.DataFrame:
-    src = {c: _col(header, c) for c in COLUMNS}
+def _undecodable(path: Path, name: str) -> NoReturn:
+    """Reject as `decode_strict` does: it names the file's first bad byte or U+FFFD, wherever it is."""
+    decode_strict(read_payload(path), "utf-8", name)
+    raise AssertionError(f"{name}: part of the file does not decode, yet the whole file does")
+
+
+def _blank_at_end(lines: tuple[str, ...]) -> int:
+    return next((i for i, line in enumerate(reversed(lines)) if line.strip() != ""), len(lines))
+
+
+def _line_check(ok: pl.Expr, reject: Callable[[int], StatementRejected]) -> RowCheck:
+    return RowCheck(ok, pl.lit(None), lambda line, _: reject(line))
+
+
+def _amount_check(label: str, value: pl.Expr, name: str, max_scale: int, blank_as_zero: bool) -> RowCheck:
+    return row_check(amount_ok(value, max_scale, blank_as_zero=blank_as_zero), label, name,
+                     f"is not an amount with at most {max_scale} decimals", code="bad_amount", value=value)
+
+
+def _parse(source: _Source, lines: pl.LazyFrame, ctx: ParseContext, name: str, path: Path) -> ParsedStatement:
+    """Lay out every step in the order it applies, then run them all in one pass over `lines`."""
+    # lines as str.split("\n") counts them: polars has no row after a final newline
+    total = lines.select(pl.len()).collect(engine="streaming").item() + 1 + source.ends_with_newline
+    n = total - _blank_at_end(source.tail)  # the last line that is not blank: the summary row, if well-formed
+    height = max(n - 3, 0)  # the detail rows are lines 2 .. n-2
+    header = source.header.split(",")
+    frame = lines.head(height)
+    steps: list[Step] = [_line_check(~pl.col(_LINE).str.contains(REPLACEMENT, literal=True),
+                                     lambda _: _undecodable(path, name))]
+    columns: dict[str, pl.Expr] = {}
+    sums: dict[str, pl.Expr] = {}
+    checks: tuple[str, ...] = ()
+    summary = _sections(steps, source, total, n, name)
+    if summary is not None:
+        # Today's grammar: drop the line's first backtick and split on ",`", so that free text may
+        # hold commas, and a row has as many cells as the header.
+        frame = frame.with_columns(pl.col(_LINE).str.slice(1).str.split(ROW_SPLIT).alias(_CELLS))
+        steps.append(row_check(pl.col(_CELLS).list.len() == len(header), "line", name,
+                               f"does not have {len(header)} fields like the header (an unescaped comma or backtick?)",
+                               code="bad_row", value=pl.col(_LINE).str.slice(1)))
+        if len({*header, "source_line"}) <= len(header):
+            steps.append(_duplicate_names(header))
+        else:
+            # one column per header name; the lazy plan computes only those that something reads
+            frame = frame.with_columns(pl.col(_CELLS).list.get(i, null_on_oob=True).alias(h)
+                                       for i, h in enumerate(header))
+            stages, columns, checked = _standardize(steps, header, ctx, name, path, height)
+            for stage in stages:
+                frame = frame.with_columns(**stage)
+            if columns:
+                checks = _check_summary(steps, sums, checked, header, *summary, n, height, name)
+    if any(isinstance(s, Exception) for s in steps):
+        columns = {}  # rejected: the pass only has to find out which step fails first
+    bill = run_checks(frame, steps, columns, sums)
+    bill_date = ctx.bill_date or _date_in_name(path) or _most_common_date(bill, ctx)
+    bill = bill.select_seq("channel", "account", pl.lit(bill_date, dtype=pl.Date).alias("bill_date"), *list(columns)[2:])
+    warnings = tuple(
+        Problem(name, 1, f"summary column {c!r} is not known; not checked", code="unchecked_total")
+        for c in summary[0] if c != SUMMARY_COUNT and c not in SUMMARY_SUMS
+    )
+    return ParsedStatement(bill=bill, checks=checks, warnings=warnings)
+
+
+def _duplicate_names(header: list[str]) -> pl.exceptions.DuplicateError:
+    """Cells cannot be named after a header that repeats a name; polars has always refused it here."""
+    repeated = sorted({h for h in header if header.count(h) > 1 or h == "source_line"})
+    return pl.exceptions.DuplicateError(f"header names {', '.join(map(repr, repeated))} more than one column")
+
+
+def _sections(steps: list[Step], source: _Source, total: int, n: int, name: str) -> tuple[list[str], list[str]] | None:
+    """Steps for the file's shape; the summary header and its row without backticks, or None if misshapen."""
+    def line(number: int) -> str:
+        return source.header if number == 1 else source.tail[number - 1 - total + len(source.tail)]
+
+    def misplaced(at: int) -> StatementRejected:
+        return StatementRejected(name, at, f"summary header must be followed by exactly one summary row, found {n - at}",
+                                 code="truncated")
+
+    if n == 0:
+        steps.append(StatementRejected(name, None, "file is empty", code="truncated"))
+        return None
+    # The summary header is the first line that starts with 总交易单数, wherever it is.
+    if source.header.startswith(SUMMARY_COUNT):
+        summary_at = 1
+    else:
+        steps.append(_line_check(~pl.col(_LINE).str.starts_with(SUMMARY_COUNT), misplaced))
+        summary_at = next((k for k in range(max(n - 1, 2), n + 1) if line(k).startswith(SUMMARY_COUNT)), None)
+    if summary_at is None:
+        steps.append(StatementRejected(name, n, "no summary block (总交易单数...): the file is truncated", code="truncated"))
+        return None
+    if summary_at != n - 1:
+        steps.append(misplaced(summary_at))
+        return None
+    steps.append(_line_check(pl.col(_LINE).str.starts_with("`"), lambda at: StatementRejected(
+        name, at, "detail row does not start with a backtick (not a bill row)", code="bad_row")))
+    summary_header, summary = line(n - 1).split(","), []
+    for cell in line(n).split(","):
+        if not cell.startswith("`"):
+            steps.append(StatementRejected(name, n, f"cell {cell!r} lacks the backtick prefix", code="bad_row"))
+            return None
+        summary.append(cell[1:])
+    if len(summary) != len(summary_header):
+        steps.append(StatementRejected(name, n, f"summary row has {len(summary)} fields, its header {len(summary_header)}",
+                                       code="truncated"))
+        return None
+    return summary_header, summary
+
+
+def _standardize(steps: list[Step], header: list[str], ctx: ParseContext, name: str, path: Path,
+                 height: int) -> tuple[list[dict[str, pl.Expr]], dict[str, pl.Expr], dict[str, pl.Expr]]:
+    """Steps for the detail cells. Returns the derived columns (in stages, each reading the last),
+    the bill's columns (bill_date is added after the pass), and each amount column already checked."""
+    src = {c: next((h for h in COLUMNS[c] if h in header), None) for c in COLUMNS}
     missing = [COLUMNS[c][0] for c in REQUIRED if src[c] is None]
     if missing:
-        raise StatementRejected(name, 1, f"header lacks required column(s) {', '.join(missing)}", code="missing_column")
-    # Every optional column that is absent becomes a null text column, so expressions stay uniform.
-    frame = frame.with_columns(
-        pl.lit(None, dtype=pl.String).alias(c) for c, h in src.items() if h is None
-    ).rename({h: c for c, h in src.items() if h is not None})
-    frame = frame.with_columns(
-        pl.col("trade_time").str.replace_all("：", ":"),
-        *[blank_to_null(c, "0") for c in ("refund_id", "out_refund_no")],
-        *[blank_to_null(c) for c in ("transaction_id", "out_trade_no", "sub_mch_id", "refund_status", "body")],
-    )
-    ids_not_mangled(frame, ["transaction_id", "out_trade_no", "refund_id", "out_refund_no"], name)
-    require(frame, pl.col("transaction_id").is_not_null(), "transaction_id", name, "is empty (微信订单号 is required)", code="bad_row")
-    require(frame, pl.col("trade_state").is_in(["SUCCESS", "REFUND", "REVOKED"]), "trade_state", name,
-            "is not SUCCESS, REFUND or REVOKED", code="bad_row")
-    require(frame, pl.col("currency").str.contains(r"^[A-Z]{3}$"), "currency", name, "is not an ISO 4217 code", code="bad_row")
-    is_refund = pl.col("trade_state") == "REFUND"
-    settle = money(frame, "settlement_amount", name)
-    refund = money(frame, "refund_amount", name, blank_as_zero=True)
-    fee = money(frame, "fee", name, max_scale=5)
-    amount = pl.when(is_refund).then(-refund).otherwise(settle).cast(MONEY)
-    status = pl.when(is_refund).then(
-        pl.col("refund_status").fill_null("").replace_strict(ctx.rules.status.get("refund", {}), default="UNKNOWN")
-    ).otherwise(
-        pl.col("trade_state").replace_strict(ctx.rules.status.get("trade", {}), default="UNKNOWN")
-    )
-    out = frame.with_columns(
-        trade_time=local_time_to_utc(frame, "trade_time", name, ctx.zone),
-        amount=amount,
-        fee=fee.cast(MONEY),
-    )
-    bill_date = ctx.bill_date or _bill_date(path, out, ctx)
-    return out.select(
-        pl.lit(ctx.channel).alias("channel"),
-        (pl.lit(ctx.account) if ctx.account else pl.col("mch_id").str.strip_chars()).cast(pl.String).alias("account"),
-        pl.lit(bill_date, dtype=pl.Date).alias("bill_date"),
-        pl.when(is_refund).then(pl.lit("REFUND")).otherwise(pl.lit("PAYMENT")).alias("record_type"),
-        pl.col("transaction_id").alias("channel_txn_id"),
-        pl.col("out_trade_no").alias("merchant_txn_id"),
-        pl.col("refund_id").alias("channel_refund_id"),
-        pl.col("out_refund_no").alias("merchant_refund_id"),
-        "trade_time",
-        "currency",
-        "amount",
-        "fee",
-        (pl.col("amount") - pl.col("fee")).cast(MONEY).alias("net_amount"),
-        status.cast(pl.String).alias("status"),
-        pl.lit(name).alias("source_file"),
-        "source_line",
-        pl.when(is_refund).then(pl.concat_str(pl.lit("REFUND/"), pl.col("refund_status").fill_null("")))
-        .otherwise(pl.col("trade_state")).alias("raw_status"),
-        pl.col("sub_mch_id").alias("counterparty"),
-        pl.col("body").alias("memo"),
-    )
+        steps.append(StatementRejected(name, 1, f"header lacks required column(s) {', '.join(missing)}", code="missing_column"))
+        return [], {}, {}
+    # Every optional column that is absent is null text, so expressions stay uniform.
+    raw = {c: pl.col(h) if h is not None else pl.lit(None, dtype=pl.String) for c, h in src.items()}
+    trade_time = raw["trade_time"].str.replace_all("：", ":", literal=True)
+    # What several checks and columns read is derived once, into columns of its own (named with
+    # a comma, which no header name holds).
+    derived = {f"{c},": blank_to_null(raw[c], "0") for c in ("refund_id", "out_refund_no")}
+    derived |= {f"{c},": blank_to_null(raw[c]) for c in ("transaction_id", "out_trade_no", "sub_mch_id", "refund_status", "body")}
+    derived |= {
+        "local_time,": local_time(trade_time),
+        "is_refund,": raw["trade_state"] == "REFUND",
+        "settlement_amount,": to_money(raw["settlement_amount"]),
+        "refund_amount,": to_money(raw["refund_amount"], blank_as_zero=True),
+        "fee,": to_money(raw["fee"]),
+    }
+    txt = raw | {c[:-1]: pl.col(c) for c in derived}
+    for c in ("transaction_id", "out_trade_no", "refund_id", "out_refund_no"):
+        steps.append(row_check(not_mangled(txt[c]), c, name,
+                               "lost its digits to scientific notation (opened and saved in Excel?)",
+                               code="id_mangled", value=txt[c]))
+    steps.append(row_check(txt["transaction_id"].is_not_null(), "transaction_id", name, "is empty (微信订单号 is required)",
+                           code="bad_row", value=txt["transaction_id"]))
+    steps.append(row_check(raw["trade_state"].is_in(["SUCCESS", "REFUND", "REVOKED"]), "trade_state", name,
+                           "is not SUCCESS, REFUND or REVOKED", code="bad_row", value=raw["trade_state"]))
+    steps.append(row_check(raw["currency"].str.contains(r"^[A-Z]{3}$"), "currency", name, "is not an ISO 4217 code",
+                           code="bad_row", value=raw["currency"]))
+    steps.append(_amount_check("settlement_amount", raw["settlement_amount"], name, 2, False))
+    steps.append(_amount_check("refund_amount", raw["refund_amount"], name, 2, True))
+    steps.append(_amount_check("fee", raw["fee"], name, 5, False))
+    steps.append(row_check(txt["local_time"].is_not_null(), "trade_time", name, f"is not a time in the form {TIME_FORMAT}",
+                           code="bad_time", value=trade_time))
+    if not ctx.bill_date and _date_in_name(path) is None and height == 0:
+        steps.append(StatementRejected(str(path), None, "cannot tell the bill date of an empty bill; pass --date",
+                                       code="no_date"))
+        return [derived], {}, {}
+    is_refund = txt["is_refund"]
+    amount = pl.when(is_refund).then(-txt["refund_amount"]).otherwise(txt["settlement_amount"]).cast(MONEY)
+    fee = txt["fee"].cast(MONEY)
+    status = pl.when(is_refund).then(_status(txt["refund_status"].fill_null(""), ctx.rules.status.get("refund", {}))
+                                     ).otherwise(_status(raw["trade_state"], ctx.rules.status.get("trade", {})))
+    columns = {
+        "channel": pl.lit(ctx.channel),
+        "account": (pl.lit(ctx.account) if ctx.account else raw["mch_id"].str.strip_chars()).cast(pl.String),
+        "record_type": pl.when(is_refund).then(pl.lit("REFUND")).otherwise(pl.lit("PAYMENT")),
+        "channel_txn_id": txt["transaction_id"],
+        "merchant_txn_id": txt["out_trade_no"],
+        "channel_refund_id": txt["refund_id"],
+        "merchant_refund_id": txt["out_refund_no"],
+        "trade_time": to_utc(txt["local_time"], ctx.zone),
+        "currency": raw["currency"],
+        "amount": pl.col("amount,"),
+        "fee": fee,
+        "net_amount": (pl.col("amount,") - fee).cast(MONEY),
+        "status": status.cast(pl.String),
+        "source_file": pl.lit(name),
+        "source_line": pl.col("source_line"),
+        "raw_status": pl.when(is_refund).then(pl.concat_str(pl.lit("REFUND/"), txt["refund_status"].fill_null("")))
+        .otherwise(raw["trade_state"]),
+        "counterparty": txt["sub_mch_id"],
+        "memo": txt["body"],
+    }
+    # The summary's totals over these columns need no second check: the one above is as strict
+    # (same scale, and a blank fails it), and it fails first.
+    checked = {src[c]: txt[c] for c in ("settlement_amount", "refund_amount", "fee") if src[c] is not None}
+    return [derived, {"amount,": amount}], columns, checked
 
 
-def _bill_date(path: Path, bill: pl.DataFrame, ctx: ParseContext) -> dt.date:
-    """The bill's business date: from the file name, else the most common local trade date."""
-    if m := _DATE_IN_NAME.search(path.name):
-        try:
-            return dt.date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            pass
-    if bill.height:
-        local = bill.select(pl.col("trade_time").dt.convert_time_zone(ctx.zone.key).dt.date().mode().min())
-        return local.item()
-    raise StatementRejected(str(path), None, "cannot tell the bill date of an empty bill; pass --date", code="no_date")
+def _status(code: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
+    """The rules' status for each code, UNKNOWN for a code they do not list. A chain of whens, not
+    replace_strict, which would make polars' streaming engine gather the whole frame first."""
+    chain = None
+    for raw, status in mapping.items():
+        chain = (pl.when if chain is None else chain.when)(code == raw).then(pl.lit(status))
+    return pl.lit("UNKNOWN") if chain is None else chain.otherwise(pl.lit("UNKNOWN"))
 
 
-def _check_summary(frame: pl.DataFrame, summary_header: list[str], summary: list[str], name: str) -> tuple[str, ...]:
-    line = frame.height + 3  # header, rows, summary header, then this row
+def _check_summary(steps: list[Step], sums: dict[str, pl.Expr], checked: dict[str, pl.Expr], header: list[str],
+                   summary_header: list[str], summary: list[str], line: int, height: int, name: str) -> tuple[str, ...]:
+    """Steps for the summary row (line `line`): its count, then each total it states; what they verify."""
     values = dict(zip(summary_header, summary))
     checks = []
     try:
         stated_count = int(parse_amount(values.get(SUMMARY_COUNT, "")))
     except MoneyError:
-        raise StatementRejected(name, line, f"summary {SUMMARY_COUNT} {values.get(SUMMARY_COUNT)!r} is not a count", code="bad_summary") from None
-    if stated_count != frame.height:
-        raise StatementRejected(name, line, f"summary says {stated_count} rows, the file has {frame.height}: truncated or edited", code="totals_mismatch")
-    checks.append(f"{SUMMARY_COUNT} {stated_count} = {frame.height} rows")
+        steps.append(StatementRejected(name, line, f"summary {SUMMARY_COUNT} {values.get(SUMMARY_COUNT)!r} is not a count",
+                                       code="bad_summary"))
+        return ()
+    if stated_count != height:
+        steps.append(StatementRejected(name, line, f"summary says {stated_count} rows, the file has {height}: truncated or edited",
+                                       code="totals_mismatch"))
+        return ()
+    checks.append(f"{SUMMARY_COUNT} {stated_count} = {height} rows")
     for total_name, detail in SUMMARY_SUMS.items():
-        if total_name not in values or detail not in frame.columns:
+        if total_name not in values or detail not in header:
             continue
-        scale = 5 if detail in FIVE_DECIMALS else 2
         try:
             stated = parse_amount(values[total_name])
         except MoneyError:
-            raise StatementRejected(name, line, f"summary {total_name} {values[total_name]!r} is not an amount", code="bad_summary") from None
-        summed = frame.select(money(frame, detail, name, max_scale=scale, blank_as_zero=True).sum()).item()
-        summed = Decimal(0) if summed is None else Decimal(summed)
-        if summed != stated:
-            raise StatementRejected(name, line, f"summary {total_name} is {stated}, the rows add up to {summed.normalize():f}", code="totals_mismatch")
+            steps.append(StatementRejected(name, line, f"summary {total_name} {values[total_name]!r} is not an amount",
+                                           code="bad_summary"))
+            return ()
+        key = f"_sum{len(sums)}"
+        if detail in checked:
+            sums[key] = checked[detail]
+        else:
+            steps.append(_amount_check(detail, pl.col(detail), name, 5 if detail in FIVE_DECIMALS else 2, True))
+            sums[key] = to_money(pl.col(detail), blank_as_zero=True)
+        steps.append(_total_check(key, total_name, stated, name, line))
         checks.append(f"{total_name} {stated} = sum of {detail}")
     return tuple(checks)
+
+
+def _total_check(key: str, total_name: str, stated: Decimal, name: str, line: int) -> Callable[[dict[str, object]], None]:
+    def check(totals: dict[str, object]) -> None:
+        summed = Decimal(0) if totals[key] is None else Decimal(totals[key])
+        if summed != stated:
+            raise StatementRejected(name, line, f"summary {total_name} is {stated}, the rows add up to {summed.normalize():f}",
+                                    code="totals_mismatch")
+    return check
+
+
+def _date_in_name(path: Path) -> dt.date | None:
+    if m := _DATE_IN_NAME.search(path.name):
+        try:
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            pass
+    return None
+
+
+def _most_common_date(bill: pl.DataFrame, ctx: ParseContext) -> dt.date:
+    """The bill's business date when no one says: the most common local trade date."""
+    return bill.select(pl.col("trade_time").dt.convert_time_zone(ctx.zone.key).dt.date().mode().min()).item()
