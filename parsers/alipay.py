@@ -16,6 +16,7 @@ The expense column may hold 0.00, a positive or a negative number; it always mea
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from typing import ClassVar
 
@@ -26,8 +27,7 @@ from parsers.alipay_layout import (
 )
 from parsers.base import ParseContext
 from parsers.cn_common import (
-    CNY, amount_text, check_ids, compare, count_text, decimal_sum, decode_cn, local_time, mapped, money,
-    reject_if, status_expr,
+    CNY, Rule, Verdict, amount_text, compare, count_text, id_rule, mapped, money, naive_time, status_expr, to_utc,
 )
 from recon.errors import Problem, StatementRejected
 from recon.schema import MONEY
@@ -76,37 +76,36 @@ class AlipayTradeParser(AlipayBillParser):
                 "对方账户": "", "备注": ""}
     RECORD_TYPES = {"交易": "PAYMENT", "退款": "REFUND"}
 
+    IDS = ("支付宝交易号", "商户订单号", "退款批次号/请求号")
+
     def parse_detail(self, data, name, summary, ctx):
-        section = split_detail(decode_cn(data, name), name, self.title, self.norm, self.REQUIRED, (*self.REQUIRED, *self.OPTIONAL))
-        rows = _with_defaults(section.rows, self.REQUIRED, self.OPTIONAL)
-        check_ids(rows, ("支付宝交易号", "商户订单号", "退款批次号/请求号"), name)
-        rows = rows.with_columns(
-            _amt=money(rows, "商家实收(元)", name), _fee=money(rows, "服务费(元)", name),
-            _order=money(rows, "订单金额(元)", name),
-        )
-        trade, refund = pl.col("业务类型") == "交易", pl.col("业务类型") == "退款"
-        reject_if(rows, refund & (pl.col("_amt") > 0), name, "refund row with a positive 商家实收 (refunds are negative)")
+        section = split_detail(data, name, self.title, self.norm, self.REQUIRED, (*self.REQUIRED, *self.OPTIONAL))
+        rows, verdict = self._verdict(_with_defaults(section.rows, self.REQUIRED, self.OPTIONAL))
+        verdict.reject(name, *self.IDS, "商家实收(元)", "服务费(元)", "订单金额(元)", "refund")
         checks: list[str] = []
         t_line, t_count, t_sum = footer_total(section, "交易合计", "商家实收", name)
         r_line, r_count, r_sum = footer_total(section, "退款合计", "商家实收退款", name)
-        compare(name, t_line, "行数 (交易合计 + 退款合计)", t_count + r_count, rows.height, checks)
-        compare(name, t_line, "交易合计 笔数", t_count, rows.filter(trade).height, checks)
-        compare(name, r_line, "退款合计 笔数", r_count, rows.filter(refund).height, checks)
-        compare(name, t_line, "交易合计 商家实收", amount_text(t_sum, name, t_line, "交易合计"), decimal_sum(rows.filter(trade), pl.col("_amt")), checks)
-        compare(name, r_line, "退款合计 商家实收退款", amount_text(r_sum, name, r_line, "退款合计"), decimal_sum(rows.filter(refund), pl.col("_amt")), checks)
+        compare(name, t_line, "行数 (交易合计 + 退款合计)", t_count + r_count, verdict["rows"], checks)
+        compare(name, t_line, "交易合计 笔数", t_count, verdict["交易"], checks)
+        compare(name, r_line, "退款合计 笔数", r_count, verdict["退款"], checks)
+        compare(name, t_line, "交易合计 商家实收", amount_text(t_sum, name, t_line, "交易合计"), verdict.decimal("交易 商家实收", "交易"), checks)
+        compare(name, r_line, "退款合计 商家实收退款", amount_text(r_sum, name, r_line, "退款合计"), verdict.decimal("退款 商家实收", "退款"), checks)
         fee_sign, warnings = 1, []
         if summary is not None:
-            fee_sign = self._check_summary(rows, summary, checks)
-        elif rows.filter(trade & (pl.col("_fee") < 0)).height:
+            fee_sign = self._check_summary(verdict, summary, checks)
+        elif verdict["negative fee"]:
             warnings.append(Problem(name, None, "服务费 is negative on payment rows and no 汇总 file tells its sign; taken as printed", code="fee_sign"))
+        account, bill_date = _account(section, ctx, name), bill_date_of(section, ctx)
+        verdict.reject(name, "完成时间", "创建时间")
+        refund = pl.col("业务类型") == "退款"
         bill = _frame(
-            rows, ctx, name, _account(section, ctx, name), bill_date_of(section, ctx),
+            rows, ctx, name, account, bill_date,
             record_type=mapped("业务类型", self.RECORD_TYPES, "OTHER"),
             channel_txn_id=pl.col("支付宝交易号"),
             merchant_txn_id=pl.col("商户订单号").replace("", None),
             channel_refund_id=pl.lit(None, dtype=pl.String),
             merchant_refund_id=pl.when(refund).then(pl.col("退款批次号/请求号").replace("", None)).otherwise(None),
-            trade_time=local_time(rows, "完成时间", ctx.zone, name).fill_null(local_time(rows, "创建时间", ctx.zone, name)),
+            trade_time=to_utc(pl.col("_done"), ctx.zone.key).fill_null(to_utc(pl.col("_created"), ctx.zone.key)),
             currency=pl.lit(CNY),
             amount=pl.col("_amt"),
             fee=(pl.col("_fee") * fee_sign).cast(MONEY),
@@ -118,14 +117,31 @@ class AlipayTradeParser(AlipayBillParser):
         )
         return bill, checks, warnings
 
-    def _check_summary(self, rows: pl.DataFrame, summary: tuple[str, str], checks: list[str]) -> int:
+    def _verdict(self, rows: pl.DataFrame) -> tuple[pl.DataFrame, Verdict]:
+        """Typed columns, and every row rule and control sum in one query; raised in file order."""
+        amt, amt_rule = money("商家实收(元)", "_amt")
+        fee, fee_rule = money("服务费(元)", "_fee")
+        order, order_rule = money("订单金额(元)", "_order")
+        done, done_rule = naive_time("完成时间", "_done")
+        created, created_rule = naive_time("创建时间", "_created")
+        rows = rows.with_columns(amt, fee, order, done, created)
+        trade, refund = pl.col("业务类型") == "交易", pl.col("业务类型") == "退款"
+        rules = {**{c: id_rule(c) for c in self.IDS}, "商家实收(元)": amt_rule, "服务费(元)": fee_rule, "订单金额(元)": order_rule,
+                 "refund": Rule(refund & (pl.col("_amt") > 0), "refund row with a positive 商家实收 (refunds are negative)"),
+                 "完成时间": done_rule, "创建时间": created_rule}
+        sums = {"rows": pl.len(), "交易": trade.sum(), "退款": refund.sum(), "交易 商家实收": pl.col("_amt").filter(trade).sum(),
+                "退款 商家实收": pl.col("_amt").filter(refund).sum(), "商家实收": pl.col("_amt").sum(), "服务费": pl.col("_fee").sum(),
+                "negative fee": (trade & (pl.col("_fee") < 0)).any()}
+        return rows, Verdict(rows, rules, sums)
+
+    def _check_summary(self, verdict: Verdict, summary: tuple[str, str], checks: list[str]) -> int:
         """Check the 汇总 合计 row; return the sign that makes 服务费 a positive charge."""
         file, line, total = summary_total(summary, "门店编号", ("交易订单总笔数", "退款订单总笔数", "商家实收(元)", "服务费(元)", "实收净额(元)"))
-        compare(file, line, "汇总 交易订单总笔数", count_text(total["交易订单总笔数"], file, line, "交易订单总笔数"), rows.filter(pl.col("业务类型") == "交易").height, checks)
-        compare(file, line, "汇总 退款订单总笔数", count_text(total["退款订单总笔数"], file, line, "退款订单总笔数"), rows.filter(pl.col("业务类型") == "退款").height, checks)
-        received = decimal_sum(rows, pl.col("_amt"))
+        compare(file, line, "汇总 交易订单总笔数", count_text(total["交易订单总笔数"], file, line, "交易订单总笔数"), verdict["交易"], checks)
+        compare(file, line, "汇总 退款订单总笔数", count_text(total["退款订单总笔数"], file, line, "退款订单总笔数"), verdict["退款"], checks)
+        received = verdict.decimal("商家实收", "rows")
         compare(file, line, "汇总 商家实收", amount_text(total["商家实收(元)"], file, line, "商家实收"), received, checks)
-        fees = decimal_sum(rows, pl.col("_fee"))
+        fees = verdict.decimal("服务费", "rows")
         compare(file, line, "汇总 服务费", amount_text(total["服务费(元)"], file, line, "服务费"), fees, checks)
         net = amount_text(total["实收净额(元)"], file, line, "实收净额")
         if net == received - fees:
@@ -161,33 +177,32 @@ class AlipayAccountParser(AlipayBillParser):
         text = text.translate(str.maketrans("", "", "()+-元 "))
         return "发生时间" if text == "入账时间" else text
 
+    IDS = ("账务流水号", "业务流水号", "商户订单号")
+
     def parse_detail(self, data, name, summary, ctx):
-        section = split_detail(decode_cn(data, name), name, self.title, self.norm, self.REQUIRED, (*self.REQUIRED, *self.OPTIONAL))
-        rows = _with_defaults(section.rows, self.REQUIRED, {**self.OPTIONAL, "收入金额": "0.00", "支出金额": "0.00"})
-        check_ids(rows, ("账务流水号", "业务流水号", "商户订单号"), name)
-        rows = rows.with_columns(_in=money(rows, "收入金额", name), _out=money(rows, "支出金额", name).abs())
-        reject_if(rows, (pl.col("_in") != 0) & (pl.col("_out") != 0), name, "row has both 收入金额 and 支出金额")
-        balance = rows.filter(pl.col("账户余额") != "")
-        rows = rows.with_columns(_balance=pl.when(pl.col("账户余额") != "").then(money(balance, "账户余额", name)))
-        income, expense = pl.col("_in") != 0, pl.col("_out") != 0
+        section = split_detail(data, name, self.title, self.norm, self.REQUIRED, (*self.REQUIRED, *self.OPTIONAL))
+        rows, verdict = self._verdict(_with_defaults(section.rows, self.REQUIRED, {**self.OPTIONAL, "收入金额": "0.00", "支出金额": "0.00"}))
+        verdict.reject(name, *self.IDS, "收入金额", "支出金额", "both", "账户余额")
         checks: list[str] = []
         o_line, o_count, o_sum = footer_total(section, "支出合计", "", name)
         i_line, i_count, i_sum = footer_total(section, "收入合计", "", name)
-        compare(name, i_line, "收入合计 笔数", i_count, rows.filter(income).height, checks)
-        compare(name, o_line, "支出合计 笔数", o_count, rows.filter(expense).height, checks)
-        compare(name, i_line, "收入合计 金额", amount_text(i_sum, name, i_line, "收入合计"), decimal_sum(rows, pl.col("_in")), checks)
-        compare(name, o_line, "支出合计 金额", abs(amount_text(o_sum, name, o_line, "支出合计")), decimal_sum(rows, pl.col("_out")), checks)
+        compare(name, i_line, "收入合计 笔数", i_count, verdict["收入"], checks)
+        compare(name, o_line, "支出合计 笔数", o_count, verdict["支出"], checks)
+        compare(name, i_line, "收入合计 金额", amount_text(i_sum, name, i_line, "收入合计"), verdict.decimal("收入金额", "rows"), checks)
+        compare(name, o_line, "支出合计 金额", abs(amount_text(o_sum, name, o_line, "支出合计")), verdict.decimal("支出金额", "rows"), checks)
         warnings = [] if summary is None else [Problem(summary[0], None, "汇总 file not checked: its layout is not specified for 账务明细; footers were checked", code="summary_unchecked")]
+        account, bill_date = _account(section, ctx, name), bill_date_of(section, ctx)
+        verdict.reject(name, "发生时间")
         kind = mapped("业务类型", self.RECORD_TYPES, "OTHER")
         signed = (pl.col("_in") - pl.col("_out")).cast(MONEY)
         bill = _frame(
-            rows, ctx, name, _account(section, ctx, name), bill_date_of(section, ctx),
+            rows, ctx, name, account, bill_date,
             record_type=kind,
             channel_txn_id=pl.when(pl.col("业务流水号") != "").then(pl.col("业务流水号")).otherwise(pl.col("账务流水号")),
             merchant_txn_id=pl.col("商户订单号").replace("", None),
             channel_refund_id=pl.lit(None, dtype=pl.String),
             merchant_refund_id=pl.lit(None, dtype=pl.String),
-            trade_time=local_time(rows, "发生时间", ctx.zone, name),
+            trade_time=to_utc(pl.col("_time"), ctx.zone.key),
             currency=pl.lit(CNY),
             amount=pl.when(kind == "FEE").then(ZERO).otherwise(signed).cast(MONEY),
             fee=pl.when(kind == "FEE").then(-signed).otherwise(ZERO).cast(MONEY),
@@ -199,6 +214,21 @@ class AlipayAccountParser(AlipayBillParser):
             balance=pl.col("_balance"),
         )
         return bill, checks, warnings
+
+    def _verdict(self, rows: pl.DataFrame) -> tuple[pl.DataFrame, Verdict]:
+        """Typed columns, and every row rule and control sum in one query; raised in file order."""
+        income, in_rule = money("收入金额", "_in")
+        expense, out_rule = money("支出金额", "_out")
+        balance, balance_rule = money("账户余额", "_balance")
+        when, time_rule = naive_time("发生时间", "_time")
+        stated = pl.col("账户余额") != ""  # the balance column may be blank; only a printed one is checked
+        rows = rows.with_columns(income, expense.abs(), pl.when(stated).then(balance), when)
+        rules = {**{c: id_rule(c) for c in self.IDS}, "收入金额": in_rule, "支出金额": out_rule,
+                 "both": Rule((pl.col("_in") != 0) & (pl.col("_out") != 0), "row has both 收入金额 and 支出金额"),
+                 "账户余额": dataclasses.replace(balance_rule, bad=stated & balance_rule.bad), "发生时间": time_rule}
+        sums = {"rows": pl.len(), "收入": (pl.col("_in") != 0).sum(), "支出": (pl.col("_out") != 0).sum(),
+                "收入金额": pl.col("_in").sum(), "支出金额": pl.col("_out").sum()}
+        return rows, Verdict(rows, rules, sums)
 
 
 __all__ = ["AlipayAccountParser", "AlipayTradeParser"]

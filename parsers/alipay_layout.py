@@ -12,6 +12,11 @@ Everything that can be checked is checked before a row is returned: the footer c
 direction, and, when the zip carries it, the 汇总 file's 合计 row. Any `#` line inside the table, a
 missing end marker or footer (truncation), a row with the wrong number of cells, or an unknown
 column layout rejects the whole file. Layout per FORMATS.md §2.
+
+A million-row bill is cut on its bytes: the `#` frame from the head and the end marker found from
+the tail, the table decoded in large chunks and split by polars (cn_common). Only a file that
+this native read declines (any of the faults above, or anything odd) is decoded whole and split
+line by line, and that reader names the fault.
 """
 
 from __future__ import annotations
@@ -28,9 +33,11 @@ import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.cn_common import (
-    decode_cn, read_lines_frame, reject_if, require_columns, sniff_text, zip_member_name, zip_members,
+    decode_cn, guess_encoding, native_decoded, native_utf8, read_lines_frame, reject_if, require_columns, sniff_text,
+    utf8_clean, zip_member_name, zip_members,
 )
 from parsers.registry import open_member_bytes, read_payload
+from parsers.text import REPLACEMENT
 from recon.errors import StatementRejected
 
 MEMBER_LIMIT = 2 << 30
@@ -51,8 +58,58 @@ class Section:
     footer: tuple[tuple[int, str], ...]
 
 
-def split_detail(text: str, name: str, title: str, norm, required: tuple[str, ...], wanted: tuple[str, ...]) -> Section:
-    """Cut a detail file at its markers; the table body is read natively, never line by line."""
+def split_detail(data: bytes, name: str, title: str, norm, required: tuple[str, ...], wanted: tuple[str, ...]) -> Section:
+    """Cut a detail file at its markers; the table is read natively, and only a file off the happy
+    grammar is decoded whole and split line by line, which names its fault."""
+    section = _native_detail(data, title, norm, required, wanted)
+    return section if section is not None else _split_by_lines(decode_cn(data, name), name, title, norm, required, wanted)
+
+
+def _native_detail(data: bytes, title: str, norm, required: tuple[str, ...], wanted: tuple[str, ...]) -> Section | None:
+    """`_split_by_lines`'s cut made on the bytes, the frame decoded line by line and the table by
+    polars; None wherever that cut would reject or anything is off the happy grammar. `#`, commas
+    and newlines are ASCII and never inside a GB18030 or UTF-8 character, so the cut is the same
+    in either encoding. A day without activity (no table) is left to the line reader."""
+    encoding, pos = guess_encoding(data)
+    line, preamble = 1, []
+    try:
+        while data.startswith(b"#", pos):
+            end = data.find(b"\n", pos)
+            text = data[pos : len(data) if end < 0 else end].decode(encoding)
+            if "列表结束" in text or end < 0:
+                break
+            preamble.append(_nfkc(text).strip("\r, "))
+            pos, line = end + 1, line + 1
+        # The end marker is found from the end of the file, not by scanning the table; a `#` line
+        # inside the table then fails the grammar below instead of ending the table early.
+        end_at = data.rfind(b"\n", pos, max(data.rfind("列表结束".encode(encoding), pos), 0))
+        header_end = data.find(b"\n", pos, end_at + 1)
+        if not preamble or not preamble[0].startswith(title) or end_at < 0 or header_end < 0 or data[end_at + 1 : end_at + 2] != b"#":
+            return None
+        header, tail = data[pos:header_end].decode(encoding).strip("\r"), data[end_at + 1 :].decode(encoding)
+        columns = tuple(norm(c) for c in header.split(","))
+        require_columns(list(columns), required, "", line)
+    except (UnicodeDecodeError, StatementRejected):
+        return None
+    if header.strip() in ("", "本日无收支") or any(REPLACEMENT in t for t in (*preamble, header, tail)):
+        return None
+    cells = {c: pl.col(f"f{i}").str.strip_chars(" \t") for i, c in enumerate(columns) if c in wanted}
+    grammar = ~pl.col("f0").str.starts_with("#")
+    if encoding == "utf-8":
+        clean, crs = utf8_clean(data, header_end + 1, end_at + 1, ",")
+        rows = native_utf8(data, line, end_at - header_end, tail, crs, ",", len(columns), cells, grammar) if clean else None
+    else:
+        rows = native_decoded(data, header_end + 1, end_at + 1, encoding, line + 1, ",", len(columns), cells, grammar)
+    if rows is None:
+        return None
+    footer = [(line + 1 + rows.height + i, _nfkc(t).strip("\r")) for i, t in enumerate(tail.split("\n"))]
+    if "列表结束" not in footer[0][1] or any(t.strip(", ") and not t.startswith("#") for _, t in footer):
+        return None
+    return Section(tuple(preamble), columns, line, rows, tuple((n, t.rstrip(", ")) for n, t in footer if t.strip(", ")))
+
+
+def _split_by_lines(text: str, name: str, title: str, norm, required: tuple[str, ...], wanted: tuple[str, ...]) -> Section:
+    """Cut a decoded detail file at its markers, reading the table line by line: exact about every fault."""
     pos, line, preamble = 0, 1, []
     while pos < len(text) and text.startswith("#", pos):
         end = text.find("\n", pos)
@@ -156,7 +213,9 @@ class AlipayBillParser(ABC):
 
     def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
         name = ctx.source_name or str(path)
-        if path.read_bytes()[:4] != b"PK\x03\x04":
+        with open(path, "rb") as fh:
+            zipped = fh.read(4) == b"PK\x03\x04"
+        if not zipped:
             bill, checks, warnings = self.parse_detail(read_payload(path), name, None, ctx)
             return ParsedStatement(bill=bill, checks=tuple(checks), warnings=tuple(warnings))
         members = zip_members(path)

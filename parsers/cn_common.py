@@ -3,9 +3,18 @@
 These statements share their hazards: GBK/GB18030 or UTF-8 text that must decode strictly, a table
 framed by comment, summary or footer lines, cells padded with tabs or prefixed with a backtick, long
 ids that Excel may already have mangled to `4.2E+27`, yuan amounts with a fixed number of decimals,
-and naive Beijing times. A million-line bill must not go through per-row Python, so the table body
-becomes a polars frame of *strings* (never inferred) and every check here is a vectorised expression;
-when a check fails, the first offending row is located and named by its physical line.
+and naive Beijing times.
+
+A million-line bill must not go through per-row Python, nor through extra copies of its text. So a
+table is read natively first (`native_utf8`, `native_decoded`): polars splits the cells straight
+from the file's bytes (GB18030 is decoded in large line-aligned chunks), and Python only frames the
+table from its head and tail. That read is trusted only on the happy grammar, which byte
+accounting proves line by line; anything off it (a short, long or blank line, a stray CR, a byte
+that does not decode) makes it decline, and the parser re-reads the file line by line
+(`read_lines_frame`), which names the fault exactly as it always did. Either way the cells are
+*strings* (never inferred), and every row rule and control sum is then one vectorised query
+(`Verdict`): the success path pays one pass, and a failed rule is raised in the order the format
+declares its checks, naming its first offending line.
 
 Amount columns are validated against the format's grammar with a regex *before* the exact
 string -> Decimal cast: polars' cast would otherwise accept `1e5` and silently round extra
@@ -15,28 +24,39 @@ decimals. Single values (footers, summaries) go through `recon.money.parse_amoun
 from __future__ import annotations
 
 import io
+import mmap
+import os
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TypeVar
 
 import polars as pl
 
-from parsers.text import decode_strict
+from parsers.columns import SCIENTIFIC_ID
+from parsers.registry import read_payload
+from parsers.text import REPLACEMENT, decode_strict
 from recon.errors import StatementRejected
 from recon.money import AmountGrammar, MoneyError, parse_amount
 from recon.schema import MONEY
-from parsers.columns import SCIENTIFIC_ID
 from rules.loader import RuleSet
 
 CNY = "CNY"
 YUAN = AmountGrammar(max_scale=2)
-# A cell that Excel turned into scientific notation: the digits are gone for good (FAULTS A10).
+UTF8_BOM = b"\xef\xbb\xbf"
 # Internal column separator for reading whole lines natively; a statement never contains it.
 LINE_SEP = "\x1f"
+# Large enough that polars parallelises within a chunk, small enough that one chunk's decoded
+# copy is a rounding error next to the table.
+CHUNK_BYTES = 32 << 20
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+Stages = Sequence[Sequence[pl.Expr]]
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 
 def decode_cn(data: bytes, file: str, *, allow_utf8: bool = True) -> str:
@@ -51,11 +71,24 @@ def decode_cn(data: bytes, file: str, *, allow_utf8: bool = True) -> str:
     return decode_strict(data, "gb18030", file)
 
 
+def guess_encoding(data: bytes) -> tuple[str, int]:
+    """(codec, offset past a UTF-8 BOM) for a native read, judged from the first line: a GBK first
+    line is never strict UTF-8. Only a guess: the native read declines if the rest disagrees, and
+    the file then goes through `decode_cn`, which decides on every byte."""
+    start = 3 if data.startswith(UTF8_BOM) else 0
+    end = data.find(b"\n", start)
+    try:
+        data[start : len(data) if end < 0 else end].decode("utf-8")
+    except UnicodeDecodeError:
+        return "gb18030", 0
+    return "utf-8", start
+
+
 def sniff_text(head: bytes) -> str:
     """Text of a sample head for `identify` only: UTF-8, else GB18030, each decoded strictly up to
     the first byte that does not decode (the 64 KiB cut may split a character; a damaged byte
     further on is the parser's to reject with its line, not identification's)."""
-    if head.startswith(b"\xef\xbb\xbf"):
+    if head.startswith(UTF8_BOM):
         head = head[3:]
     try:
         return head.decode("utf-8")
@@ -96,6 +129,118 @@ def zip_members(path: Path) -> dict[str, str]:
         if not info.is_dir():
             found[real.rsplit("/", 1)[-1]] = info.filename
     return found
+
+
+@contextmanager
+def payload_buffer(path: Path) -> Iterator[tuple[bytes | mmap.mmap, Path | bytes]]:
+    """(buffer to search, source for polars) of a possibly gzipped file. A plain file is mapped,
+    not read: Python only searches it (framing, odd bytes) and polars reads the path itself. Close
+    it before polars reads, or the file's pages count twice in RSS."""
+    with open(path, "rb") as fh:
+        plain = fh.read(2) != b"\x1f\x8b" and os.fstat(fh.fileno()).st_size > 0
+        if not plain:
+            data = read_payload(path)
+            yield data, data
+            return
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            yield mapped, path
+
+
+def utf8_clean(buf: bytes | mmap.mmap, start: int, end: int, separator: str) -> tuple[bool, bool]:
+    """(buf[start:end] holds nothing a native read would take differently from the line reader,
+    it holds a CR). polars would pass U+FFFD and 0x1f, which the line reader rejects, and drops a
+    CR before a separator, which the line reader keeps in the cell. U+FFFD's lead byte and CR are
+    rare in these files, so memchr usually settles both without a full search."""
+    lead, cr = buf.find(b"\xef", start, end), buf.find(b"\r", start, end)
+    odd = ((lead >= 0 and buf.find(REPLACEMENT.encode(), lead, end) >= 0) or buf.find(LINE_SEP.encode(), start, end) >= 0
+           or (cr >= 0 and buf.find(f"\r{separator}".encode(), cr, end) >= 0))
+    return not odd, cr >= 0
+
+
+def native_utf8(source: Path | bytes, skip: int, size: int, tail: str, crs: bool, separator: str, fields: int,
+                cells: dict[str, pl.Expr], grammar: pl.Expr | None = None, derived: Stages = ()) -> pl.DataFrame | None:
+    """The table of a UTF-8 file read by polars in one pass: `cells` (expressions over the split
+    columns f0…f{fields-1}), the `derived` columns computed from them in the same pass (each
+    stage one `with_columns`; the line reader's rows get them with `derive`), and `line`; or None
+    when the table is off the happy grammar.
+
+    The table is the `size` bytes after the first `skip` lines, followed by `tail` (decoded, never
+    empty). polars reads from the table to the end of the file (and checks UTF-8); the rows of the
+    tail are dropped after checking that the first of them is the tail's first line. The caller has
+    checked `utf8_clean` and says whether the table holds a CR (`crs`): then every line must end
+    in CRLF, else a stray CR could hide a missing separator from the byte accounting."""
+    boundary = tail.split("\n", 1)[0].removesuffix("\r").split(separator, 1)[0]
+    frame = _scan(source, skip, separator, fields, cells, grammar, derived, boundary)
+    if frame is None:
+        return None
+    rows = frame.height - tail.count("\n") - (not tail.endswith("\n"))
+    if rows < 0 or rows >= frame.height or not frame.get_column("_boundary")[rows]:
+        return None
+    return _accounted(frame.head(rows), size, fields, rows if crs else 0, skip + 1)
+
+
+def native_decoded(data: bytes, start: int, end: int, encoding: str, first_line: int, separator: str, fields: int,
+                   cells: dict[str, pl.Expr], grammar: pl.Expr | None = None, derived: Stages = ()) -> pl.DataFrame | None:
+    """As `native_utf8` for the table `data[start:end]` in another encoding (GB18030): decoded
+    strictly and re-encoded in line-aligned chunks (a newline byte never occurs inside a GB18030
+    character), each read by polars, so no copy of the whole text ever exists."""
+    frames, pos = [], start
+    while pos < end or not frames:
+        cut = end if end - pos <= CHUNK_BYTES else data.find(b"\n", pos + CHUNK_BYTES - 1, end) + 1 or end
+        try:
+            raw = data[pos:cut].decode(encoding).encode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        clean, crs = utf8_clean(raw, 0, len(raw), separator)
+        if not clean or raw.startswith(UTF8_BOM):  # polars drops a BOM that starts its input, the line reader keeps it
+            return None
+        frame = _scan(raw, 0, separator, fields, cells, grammar, derived)
+        lines = raw.count(b"\n")
+        if frame is None or frame.height != lines:
+            return None
+        frame = _accounted(frame, len(raw), fields, raw.count(b"\r\n") if crs else 0, first_line)
+        if frame is None:
+            return None
+        frames.append(frame)
+        first_line, pos = first_line + lines, cut
+    return pl.concat(frames, how="vertical", rechunk=False)
+
+
+def _scan(source: Path | bytes, skip: int, separator: str, fields: int, cells: dict[str, pl.Expr],
+          grammar: pl.Expr | None, derived: Stages, boundary: str | None = None) -> pl.DataFrame | None:
+    """Split the lines after `skip` into f0…, keep `cells`, their `derived` columns and what
+    `_accounted` needs, in one streaming pass (the raw split columns are never materialised)."""
+    names = [f"f{i}" for i in range(fields)]
+    query = pl.scan_csv(source, has_header=False, separator=separator, quote_char=None, schema=dict.fromkeys(names, pl.String),
+                        skip_lines=skip, empty_string_is_null=False, raise_if_empty=False)
+    checks = {"_bytes": pl.sum_horizontal(pl.col(n).str.len_bytes() for n in names).cast(pl.Int64),
+              "_cr": pl.col(names[-1]).str.ends_with("\r"), "_grammar": pl.lit(True) if grammar is None else grammar}
+    if boundary is not None:
+        checks["_boundary"] = pl.col("f0") == boundary
+    try:
+        return derive(query.select(**cells, **checks), derived).collect(engine="streaming")
+    except pl.exceptions.PolarsError:  # a line longer than the header, or invalid UTF-8: the line reader names it
+        return None
+
+
+def derive(frame: FrameT, derived: Stages) -> FrameT:
+    for stage in derived:
+        frame = frame.with_columns(stage)
+    return frame
+
+
+def _accounted(frame: pl.DataFrame, size: int, fields: int, crs: int, first_line: int) -> pl.DataFrame | None:
+    """`frame`, numbered from `first_line`, if its rows are exactly full lines filling `size` bytes, else None.
+
+    Every byte is in a cell, a separator, a line end, or one of the `crs` CRs polars drops before
+    LF. A short line lacks separators and a blank one lacks all of them, so the bytes accounted
+    fall short; a long line polars refused already. A last cell still ending in CR means CRCRLF,
+    which the line reader strips whole and polars does not."""
+    used, cr, ok = frame.select(pl.col("_bytes").sum(), pl.col("_cr").any(), pl.col("_grammar").all()).row(0)
+    if cr or not ok or size - (used or 0) - frame.height * fields != crs:
+        return None
+    return frame.select(pl.exclude("_bytes", "_cr", "_grammar", "_boundary")).with_columns(
+        line=pl.int_range(first_line, first_line + frame.height, dtype=pl.Int64))
 
 
 def read_lines_frame(body: str, start_line: int, file: str) -> pl.DataFrame:
@@ -140,26 +285,76 @@ def require_columns(found: list[str], required: tuple[str, ...], file: str, line
         raise StatementRejected(file, line, f"ambiguous duplicate column(s): {', '.join(dupes)}", code="missing_column")
 
 
-def check_ids(frame: pl.DataFrame, columns: tuple[str, ...], file: str) -> None:
-    for col in columns:
-        reject_if(frame, pl.col(col).str.contains(SCIENTIFIC_ID), file,
-                  f"{col}: id in scientific notation (precision lost, e.g. opened in Excel)", "id_mangled")
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A row rule: the rows where `bad` holds break it, and the file is rejected at the first.
+
+    `screen`, when given, is a cheaper test that holds wherever `bad` does (an `e` before the
+    full scientific-notation regex): `bad` itself is then only evaluated when the screen fires."""
+
+    bad: pl.Expr
+    reason: str
+    code: str = "invalid_row"
+    screen: pl.Expr | None = None
 
 
-def money(frame: pl.DataFrame, col: str, file: str, *, scale: int = 2, unsigned: bool = False) -> pl.Expr:
-    """Validate `col` against the amount grammar, then return the exact Decimal cast of it."""
+class Verdict:
+    """Every row rule and control sum of one table, computed together in one query.
+
+    The rules are raised by name (`reject`) in the order the format checks them, each at its first
+    offending line, so a file with two faults is rejected for the same one however it was read.
+    The sums are what the footers are compared with. `frame` needs the `line` column."""
+
+    def __init__(self, frame: pl.DataFrame, rules: dict[str, Rule], sums: dict[str, pl.Expr]) -> None:
+        self._rules = rules
+        firsts = [(pl.col("line").filter(r.bad).min() if r.screen is None else r.screen.any()).alias(f"rule {k}") for k, r in rules.items()]
+        self._values = frame.select(*firsts, *(expr.alias(f"sum {key}") for key, expr in sums.items())).row(0, named=True)
+        screened = {k: self._values[f"rule {k}"] for k, r in rules.items() if r.screen is not None}
+        self._values.update({f"rule {k}": None for k in screened})
+        if any(screened.values()):
+            lines = frame.select(pl.col("line").filter(rules[k].bad).min().alias(f"rule {k}") for k, hit in screened.items() if hit)
+            self._values.update(lines.row(0, named=True))
+
+    def reject(self, file: str, *keys: str) -> None:
+        for key in keys:
+            line = self._values[f"rule {key}"]
+            if line is not None:
+                rule = self._rules[key]
+                raise StatementRejected(file, int(line), rule.reason, code=rule.code)
+
+    def __getitem__(self, key: str):
+        return self._values[f"sum {key}"]
+
+    def decimal(self, key: str, rows: str) -> Decimal:
+        """A Decimal sum; over no rows it is 0 (not 0.000000), as the footers' messages print it."""
+        return Decimal(self[key]) if self[rows] else Decimal(0)
+
+
+def id_rule(col: str) -> Rule:
+    return Rule(pl.col(col).str.contains(SCIENTIFIC_ID), f"{col}: id in scientific notation (precision lost, e.g. opened in Excel)",
+                "id_mangled", screen=pl.col(col).str.contains_any(["e", "E"]))
+
+
+def money(col: str, name: str, *, scale: int = 2, unsigned: bool = False) -> tuple[pl.Expr, Rule]:
+    """Column `name`: the exact Decimal of `col` where it fits the amount grammar, else null; and
+    the rule that rejects the rows where it does not. The regex runs before the cast, always."""
     sign = "" if unsigned else "[+-]?"
-    pattern = rf"^{sign}\d+(\.\d{{1,{scale}}})?$"
-    reject_if(frame, ~pl.col(col).str.contains(pattern).fill_null(False), file,
-              f"{col}: not an amount with at most {scale} decimals")
-    return pl.col(col).cast(MONEY)
+    fits = pl.col(col).str.contains(rf"^{sign}\d+(\.\d{{1,{scale}}})?$")
+    # Not strict: a grammatical amount too large for MONEY becomes null, a rejection naming its
+    # line, rather than an exception from inside polars.
+    return (pl.when(fits).then(pl.col(col)).cast(MONEY, strict=False).alias(name),
+            Rule(pl.col(name).is_null(), f"{col}: not an amount with at most {scale} decimals"))
 
 
-def local_time(frame: pl.DataFrame, col: str, zone: ZoneInfo, file: str, fmt: str = _TIME_FORMAT) -> pl.Expr:
-    """Naive local `col` -> UTC; an unparseable non-empty time is a rejection naming the line."""
-    parsed = pl.col(col).str.strptime(pl.Datetime("us"), fmt, strict=False)
-    reject_if(frame, parsed.is_null() & (pl.col(col) != ""), file, f"{col}: not a time in {fmt}")
-    return parsed.dt.replace_time_zone(zone.key, non_existent="raise").dt.convert_time_zone("UTC")
+def naive_time(col: str, name: str, fmt: str = _TIME_FORMAT) -> tuple[pl.Expr, Rule]:
+    """Column `name`: `col` as a naive local time, null where it does not parse; and the rule that
+    rejects a non-empty time that does not parse. `to_utc` makes it an instant."""
+    parsed = pl.col(col).str.strptime(pl.Datetime("us"), fmt, strict=False).alias(name)
+    return parsed, Rule(pl.col(name).is_null() & (pl.col(col) != ""), f"{col}: not a time in {fmt}")
+
+
+def to_utc(naive: pl.Expr, zone: str, *, non_existent: str = "raise") -> pl.Expr:
+    return naive.dt.replace_time_zone(zone, non_existent=non_existent).dt.convert_time_zone("UTC")
 
 
 def mapped(col: str, table: dict[str, str], default: str) -> pl.Expr:
@@ -170,11 +365,6 @@ def status_expr(frame: pl.DataFrame, col: str, rules: RuleSet, field: str) -> pl
     """Map raw codes through the channel's rule set; each distinct code is asked once."""
     codes = frame.get_column(col).unique().drop_nulls().to_list()
     return mapped(col, {c: rules.status_of(field, c) for c in codes}, "UNKNOWN")
-
-
-def decimal_sum(frame: pl.DataFrame, expr: pl.Expr) -> Decimal:
-    value = frame.select(expr.sum()).item() if frame.height else None
-    return Decimal(value) if value is not None else Decimal(0)
 
 
 def amount_text(text: str, file: str, line: int | None, what: str) -> Decimal:

@@ -163,22 +163,39 @@ def _zm_line(i: int, day: dt.date, refund: bool) -> tuple[bytes, int, int]:
     return b" ".join(cells) + b"\r\n", (-fen if refund else fen), (-fee if refund else fee)
 
 
-def unionpay_zip(path: Path, n: int, day: dt.date) -> None:
-    """`<merId>_<yyyymmdd>.zip` with the ZM detail and an RD report whose 总计 matches it."""
-    lines, amounts = [], {"ac": 0, "ad": 0, "fd": 0, "fc": 0}
-    for i in range(n):
-        line, amt, fee = _zm_line(i, day, refund=i % 6 == 5)
-        lines.append(line)
-        amounts["ac" if amt > 0 else "ad"] += abs(amt)
-        amounts["fd" if fee > 0 else "fc"] += abs(fee)
+def write_unionpay_zm(out: BinaryIO, n: int, day: dt.date) -> dict[str, int]:
+    """Write `n` ZM records to `out` in chunks; return the fen totals the RD report states."""
+    amounts = {"ac": 0, "ad": 0, "fd": 0, "fc": 0}
+    for start in range(0, n, CHUNK):
+        lines = []
+        for i in range(start, min(n, start + CHUNK)):
+            line, amt, fee = _zm_line(i, day, refund=i % 6 == 5)
+            lines.append(line)
+            amounts["ac" if amt > 0 else "ad"] += abs(amt)
+            amounts["fd" if fee > 0 else "fc"] += abs(fee)
+        out.write(b"".join(lines))
+    return amounts
+
+
+def unionpay_rd(amounts: dict[str, int], n: int, day: dt.date) -> bytes:
+    """The RD summary report (GBK) whose 总计 row matches `write_unionpay_zm`'s totals."""
     net = amounts["ac"] - amounts["ad"] - amounts["fd"] + amounts["fc"]
     nd, nc = (0, net) if net >= 0 else (-net, 0)
     total = f"总计{n:>20}{yuan(amounts['ad']):>16}{yuan(amounts['ac']):>16}{yuan(amounts['fd']):>16}{yuan(amounts['fc']):>16}{yuan(nd):>16}{yuan(nc):>20}"
     rd = (f"{'中国银联全渠道商户交易汇总表':>80}\r\n\r\n商户代码:{UNIONPAY_MER}{'清算币种:人民币':>50}\r\n"
           f"清算日期:{day:%Y%m%d}\r\n\r\n交易类型            交易笔数   交易金额 借 贷   费用 借 贷   资金清算差额 借 贷\r\n{total}\r\n")
+    return rd.encode("gb18030")
+
+
+def unionpay_zip(path: Path, n: int, day: dt.date) -> None:
+    """`<merId>_<yyyymmdd>.zip` with the ZM detail and an RD report whose 总计 matches it.
+
+    The ZM member is streamed into the archive, so a million-record benchmark file never sits in
+    memory whole."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(f"INN{day:%y%m%d}88ZM_{UNIONPAY_MER}", b"".join(lines))
-        zf.writestr(f"RD2010{day:%y%m%d}01_{UNIONPAY_MER}", rd.encode("gb18030"))
+        with zf.open(f"INN{day:%y%m%d}88ZM_{UNIONPAY_MER}", "w") as member:
+            amounts = write_unionpay_zm(member, n, day)
+        zf.writestr(f"RD2010{day:%y%m%d}01_{UNIONPAY_MER}", unionpay_rd(amounts, n, day))
 
 
 def write_samples(root: Path) -> list[Path]:

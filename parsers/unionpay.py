@@ -12,6 +12,12 @@ Checks before anything is returned: every line has the exact record length with 
 fields (a cut line is truncation), each row's amount − fee equals its signed settlement amount, and,
 when the zip carries the RD report, its 总计 row (count, amounts, fees, net, 借/贷) equals the lines.
 A bare ZM file has no control totals; that gap is stated as a warning, not hidden.
+
+Each record type is written twice over: `row` turns one record into a bill row, and `columns` is
+the same rule as polars expressions over all records at once, which is what a file normally goes
+through. Where the expressions find a record `row` would refuse, `row` is run on that record, so a
+rejection always carries `row`'s own message; a file the column-wise reader cannot take exactly
+(see `Layout.read_fields`) is parsed record by record.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.cn_common import CNY, compare, decode_cn, zip_members
 from parsers.columns import SCIENTIFIC_ID
 from parsers.registry import open_member_bytes
-from parsers.unionpay_layout import RD_TOTAL, ZM, ZME, Layout, infer_year, signed_fen, unsigned_fen
+from parsers.unionpay_layout import (
+    RD_TOTAL, ZM, ZME, Layout, clearing_time, fen_column, infer_year, signed_fen, time_bad, unsigned_fen, yuan,
+)
 from recon.errors import Problem, StatementRejected
 from recon.money import from_minor
 from recon.schema import MONEY, UTC_TIME
@@ -53,7 +61,9 @@ class _UnionPayParser(ABC):
 
     def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
         name = ctx.source_name or str(path)
-        if path.read_bytes()[:4] != b"PK\x03\x04":
+        with open(path, "rb") as fh:
+            zipped = fh.read(4) == b"PK\x03\x04"
+        if not zipped:
             bill, checks = self.parse_member(path.read_bytes(), name, path.name, ctx)
             return ParsedStatement(bill=bill, checks=tuple(checks), warnings=(Problem(name, None, "bare file: no RD report to check totals against", code="no_control_totals"),))
         members = zip_members(path)
@@ -79,16 +89,39 @@ class _UnionPayParser(ABC):
         clearing = file_date or ctx.bill_date
         if clearing is None:
             raise StatementRejected(name, None, "no clearing date: the file name is not INN<yymmdd>… and none was given", code="no_date")
-        records = self.layout.records(data, name)
-        rows = [self.row(rec, line, clearing, ctx, name) for line, rec in records]
-        frame = pl.DataFrame(rows, schema=self.schema(), orient="row")
+        frame = self._native(data, name, clearing, ctx)
+        if frame is None:
+            records = self.layout.records(data, name)
+            frame = pl.DataFrame([self.row(rec, line, clearing, ctx, name) for line, rec in records], schema=self.schema(), orient="row")
         account = ctx.account or (hit.group(3) if hit else "")
         bill = frame.with_columns(
             channel=pl.lit(ctx.channel), account=pl.col("account").fill_null(account),
             bill_date=pl.lit(ctx.bill_date or clearing, dtype=pl.Date),
             status=pl.lit(ctx.rules.status_of("record_file", self.tag)), currency=pl.lit(CNY), source_file=pl.lit(name),
         )
-        return bill, [f"{len(rows)} records of {self.layout.length} bytes, every field boundary a space"]
+        return bill, [f"{frame.height} records of {self.layout.length} bytes, every field boundary a space"]
+
+    def _native(self, data: bytes, name: str, clearing: dt.date, ctx: ParseContext) -> pl.DataFrame | None:
+        """The bill's rows computed column-wise, or None to take the record-by-record path. A
+        record that `row` would refuse is handed to `row` itself, so the message is its own."""
+        fields = self.layout.read_fields(data, self.used)
+        if fields is None:
+            return None
+        local = fields.with_columns(_local=clearing_time("交易传输时间", clearing))
+        # Python shifts a local time that does not exist in the zone (a DST gap); polars cannot.
+        utc = pl.col("_local").dt.replace_time_zone(ctx.zone.key, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
+        columns, bad = self.columns()
+        frame = local.with_columns(_utc=utc, _bad=bad | time_bad("交易传输时间", pl.col("_local")))
+        gap = pl.col("_local").is_not_null() & pl.col("_utc").is_null()
+        first_bad, gap = frame.select(pl.col("line").filter(pl.col("_bad")).min(), gap.any()).row(0)
+        if first_bad is not None:
+            stride = len(data) // fields.height
+            for _, rec in self.layout.records(data[(first_bad - 1) * stride : first_bad * stride], name):
+                self.row(rec, first_bad, clearing, ctx, name)  # raises for this record
+            return None
+        if gap:
+            return None
+        return frame.select(**{col: expr.cast(dtype) for (col, dtype), expr in zip(self.schema().items(), columns)})
 
     @staticmethod
     def money(field: str, name: str, line: int, what: str):
@@ -105,12 +138,23 @@ class _UnionPayParser(ABC):
     def row(self, rec: dict[str, str], line: int, clearing: dt.date, ctx: ParseContext, name: str) -> tuple:
         """One record -> a tuple in `schema()` order."""
 
+    used: ClassVar[tuple[str, ...]]
+
+    @abstractmethod
+    def columns(self) -> tuple[list[pl.Expr], pl.Expr]:
+        """`row` as expressions over the `used` fields, `line` and the trade time `_utc`: one per
+        `schema()` column, and `bad` where `row` would raise (the time aside)."""
+
 
 def _time(mmddhhmmss: str, clearing: dt.date, ctx: ParseContext, name: str, line: int) -> dt.datetime | None:
     if not mmddhhmmss.strip():
         return None
     local = infer_year(mmddhhmmss, clearing, name, line)
     return local.replace(tzinfo=ctx.zone).astimezone(dt.timezone.utc)
+
+
+def _scientific(col: str) -> pl.Expr:
+    return pl.col(col).str.contains(SCIENTIFIC_ID)
 
 
 def _id(value: str, name: str, line: int, what: str) -> str | None:
@@ -124,6 +168,28 @@ class UnionPayZmParser(_UnionPayParser):
     description: ClassVar[str] = "UnionPay 全渠道 ZM merchant detail (INN…ZM_…), bare or in the daily zip with its RD report"
     layout = ZM
     tag = "ZM"
+    used = ("交易代码", "系统跟踪号", "交易传输时间", "交易金额", "查询流水号", "商户订单号", "商户手续费", "结算金额",
+            "交易类型", "交易子类", "原交易查询流水号", "商户代码", "优惠金额", "原始交易订单号")
+
+    def columns(self):
+        kind = pl.col("交易类型").replace_strict(RECORD_TYPES, default="OTHER", return_dtype=pl.String)
+        refund = kind == "REFUND"
+        amount, amount_bad = fen_column("交易金额", signed=False)
+        amount = pl.when(refund).then(-amount).otherwise(amount)
+        fee, fee_bad = fen_column("商户手续费", signed=True)
+        fee = -fee  # D (debit to the merchant) is a charge: positive fee
+        settle, settle_bad = fen_column("结算金额", signed=True)
+        discount, discount_bad = fen_column("优惠金额", signed=True)
+        query, orig_query = pl.col("查询流水号").replace("", None), pl.col("原交易查询流水号").replace("", None)
+        bad = (amount_bad | fee_bad | settle_bad | discount_bad | ((discount == 0) & (amount - fee != settle))
+               | _scientific("查询流水号") | _scientific("原交易查询流水号"))
+        return [
+            kind, pl.when(refund).then(orig_query.fill_null(query)).otherwise(query),
+            pl.when(refund).then(pl.col("原始交易订单号").replace("", None)).otherwise(pl.col("商户订单号").replace("", None)),
+            pl.when(refund).then(query), pl.when(refund).then(pl.col("商户订单号")),
+            pl.col("_utc"), yuan(amount), yuan(fee), yuan(amount - fee), pl.col("line"), pl.col("商户代码").replace("", None),
+            pl.concat_str(pl.col("交易类型"), pl.lit("/"), pl.col("交易子类")), pl.col("交易代码"), pl.col("系统跟踪号"),
+        ], bad
 
     def row(self, rec, line, clearing, ctx, name):
         kind = RECORD_TYPES.get(rec["交易类型"], "OTHER")
@@ -165,6 +231,18 @@ class UnionPayZmeParser(_UnionPayParser):
     description: ClassVar[str] = "UnionPay 全渠道 ZME error/adjustment detail (INN…ZME_…)"
     layout = ZME
     tag = "ZME"
+    used = ("交易代码", "系统跟踪号", "交易传输时间", "商户手续费", "结算金额", "商户代码", "差错原因")
+
+    def columns(self):
+        fee, fee_bad = fen_column("商户手续费", signed=True)
+        fee = -fee
+        settle, settle_bad = fen_column("结算金额", signed=True)
+        none = pl.lit(None, dtype=pl.String)
+        return [
+            pl.lit("ADJUSTMENT"), pl.concat_str(pl.col("交易传输时间"), pl.col("系统跟踪号")), none, none, none,
+            pl.col("_utc"), yuan(settle + fee), yuan(fee), yuan(settle), pl.col("line"), pl.col("商户代码").replace("", None),
+            pl.col("差错原因").replace("", None), pl.col("交易代码"), pl.col("系统跟踪号"),
+        ], fee_bad | settle_bad
 
     def row(self, rec, line, clearing, ctx, name):
         # An error row moves money by its signed settlement amount; the amount is the disputed one.

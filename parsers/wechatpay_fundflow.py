@@ -6,7 +6,8 @@ summary header (资金流水总笔数,收入笔数,收入金额,支出笔数,支
 be printed as floats ("20.0"). Older copies print `（元）` in full width. Text is UTF-8, plain or
 gzip. Free-text cells (备注) are not quoted, so a row is split on ",`" (every cell starts with a
 backtick) and its cell count is checked against the header: a stray ",`" in free text is a
-rejection, not a silently shifted row.
+rejection, not a silently shifted row. A million-line bill is split by polars straight from the
+file (see `_native`); only a file off that happy grammar is decoded whole and split line by line.
 
 Sign convention of the bill: income is +, expense is -. A fee row (扣除交易手续费) is `amount` 0
 and `fee` = the charge, a returned fee (退还交易手续费) a negative fee, so `net_amount` is always the
@@ -24,18 +25,21 @@ import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.cn_common import (
-    CNY, check_ids, compare, count_text, decimal_sum, first_line, local_time, mapped, money,
-    norm_header, read_lines_frame, reject_if, require_columns, sniff_text, status_expr, amount_text,
+    CNY, UTF8_BOM, Rule, Stages, Verdict, amount_text, compare, count_text, derive, id_rule, mapped, money, naive_time,
+    native_utf8, norm_header, payload_buffer, read_lines_frame, reject_if, require_columns, sniff_text, status_expr, to_utc,
+    utf8_clean,
 )
 from parsers.registry import read_payload
-from parsers.text import decode_strict
+from parsers.text import REPLACEMENT, decode_strict
 from recon.errors import Problem, StatementRejected
 from recon.schema import MONEY
 from rules.loader import load_rules
 
 HEADER_MARKS = ("记账时间", "资金流水单号", "收支类型")
 REQUIRED = ("记账时间", "微信支付业务单号", "资金流水单号", "业务名称", "业务类型", "收支类型", "收支金额(元)", "账户结余(元)")
+OPTIONAL = ("备注", "业务凭证号", "资金变更提交申请人")
 SUMMARY = ("资金流水总笔数", "收入笔数", "收入金额", "支出笔数", "支出金额")
+IDS = ("微信支付业务单号", "资金流水单号", "业务凭证号")
 STATUS_FIELD = "fundflow_business_type"
 
 # 业务类型 -> record type. A type not listed here stays OTHER with its raw value kept (raw_status).
@@ -74,22 +78,12 @@ class WeChatPayFundflowParser:
 
     def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
         name = ctx.source_name or str(path)
-        text = decode_strict(read_payload(path), "utf-8", name)
-        head_end = text.find("\n")
-        if head_end < 0:
-            raise StatementRejected(name, 1, "no detail header line (file truncated?)", code="truncated")
-        columns = [norm_header(c) for c in text[:head_end].strip("\r").split(",")]
-        require_columns(columns, REQUIRED, name, 1)
-        summary_at = text.find(f"\n{SUMMARY[0]}", head_end - 1)
-        if summary_at < 0:
-            raise StatementRejected(name, None, "summary block (资金流水总笔数…) is missing: file truncated", code="truncated")
-        body = text[head_end + 1 : summary_at + 1]
-        summary_line = 2 + body.count("\n")
-        tail = text[summary_at + 1 :].split("\n")
-        rows = _rows(read_lines_frame(body, 2, name), columns, name)
+        derived = _derived(ctx.zone.key)
+        rows, tail, summary_line = _native(path, derived) or _by_lines(read_payload(path), name, derived)
         summary = self._summary(tail, summary_line, name)
-        checks = self._check(rows, summary, summary_line, name)
-        bill, warnings = self._bill(rows, ctx, name)
+        verdict = _verdict(rows)
+        checks = self._check(verdict, summary, name)
+        bill, warnings = self._bill(rows, verdict, ctx, name)
         return ParsedStatement(bill=bill, checks=tuple(checks), warnings=tuple(warnings))
 
     def _summary(self, tail: list[str], line: int, name: str) -> dict[str, str]:
@@ -105,53 +99,123 @@ class WeChatPayFundflowParser:
             raise StatementRejected(name, line + 1, f"summary row has {len(values)} cells for {len(header)} names", code="invalid_footer")
         return {"line": str(line + 1), **dict(zip(header, values))}
 
-    def _check(self, rows: pl.DataFrame, summary: dict[str, str], line: int, name: str) -> list[str]:
+    def _check(self, verdict: Verdict, summary: dict[str, str], name: str) -> list[str]:
         at = int(summary["line"])
-        reject_if(rows, ~pl.col("收支类型").is_in(["收入", "支出"]), name, "收支类型 must be 收入 or 支出")
-        amount = money(rows, "收支金额(元)", name, unsigned=True)
-        income, expense = pl.col("收支类型") == "收入", pl.col("收支类型") == "支出"
+        verdict.reject(name, "收支类型", "收支金额(元)")
         checks: list[str] = []
-        compare(name, at, "资金流水总笔数", count_text(summary["资金流水总笔数"], name, at, "资金流水总笔数"), rows.height, checks)
-        compare(name, at, "收入笔数", count_text(summary["收入笔数"], name, at, "收入笔数"), rows.filter(income).height, checks)
-        compare(name, at, "支出笔数", count_text(summary["支出笔数"], name, at, "支出笔数"), rows.filter(expense).height, checks)
-        compare(name, at, "收入金额", amount_text(summary["收入金额"], name, at, "收入金额"), decimal_sum(rows.filter(income), amount), checks)
-        compare(name, at, "支出金额", amount_text(summary["支出金额"], name, at, "支出金额"), decimal_sum(rows.filter(expense), amount), checks)
+        compare(name, at, "资金流水总笔数", count_text(summary["资金流水总笔数"], name, at, "资金流水总笔数"), verdict["rows"], checks)
+        compare(name, at, "收入笔数", count_text(summary["收入笔数"], name, at, "收入笔数"), verdict["收入"], checks)
+        compare(name, at, "支出笔数", count_text(summary["支出笔数"], name, at, "支出笔数"), verdict["支出"], checks)
+        compare(name, at, "收入金额", amount_text(summary["收入金额"], name, at, "收入金额"), verdict.decimal("收入金额", "收入"), checks)
+        compare(name, at, "支出金额", amount_text(summary["支出金额"], name, at, "支出金额"), verdict.decimal("支出金额", "支出"), checks)
         return checks
 
-    def _bill(self, rows: pl.DataFrame, ctx: ParseContext, name: str) -> tuple[pl.DataFrame, list[Problem]]:
-        check_ids(rows, ("微信支付业务单号", "资金流水单号", "业务凭证号"), name)
-        signed = pl.when(pl.col("收支类型") == "收入").then(1).otherwise(-1) * money(rows, "收支金额(元)", name, unsigned=True)
-        balance = money(rows, "账户结余(元)", name)
-        when = local_time(rows, "记账时间", ctx.zone, name)
+    def _bill(self, rows: pl.DataFrame, verdict: Verdict, ctx: ParseContext, name: str) -> tuple[pl.DataFrame, list[Problem]]:
+        verdict.reject(name, *IDS, "账户结余(元)", "记账时间")
+        if verdict["time gap"]:
+            rows.select(to_utc(pl.col("_time"), ctx.zone.key))  # a local time the zone skips: polars says which
+        signed = pl.when(pl.col("收支类型") == "收入").then(pl.col("_amount")).otherwise(-pl.col("_amount"))
         rules = ctx.rules if STATUS_FIELD in ctx.rules.status else load_rules("wechatpay_fundflow")
-        kind = mapped("业务类型", RECORD_TYPES, "OTHER")
-        is_fee = kind == "FEE"
-        refund = kind == "REFUND"
+        is_fee, refund = pl.col("_kind") == "FEE", pl.col("_kind") == "REFUND"
         zero = pl.lit(0).cast(MONEY)
-        bill = rows.with_columns(_signed=signed.cast(MONEY), _time=when, _kind=kind).select(
+        kind = mapped("业务类型", RECORD_TYPES, "OTHER")
+        bill = rows.with_columns(_signed=signed.cast(MONEY), _kind=kind).select(
             channel=pl.lit(ctx.channel),
             account=pl.lit(ctx.account or ""),
-            bill_date=pl.lit(ctx.bill_date, dtype=pl.Date) if ctx.bill_date else pl.col("_time").dt.convert_time_zone(ctx.zone.key).dt.date().min(),
+            bill_date=pl.lit(ctx.bill_date, dtype=pl.Date) if ctx.bill_date else pl.col("_utc").dt.convert_time_zone(ctx.zone.key).dt.date().min(),
             record_type=pl.col("_kind"),
             channel_txn_id=pl.col("微信支付业务单号"),
-            merchant_txn_id=pl.when(refund).then(None).otherwise(pl.col("业务凭证号").replace("", None)),
+            merchant_txn_id=pl.when(~refund & (pl.col("业务凭证号") != "")).then(pl.col("业务凭证号")),
             channel_refund_id=pl.when(refund).then(pl.col("微信支付业务单号")).otherwise(None),
-            merchant_refund_id=pl.when(refund).then(pl.col("业务凭证号").replace("", None)).otherwise(None),
-            trade_time=pl.col("_time"),
+            merchant_refund_id=pl.when(refund & (pl.col("业务凭证号") != "")).then(pl.col("业务凭证号")),
+            trade_time=pl.col("_utc"),
             currency=pl.lit(CNY),
-            amount=pl.when(is_fee).then(zero).otherwise(pl.col("_signed")),
+            amount=pl.when(is_fee).then(zero).otherwise(pl.col("_signed")).cast(MONEY),
             fee=pl.when(is_fee).then(-pl.col("_signed")).otherwise(zero).cast(MONEY),
-            net_amount=pl.col("_signed"),
+            net_amount=pl.col("_signed").cast(MONEY),
             status=status_expr(rows, "业务类型", rules, STATUS_FIELD),
             source_file=pl.lit(name),
             source_line=pl.col("line"),
             raw_status=pl.col("业务类型"),
-            memo=pl.col("备注").replace("", None),
+            memo=pl.when(pl.col("备注") != "").then(pl.col("备注")),
             fund_flow_id=pl.col("资金流水单号"),
             business_name=pl.col("业务名称"),
-            balance=balance,
-        ).with_columns(pl.col("amount").cast(MONEY), pl.col("fee").cast(MONEY), pl.col("net_amount").cast(MONEY))
+            balance=pl.col("_balance"),
+        )
         return bill, _balance_chain(bill, name)
+
+
+AMOUNT, AMOUNT_RULE = money("收支金额(元)", "_amount", unsigned=True)
+BALANCE, BALANCE_RULE = money("账户结余(元)", "_balance")
+WHEN, WHEN_RULE = naive_time("记账时间", "_time")
+
+
+def _derived(zone: str) -> Stages:
+    """The typed columns, computed in the pass that reads the table. A local time the zone skips
+    is null here and raised by `_bill`, after every rule, where the conversion always was."""
+    return [[AMOUNT, BALANCE, WHEN], [to_utc(pl.col("_time"), zone, non_existent="null").alias("_utc")]]
+
+
+def _verdict(rows: pl.DataFrame) -> Verdict:
+    """Every row rule and summary sum in one query over the rows; raised in file order."""
+    income, expense = pl.col("收支类型") == "收入", pl.col("收支类型") == "支出"
+    rules = {"收支类型": Rule(~pl.col("收支类型").is_in(["收入", "支出"]), "收支类型 must be 收入 or 支出"),
+             "收支金额(元)": AMOUNT_RULE, **{c: id_rule(c) for c in IDS}, "账户结余(元)": BALANCE_RULE, "记账时间": WHEN_RULE}
+    sums = {"rows": pl.len(), "收入": income.sum(), "支出": expense.sum(),
+            "收入金额": pl.col("_amount").filter(income).sum(), "支出金额": pl.col("_amount").filter(expense).sum(),
+            "time gap": (pl.col("_time").is_not_null() & pl.col("_utc").is_null()).any()}
+    return Verdict(rows, rules, sums)
+
+
+def _native(path: Path, derived: Stages) -> tuple[pl.DataFrame, list[str], int] | None:
+    """(rows, summary lines, summary line number) read natively, or None when anything is off the
+    happy grammar; `_by_lines` then reads the file and names the fault.
+
+    Every cell starts with a backtick, so polars splits on the backtick itself: a line is an empty
+    cell, then one cell per column each ending in the comma before the next backtick, the last one
+    without. A comma inside free text is simply part of its cell; a backtick inside one is not on
+    this grammar and declines."""
+    with payload_buffer(path) as (buf, source):
+        start = 3 if buf[:3] == UTF8_BOM else 0
+        head_end = buf.find(b"\n", start)
+        # The last summary mark, found from the end; an earlier one would be a line without its
+        # backtick inside the table, which declines.
+        summary_at = buf.rfind(f"\n{SUMMARY[0]}".encode(), head_end - 1) if head_end > start else -1
+        if summary_at < 0:
+            return None
+        header, tail = buf[start:head_end], buf[summary_at + 1 :]
+        clean, crs = utf8_clean(buf, head_end + 1, summary_at + 1, "`")
+    try:
+        header, tail = header.decode("utf-8"), tail.decode("utf-8")
+        columns = [norm_header(c) for c in header.strip("\r").split(",")]
+        require_columns(columns, REQUIRED, "", 1)
+    except (UnicodeDecodeError, StatementRejected):
+        return None
+    if not clean or REPLACEMENT in header or REPLACEMENT in tail:
+        return None
+    last = len(columns)
+    cells = {c: pl.col(f"f{i}").str.head(-1) if i < last else pl.col(f"f{i}") for i, c in enumerate(columns, start=1) if c}
+    grammar = pl.all_horizontal(pl.col("f0") == "", *(pl.col(f"f{i}").str.ends_with(",") for i in range(1, last)))
+    rows = native_utf8(source, 1, summary_at - head_end, tail, crs, "`", last + 1, cells, grammar, derived)
+    if rows is None:
+        return None
+    return _with_optional(rows), tail.split("\n"), 2 + rows.height
+
+
+def _by_lines(data: bytes, name: str, derived: Stages) -> tuple[pl.DataFrame, list[str], int]:
+    """The whole file decoded, the table split line by line: slower, and exact about every fault."""
+    text = decode_strict(data, "utf-8", name)
+    head_end = text.find("\n")
+    if head_end < 0:
+        raise StatementRejected(name, 1, "no detail header line (file truncated?)", code="truncated")
+    columns = [norm_header(c) for c in text[:head_end].strip("\r").split(",")]
+    require_columns(columns, REQUIRED, name, 1)
+    summary_at = text.find(f"\n{SUMMARY[0]}", head_end - 1)
+    if summary_at < 0:
+        raise StatementRejected(name, None, "summary block (资金流水总笔数…) is missing: file truncated", code="truncated")
+    body = text[head_end + 1 : summary_at + 1]
+    rows = _rows(read_lines_frame(body, 2, name), columns, name)
+    return derive(rows, derived), text[summary_at + 1 :].split("\n"), 2 + body.count("\n")
 
 
 def _rows(lines: pl.DataFrame, columns: list[str], name: str) -> pl.DataFrame:
@@ -163,7 +227,11 @@ def _rows(lines: pl.DataFrame, columns: list[str], name: str) -> pl.DataFrame:
     frame = parts.select(
         *[pl.col("cells").list.get(i).alias(c) for i, c in enumerate(columns) if c], pl.col("line")
     )
-    missing = [pl.lit("").alias(c) for c in ("备注", "业务凭证号", "资金变更提交申请人") if c not in frame.columns]
+    return _with_optional(frame)
+
+
+def _with_optional(frame: pl.DataFrame) -> pl.DataFrame:
+    missing = [pl.lit("").alias(c) for c in OPTIONAL if c not in frame.columns]
     return frame.with_columns(missing) if missing else frame
 
 
