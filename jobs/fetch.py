@@ -9,7 +9,7 @@ Library entry point (the day pipeline and `recon fetch` call it):
 | state   | means                                                     | exit |
 |---------|-----------------------------------------------------------|------|
 | FETCHED | files verified and in raw/<channel>/<D>/ (manifest.json)   | 0    |
-| EMPTY   | the channel says "no activity"; its answer is the proof (a bank account on a weekend or bank holiday of the calendar in settlement.toml: the calendar is) | 0 |
+| EMPTY   | the channel says "no activity"; its answer is the proof (for a bank on a closed day of the settlement.toml calendar, the calendar is) | 0 |
 | WAITING | not published yet, or the server kept failing: retry at next_attempt_at | 3 |
 | MANUAL  | still nothing at the channel's deadline: a person must look | 4  |
 | FAILED  | permanent fault (auth, unsafe archive, bad answer): 4; config or host key: 2 | 4/2 |

@@ -141,9 +141,6 @@ def parse_samples(ws) -> tuple[list[dict], object]:
 
     used = {p.name for folder in ("wechat_funds", "bank") for p in (ws.root / "drop" / folder).iterdir()}
     rows = []
-    table = Table(title="bundled statements of the other channels: identified, parsed, self-checked")
-    for col in ("statement", "format", "rows", "checks passed"):
-        table.add_column(col, justify="right" if col in ("rows", "checks passed") else "left", overflow="fold")
     for folder in SAMPLE_FOLDERS:
         for path in sorted((SAMPLES / folder).iterdir()):
             if path.name in used:
@@ -155,7 +152,11 @@ def parse_samples(ws) -> tuple[list[dict], object]:
                 parsed.bill.write_parquet(tmp)
             rows.append({"file": f"{folder}/{path.name}", "format": fid, "rows": parsed.bill.height,
                          "checks": len(parsed.checks)})
-            table.add_row(f"{folder}/{path.name}", fid, str(parsed.bill.height), str(len(parsed.checks)))
+    table = Table(title="bundled statements of the other channels: identified, parsed, self-checked")
+    for col in ("statement", "format", "rows", "checks passed"):
+        table.add_column(col, justify="right" if col in ("rows", "checks passed") else "left", overflow="fold")
+    for r in rows:
+        table.add_row(r["file"], r["format"], str(r["rows"]), str(r["checks"]))
     return rows, table
 
 

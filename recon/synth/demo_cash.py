@@ -109,10 +109,11 @@ def build(days: dict[dt.date, tuple[list[TradeRow], list[dict[str, str]]]]):
         if payout is not None:
             lines.append(SynthLine(day, day, payout, "TRF", False, payout_id(day), f"ICBC{day:%y%m%d}{seq:06d}",
                                    "Tenpay Payment Technology Co", f"WeChat Pay settlement {previous} {payout_id(day)}"))
-            books += our_net(days[previous][1])
+            expected_net = our_net(days[previous][1])
+            books += expected_net
             bookings.append({
                 "type": "post", "event": "SETTLE", "channel": "wechat", "bank": "bank", "currency": CURRENCY,
-                "gross": f"{our_net(days[previous][1]):.2f}", "key": f"SETTLE:wechat:{previous}",
+                "gross": f"{expected_net:.2f}", "key": f"SETTLE:wechat:{previous}",
                 "business_date": day.isoformat(), "memo": f"WeChat Pay settlement of {previous}, as our records expect"})
             expected.append((day.isoformat(), "PAYOUT_RECEIVED", f"payout:{payout_id(day)}", f"{payout:.2f}", f"{payout:.2f}"))
         if day == DAYS[-1]:
