@@ -10,7 +10,7 @@ import importlib
 
 import typer
 
-from recon.commands import MODULES
+from commands import MODULES
 
 app = typer.Typer(
     name="recon",

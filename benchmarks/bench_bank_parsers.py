@@ -1,6 +1,6 @@
 """Benchmark: a 200,000-entry MT940 and camt.053 through their parsers, with bounded memory.
 
-Writes both files with `parsers.synth_bank` (100 daily statements of 2,000 entries, balances
+Writes both files with `tests.synth.bank` (100 daily statements of 2,000 entries, balances
 chained), then parses each in a fresh subprocess so the peak RSS printed is that parse's alone:
 wall time, entries per second, peak RSS, and the input size for scale. The camt parser streams
 (1 MiB chunks, each `Ntry` detached once read), so its peak is the rows, not the XML tree.
@@ -10,6 +10,7 @@ wall time, entries per second, peak RSS, and the input size for scale. The camt 
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
 import argparse
 import json
 import resource
@@ -28,7 +29,7 @@ def _child(fmt: str, path: str) -> None:
     from parsers.registry import get_parser
     from rules.loader import load_rules
 
-    ctx = ParseContext(channel="bench", rules=load_rules("bank"))
+    ctx = ParseContext(channel="bench", rules=load_rules("bank"), zone=ZoneInfo("Asia/Shanghai"))
     start = time.perf_counter()
     parsed = get_parser(fmt).parse(Path(path), ctx)
     wall = time.perf_counter() - start
@@ -46,7 +47,7 @@ def main() -> None:
         _child(*args.child)
         return
     folder = args.keep or Path(tempfile.mkdtemp(prefix="recon-bench-"))
-    subprocess.run([sys.executable, "-m", "parsers.synth_bank", str(folder), "--entries", str(args.entries)],
+    subprocess.run([sys.executable, "-m", "tests.synth.bank", str(folder), "--entries", str(args.entries)],
                    cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     print(f"{'format':<10} {'entries':>8} {'size MiB':>9} {'wall s':>8} {'entries/s':>10} {'peak RSS MiB':>13}")
     for fmt, name in (("mt940", "bench.mt940"), ("camt.053", "bench.camt053.xml")):

@@ -46,10 +46,11 @@ from pathlib import Path
 path, mode, fid, lines, rules = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 import polars as pl
 if mode == "parser":
+    from zoneinfo import ZoneInfo
     from parsers.base import ParseContext
     from parsers.registry import get_parser
     from rules.loader import load_rules
-    parser, ctx = get_parser(fid), ParseContext(channel=fid, rules=load_rules(rules), bill_date=dt.date(2024, 3, 1))
+    parser, ctx = get_parser(fid), ParseContext(channel=fid, rules=load_rules(rules), bill_date=dt.date(2024, 3, 1), zone=ZoneInfo("Asia/Shanghai"))
 start, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
 if mode == "parser":
     rows = parser.parse(path, ctx).bill.height
@@ -68,7 +69,7 @@ print(json.dumps({"rows": rows, "wall": wall, "cpu": cpu, "rss_mib": end.ru_maxr
 
 
 def generate(fid: str, folder: Path, lines: int) -> Path:
-    from parsers.synth_cn import unionpay_zip, write_alipay_trade, write_wechat_fundflow
+    from tests.synth.cn import unionpay_zip, write_alipay_trade, write_wechat_fundflow
 
     if fid == "unionpay.zm":
         path = folder / f"802310048993424_{DAY:%Y%m%d}.zip"

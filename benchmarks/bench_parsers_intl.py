@@ -36,10 +36,11 @@ mode, fmt, path, rules = sys.argv[1:5]
 t0 = time.perf_counter()
 import polars as pl
 if mode == "parser":
+    from zoneinfo import ZoneInfo
     from parsers.base import ParseContext
     from parsers.registry import get_parser, parse_file
     from rules.loader import load_rules
-    ctx = ParseContext(channel="bench", rules=load_rules(rules))
+    ctx = ParseContext(channel="bench", rules=load_rules(rules), zone=ZoneInfo("Asia/Shanghai"))
     get_parser(fmt)
 def cpu():
     ru = resource.getrusage(resource.RUSAGE_SELF)
@@ -79,7 +80,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2, help="alternating floor/parser runs per format; the best of each counts")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from parsers.synth_intl import write_adyen, write_paypal, write_stripe
+    from tests.synth.intl import write_adyen, write_paypal, write_stripe
 
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)

@@ -34,6 +34,7 @@ path, mode = Path(sys.argv[1]), sys.argv[2]
 start = time.perf_counter()
 import polars as pl
 if mode == "parser":
+    from zoneinfo import ZoneInfo
     from parsers.base import ParseContext
     from parsers.registry import get_parser
     from rules.loader import load_rules
@@ -43,7 +44,7 @@ cpu0, start = os.times(), time.perf_counter()
 if mode == "floor":
     rows = pl.read_csv(path, infer_schema=False, quote_char=None, truncate_ragged_lines=True).height
 else:
-    rows = parser.parse(path, ParseContext(channel="wechat", rules=rules)).bill.height
+    rows = parser.parse(path, ParseContext(channel="wechat", rules=rules, zone=ZoneInfo("Asia/Shanghai"))).bill.height
 wall, cpu1 = time.perf_counter() - start, os.times()
 print(json.dumps({"rows": rows, "wall": wall, "cpu": cpu1.user + cpu1.system - cpu0.user - cpu0.system,
                   "imports": imports, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -51,7 +52,7 @@ print(json.dumps({"rows": rows, "wall": wall, "cpu": cpu1.user + cpu1.system - c
 
 
 def generate(path: Path, lines: int) -> None:
-    from recon.synth.wechat import TradeRow, bill_lines
+    from tests.synth.wechat import TradeRow, bill_lines
 
     rng = random.Random(1)
     start = dt.datetime(2026, 11, 20)

@@ -44,11 +44,22 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from jobs import fetch_state, schedule
 from jobs.fetch_promote import Staged, current_names, promote, read_manifest, record_empty
 from jobs.transports import archive, load_transport
-from jobs.transports.base import (Availability, Discovery, FetchFault, IntegrityFault, RemoteFile,
-                                  TransientFault, Unavailable, file_digest)
+from jobs.transports.base import (
+    Availability,
+    Discovery,
+    FetchFault,
+    IntegrityFault,
+    RemoteFile,
+    TransientFault,
+    Unavailable,
+    file_digest,
+)
 from jobs.transports.options import FetchOptions
+from recon.clock import utcnow
 from recon.errors import ConfigError, ExitCode, Locked
 from recon.files import TEMP_PREFIX
+from recon.matching.policy import LayerSettings
+from recon.workspace import Workspace
 
 log = logging.getLogger("recon.fetch")
 
@@ -89,7 +100,7 @@ _EXIT = {FetchState.FETCHED: ExitCode.OK, FetchState.EMPTY: ExitCode.OK, FetchSt
 
 def fetch_day(ws, channel: str, date: dt.date, now: dt.datetime | None = None, *, force: bool = False) -> FetchOutcome:
     """One attempt at channel/date (see the module docstring). `now` is for tests and replays."""
-    now = schedule.utc(now)
+    now = now or utcnow()
     try:
         options = FetchOptions.for_channel(ws, channel)
         deadline = schedule.deadline_at(options.deadline, date, ws.settings.channel_zone(channel),
@@ -136,14 +147,11 @@ def _unchanged(before: fetch_state.DayState, folder: Path, now: dt.datetime) -> 
     return None
 
 
-def _bank_holiday(ws, channel: str, date: dt.date) -> str | None:
+def _bank_holiday(ws: Workspace, channel: str, date: dt.date) -> str | None:
     """Why no statement is expected: a bank channel on a day its calendar says banks are closed."""
-    from parsers.balances import BANK_FORMATS
-    from recon.layers.policy import LayerSettings
-
-    if ws.settings.channel(channel).format not in BANK_FORMATS:
+    if ws.catalog.kind(channel) != "bank":
         return None
-    if LayerSettings.load(ws.rules_dir).calendar.is_business_day(date):
+    if LayerSettings.of(ws).calendar.is_business_day(date):
         return None
     return f"{date} is not a business day in the calendar (settlement.toml): no bank statement expected"
 

@@ -6,7 +6,7 @@ words (never a secret: errors are built from settings' names, not values). Rows 
 whole by `save`; the raw files and their manifest are the evidence, this row is the schedule.
 Times are stored as naive UTC on every backend and come back aware.
 
-The table is declared on the shared `recon.store.metadata.metadata`; its alembic revision is
+The table is declared in `recon.store.tables.runs`; its alembic revision is
 `recon/store/migrations/versions/fetch_0001_fetch_attempts.py` (branch "fetch").
 """
 
@@ -16,41 +16,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.types import TypeDecorator
 
-from recon.store.engine import engine_for
-from recon.store.metadata import metadata
-
-UTC = dt.timezone.utc
-
-
-class UtcDateTime(TypeDecorator[dt.datetime]):
-    impl = sa.DateTime(timezone=False)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201 - SQLAlchemy hook
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("fetch_attempts times must be timezone-aware")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201 - SQLAlchemy hook
-        return None if value is None else value.replace(tzinfo=UTC)
-
-
-fetch_attempts = sa.Table(
-    "fetch_attempts",
-    metadata,
-    sa.Column("channel", sa.String(64), primary_key=True),
-    sa.Column("business_date", sa.Date, primary_key=True),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("first_attempt_at", UtcDateTime()),
-    sa.Column("last_attempt_at", UtcDateTime()),
-    sa.Column("next_attempt_at", UtcDateTime()),
-    sa.Column("last_error", sa.Text),
-)
+from recon.store.engine import open_store
+from recon.store.tables.runs import fetch_attempts
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,19 +34,8 @@ class DayState:
 
 
 def engine(ws) -> sa.Engine:  # ws: recon.workspace.Workspace
-    """The workspace's store with the schema in place (alembic when available)."""
-    eng = engine_for(ws.store_url())
-    ensure(eng)
-    return eng
-
-
-def ensure(eng: sa.Engine) -> None:
-    try:
-        from recon.store.schema import ensure_schema
-    except ImportError:  # the alembic environment is not there yet: create just this table
-        metadata.create_all(eng, tables=[fetch_attempts], checkfirst=True)
-        return
-    ensure_schema(eng)
+    """The workspace's store with every table created or upgraded."""
+    return open_store(ws.store_url())
 
 
 def load(eng: sa.Engine, channel: str, date: dt.date) -> DayState | None:

@@ -21,21 +21,11 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from jobs.registry import utcnow
+from recon.clock import utcnow
 from recon.errors import Locked
-from recon.store.metadata import metadata
+from recon.store.tables.runs import leases
 
 DEFAULT_TTL = dt.timedelta(minutes=10)
-
-leases = sa.Table(
-    "leases", metadata,
-    sa.Column("business_date", sa.Date, primary_key=True),
-    sa.Column("channel", sa.String(64), primary_key=True),
-    sa.Column("holder", sa.String(200), nullable=False),
-    sa.Column("acquired_at", sa.DateTime, nullable=False),
-    sa.Column("expires_at", sa.DateTime, nullable=False),
-)
-
 
 def holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

@@ -20,18 +20,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from jobs import alerts, day, logs
+import polars as pl
+import sqlalchemy as sa
+
+from jobs import alerts, logs, stages
+from jobs.ingest import raw_files
 from jobs.lease import hold
-from jobs.registry import DAY, State, get, record, utcnow
+from jobs.registry import DAY, State, get, record
+from recon.clock import utcnow
 from recon.crash import crashpoint
 from recon.errors import ExitCode, NotReady, ReconError
 from recon.files import sha256_file, sweep_temp
-from recon.ingest import raw_files
+from recon.matching.internal_source import load_internal
+from recon.store.engine import open_store
+from recon.store.tables.queue import queue_items
 from recon.workspace import Workspace
 
 LOG = logging.getLogger("recon.pipeline")
-CHANNEL_STAGES = (day.Stage.FETCH, day.Stage.PARSE)
-DAY_STAGES = (day.Stage.MATCH, day.Stage.CLEAR, day.Stage.REPORT)
+CHANNEL_STAGES = (stages.Stage.FETCH, stages.Stage.PARSE)
+DAY_STAGES = (stages.Stage.MATCH, stages.Stage.CLEAR, stages.Stage.REPORT)
 ALL_STAGES = tuple(s.value for s in (*CHANNEL_STAGES, *DAY_STAGES))
 
 
@@ -79,7 +86,7 @@ def run_day(ws: Workspace, date: dt.date, engine, *, channels: list[str] | None 
                     lease.renew()
                 if state is not State.SUCCEEDED:
                     break
-        ready = all(result.states.get((c, day.Stage.PARSE.value)) is State.SUCCEEDED for c in names)
+        ready = all(result.states.get((c, stages.Stage.PARSE.value)) is State.SUCCEEDED for c in names)
         for stage in DAY_STAGES:
             if not ready:
                 result.states[(DAY, stage.value)] = State.PENDING
@@ -95,7 +102,7 @@ def run_day(ws: Workspace, date: dt.date, engine, *, channels: list[str] | None 
 def _channel_stage(ws, engine, date, channel, stage, force, now, result: DayRun) -> State:
     previous = get(engine, date, channel, stage.value)
     cfg = ws.settings.channel(channel)
-    if stage is day.Stage.FETCH:
+    if stage is stages.Stage.FETCH:
         if cfg.fetch is None:  # statements are put into raw/ by another process
             return State.SUCCEEDED
         if previous and stage.value not in force:
@@ -104,23 +111,23 @@ def _channel_stage(ws, engine, date, channel, stage, force, now, result: DayRun)
             if previous.state is State.WAITING and previous.next_attempt_at and previous.next_attempt_at > now:
                 result.messages.append(f"{channel} {date}: waiting until {previous.next_attempt_at:%Y-%m-%d %H:%M} UTC")
                 return State.WAITING
-        return _attempt(ws, engine, date, channel, stage, None, result, lambda: day.fetch(ws, date, channel, now))
+        return _attempt(ws, engine, date, channel, stage, None, result, lambda: stages.fetch(ws, date, channel, now))
     inputs = _files_hash(raw_files(ws, channel, date))
     bill = ws.bill_path(channel, date)
     if (previous and previous.state is State.SUCCEEDED and previous.input_hash == inputs
             and bill.exists() and stage.value not in force):
         return State.SUCCEEDED
-    return _attempt(ws, engine, date, channel, stage, inputs, result, lambda: day.parse(ws, date, channel))
+    return _attempt(ws, engine, date, channel, stage, inputs, result, lambda: stages.parse(ws, date, channel))
 
 
-def _day_inputs(ws: Workspace, date: dt.date, stage: day.Stage) -> str:
+def _day_inputs(ws: Workspace, date: dt.date, stage: stages.Stage) -> str:
     bills = [ws.bill_path(c, date) for c in sorted(ws.settings.channels)]
     parts = [_files_hash([b for b in bills if b.exists()])]
-    if stage is day.Stage.REPORT:
+    if stage is stages.Stage.REPORT:
         parts.append(_files_hash(sorted(ws.results_dir(date).glob("*.parquet"))))
         parts.append(_files_hash(sorted(ws.clearing_dir(date).glob("*.csv"))))
         parts.append(_queue_fingerprint(ws))
-    elif stage is day.Stage.CLEAR:
+    elif stage is stages.Stage.CLEAR:
         # resolving a queue item releases held transactions: the queue is an input of clearing
         parts.append(_files_hash(sorted(ws.results_dir(date).glob("*.parquet"))))
         parts.append(_queue_fingerprint(ws))
@@ -133,19 +140,12 @@ def _day_inputs(ws: Workspace, date: dt.date, stage: day.Stage) -> str:
 
 
 def _queue_fingerprint(ws: Workspace) -> str:
-    import sqlalchemy as sa
-
-    from recon.queue.tables import queue_items
-    from recon.store.engine import open_store
-
     query = sa.select(queue_items.c.id, queue_items.c.status, queue_items.c.version).order_by(queue_items.c.id)
     with open_store(ws.store_url()).connect() as conn:
         return _hash([repr(tuple(r)) for r in conn.execute(query)])
 
 
 def _internal_fingerprint(ws: Workspace, date: dt.date) -> str:
-    from recon.matching.internal_source import load_internal
-
     frames = []
     for channel in sorted(ws.settings.channels):
         try:
@@ -158,16 +158,16 @@ def _internal_fingerprint(ws: Workspace, date: dt.date) -> str:
 def _day_stage(ws, engine, date, stage, force, result: DayRun) -> State:
     previous = get(engine, date, DAY, stage.value)
     inputs = _day_inputs(ws, date, stage)
-    output = {day.Stage.MATCH: ws.results_dir(date) / "layer1.parquet",
-              day.Stage.CLEAR: ws.clearing_dir(date) / "settlements.csv",
-              day.Stage.REPORT: ws.report_path(date)}[stage]
+    output = {stages.Stage.MATCH: ws.results_dir(date) / "layer1.parquet",
+              stages.Stage.CLEAR: ws.clearing_dir(date) / "settlements.csv",
+              stages.Stage.REPORT: ws.report_path(date)}[stage]
     if (previous and previous.state is State.SUCCEEDED and previous.input_hash == inputs
             and output.exists() and stage.value not in force):
         return State.SUCCEEDED
-    func = {day.Stage.MATCH: day.match, day.Stage.CLEAR: day.clear, day.Stage.REPORT: day.report}[stage]
+    func = {stages.Stage.MATCH: stages.match, stages.Stage.CLEAR: stages.clear, stages.Stage.REPORT: stages.report}[stage]
     # REPORT's inputs include the results files, so a fresh match makes the report due as well.
     state = _attempt(ws, engine, date, DAY, stage, inputs, result, lambda: func(ws, date))
-    if state is State.SUCCEEDED and stage is day.Stage.MATCH:
+    if state is State.SUCCEEDED and stage is stages.Stage.MATCH:
         _alert_on_amount(ws, date)
     return state
 
@@ -178,8 +178,6 @@ def _alert_on_amount(ws: Workspace, date: dt.date) -> None:
     path = ws.results_dir(date) / "layer1.parquet"
     if threshold is None or not path.exists():
         return
-    import polars as pl
-
     at_stake = (pl.read_parquet(path)
                 .filter(~pl.col("outcome").is_in(["MATCHED", "AUTO_RESOLVED", "PENDING"]))
                 .with_columns(currency=pl.coalesce("our_currency", "their_currency"),
@@ -212,7 +210,7 @@ def _attempt(ws, engine, date, channel, stage, inputs, result: DayRun, func) -> 
     failed = state in (State.FAILED, State.MANUAL)
     record(engine, date, channel, stage.value, state, input_hash=inputs, detail=outcome.detail,
            error=outcome.detail if failed else None, next_attempt_at=next_at,
-           outputs=(outcome.detail,) if stage is day.Stage.REPORT else ())
+           outputs=(outcome.detail,) if stage is stages.Stage.REPORT else ())
     logs.digest(stage.value, channel, date, state.value, 4 if failed else 0, time.perf_counter() - started)
     if state is State.FAILED:
         result.messages.append(f"{channel} {date} {stage.value}: {outcome.detail}")
@@ -226,15 +224,13 @@ def _attempt(ws, engine, date, channel, stage, inputs, result: DayRun, func) -> 
     return state
 
 
-def _state_of(outcome) -> tuple[State, dt.datetime | None]:
+def _state_of(outcome: stages.StageResult) -> tuple[State, dt.datetime | None]:
     """A fetch outcome may say WAITING, MANUAL or FAILED; every other stage that returns SUCCEEDED."""
-    fetched = getattr(outcome, "fetch", None)
+    fetched = outcome.fetch
     if fetched is None:
         return State.SUCCEEDED, None
-    name = getattr(fetched.state, "value", str(fetched.state))
+    name = fetched.state.value
     next_at = fetched.next_attempt_at
-    if next_at is not None and next_at.tzinfo is not None:
-        next_at = next_at.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return {"MANUAL": (State.MANUAL, None), "WAITING": (State.WAITING, next_at),
             "FAILED": (State.FAILED, None)}.get(name, (State.SUCCEEDED, None))
 

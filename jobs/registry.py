@@ -18,7 +18,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from recon.store.metadata import metadata
+from recon.clock import utcnow
+from recon.store.tables.runs import stage_runs
 
 DAY = "*"
 
@@ -30,24 +31,6 @@ class State(StrEnum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     MANUAL = "MANUAL"
-
-
-stage_runs = sa.Table(
-    "stage_runs", metadata,
-    sa.Column("business_date", sa.Date, primary_key=True),
-    sa.Column("channel", sa.String(64), primary_key=True),
-    sa.Column("stage", sa.String(16), primary_key=True),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("input_hash", sa.String(64)),
-    sa.Column("outputs", sa.Text),
-    sa.Column("detail", sa.Text),
-    sa.Column("error", sa.Text),
-    sa.Column("started_at", sa.DateTime),
-    sa.Column("finished_at", sa.DateTime),
-    sa.Column("next_attempt_at", sa.DateTime),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +53,6 @@ class StageRun:
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
-
-
-def utcnow() -> dt.datetime:
-    """Naive UTC: SQLite keeps no zone, so every timestamp in the registry is UTC by convention."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _row(r: sa.Row) -> StageRun:

@@ -73,9 +73,3 @@ def next_attempt(now: dt.datetime, attempts: int, schedule: tuple[dt.timedelta, 
 def is_due(now: dt.datetime, next_at: dt.datetime | None) -> bool:
     return next_at is None or now >= next_at
 
-
-def utc(value: dt.datetime | None) -> dt.datetime:
-    """`value` as aware UTC (naive means UTC); now when None."""
-    if value is None:
-        return dt.datetime.now(UTC)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

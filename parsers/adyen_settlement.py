@@ -23,9 +23,8 @@ from typing import ClassVar
 import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
-from parsers.csv_common import (
-    Check, amount, currency_exponents, enforce, header_has, Layout, LINE, money, read_records, required, scientific,
-)
+from parsers.csv_checks import Check, amount, currency_exponents, enforce, money, required, scientific
+from parsers.csv_common import LINE, Layout, header_has, read_records
 from recon.errors import Problem, StatementRejected
 from recon.money import exponent
 from recon.schema import MONEY, UTC_TIME
@@ -66,6 +65,8 @@ USED = (*LAYOUT.required, *FEES, *ID_COLUMNS)
 
 
 class AdyenSettlementParser:
+    kind = "channel"
+    rule_family = "adyen"
     format_id: ClassVar[str] = "adyen.settlement"
     description: ClassVar[str] = "Adyen Settlement Details Report CSV (one settlement batch)"
 

@@ -23,11 +23,28 @@ from typing import ClassVar
 import polars as pl
 
 from parsers.alipay_layout import (
-    AlipayBillParser, Section, bill_date_of, footer_total, preamble_value, split_detail, summary_total,
+    AlipayBillParser,
+    Section,
+    bill_date_of,
+    footer_total,
+    preamble_value,
+    split_detail,
+    summary_total,
 )
 from parsers.base import ParseContext
 from parsers.cn_common import (
-    CNY, Rule, Verdict, amount_text, compare, count_text, id_rule, mapped, money, naive_time, status_expr, to_utc,
+    CNY,
+    Rule,
+    Verdict,
+    amount_text,
+    compare,
+    count_text,
+    id_rule,
+    mapped,
+    money,
+    naive_time,
+    status_expr,
+    to_utc,
 )
 from recon.errors import Problem, StatementRejected
 from recon.schema import MONEY
@@ -65,9 +82,10 @@ def _frame(rows: pl.DataFrame, ctx: ParseContext, name: str, account: str, bill_
 
 
 class AlipayTradeParser(AlipayBillParser):
+    kind = "channel"
     format_id: ClassVar[str] = "alipay.trade"
     description: ClassVar[str] = "Alipay 业务明细 (trade bill): GBK CSV or the downloaded csv.zip"
-    kind: ClassVar[str] = "业务明细"
+    bill_kind: ClassVar[str] = "业务明细"
     title: ClassVar[str] = "#支付宝业务明细查询"
     marks: ClassVar[tuple[str, ...]] = ("支付宝交易号", "商家实收(元)")
 
@@ -154,9 +172,10 @@ class AlipayTradeParser(AlipayBillParser):
 
 
 class AlipayAccountParser(AlipayBillParser):
+    kind = "payout"
     format_id: ClassVar[str] = "alipay.account"
     description: ClassVar[str] = "Alipay 账务明细 (account bill): GBK CSV or the downloaded csv.zip"
-    kind: ClassVar[str] = "账务明细"
+    bill_kind: ClassVar[str] = "账务明细"
     title: ClassVar[str] = "#支付宝账务明细查询"
     marks: ClassVar[tuple[str, ...]] = ("账务流水号", "收入金额", "支出金额")
 

@@ -33,8 +33,17 @@ import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.cn_common import (
-    decode_cn, guess_encoding, native_decoded, native_utf8, read_lines_frame, reject_if, require_columns, sniff_text,
-    utf8_clean, zip_member_name, zip_members,
+    decode_cn,
+    guess_encoding,
+    native_decoded,
+    native_utf8,
+    read_lines_frame,
+    reject_if,
+    require_columns,
+    sniff_text,
+    utf8_clean,
+    zip_member_name,
+    zip_members,
 )
 from parsers.registry import open_member_bytes, read_payload
 from parsers.text import REPLACEMENT
@@ -192,14 +201,15 @@ def _is_member(name: str, kind: str, summary: bool) -> re.Match | None:
 
 class AlipayBillParser(ABC):
     """What both Alipay bills share: zip handling, decoding, footers, the 汇总 check."""
+    rule_family = "alipay"
 
-    kind: ClassVar[str]
+    bill_kind: ClassVar[str]  # the member-name word: 业务明细 or 账务明细
     title: ClassVar[str]
     marks: ClassVar[tuple[str, ...]]
 
     def identify(self, sample: Sample) -> bool:
         if sample.members:
-            return any(_is_member(zip_member_name(m), self.kind, False) for m in sample.members)
+            return any(_is_member(zip_member_name(m), self.bill_kind, False) for m in sample.members)
         text = sniff_text(sample.head)
         if _nfkc(text).startswith(self.title):
             return True
@@ -219,10 +229,10 @@ class AlipayBillParser(ABC):
             bill, checks, warnings = self.parse_detail(read_payload(path), name, None, ctx)
             return ParsedStatement(bill=bill, checks=tuple(checks), warnings=tuple(warnings))
         members = zip_members(path)
-        details = sorted((m for m in members if _is_member(m, self.kind, False)), key=_part)
-        summaries = {_part(m): m for m in members if _is_member(m, self.kind, True)}
+        details = sorted((m for m in members if _is_member(m, self.bill_kind, False)), key=_part)
+        summaries = {_part(m): m for m in members if _is_member(m, self.bill_kind, True)}
         if not details:
-            raise StatementRejected(name, None, f"zip holds no {self.kind} member ({', '.join(members)})", code="unknown_layout")
+            raise StatementRejected(name, None, f"zip holds no {self.bill_kind} member ({', '.join(members)})", code="unknown_layout")
         bills, checks, warnings = [], [], []
         for member in details:
             summary = summaries.get(_part(member))

@@ -27,7 +27,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
-from parsers.balances import Balance, BalanceType, Entry, balances_frame, bill_frame, check_balance, classify, entries_sum
+from parsers.balances import (
+    Balance,
+    BalanceType,
+    Entry,
+    balances_frame,
+    bill_frame,
+    check_balance,
+    classify,
+    entries_sum,
+)
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.registry import read_payload
 from parsers.text import decode_strict
@@ -111,6 +120,8 @@ class _Account:
 
 
 class Bai2Parser:
+    kind = "bank"
+    rule_family = "bank"
     format_id = "bai2"
     description = "BAI2 cash management balance report (prior-day / intraday)"
 

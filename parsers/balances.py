@@ -23,12 +23,9 @@ import polars as pl
 
 from recon.errors import StatementRejected
 from recon.money import context, normalize_zero
-from recon.schema import BILL_COLUMNS, MONEY, OPTIONAL_COLUMNS, conform
+from recon.schema import BALANCE_COLUMNS, BILL_COLUMNS, OPTIONAL_COLUMNS, conform
 
 UTC = dt.timezone.utc
-# The formats whose statements carry balances: bank accounts, read by layer 3, ruled by rules/bank.toml.
-BANK_FORMATS = frozenset({"mt940", "mt942", "camt.052", "camt.053", "camt.054", "bai2", "ofx"})
-BANK_RULES = "bank"
 
 
 class BalanceType(StrEnum):
@@ -42,17 +39,6 @@ class BalanceType(StrEnum):
     INFO = "INFO"  # camt INFO and anything else the bank reports
 
 
-BALANCE_COLUMNS: dict[str, pl.DataType] = {
-    "channel": pl.String(),
-    "account": pl.String(),
-    "currency": pl.String(),
-    "statement_id": pl.String(),
-    "balance_date": pl.Date(),
-    "balance_type": pl.String(),
-    "amount": MONEY,
-    "source_file": pl.String(),
-    "source_line": pl.Int64(),
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,21 +8,25 @@ the file against itself (footer counts and totals, balances) *before* returning 
 that is returned is a bill that passed every check the format allows.
 
 Parsers register through the `recon.parsers` entry point group (pyproject.toml); the built-ins use
-the same mechanism as a third-party plugin.
+the same mechanism as a third-party plugin. A parser also says what *kind* of statement it reads
+and which rule set a channel of its format uses unless configured otherwise: everything that must
+know whether a channel is a bank or a payout reporter asks the parser, so a third-party bank format
+takes part in layer 3 exactly like a built-in one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from recon.config.ruleset import RuleSet
 from recon.errors import Problem
-from rules.loader import RuleSet
+from recon.workspace import ChannelKind
 
 SAMPLE_BYTES = 64 * 1024
 
@@ -42,7 +46,7 @@ class ParseContext:
 
     channel: str
     rules: RuleSet
-    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    zone: ZoneInfo  # the channel's business-day zone: local times in the file are read in it
     account: str | None = None
     bill_date: dt.date | None = None  # known to the caller (the fetch date); else from the file
     source_name: str | None = None  # how messages name the file; defaults to its path
@@ -62,6 +66,11 @@ class ParsedStatement:
 class StatementParser(Protocol):
     format_id: ClassVar[str]
     description: ClassVar[str]
+    # What the statement is, which decides where it takes part: "channel" (transactions, layer 1 and
+    # the bill totals of layer 2), "payout" (a fund or account flow read for the payouts it reports,
+    # layer 2) or "bank" (an account statement with balances, layer 3).
+    kind: ClassVar[ChannelKind]
+    rule_family: ClassVar[str]  # the built-in rule set a channel of this format uses by default
 
     def identify(self, sample: Sample) -> bool: ...
 

@@ -22,7 +22,6 @@ import re
 import zipfile
 from pathlib import Path
 from typing import IO, ClassVar, Iterator
-
 from xml.etree.ElementTree import TreeBuilder
 
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
@@ -46,6 +45,8 @@ _MEMBER_LIMIT = 512 << 20
 
 
 class _CamtParser:
+    kind = "bank"
+    rule_family = "bank"
     format_id: ClassVar[str]
     description: ClassVar[str]
     message: ClassVar[str]  # "052", "053", "054"

@@ -23,9 +23,9 @@ from decimal import Decimal
 from functools import lru_cache
 
 from parsers.balances import Balance, BalanceType, Entry, check_balance, classify
+from recon.config.ruleset import RuleSet
 from recon.errors import Problem, StatementRejected
 from recon.money import AmountGrammar, MoneyError, context, parse_amount
-from rules.loader import RuleSet
 
 AMOUNT = AmountGrammar(decimal_sep=".", allow_sign=False, max_scale=5)
 _NO_REF = {"", "NOTPROVIDED", "NONREF"}

@@ -41,10 +41,10 @@ import polars as pl
 from parsers.columns import SCIENTIFIC_ID
 from parsers.registry import read_payload
 from parsers.text import REPLACEMENT, decode_strict
+from recon.config.ruleset import RuleSet
 from recon.errors import StatementRejected
 from recon.money import AmountGrammar, MoneyError, parse_amount
 from recon.schema import MONEY
-from rules.loader import RuleSet
 
 CNY = "CNY"
 YUAN = AmountGrammar(max_scale=2)

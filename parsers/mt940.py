@@ -126,6 +126,8 @@ def tokenize(text: str) -> Iterator[Record]:
 
 
 class _Base:
+    kind = "bank"
+    rule_family = "bank"
     format_id: ClassVar[str]
     description: ClassVar[str]
     message_type: ClassVar[str]

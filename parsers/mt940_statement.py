@@ -24,8 +24,8 @@ from typing import Mapping
 
 from parsers import mt940_tags as T
 from parsers.balances import Balance, BalanceType, Entry, check_balance, classify, entries_sum
+from recon.config.ruleset import RuleSet
 from recon.errors import Problem, StatementRejected
-from rules.loader import RuleSet
 
 _SEPA = re.compile(r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC)\+")
 _DUTCH_KEYS = ("TRTP|IBAN|BIC|NAME|REMI|EREF|MARF|CSID|ORDP|BENM|ADDR|ISDT|CDTRREFTP|CDTRREF|CD|PREF|"

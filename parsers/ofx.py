@@ -138,6 +138,8 @@ def _encoding(data: bytes) -> str:
 
 
 class OfxParser:
+    kind = "bank"
+    rule_family = "bank"
     format_id = "ofx"
     description = "OFX / QFX bank or credit-card statement (SGML 1.x and XML 2.x)"
 

@@ -26,22 +26,33 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from decimal import Decimal
 import io
+from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
 
 import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
+from parsers.csv_checks import Check, by_value, enforce, required
 from parsers.csv_common import (
-    BOM, Check, LINE, Layout, blank_to_null, by_value, byte_facts, enforce, native_rows, norm, physical_lines, read_text,
-    read_utf8, records, required, sample_text, value_bytes,
+    BOM,
+    LINE,
+    Layout,
+    blank_to_null,
+    byte_facts,
+    native_rows,
+    norm,
+    physical_lines,
+    read_text,
+    read_utf8,
+    records,
+    sample_text,
+    value_bytes,
 )
 from parsers.paypal_structure import ROW_TYPE, Structure, check_footers, read_structure, typed_lines
 from recon.errors import Problem, StatementRejected
-from recon.money import MoneyError, exponent
-from recon.money import MONEY_SCALE
+from recon.money import MONEY_SCALE, MoneyError, exponent
 from recon.schema import MONEY, UTC_TIME
 
 # PayPal writes every currency x100 (its spec, not ISO 4217); rules may still override one currency.
@@ -79,6 +90,8 @@ _TRR_MARKER = norm("Transactional Status")
 
 
 class PayPalStlParser:
+    kind = "channel"
+    rule_family = "paypal"
     format_id: ClassVar[str] = "paypal.stl"
     description: ClassVar[str] = "PayPal Settlement Report (STL) CSV, SFTP reports v8/v9"
 

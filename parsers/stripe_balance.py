@@ -22,9 +22,8 @@ from typing import ClassVar
 import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
-from parsers.csv_common import (
-    Check, amount, currency_exponents, enforce, header_has, Layout, LINE, money, read_records, required, scientific,
-)
+from parsers.csv_checks import Check, amount, currency_exponents, enforce, money, required, scientific
+from parsers.csv_common import LINE, Layout, header_has, read_records
 from recon.errors import Problem, StatementRejected
 from recon.schema import MONEY, UTC_TIME
 
@@ -58,6 +57,8 @@ _TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 class StripeBalanceParser:
+    kind = "channel"
+    rule_family = "stripe"
     format_id: ClassVar[str] = "stripe.balance"
     description: ClassVar[str] = "Stripe Reporting API itemized balance / payout reconciliation CSV"
 

@@ -35,7 +35,17 @@ from parsers.cn_common import CNY, compare, decode_cn, zip_members
 from parsers.columns import SCIENTIFIC_ID
 from parsers.registry import open_member_bytes
 from parsers.unionpay_layout import (
-    RD_TOTAL, ZM, ZME, Layout, clearing_time, fen_column, infer_year, signed_fen, time_bad, unsigned_fen, yuan,
+    RD_TOTAL,
+    ZM,
+    ZME,
+    Layout,
+    clearing_time,
+    fen_column,
+    infer_year,
+    signed_fen,
+    time_bad,
+    unsigned_fen,
+    yuan,
 )
 from recon.errors import Problem, StatementRejected
 from recon.money import from_minor
@@ -49,6 +59,8 @@ _NAME = re.compile(r"INN(\d{6})\d{2}(ZME?)_(\w+)")
 
 
 class _UnionPayParser(ABC):
+    kind = "channel"
+    rule_family = "unionpay"
     layout: ClassVar[Layout]
     tag: ClassVar[str]
 

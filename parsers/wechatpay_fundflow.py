@@ -25,8 +25,28 @@ import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.cn_common import (
-    CNY, UTF8_BOM, Rule, Stages, Verdict, amount_text, compare, count_text, derive, id_rule, mapped, money, naive_time,
-    native_utf8, norm_header, payload_buffer, read_lines_frame, reject_if, require_columns, sniff_text, status_expr, to_utc,
+    CNY,
+    UTF8_BOM,
+    Rule,
+    Stages,
+    Verdict,
+    amount_text,
+    compare,
+    count_text,
+    derive,
+    id_rule,
+    mapped,
+    money,
+    naive_time,
+    native_utf8,
+    norm_header,
+    payload_buffer,
+    read_lines_frame,
+    reject_if,
+    require_columns,
+    sniff_text,
+    status_expr,
+    to_utc,
     utf8_clean,
 )
 from parsers.registry import read_payload
@@ -66,6 +86,8 @@ def _cells(line: str) -> list[str]:
 
 
 class WeChatPayFundflowParser:
+    kind = "payout"
+    rule_family = "wechatpay_fundflow"
     format_id: ClassVar[str] = "wechatpay.fundflow"
     description: ClassVar[str] = "WeChat Pay fund-flow bill (资金账单), UTF-8 CSV, plain or gzip"
 

@@ -35,20 +35,28 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import NoReturn
 
 import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.columns import (
-    TIME_FORMAT, RowCheck, Step, amount_ok, blank_to_null, local_time, not_mangled, row_check, run_checks, to_money,
+    TIME_FORMAT,
+    RowCheck,
+    Step,
+    amount_ok,
+    blank_to_null,
+    local_time,
+    not_mangled,
+    row_check,
+    run_checks,
+    to_money,
     to_utc,
 )
 from parsers.registry import read_payload
 from parsers.text import REPLACEMENT, decode_strict
+from parsers.wechatpay_trade_source import LINE, Source, blank_at_end, text_lines, undecodable
 from recon.errors import Problem, StatementRejected
 from recon.money import MoneyError, parse_amount
 from recon.schema import MONEY
@@ -91,11 +99,12 @@ FIVE_DECIMALS = {"手续费"}
 ROW_SPLIT = ",`"
 _DATE_IN_NAME = re.compile(r"(20\d{2})-?(\d{2})-?(\d{2})")
 # The raw line and its cells; no header name can clash with them, as none can hold a comma.
-_LINE, _CELLS = "line,", "cells,"
-_TAIL_BYTES = 64 * 1024
+_CELLS = "cells,"
 
 
 class WeChatPayTradeParser:
+    kind = "channel"
+    rule_family = "wechatpay"
     format_id = "wechatpay.trade"
     description = "WeChat Pay trade bill (交易账单) ALL / SUCCESS / REFUND, current and legacy layouts, plain or gzip"
 
@@ -109,7 +118,7 @@ class WeChatPayTradeParser:
 
     def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
         name = ctx.source_name or str(path)
-        source = _Source.read(path, name)
+        source = Source.read(path, name)
         try:
             return _parse(source, source.scan(), ctx, name, path)
         except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
@@ -117,94 +126,7 @@ class WeChatPayTradeParser:
             text = decode_strict(read_payload(path), "utf-8", name)  # raises, naming the first bad byte
             if "\x00" not in text:
                 raise
-            return _parse(source, _text_lines(text), ctx, name, path)
-
-
-@dataclass(frozen=True, slots=True)
-class _Source:
-    """What is known before the pass: the header line, the last lines, and what polars scans."""
-
-    data: Path | bytes  # a gzip bill is gunzipped to bytes first
-    header: str
-    tail: tuple[str, ...]  # the last lines, CR dropped: the summary block and any blank lines after it
-    ends_with_newline: bool
-
-    @classmethod
-    def read(cls, path: Path, name: str) -> _Source:
-        with open(path, "rb") as fh:
-            if fh.read(2) == b"\x1f\x8b":
-                payload = read_payload(path)
-                return cls._of(payload, lambda start, stop: payload[start:stop], len(payload), path, name)
-
-            def read_range(start: int, stop: int) -> bytes:
-                fh.seek(start)
-                return fh.read(stop - start)
-            return cls._of(path, read_range, path.stat().st_size, path, name)
-
-    @classmethod
-    def _of(cls, data: Path | bytes, read_range: Callable[[int, int], bytes], size: int, path: Path,
-            name: str) -> _Source:
-        bom = 3 if read_range(0, 3) == b"\xef\xbb\xbf" else 0  # decode_strict drops it too
-        first = read_range(bom, min(size, bom + _TAIL_BYTES))  # the header line, unless it is longer
-        while b"\n" not in first and bom + len(first) < size:
-            first = read_range(bom, min(size, bom + 2 * len(first)))
-        header = _decode_line(first.split(b"\n", 1)[0], path, name)
-        tail = _last_lines(read_range, bom, size, path, name)
-        return cls(data, header, tail, size > bom and read_range(size - 1, size) == b"\n")
-
-    def scan(self) -> pl.LazyFrame:
-        """Lines 2 onwards, one row per physical line, numbered."""
-        return pl.scan_csv(
-            self.data, separator="\x00", has_header=False, skip_lines=1, schema={_LINE: pl.String},
-            quote_char=None, empty_string_is_null=False, raise_if_empty=False,
-            row_index_name="source_line", row_index_offset=2,
-        ).with_columns(pl.col("source_line").cast(pl.Int64))
-
-
-def _last_lines(read_range: Callable[[int, int], bytes], start_of_text: int, size: int, path: Path,
-                name: str) -> tuple[str, ...]:
-    """The file's last whole lines, enough of them to hold the summary block and every blank line after it."""
-    window = _TAIL_BYTES
-    while True:
-        start = max(start_of_text, size - window)
-        chunk = read_range(start, size)
-        if start == start_of_text:
-            return tuple(_decode_line(line, path, name) for line in chunk.split(b"\n"))
-        if b"\n" in chunk:  # the window's first line is cut, unless it starts the file
-            tail = tuple(_decode_line(line, path, name) for line in chunk[chunk.index(b"\n") + 1:].split(b"\n"))
-            if len(tail) >= _blank_at_end(tail) + 2:
-                return tail
-        window *= 2
-
-
-def _text_lines(text: str) -> pl.LazyFrame:
-    """Lines 2 onwards of decoded text, numbered as `_Source.scan` numbers them."""
-    lines = text.split("\n")[1:]
-    if text.endswith("\n"):
-        lines.pop()
-    return pl.LazyFrame({_LINE: lines}, schema={_LINE: pl.String}).select(
-        pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias("source_line"), pl.col(_LINE).str.strip_suffix("\r"),
-    )
-
-
-def _decode_line(raw: bytes, path: Path, name: str) -> str:
-    try:
-        line = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        _undecodable(path, name)
-    if REPLACEMENT in line:
-        _undecodable(path, name)
-    return line[:-1] if line.endswith("\r") else line
-
-
-def _undecodable(path: Path, name: str) -> NoReturn:
-    """Reject as `decode_strict` does: it names the file's first bad byte or U+FFFD, wherever it is."""
-    decode_strict(read_payload(path), "utf-8", name)
-    raise AssertionError(f"{name}: part of the file does not decode, yet the whole file does")
-
-
-def _blank_at_end(lines: tuple[str, ...]) -> int:
-    return next((i for i, line in enumerate(reversed(lines)) if line.strip() != ""), len(lines))
+            return _parse(source, text_lines(text), ctx, name, path)
 
 
 def _line_check(ok: pl.Expr, reject: Callable[[int], StatementRejected]) -> RowCheck:
@@ -216,16 +138,16 @@ def _amount_check(label: str, value: pl.Expr, name: str, max_scale: int, blank_a
                      f"is not an amount with at most {max_scale} decimals", code="bad_amount", value=value)
 
 
-def _parse(source: _Source, lines: pl.LazyFrame, ctx: ParseContext, name: str, path: Path) -> ParsedStatement:
+def _parse(source: Source, lines: pl.LazyFrame, ctx: ParseContext, name: str, path: Path) -> ParsedStatement:
     """Lay out every step in the order it applies, then run them all in one pass over `lines`."""
     # lines as str.split("\n") counts them: polars has no row after a final newline
     total = lines.select(pl.len()).collect(engine="streaming").item() + 1 + source.ends_with_newline
-    n = total - _blank_at_end(source.tail)  # the last line that is not blank: the summary row, if well-formed
+    n = total - blank_at_end(source.tail)  # the last line that is not blank: the summary row, if well-formed
     height = max(n - 3, 0)  # the detail rows are lines 2 .. n-2
     header = source.header.split(",")
     frame = lines.head(height)
-    steps: list[Step] = [_line_check(~pl.col(_LINE).str.contains(REPLACEMENT, literal=True),
-                                     lambda _: _undecodable(path, name))]
+    steps: list[Step] = [_line_check(~pl.col(LINE).str.contains(REPLACEMENT, literal=True),
+                                     lambda _: undecodable(path, name))]
     columns: dict[str, pl.Expr] = {}
     sums: dict[str, pl.Expr] = {}
     checks: tuple[str, ...] = ()
@@ -233,10 +155,10 @@ def _parse(source: _Source, lines: pl.LazyFrame, ctx: ParseContext, name: str, p
     if summary is not None:
         # Today's grammar: drop the line's first backtick and split on ",`", so that free text may
         # hold commas, and a row has as many cells as the header.
-        frame = frame.with_columns(pl.col(_LINE).str.slice(1).str.split(ROW_SPLIT).alias(_CELLS))
+        frame = frame.with_columns(pl.col(LINE).str.slice(1).str.split(ROW_SPLIT).alias(_CELLS))
         steps.append(row_check(pl.col(_CELLS).list.len() == len(header), "line", name,
                                f"does not have {len(header)} fields like the header (an unescaped comma or backtick?)",
-                               code="bad_row", value=pl.col(_LINE).str.slice(1)))
+                               code="bad_row", value=pl.col(LINE).str.slice(1)))
         if len({*header, "source_line"}) <= len(header):
             steps.append(_duplicate_names(header))
         else:
@@ -266,7 +188,7 @@ def _duplicate_names(header: list[str]) -> pl.exceptions.DuplicateError:
     return pl.exceptions.DuplicateError(f"header names {', '.join(map(repr, repeated))} more than one column")
 
 
-def _sections(steps: list[Step], source: _Source, total: int, n: int, name: str) -> tuple[list[str], list[str]] | None:
+def _sections(steps: list[Step], source: Source, total: int, n: int, name: str) -> tuple[list[str], list[str]] | None:
     """Steps for the file's shape; the summary header and its row without backticks, or None if misshapen."""
     def line(number: int) -> str:
         return source.header if number == 1 else source.tail[number - 1 - total + len(source.tail)]
@@ -282,7 +204,7 @@ def _sections(steps: list[Step], source: _Source, total: int, n: int, name: str)
     if source.header.startswith(SUMMARY_COUNT):
         summary_at = 1
     else:
-        steps.append(_line_check(~pl.col(_LINE).str.starts_with(SUMMARY_COUNT), misplaced))
+        steps.append(_line_check(~pl.col(LINE).str.starts_with(SUMMARY_COUNT), misplaced))
         summary_at = next((k for k in range(max(n - 1, 2), n + 1) if line(k).startswith(SUMMARY_COUNT)), None)
     if summary_at is None:
         steps.append(StatementRejected(name, n, "no summary block (总交易单数...): the file is truncated", code="truncated"))
@@ -290,7 +212,7 @@ def _sections(steps: list[Step], source: _Source, total: int, n: int, name: str)
     if summary_at != n - 1:
         steps.append(misplaced(summary_at))
         return None
-    steps.append(_line_check(pl.col(_LINE).str.starts_with("`"), lambda at: StatementRejected(
+    steps.append(_line_check(pl.col(LINE).str.starts_with("`"), lambda at: StatementRejected(
         name, at, "detail row does not start with a backtick (not a bill row)", code="bad_row")))
     summary_header, summary = line(n - 1).split(","), []
     for cell in line(n).split(","):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -117,13 +116,6 @@ def read_file(path: Path) -> pl.DataFrame:
     else:
         frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
     return from_records(frame.to_dicts(), str(path))
-
-
-def window_utc(date: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of a business day in `zone`, as UTC instants."""
-    start = dt.datetime.combine(date, dt.time(0), zone)
-    end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0), zone)
-    return start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
 
 
 def expand(template: str, date: dt.date) -> str:

@@ -9,8 +9,8 @@ line, so a rejected bill points a person at the line to look at.
 
 from __future__ import annotations
 
-import polars as pl
 import pandera.polars as pa
+import polars as pl
 from pandera.errors import SchemaError, SchemaErrors
 
 from recon.errors import StatementRejected
@@ -49,6 +49,20 @@ OPTIONAL_COLUMNS: dict[str, pl.DataType] = {
     "payout_id": pl.String(),
     "counterparty": pl.String(),
     "memo": pl.String(),
+}
+
+# A bank statement's balances beside its bill (`bills/<channel>/<D>.balances.parquet`): opening,
+# closing, available... per account, currency and statement, for layer 3.
+BALANCE_COLUMNS: dict[str, pl.DataType] = {
+    "channel": pl.String(),
+    "account": pl.String(),
+    "currency": pl.String(),
+    "statement_id": pl.String(),
+    "balance_date": pl.Date(),
+    "balance_type": pl.String(),
+    "amount": MONEY,
+    "source_file": pl.String(),
+    "source_line": pl.Int64(),
 }
 
 MONEY_COLUMNS = ("amount", "fee", "net_amount")

@@ -1,7 +1,10 @@
 """A workspace: one folder holding a team's settings, raw statements, bills, results and reports.
 
 The layout is a public contract (DESIGN.md, "A workspace"); every path below is computed here and
-nowhere else, so a stage never builds a path by hand.
+nowhere else, so a stage never builds a path by hand. A workspace also answers two questions the
+library cannot answer itself because the answers live in the layers above it: what *kind* each
+channel's statement is (a parser knows) and which rules apply (the rules package knows). The
+opener (jobs.catalog.open_workspace) supplies them as a `Catalog`.
 """
 
 from __future__ import annotations
@@ -10,9 +13,35 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
 
-from recon.config import CONFIG_NAME, Settings, load_settings, secret_from_env
+from sqlalchemy.engine import make_url
+
+from recon.clock import business_today
+from recon.config.ruleset import RuleSet
+from recon.config.secrets import secret_from_env
+from recon.config.settings import CONFIG_NAME, Settings, load_settings
+from recon.config.toml import TomlDocument
 from recon.errors import ConfigError
+
+# What a channel's statement is: transactions (layer 1), a payout report (layer 2), a bank account
+# statement with balances (layer 3). Declared by each parser (parsers.base.StatementParser.kind).
+ChannelKind = Literal["channel", "bank", "payout"]
+
+
+class Catalog(Protocol):
+    """What the library asks about a workspace's channels and rules (answered by jobs.catalog)."""
+
+    def kind(self, channel: str) -> ChannelKind: ...
+
+    def rule_set(self, channel: str) -> RuleSet: ...
+
+    def named_rule_set(self, name: str) -> RuleSet: ...
+
+    def document(self, name: str) -> TomlDocument: ...
+
+    def rule_files(self) -> list[Path]: ...
 
 ENV_WORKSPACE = "RECON_WORKSPACE"
 
@@ -39,7 +68,7 @@ temp_dir = "tmp/duckdb"
 # [channels.wechat]
 # format = "wechatpay.trade"          # parser id: `recon parse --list-formats`
 # account = "1900000109"              # merchant id at the channel
-# rules = "wechat"                    # rule set: rules/<name>.toml, or <workspace>/rules/<name>.toml
+# rules = "wechatpay"                 # rule set: rules/<name>.toml, or <workspace>/rules/<name>.toml
 #
 # [channels.wechat.fetch]
 # transport = "local"                 # sftp | http | local
@@ -59,14 +88,29 @@ def _day(date: dt.date) -> str:
 class Workspace:
     root: Path
     settings: Settings
+    catalog: Catalog
 
-    @classmethod
-    def open(cls, root: Path | str | None = None) -> Workspace:
+    @staticmethod
+    def locate(root: Path | str | None = None) -> tuple[Path, Settings]:
+        """The workspace folder (`root`, else $RECON_WORKSPACE, else here) and its settings."""
         base = Path(root or os.environ.get(ENV_WORKSPACE) or ".").resolve()
         config = base / CONFIG_NAME
         if not config.exists():
             raise ConfigError(f"{base} is not a recon workspace (no {CONFIG_NAME})", hint=f"recon init {base}")
-        return cls(root=base, settings=load_settings(config))
+        return base, load_settings(config)
+
+    # --- time ----------------------------------------------------------------------------
+    @property
+    def zone(self) -> ZoneInfo:
+        """The workspace's business-day zone (`defaults.timezone`)."""
+        return ZoneInfo(self.settings.defaults.timezone)
+
+    def channel_zone(self, channel: str) -> ZoneInfo:
+        return self.settings.channel_zone(channel)
+
+    def today(self) -> dt.date:
+        """The business date it is now in the workspace's zone (never the host's)."""
+        return business_today(self.zone)
 
     # --- layout --------------------------------------------------------------------------
     @property
@@ -116,8 +160,6 @@ class Workspace:
             return prefix + str(self.root / url[len(prefix):])
         secret = secret_from_env(self.settings.store.password_env, setting="store.password_env")
         if secret is not None:
-            from sqlalchemy.engine import make_url
-
             return make_url(url).set(password=secret.reveal()).render_as_string(hide_password=False)
         return url
 

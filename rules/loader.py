@@ -1,235 +1,85 @@
-"""Rule sets: per-channel declarative rules (TOML), shipped in this folder, overridable per workspace.
+"""The rule files a workspace sees: the built-ins in this folder, each overridable per workspace.
 
-A rule set holds what differs between channels but is not code: the map from each channel status
-code to SUCCESS / FAILED / UNKNOWN, per-currency minor-unit exponents where the channel departs from
-ISO 4217, and the matching policy (keys, tolerances, cross-day window). The built-in file
-`rules/<name>.toml` is read first; `<workspace>/rules/<name>.toml`, when present, is merged over it
-key by key. Unknown keys and bad values fail with the file, the key and the reason.
+Two kinds of file live here. *Rule sets* (`wechatpay.toml`, `bank.toml`, ...) say per format family
+how codes map to statuses and how layer 1 matches (models in recon.config.ruleset). *Documents*
+(`settlement.toml`, `clearing.toml`, `accounting.toml`) hold the settlement calendar and cycles,
+the clearing fee and split rules, and the accounting rules; the library area that reads each one
+validates it with its own model. Either kind follows the one override rule of recon.config.toml:
+`<workspace>/rules/<name>.toml` is deep-merged over the built-in file of the same name.
 
-Status maps follow DOMAIN.md: only an explicit success is SUCCESS. A code that is not in the map is
-UNKNOWN, never guessed.
+`RuleBook` is what a workspace's catalog hands the library; `load_rules` is the short way to one
+rule set (parsers, tests, `recon parse` outside a workspace).
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
+from recon.config.ruleset import RuleSet
+from recon.config.toml import TomlDocument, layered, read_toml, validate
 from recon.errors import ConfigError
 
 BUILTIN_DIR = Path(__file__).resolve().parent
-Status = Literal["SUCCESS", "FAILED", "UNKNOWN"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# Fields a match key may name. `channel_refund_id` on our side is the channel's serial of the refund
-# record (our `channel_txn_id` on a REFUND row), which is how the payment core stores it.
-MATCH_FIELDS = ("merchant_txn_id", "channel_txn_id", "merchant_refund_id", "channel_refund_id")
-PassName = Literal["key", "id_variant", "group", "no_reference"]
-Compared = Literal["currency", "amount", "status", "fee"]
-_DURATION = re.compile(r"^(\d+)([smhd])$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def duration_seconds(text: str) -> int:
-    """`"10m"` -> 600. Durations in rule files are an integer and one unit (s, m, h, d)."""
-    found = _DURATION.match(text.strip())
-    if not found:
-        raise ValueError(f"{text!r} is not a duration like 30s, 10m, 8h or 1d")
-    return int(found.group(1)) * _UNIT_SECONDS[found.group(2)]
-
-
-def _check_key(value: str) -> str:
-    # A composite key joins fields with "+": "merchant_txn_id+merchant_refund_id".
-    parts = value.split("+")
-    bad = [p for p in parts if p not in MATCH_FIELDS]
-    if bad or len(set(parts)) != len(parts):
-        raise ValueError(f"match key {value!r}: each part must be one of {list(MATCH_FIELDS)}, once")
-    return value
-
-
-class IdVariant(_Strict):
-    """A channel that alters our serial: both sides' `key` are normalized the same way, then compared.
-
-    `strip_prefix`/`strip_suffix` remove a fixed text where present (a channel prefixing "WX");
-    `last` keeps the last N characters (a channel truncating a 32-character serial to 20).
-    """
-
-    name: str
-    key: str = "merchant_txn_id"
-    strip_prefix: str | None = None
-    strip_suffix: str | None = None
-    last: int | None = Field(None, ge=1, le=64)
-    ignore_case: bool = False
-
-    @field_validator("key")
-    @classmethod
-    def _key(cls, value: str) -> str:
-        return _check_key(value)
-
-
-class MatchRules(_Strict):
-    """Layer-1 policy: which keys pair rows, what counts as equal, how long a row may wait.
-
-    The defaults are the policy for a channel that echoes our serial (merchant_txn_id) and gives its
-    own (channel_txn_id): exact amounts and fees, a 10-minute cross-day window, one day of patience,
-    and suggestions without references that a person must confirm (no automatic acceptance).
-    """
-
-    passes: tuple[PassName, ...] = ("key", "id_variant", "group", "no_reference")
-    keys: tuple[str, ...] = ("merchant_txn_id", "channel_txn_id")  # payments and other non-refunds
-    refund_keys: tuple[str, ...] = ("merchant_refund_id", "channel_refund_id")
-    compare: tuple[Compared, ...] = ("currency", "amount", "status", "fee")  # also the outcome priority
-    amount_tolerance: Decimal = Decimal("0")  # absolute, in the currency's major unit
-    amount_tolerance_rel: Decimal = Decimal("0")  # fraction of our amount; the larger allowance wins
-    fee_tolerance: Decimal = Decimal("0")
-    fee_tolerance_rel: Decimal = Decimal("0")
-    time_window: str = "15m"  # no-reference pass and near-miss search: how far apart times may be
-    cross_day_window: str = "10m"  # rows this close to the day boundary may land in the next bill
-    pending_days: int = Field(1, ge=0, le=31)  # how many later days a cross-day row may wait
-    id_variants: tuple[IdVariant, ...] = ()
-    group_key: str | None = None  # 1:N: one of our orders settled by several channel lines
-    auto_accept_score: float | None = Field(None, gt=0, le=1)  # None: suggestions always need a person
-
-    @field_validator("amount_tolerance", "fee_tolerance", "amount_tolerance_rel", "fee_tolerance_rel")
-    @classmethod
-    def _non_negative(cls, value: Decimal) -> Decimal:
-        if value < 0:
-            raise ValueError("a tolerance cannot be negative")
-        return value
-
-    @field_validator("amount_tolerance_rel", "fee_tolerance_rel")
-    @classmethod
-    def _fraction(cls, value: Decimal) -> Decimal:
-        if value >= 1:
-            raise ValueError("a relative tolerance is a fraction below 1 (0.001 = 0.1%)")
-        return value
-
-    @field_validator("keys", "refund_keys")
-    @classmethod
-    def _known_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for key in value:
-            _check_key(key)
-        if len(set(value)) != len(value):
-            raise ValueError(f"match keys repeat: {list(value)}")
-        return value
-
-    @field_validator("group_key")
-    @classmethod
-    def _group_key(cls, value: str | None) -> str | None:
-        return None if value is None else _check_key(value)
-
-    @field_validator("time_window", "cross_day_window")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        duration_seconds(value)
-        return value
-
-    @field_validator("passes")
-    @classmethod
-    def _passes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if len(set(value)) != len(value):
-            raise ValueError(f"a pass is named twice: {list(value)}")
-        return value
-
-    @field_validator("id_variants")
-    @classmethod
-    def _variant_names(cls, value: tuple[IdVariant, ...]) -> tuple[IdVariant, ...]:
-        names = [v.name for v in value]
-        if len(set(names)) != len(names):
-            raise ValueError(f"id variant names repeat: {names}")
-        return value
-
-    @property
-    def time_window_seconds(self) -> int:
-        return duration_seconds(self.time_window)
-
-    @property
-    def cross_day_seconds(self) -> int:
-        return duration_seconds(self.cross_day_window)
-
-
-class RuleSet(_Strict):
-    name: str
-    version: str = "1"
-    description: str = ""
-    # status.<field>.<raw code> = SUCCESS | FAILED | UNKNOWN
-    status: dict[str, dict[str, Status]] = {}
-    # currency -> exponent, where the channel departs from ISO 4217
-    currency_exponent: dict[str, int] = {}
-    match: MatchRules = MatchRules()
-
-    def status_of(self, field: str, code: str | None) -> Status:
-        """Map a raw code; anything the rules do not name explicitly is UNKNOWN."""
-        if code is None:
-            return "UNKNOWN"
-        return self.status.get(field, {}).get(code.strip(), "UNKNOWN")
-
-    def exponent_override(self, currency: str) -> int | None:
-        return self.currency_exponent.get(currency)
-
-
-def _deep_merge(base: dict, over: dict) -> dict:
-    merged = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _read(path: Path) -> dict:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+DOCUMENTS = ("accounting", "clearing", "settlement")
 
 
 def builtin_names() -> list[str]:
-    return sorted(p.stem for p in BUILTIN_DIR.glob("*.toml"))
+    """The built-in rule sets (documents aside)."""
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.toml") if p.stem not in DOCUMENTS)
+
+
+class RuleBook:
+    """The rule files of one workspace (or of none: the built-ins alone)."""
+
+    def __init__(self, workspace_rules: Path | None = None) -> None:
+        self.workspace_rules = workspace_rules
+
+    def _paths(self, name: str) -> list[Path]:
+        paths = [BUILTIN_DIR / f"{name}.toml"]
+        if self.workspace_rules is not None:
+            paths.append(self.workspace_rules / f"{name}.toml")
+        return paths
+
+    def document(self, name: str) -> TomlDocument:
+        """A document (settlement, clearing, accounting), the workspace's file merged over ours."""
+        found = layered(self._paths(name))
+        if found is None:
+            raise ConfigError(f"no rules file {name}.toml (built-in: {', '.join(DOCUMENTS)})")
+        return found
+
+    def files(self) -> list[Path]:
+        """Every rule file in force: the built-ins, then the workspace's own."""
+        own = sorted(self.workspace_rules.glob("*.toml")) if self.workspace_rules else []
+        return sorted(BUILTIN_DIR.glob("*.toml")) + own
+
+    def names(self) -> set[str]:
+        """Every rule set this workspace can name: built-in or its own."""
+        own = {p.stem for p in self.workspace_rules.glob("*.toml")} if self.workspace_rules else set()
+        return (set(builtin_names()) | own) - set(DOCUMENTS)
+
+    def rule_set(self, name: str) -> RuleSet:
+        if name in DOCUMENTS:
+            raise ConfigError(f"{name!r} is not a rule set ({name}.toml holds the {name} rules)")
+        override = self.workspace_rules / f"{name}.toml" if self.workspace_rules else None
+        stamp = override.stat().st_mtime_ns if override is not None and override.exists() else None
+        return _rule_set(name, str(override) if stamp is not None else None, stamp)
+
+
+@lru_cache(maxsize=64)
+def _rule_set(name: str, override: str | None, _stamp: int | None) -> RuleSet:
+    paths = [BUILTIN_DIR / f"{name}.toml", *([Path(override)] if override else [])]
+    found = layered(paths)
+    if found is None:
+        raise ConfigError(f"no rule set {name!r} (built-in: {', '.join(builtin_names())})")
+    return validate(RuleSet, TomlDocument({"name": name, **found.data}, found.source))
 
 
 def load_rules(name: str, workspace_rules: Path | None = None) -> RuleSet:
     """The rule set `name`: built-in file, then the workspace's override merged over it."""
-    override = workspace_rules / f"{name}.toml" if workspace_rules else None
-    stamp = override.stat().st_mtime_ns if override and override.exists() else None
-    return _load(name, str(override) if stamp is not None else None, stamp)
+    return RuleBook(workspace_rules).rule_set(name)
 
 
 def load_rules_file(path: Path) -> RuleSet:
     """A complete rule set from one file (used by `recon match --rules FILE`)."""
-    return _validate(_read(path), str(path))
-
-
-@lru_cache(maxsize=64)
-def _load(name: str, override: str | None, _stamp: int | None) -> RuleSet:
-    builtin = BUILTIN_DIR / f"{name}.toml"
-    data: dict = _read(builtin) if builtin.exists() else {}
-    sources = [str(builtin)] if data else []
-    if override:
-        data = _deep_merge(data, _read(Path(override)))
-        sources.append(override)
-    if not sources:
-        raise ConfigError(f"no rule set {name!r} (built-in: {', '.join(builtin_names())})")
-    data.setdefault("name", name)
-    return _validate(data, " + ".join(sources))
-
-
-def _validate(data: dict, source: str) -> RuleSet:
-    try:
-        return RuleSet.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ConfigError(f"{source}: {key}: {reason}") from None
+    return validate(RuleSet, TomlDocument(read_toml(path), str(path)))

@@ -5,7 +5,7 @@
 Writes sample_statements/wechat/wechat_<YYYYMMDD>.csv (WeChat Pay ALL bills, CRLF on one day as
 real captures vary), sample_statements/internal/wechat_<YYYY-MM-DD>.csv (our export) and
 sample_statements/expected/wechat_outcomes.csv (the injected discrepancies); then, from the same
-trades (recon.synth.demo_cash), the fund-flow bills wechat_fundflow/fundflow_1900000109_<YYYYMMDD>.csv,
+trades (tests.synth.demo_cash), the fund-flow bills wechat_fundflow/fundflow_1900000109_<YYYYMMDD>.csv,
 the bank statements bank/icbc_cny_<YYYYMMDD>.mt940, the treasury's bookings
 internal/treasury_bookings.jsonl and the expected layer-3 results expected/cash_outcomes.csv.
 """
@@ -19,8 +19,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from recon.synth import demo_cash, demo_scenario  # noqa: E402
-from recon.synth.wechat import write_bill  # noqa: E402
+from tests.synth import demo_cash, demo_scenario  # noqa: E402
+from tests.synth.wechat import write_bill  # noqa: E402
 
 
 def main() -> None:

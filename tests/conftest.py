@@ -64,3 +64,4 @@ def store_url(request, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'recon.db'}"
     return request.getfixturevalue("pg_url")
+

@@ -32,8 +32,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from jobs.transports.base import (Availability, Discovery, Downloaded, PermanentFault, RemoteFile,
-                                  TransientFault, public_url)
+from jobs.transports.base import (
+    Availability,
+    Discovery,
+    Downloaded,
+    PermanentFault,
+    RemoteFile,
+    TransientFault,
+    public_url,
+)
 from jobs.transports.http import DEFAULT_URLS, check_status, get_json, stream_to
 from jobs.transports.options import FetchOptions
 from jobs.transports.wechatpay_v3 import load_private_key, load_public_key

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import fnmatch
 import hashlib
 import re
 from collections.abc import Iterable
@@ -173,8 +174,6 @@ def split_pattern(path: str) -> tuple[str, str, bool]:
 
 def pick(names: Iterable[str], pattern: str, is_glob: bool) -> list[str]:
     """Names matching the final-name pattern; partial uploads and hidden files are never taken."""
-    import fnmatch
-
     chosen = [n for n in names if (fnmatch.fnmatchcase(n, pattern) if is_glob else n == pattern)]
     return sorted(n for n in chosen if not n.startswith(".") and not n.lower().endswith(PARTIAL_SUFFIXES))
 

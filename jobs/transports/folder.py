@@ -20,8 +20,16 @@ import datetime as dt
 import time
 from abc import ABC, abstractmethod
 
-from jobs.transports.base import (Availability, Discovery, RemoteFile, marker_for, pick, safe_name,
-                                  split_pattern, unstable)
+from jobs.transports.base import (
+    Availability,
+    Discovery,
+    RemoteFile,
+    marker_for,
+    pick,
+    safe_name,
+    split_pattern,
+    unstable,
+)
 from jobs.transports.options import FetchOptions
 from recon.internal import expand
 

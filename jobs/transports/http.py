@@ -4,8 +4,9 @@
 that variable, e.g. an API token). `flow = "two_step"`: GET `url` for a JSON answer
 `{"download_url", "hash_type", "hash_value"}`, download that URL, and verify the hash on the bill
 as stored (decompressed) — the WeChat Pay v3 pattern. `api = "wechatpay_v3"` / `"alipay"` select
-the signed channel APIs (jobs.transports.wechatpay_v3 / alipay_api), which reuse this module's
-status table and streaming download.
+the signed channel APIs (jobs.transports.wechatpay_v3 / alipay_api), registered as `recon.fetchers`
+plugins named `http.<api>` so a third party adds another channel's API the same way; they reuse
+this module's status table and streaming download.
 
 Status table (FAULTS.md B4): 200 data; 204 EMPTY (the answer is kept as proof); 404 NOT_READY;
 429 and 5xx transient, honouring `Retry-After`; 401/403 permanent (credentials); other 4xx
@@ -25,9 +26,20 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from jobs.transports.base import (Availability, Discovery, Downloaded, PermanentFault, RemoteFile,
-                                  TransientFault, Unavailable, copy_hashed, public_url, safe_name)
+from jobs.transports.base import (
+    Availability,
+    Discovery,
+    Downloaded,
+    PermanentFault,
+    RemoteFile,
+    TransientFault,
+    Unavailable,
+    copy_hashed,
+    public_url,
+    safe_name,
+)
 from jobs.transports.options import FetchOptions
+from jobs.transports.plugins import load_plugin
 from recon.errors import ConfigError
 from recon.internal import expand
 
@@ -110,19 +122,13 @@ def proof_of(resp: httpx.Response) -> dict:
 
 class HttpTransport:
     def __init__(self, options: FetchOptions) -> None:
-        if options.api == "generic":
-            options.require("url")
         self.options = options
         self.client: httpx.Client | None = None
-        if options.api == "wechatpay_v3":
-            from jobs.transports.wechatpay_v3 import WeChatPayV3Flow as flow
-        elif options.api == "alipay":
-            from jobs.transports.alipay_api import AlipayFlow as flow
-        elif options.flow == "two_step":
-            flow = TwoStepFlow
-        else:
-            flow = DirectFlow
-        self.flow = flow(options)
+        if options.api == "generic":
+            options.require("url")
+            self.flow = (TwoStepFlow if options.flow == "two_step" else DirectFlow)(options)
+        else:  # a channel's signed API: a plugin like any other (`recon.fetchers` "http.<api>")
+            self.flow = load_plugin(f"http.{options.api}", options.setting("api"))(options)
 
     def __enter__(self) -> HttpTransport:
         o = self.options

@@ -1,9 +1,9 @@
 """A channel's fetch settings as the transports use them: the declared table plus helpers.
 
-`recon.config.FetchSettings` declares every key of `[channels.X.fetch]` (validated when recon.toml
-is loaded). `FetchOptions` adds what a transport needs around them: the channel's name for
-messages, the workspace root that relative key files and known_hosts resolve against, and typed
-access to secrets and key files.
+`recon.config.fetch` declares the keys of `[channels.X.fetch]` per transport (validated when
+recon.toml is loaded). The options of a transport are its declared table plus what every transport
+needs around it (`FetchOptions`): the channel's name for messages, the workspace root that relative
+key files and known_hosts resolve against, and typed access to secrets and key files.
 
 Secrets are never values here: `*_env` names a variable, `*_file` names a key file. Files holding
 private keys must not be readable by group or others (the rule OpenSSH applies).
@@ -14,20 +14,28 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from recon.config import FetchSettings, Secret, secret_from_env
+from pydantic import BaseModel, ConfigDict
+
+from recon.config.fetch import FetchCommon, HttpFetch, LocalFetch, PluginFetch, SftpFetch
+from recon.config.secrets import Secret, secret_from_env
 from recon.errors import ConfigError
+from recon.workspace import Workspace
 
 
-class FetchOptions(FetchSettings):
+class FetchOptions(BaseModel):
+    """What every transport's options carry besides its declared keys."""
+
+    model_config = ConfigDict(frozen=True)
+
     channel: str
     root: Path  # workspace root: relative key files and known_hosts resolve against it
 
-    @classmethod
-    def for_channel(cls, ws, channel: str) -> FetchOptions:  # ws: recon.workspace.Workspace
+    @staticmethod
+    def for_channel(ws: Workspace, channel: str) -> FetchOptions:
         declared = ws.settings.channel(channel).fetch
         if declared is None:
             raise ConfigError(f"channels.{channel}.fetch is not configured in {ws.config_path}")
-        return cls(channel=channel, root=ws.root, **declared.model_dump())
+        return _OPTIONS[type(declared)](channel=channel, root=ws.root, **declared.model_dump())
 
     # --- typed access --------------------------------------------------------------------------
     @property
@@ -56,3 +64,22 @@ class FetchOptions(FetchSettings):
             raise ConfigError(f"{self.setting(key)}: {path} is readable by group or others; chmod 600 it")
         return path
 
+
+class SftpOptions(FetchOptions, SftpFetch):
+    pass
+
+
+class HttpOptions(FetchOptions, HttpFetch):
+    pass
+
+
+class LocalOptions(FetchOptions, LocalFetch):
+    pass
+
+
+class PluginOptions(FetchOptions, PluginFetch):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+_OPTIONS: dict[type[FetchCommon], type[FetchOptions]] = {
+    SftpFetch: SftpOptions, HttpFetch: HttpOptions, LocalFetch: LocalOptions, PluginFetch: PluginOptions}

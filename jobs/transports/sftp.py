@@ -21,8 +21,7 @@ from pathlib import Path
 
 import paramiko
 
-from jobs.transports.base import (Downloaded, HostKeyRefused, PermanentFault, RemoteFile, TransientFault,
-                                  copy_hashed)
+from jobs.transports.base import Downloaded, HostKeyRefused, PermanentFault, RemoteFile, TransientFault, copy_hashed
 from jobs.transports.folder import FolderTransport
 from jobs.transports.options import FetchOptions
 from recon.errors import ConfigError

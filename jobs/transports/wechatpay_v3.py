@@ -27,12 +27,12 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import httpx
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from jobs.transports.base import (Availability, Discovery, Downloaded, PermanentFault, RemoteFile,
-                                  TransientFault)
+from jobs.transports.base import Availability, Discovery, Downloaded, PermanentFault, RemoteFile, TransientFault
 from jobs.transports.http import DEFAULT_URLS, check_status, get_json, proof_of, stream_to
 from jobs.transports.options import FetchOptions
 from recon.errors import ConfigError
@@ -56,8 +56,6 @@ def load_public_key(path: Path, setting: str) -> rsa.RSAPublicKey:
     data = path.read_bytes()
     try:
         if b"CERTIFICATE" in data:
-            from cryptography import x509
-
             key = x509.load_pem_x509_certificate(data).public_key()
         else:
             key = serialization.load_pem_public_key(data)

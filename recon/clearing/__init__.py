@@ -22,10 +22,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from recon.clearing.compute import DayClearing, Settlement, bookings, compute_day
-from recon.clearing.fee_rules import load_clearing_rules
+from recon.clearing.fee_rules import clearing_of
 from recon.clearing.holdback import State, classify
 from recon.clearing.output import month_volume, text, write_day
 from recon.clearing.posting import PostingReport, post_day
+from recon.core.accounting import accounting_of
+from recon.store.engine import open_store
+from recon.workspace import Workspace
 
 __all__ = ["ClearingSummary", "clear_day"]
 
@@ -55,12 +58,9 @@ class ClearingSummary:
         }
 
 
-def clear_day(ws, date: dt.date, *, now: dt.datetime | None = None) -> ClearingSummary:  # ws: Workspace
-    from recon.core.accounting import load_accounting
-    from recon.store.engine import open_store
-
-    rules = load_clearing_rules(ws.rules_dir)
-    accounting = load_accounting(ws.rules_dir)
+def clear_day(ws: Workspace, date: dt.date, *, now: dt.datetime | None = None) -> ClearingSummary:
+    rules = clearing_of(ws)
+    accounting = accounting_of(ws)
     engine = open_store(ws.store_url())
     zone = ZoneInfo(ws.settings.defaults.timezone)
     presented, notes = classify(ws.results_dir, engine, zone, date)

@@ -1,9 +1,11 @@
 """Clearing rules: fee rules and split rules per merchant and channel, declared in TOML.
 
 Finance changes what a merchant pays without a release, so fee and split rules are data:
-`recon/clearing/clearing.toml` ships the defaults and `<workspace>/rules/clearing.toml`, when present,
-replaces it as a whole (a partial merge could silently combine a built-in catch-all with a
-workspace's per-merchant rule into an overlap). `rules/loader.py`'s `RuleSet` never reads this file.
+`rules/clearing.toml` ships the defaults and `<workspace>/rules/clearing.toml` is merged over it
+like every rule file (recon.config.toml). A merge cannot silently combine a built-in catch-all with
+a workspace's per-merchant rule: the two overlap, and overlaps are refused at load (below), so a
+workspace that adds per-merchant rules narrows the catch-all, redefines it by name, or switches it
+off by name (`[fees.standard-payments] enabled = false`).
 
 A rule applies to a scope: `merchant`, `channel`, `currency` (each a value or "*") and
 `record_types` (a list). Exactly one fee rule must apply to every cleared transaction; two fee
@@ -11,42 +13,31 @@ rules (or two split rules) whose scopes can match the same merchant/channel/curr
 are refused at load, with both names: no "first match wins", no precedence to remember.
 
 Every number is exact: rates and amounts are TOML strings (or integers) turned into Decimal; a TOML
-float ("0.006" written without quotes) is refused, because it has already lost exactness.
+float ("0.006" written without quotes) is refused, because it has already lost exactness
+(recon.config.toml.Money).
 """
 
 from __future__ import annotations
 
 import itertools
-import tomllib
 from decimal import Decimal
-from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from recon.errors import ConfigError, StageFailed
+from recon.config.toml import Money, StrictModel, TomlDocument, validate
+from recon.errors import StageFailed
 from recon.money import Rounding, quantize
 from recon.schema import RECORD_TYPES
+from recon.workspace import Workspace
 
-BUILTIN = Path(__file__).resolve().parent / "clearing.toml"
+DOCUMENT = "clearing"
 FILE_NAME = "clearing.toml"
 ANY = "*"
 MERCHANT = "merchant"  # the implicit split party: the merchant itself
 
 
-def exact(value: object) -> Decimal:
-    """A rate or amount from TOML: string or integer only, never a float."""
-    if isinstance(value, float):
-        raise ValueError(f"{value!r} is a TOML float; write it as a string, e.g. \"{value}\"")
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise ValueError(f"{value!r} is not a decimal number")
-    try:
-        return Decimal(str(value).strip())
-    except ArithmeticError:
-        raise ValueError(f"{value!r} is not a decimal number") from None
-
-
-class _Strict(BaseModel):
+class _Strict(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
@@ -88,26 +79,22 @@ class Scope(_Strict):
 class Tier(_Strict):
     """From `from` of month-to-date volume upward, `percent` applies."""
 
-    start: Decimal = Field(alias="from")
-    percent: Decimal
-
-    _exact = field_validator("start", "percent", mode="before")(exact)
+    start: Money = Field(alias="from")
+    percent: Money
 
 
 class FeeRule(Scope):
     """How much a merchant pays on one transaction; see clearing.toml for the worked meaning."""
 
     kind: Literal["percent", "fixed", "tiered", "none"]
-    percent: Decimal | None = None
-    fixed: Decimal | None = None
-    min: Decimal | None = None
-    max: Decimal | None = None
+    percent: Money | None = None
+    fixed: Money | None = None
+    min: Money | None = None
+    max: Money | None = None
     tiers: tuple[Tier, ...] = ()
     direction: Literal["charge", "return"] = "charge"
     rounding: Rounding
     round_at: Literal["transaction", "total"]
-
-    _exact = field_validator("percent", "fixed", "min", "max", mode="before")(exact)
 
     @model_validator(mode="after")
     def _coherent(self) -> FeeRule:
@@ -141,10 +128,8 @@ class Share(_Strict):
     """One party's part of a transaction's net: a percentage of it, or a fixed amount off the top."""
 
     party: str = Field(min_length=1)
-    percent: Decimal | None = None
-    fixed: Decimal | None = None
-
-    _exact = field_validator("percent", "fixed", mode="before")(exact)
+    percent: Money | None = None
+    fixed: Money | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> Share:
@@ -190,6 +175,22 @@ class ClearingRules(_Strict):
     splits: dict[str, SplitRule] = {}
     source: str = ""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _switched_off(cls, data: Any) -> Any:
+        """A rule with `enabled = false` is left out: how a workspace retires a built-in rule by name
+        (the override is merged, so omitting it would keep it)."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for family in ("fees", "splits"):
+            table = out.get(family)
+            if isinstance(table, dict):
+                out[family] = {name: {k: v for k, v in rule.items() if k != "enabled"}
+                               for name, rule in table.items()
+                               if not (isinstance(rule, dict) and rule.get("enabled", True) is False)}
+        return out
+
     @model_validator(mode="after")
     def _no_overlaps(self) -> ClearingRules:
         for family in ("fees", "splits"):
@@ -197,7 +198,8 @@ class ClearingRules(_Strict):
             for (a, ra), (b, rb) in itertools.combinations(rules, 2):
                 if ra.overlaps(rb):
                     raise ValueError(f"{family} rules {a!r} and {b!r} overlap (both can match one "
-                                     f"merchant/channel/currency/record type); narrow one of them")
+                                     f"merchant/channel/currency/record type); narrow one of them, or "
+                                     f"switch one off by name with `[{family}.<name>] enabled = false`")
         return self
 
     def fee_rule(self, merchant: str, channel: str, currency: str, record_type: str) -> tuple[str, FeeRule]:
@@ -212,18 +214,10 @@ class ClearingRules(_Strict):
         return found[0] if found else None
 
 
-def load_clearing_rules(workspace_rules: Path | None = None) -> ClearingRules:
-    """`<workspace>/rules/clearing.toml` if present, else the built-in file; validated whole."""
-    override = workspace_rules / FILE_NAME if workspace_rules else None
-    path = override if override is not None and override.exists() else BUILTIN
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        return ClearingRules.model_validate({**data, "source": str(path)})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{path}: {key}: {reason}" if key else f"{path}: {reason}") from None
+def clearing_rules(document: TomlDocument) -> ClearingRules:
+    """The clearing rules from their document (built-in `rules/clearing.toml`, overridable)."""
+    return validate(ClearingRules, TomlDocument({**document.data, "source": document.source}, document.source))
+
+
+def clearing_of(ws: Workspace) -> ClearingRules:
+    return clearing_rules(ws.catalog.document(DOCUMENT))

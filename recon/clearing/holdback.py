@@ -30,10 +30,10 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from sqlalchemy import Engine, or_, select
 
+from recon.clock import window_utc
 from recon.errors import StageFailed
 from recon.queue.sources import SETTLED_OUTCOMES, read_layer1
-from recon.queue.store import as_utc
-from recon.queue.tables import queue_items
+from recon.store.tables.queue import queue_items
 
 RELEASING = ("RESOLVED", "WRITTEN_OFF")
 
@@ -109,24 +109,16 @@ def read_rows(path: Path) -> list[_Row]:
     return rows
 
 
-def _day_window(day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(day, dt.time(0), zone).astimezone(dt.UTC)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone).astimezone(dt.UTC)
-    return start, end
-
-
 def released_items(engine: Engine, zone: ZoneInfo, day: dt.date, dates: set[dt.date]) -> list[_Item]:
     """Layer-1 items resolved or written off that are dated in `dates` or were closed on `day`."""
-    start, end = _day_window(day, zone)
-    if engine.dialect.name == "sqlite":  # stored as naive UTC text there
-        start, end = start.replace(tzinfo=None), end.replace(tzinfo=None)
+    start, end = window_utc(day, zone)
     c = queue_items.c
     stmt = select(c.kind, c.channel, c.account, c.business_date, c.key, c.status, c.closed_at).where(
         c.layer == 1, c.status.in_(RELEASING), c.closed_at.is_not(None),
         or_(c.business_date.in_(sorted(dates)), (c.closed_at >= start) & (c.closed_at < end)))
     with engine.connect() as conn:
         return [_Item(r.kind, r.channel, r.account, r.business_date, r.key, r.status,
-                      as_utc(r.closed_at).astimezone(zone).date()) for r in conn.execute(stmt)]
+                      r.closed_at.astimezone(zone).date()) for r in conn.execute(stmt)]
 
 
 def classify(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) -> tuple[list[Presented], list[str]]:

@@ -27,8 +27,8 @@ from recon.clearing.compute import Booking
 from recon.clearing.fee_rules import ClearingRules
 from recon.core.accounting import AccountingRules, Event, Posting, postings_for
 from recon.core.ledger import post_postings, reverse
-from recon.core.tables import entries, postings
 from recon.core.uow import unit_of_work
+from recon.store.tables.core import entries, postings
 
 EVENT = "CLEAR"
 

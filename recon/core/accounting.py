@@ -15,25 +15,21 @@ what a negative debit means.
 from __future__ import annotations
 
 import string
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import field_validator
 
+from recon.config.toml import StrictModel, TomlDocument, validate
 from recon.errors import ConfigError
 from recon.money import context
+from recon.workspace import Workspace
 
-BUILTIN = Path(__file__).resolve().parents[2] / "rules" / "accounting.toml"
+DOCUMENT = "accounting"
 EVENTS = ("PAY", "FEE", "REFUND", "SETTLE", "CLEAR", "PAYOUT", "ADJUST", "OPENING")
 # {bank}: the bank channel cash moves through (SETTLE, PAYOUT, OPENING); it defaults to {channel}.
 PLACEHOLDERS = frozenset({"channel", "merchant_id", "currency", "bank"})
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _template(value: str) -> str:
@@ -44,7 +40,7 @@ def _template(value: str) -> str:
     return value
 
 
-class Leg(_Strict):
+class Leg(StrictModel):
     debit: str
     credit: str
     amount: Literal["gross", "fee", "net"]
@@ -52,12 +48,12 @@ class Leg(_Strict):
     _accounts = field_validator("debit", "credit")(_template)
 
 
-class EventRule(_Strict):
+class EventRule(StrictModel):
     description: str = ""
     legs: tuple[Leg, ...]
 
 
-class AccountingRules(_Strict):
+class AccountingRules(StrictModel):
     name: str = "accounting"
     version: str = "1"
     demands: dict[Literal["PAYMENT", "REFUND"], tuple[str, ...]] = {}
@@ -121,28 +117,10 @@ def postings_for(rules: AccountingRules, event: Event) -> tuple[Posting, ...]:
     return tuple(out)
 
 
-def load_accounting(workspace_rules: Path | None = None) -> AccountingRules:
-    """The built-in rules, with `<workspace>/rules/accounting.toml` merged over them if present."""
-    data = _read(BUILTIN)
-    source = str(BUILTIN)
-    override = workspace_rules / "accounting.toml" if workspace_rules else None
-    if override is not None and override.exists():
-        extra = _read(override)
-        data = {**data, **{k: v for k, v in extra.items() if k not in ("events", "demands")},
-                "events": {**data.get("events", {}), **extra.get("events", {})},
-                "demands": {**data.get("demands", {}), **extra.get("demands", {})}}
-        source += f" + {override}"
-    try:
-        return AccountingRules.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ConfigError(f"{source}: {key}: {reason}") from None
+def accounting_rules(document: TomlDocument) -> AccountingRules:
+    """The accounting rules from their document (built-in `rules/accounting.toml`, overridable)."""
+    return validate(AccountingRules, document)
 
 
-def _read(path: Path) -> dict:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+def accounting_of(ws: Workspace) -> AccountingRules:
+    return accounting_rules(ws.catalog.document(DOCUMENT))

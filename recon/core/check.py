@@ -27,13 +27,13 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from recon.core.accounting import AccountingRules, load_accounting, postings_for
-from recon.core.orders import booking_event, load
+from recon.clock import window_utc
+from recon.core.accounting import AccountingRules, postings_for
 from recon.core.machine import MACHINES
-from recon.core.tables import entries, postings, txns
+from recon.core.orders import booking_event, load
 from recon.files import atomic_path
-from recon.internal import window_utc
 from recon.schema import MONEY
+from recon.store.tables.core import entries, postings, txns
 
 LAYER0_COLUMNS: dict[str, pl.DataType] = {
     "business_date": pl.Date(), "channel": pl.String(), "kind": pl.String(), "key": pl.String(),
@@ -78,8 +78,8 @@ class CheckResult:
 
 
 def check_day(engine: Engine, date: dt.date, zone: ZoneInfo | str,
-              accounting: AccountingRules | None = None) -> CheckResult:
-    rules = accounting or load_accounting()
+              accounting: AccountingRules) -> CheckResult:
+    rules = accounting
     start, end = window_utc(date, ZoneInfo(zone) if isinstance(zone, str) else zone)
     with engine.connect() as conn:
         day = [load(conn, txns.c.txn_id == t) for t in conn.execute(

@@ -17,9 +17,10 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from recon.clock import window_utc
 from recon.core.machine import MACHINES
-from recon.core.tables import txns
-from recon.internal import INTERNAL_COLUMNS, empty_internal, window_utc
+from recon.internal import INTERNAL_COLUMNS, empty_internal
+from recon.store.tables.core import txns
 
 SOURCE = "recon.core"
 

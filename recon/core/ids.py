@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from recon.core.errors import CoreError
-from recon.core.tables import sequences
+from recon.store.tables.core import sequences
 
 LENGTH = 32
 SEQUENCE_DIGITS = 8

@@ -28,11 +28,11 @@ import sqlalchemy as sa
 from recon.core.accounting import postings_for
 from recon.core.idempotency import fingerprint, insert_ignore
 from recon.core.machine import MACHINES, PayState
-from recon.core.orders import Core, booking_event, load, Txn
-from recon.core.tables import entries, postings, transitions, txns
+from recon.core.orders import Core, Txn, booking_event, load
 from recon.core.uow import unit_of_work
 from recon.errors import Problem
 from recon.internal import read_file
+from recon.store.tables.core import entries, postings, transitions, txns
 
 STATE_OF = {("PAYMENT", "SUCCESS"): "PAID", ("PAYMENT", "FAILED"): "FAILED", ("PAYMENT", "UNKNOWN"): "PAYING",
             ("REFUND", "SUCCESS"): "SUCCEEDED", ("REFUND", "FAILED"): "FAILED", ("REFUND", "UNKNOWN"): "PROCESSING"}

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine
 from recon.core.accounting import AccountingRules, Event, Posting, postings_for
 from recon.core.errors import IdempotencyConflict, NotFound, Unbalanced
 from recon.core.idempotency import insert_once
-from recon.core.tables import entries, postings
+from recon.store.tables.core import entries, postings
 
 
 @dataclass(frozen=True, slots=True)

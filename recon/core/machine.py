@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from recon.core.errors import IllegalTransition, NotFound
-from recon.core.tables import transitions, txns
+from recon.store.tables.core import transitions, txns
 
 
 class PayState(StrEnum):

@@ -21,16 +21,17 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from recon.clock import utcnow
+from recon.config.ruleset import RuleSet
 from recon.core import ids
-from recon.core.accounting import AccountingRules, Event, load_accounting
+from recon.core.accounting import AccountingRules, Event
 from recon.core.errors import CoreError, IdempotencyConflict, NotFound
 from recon.core.idempotency import differences, fingerprint, insert_once
 from recon.core.ledger import Posted, post
 from recon.core.machine import MACHINES, Moved, PayState, record, transition
-from recon.core.tables import txns
-from recon.core.uow import UnitOfWork, unit_of_work, utcnow
+from recon.core.uow import UnitOfWork, unit_of_work
 from recon.money import currency_code
-from rules.loader import RuleSet
+from recon.store.tables.core import txns
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +91,10 @@ class Core:
     """The payment core over one store. Methods open their own unit of work; `*_in` variants run
     inside the caller's (for composing several steps into one transaction)."""
 
-    def __init__(self, engine: Engine, accounting: AccountingRules | None = None,
+    def __init__(self, engine: Engine, accounting: AccountingRules,
                  id_gen: ids.IdGenerator | None = None) -> None:
         self.engine = engine
-        self.accounting = accounting or load_accounting()
+        self.accounting = accounting
         self.ids = id_gen or ids.IdGenerator(engine)
 
     # --- reading ------------------------------------------------------------------------------

@@ -17,8 +17,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from recon.core.tables import entries, postings
 from recon.errors import StageFailed
+from recon.store.engine import open_store
+from recon.store.tables.core import entries, postings
+from recon.workspace import Workspace
 
 
 def bank_ledger_account(channel: str) -> str:
@@ -38,12 +40,9 @@ def balance_through(engine: Engine, account: str, date: dt.date) -> dict[str, De
     return dict(totals)
 
 
-def positions_at(ws, date: dt.date) -> dict[str, tuple[str, Decimal]] | None:
+def positions_at(ws: Workspace, date: dt.date) -> dict[str, tuple[str, Decimal]] | None:
     """{bank account id: (currency, position)} for every bank channel with booked entries."""
-    from recon.layers.policy import is_bank_format
-    from recon.store.engine import open_store
-
-    banks = {n: c for n, c in ws.settings.channels.items() if is_bank_format(c.format) and c.account}
+    banks = {n: c for n, c in ws.settings.channels.items() if ws.catalog.kind(n) == "bank" and c.account}
     if not banks:
         return None
     engine = open_store(ws.store_url())

@@ -21,14 +21,15 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from recon.clock import utcnow
+from recon.config.ruleset import RuleSet
 from recon.core import ids
 from recon.core.errors import CoreError, NotFound, RefundExceedsPaid
 from recon.core.idempotency import fingerprint, insert_once
 from recon.core.machine import Moved, PayState, RefundState, record, transition
 from recon.core.orders import Core, Txn, load, same_request
-from recon.core.tables import txns
-from recon.core.uow import unit_of_work, utcnow
-from rules.loader import RuleSet
+from recon.core.uow import unit_of_work
+from recon.store.tables.core import txns
 
 
 @dataclass(frozen=True, slots=True)

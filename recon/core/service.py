@@ -15,17 +15,18 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+from recon.config.ruleset import RuleSet
 from recon.core.accounting import Event
 from recon.core.export import internal_frame
 from recon.core.ledger import reverse
 from recon.core.orders import Core, PaymentRequest, Txn
 from recon.core.refunds import RefundRequest, apply_refund_result, create_refund, start_refund
-from recon.core.tables import txns
 from recon.core.uow import unit_of_work
 from recon.errors import ConfigError
 from recon.internal import empty_internal
 from recon.money import MoneyError, parse_amount
-from rules.loader import load_rules
+from recon.store.tables.core import txns
+from recon.workspace import Workspace
 
 
 def _field(data: dict[str, Any], name: str, default: Any = ...) -> Any:
@@ -64,14 +65,14 @@ def txn_dict(txn: Txn) -> dict[str, Any]:
             "refunded": str(txn.refunded), "trade_time": txn.trade_time.isoformat()}
 
 
-def _rules(core: Core, data: dict[str, Any], ws):
-    txn = core.get(_field(data, "txn_id"))
-    configured = ws.settings.channels.get(txn.channel) if ws is not None else None
-    name = data.get("rules") or (configured.rules if configured and configured.rules else txn.channel)
-    return load_rules(name, ws.rules_dir if ws is not None else None)
+def _rules(core: Core, data: dict[str, Any], ws: Workspace) -> RuleSet:
+    """The rule set that maps the channel's codes: named in the record, else the channel's own."""
+    if data.get("rules"):
+        return ws.catalog.named_rule_set(data["rules"])
+    return ws.catalog.rule_set(core.get(_field(data, "txn_id")).channel)
 
 
-def apply_event(core: Core, data: dict[str, Any], ws=None) -> dict[str, Any]:
+def apply_event(core: Core, data: dict[str, Any], ws: Workspace) -> dict[str, Any]:
     kind = data["type"]
     if kind == "payment":
         txn = core.create_payment(PaymentRequest(

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
 
+from recon.clock import utcnow
+
 
 @dataclass
 class UnitOfWork:
@@ -31,10 +33,6 @@ class UnitOfWork:
     def after_commit(self, hook: Callable[[], object]) -> None:
         """Run `hook` after a successful commit (never if the work rolls back)."""
         self._after.append(hook)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 @contextmanager

@@ -5,6 +5,6 @@ other side is this, and do they agree?" - exactly one outcome per row, with the 
 it and a reason in plain words. See `layer1` for the problem in full and `passes` for the cascade.
 """
 
-from recon.matching.model import Layer1Summary, Outcome, RESULT_COLUMNS
+from recon.matching.model import RESULT_COLUMNS, Layer1Summary, Outcome
 
 __all__ = ["Layer1Summary", "Outcome", "RESULT_COLUMNS"]

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from recon.money import exponent, normalize_zero
 
+
 def money(amount: Decimal | None, currency: str | None) -> str:
     """Amount padded to the currency's unit; finer digits are shown, never rounded away."""
     if amount is None:

@@ -6,7 +6,7 @@ query and handed to the matcher as a path for DuckDB to scan, because converting
 one record at a time (or holding them all in a frame) would dominate a big day; anything else goes
 through `recon.internal.read_file`, which validates value by value.
 `sql`: a query with `:date` and `:channel` over any SQLAlchemy URL. `core`: the payment core's
-export (`recon.core.export.internal_frame`), imported only when used.
+export (`recon.core.export.internal_frame`).
 """
 
 from __future__ import annotations
@@ -16,14 +16,18 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import sqlalchemy as sa
 
 from recon import internal
+from recon.core.export import internal_frame
 from recon.errors import ConfigError, StageFailed
 from recon.internal import INTERNAL_COLUMNS, REQUIRED
 from recon.schema import RECORD_TYPES, STATUSES
+from recon.store.engine import engine_for
+from recon.workspace import Workspace
 
 
-def load_internal(ws, channel: str, date: dt.date) -> pl.DataFrame:
+def load_internal(ws: Workspace, channel: str, date: dt.date) -> pl.DataFrame:
     """The internal frame (INTERNAL_COLUMNS) of `channel` on business day `date`."""
     cfg = ws.settings.channel(channel).internal
     if cfg.source == "file":
@@ -35,8 +39,6 @@ def load_internal(ws, channel: str, date: dt.date) -> pl.DataFrame:
     if cfg.source == "sql":
         if not cfg.url or not cfg.query:
             raise ConfigError(f"channels.{channel}.internal: url and query are required when source = \"sql\"")
-        import sqlalchemy as sa
-
         engine = sa.create_engine(cfg.url)
         try:
             with engine.connect() as conn:
@@ -45,14 +47,11 @@ def load_internal(ws, channel: str, date: dt.date) -> pl.DataFrame:
         finally:
             engine.dispose()
         return internal.from_records(records, f"channels.{channel}.internal.query")
-    from recon.core.export import internal_frame  # the payment core, built alongside
-    from recon.store.engine import engine_for
-
     # engine_for caches one engine per URL for the process; it is not ours to dispose.
     return internal_frame(engine_for(ws.store_url()), channel, date, ws.settings.channel_zone(channel))
 
 
-def internal_input(ws, channel: str, date: dt.date) -> pl.DataFrame | Path:
+def internal_input(ws: Workspace, channel: str, date: dt.date) -> pl.DataFrame | Path:
     """What the matcher reads for our side: a checked, typed Parquet path, else the frame."""
     cfg = ws.settings.channel(channel).internal
     if cfg.source == "file" and cfg.path:

@@ -25,12 +25,15 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
+from recon.clock import window_utc
+from recon.config.ruleset import MatchRules
 from recon.errors import NotReady
 from recon.files import atomic_path
-from recon.internal import window_utc
-from recon.matching import engine, explain, passes
+from recon.matching import carry, diff, engine, explain, passes
+from recon.matching.internal_source import internal_input
 from recon.matching.model import RESULT_COLUMNS, SORT_ORDER, ChannelSummary, Layer1Summary, empty_results
-from rules.loader import MatchRules
+from recon.matching.policy import transaction_channels
+from recon.workspace import Workspace
 
 # Carried rows get row ids far above any day's own rows, so the two never collide.
 CARRY_OFFSET = 1 << 40
@@ -162,7 +165,7 @@ def to_frame(relation: duckdb.DuckDBPyRelation) -> pl.DataFrame:
 
 
 def match_frames(bill: pl.DataFrame, internal: pl.DataFrame, rules: MatchRules, date: dt.date, *,
-                 channel: str | None = None, account: str = "", zone: ZoneInfo | str = "Asia/Shanghai",
+                 zone: ZoneInfo | str, channel: str | None = None, account: str = "",
                  carried_ours: pl.DataFrame | None = None, carried_theirs: pl.DataFrame | None = None,
                  con: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
     """Layer 1 over frames: standardized bill + internal frame (+ carried pending) -> results."""
@@ -180,22 +183,14 @@ def results_path(ws, date: dt.date) -> Path:
     return ws.results_dir(date) / "layer1.parquet"
 
 
-def rules_for(ws, channel: str) -> MatchRules:
-    """The channel's rule set (its `rules`, else its format family), workspace overrides merged."""
-    from rules.loader import load_rules
-
-    cfg = ws.settings.channel(channel)
-    return load_rules(cfg.rules or cfg.format.split(".")[0], ws.rules_dir).match
+def rules_for(ws: Workspace, channel: str) -> MatchRules:
+    """The channel's matching policy: its rule set (see jobs.catalog), workspace overrides merged."""
+    return ws.catalog.rule_set(channel).match
 
 
-def match_day(ws, date: dt.date, channel: str | None = None, *, rules_override: MatchRules | None = None,
-              dry_run: bool = False, sync_queue: bool = True) -> Layer1Summary:
+def match_day(ws: Workspace, date: dt.date, channel: str | None = None, *,
+              rules_override: MatchRules | None = None, dry_run: bool = False) -> Layer1Summary:
     """Layer 1 for every configured channel (or one) on `date`; writes results unless `dry_run`."""
-    from recon.matching import carry, diff
-    from recon.matching.internal_source import internal_input
-
-    from recon.layers.policy import transaction_channels
-
     matched = transaction_channels(ws)
     if channel:
         ws.settings.channel(channel)  # an unknown channel is a config error, before any work
@@ -245,8 +240,6 @@ def match_day(ws, date: dt.date, channel: str | None = None, *, rules_override: 
                 counts, changes = diff.compare(con, "day_results", target, names)
                 return Layer1Summary(date, None, tuple(summaries), dry_run=True, changes=changes, counts=counts)
             _copy(con, f"SELECT * FROM day_results {ORDER_BY}", out)
-    if sync_queue:  # recon.reconcile syncs once, after layers 2 and 3
-        _sync_queue(ws, date)
     return Layer1Summary(date, target, tuple(summaries))
 
 
@@ -262,12 +255,3 @@ def _quote(value: object) -> str:
 def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
     con.execute(f"COPY ({query}) TO {_quote(path)} (FORMAT parquet)")
 
-
-def _sync_queue(ws, date: dt.date) -> None:
-    try:  # the discrepancy queue is built alongside; until it exists there is nothing to feed
-        from recon.queue.sync import sync_results
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("recon.queue.sync", "recon.queue"):
-            raise
-        return
-    sync_results(ws, date)

@@ -14,8 +14,8 @@ from enum import StrEnum
 
 import duckdb
 
+from recon.config.ruleset import IdVariant, MatchRules
 from recon.matching import engine
-from rules.loader import IdVariant, MatchRules
 
 # Refunds pair only with refunds (by refund ids); every other record type with its own type.
 PAYMENTS = "record_type <> 'REFUND'"
@@ -162,6 +162,15 @@ def run_no_reference(con, free: Free, rules: MatchRules, *, rounds: int = 3) -> 
             break
 
 
+# How each side names a business identity for the duplicate check (sql/duplicates.sql).
+DUPLICATE_IDENTITY = {
+    "o": {"id": "oid", "tiebreak": "txn_id",
+          "key": "CASE WHEN record_type = 'REFUND' THEN merchant_refund_id ELSE merchant_txn_id END"},
+    "t": {"id": "tid", "tiebreak": "channel_txn_id",
+          "key": "CASE WHEN record_type = 'REFUND' THEN coalesce(channel_refund_id, merchant_refund_id) "
+                 "ELSE channel_txn_id END"},
+}
+
 PASSES: dict[PassKind, Callable[[duckdb.DuckDBPyConnection, Free, MatchRules], None]] = {
     PassKind.KEY: run_keys,
     PassKind.ID_VARIANT: run_variants,
@@ -172,7 +181,8 @@ PASSES: dict[PassKind, Callable[[duckdb.DuckDBPyConnection, Free, MatchRules], N
 
 def cascade(con: duckdb.DuckDBPyConnection, rules: MatchRules) -> Free:
     """Run the rule set's passes in order over tables o, t, dup_o, dup_t; return the leftovers."""
-    engine.run(con, "duplicates")
+    for side in DUPLICATE_IDENTITY:
+        engine.run(con, "duplicates", side=side, **DUPLICATE_IDENTITY[side])
     free = Free(con)
     for name in rules.passes:
         PASSES[PassKind(name)](con, free, rules)

@@ -10,23 +10,22 @@ so two analysts (or an analyst and a re-run) never silently overwrite each other
 Accepting the channel's figures (以渠道为准) corrects our books: a balanced adjustment (their minus
 our amount) is posted through the payment core's ledger (`recon.core.ledger.post`) in
 the same transaction as the event: the ADJUST event of rules/accounting.toml, keyed by item and
-version so a retried action posts once. Where the core is not installed, the adjustment is recorded
-on the event with `posted: false`, so nothing is lost and it can be posted later.
+version so a retried action posts once.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
+from recon.clock import utcnow
+from recon.core import ledger
+from recon.core.accounting import AccountingRules, Event
 from recon.errors import ExitCode, ReconError
-from recon.queue.store import utcnow
-from recon.queue.tables import ACTIVE_STATES, Resolution, State, queue_events, queue_items
+from recon.store.tables.queue import ACTIVE_STATES, Resolution, State, queue_events, queue_items
 
 CLOSED = (State.RESOLVED.value, State.WRITTEN_OFF.value, State.AUTO_RESOLVED.value)
 ANY = (*ACTIVE_STATES, *CLOSED)
@@ -114,32 +113,24 @@ def adjustment_for(row) -> dict:
     return {"what": "amount", "currency": row.currency, "amount": format(amount, "f")}
 
 
-def _post(conn, row, adjustment: dict, note: str, rules_dir: Path | None) -> dict:
+def _post(conn, row, adjustment: dict, note: str, accounting: AccountingRules) -> dict:
     """Post the ADJUST event (rules/accounting.toml) in the caller's transaction, once per version."""
     amount = Decimal(adjustment["amount"])
     if amount == 0 or not row.currency:
         return {**adjustment, "posted": False, "why": "nothing to post" if amount == 0 else "no currency"}
-    try:
-        ledger = importlib.import_module("recon.core.ledger")
-        accounting = importlib.import_module("recon.core.accounting")
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("recon.core"):
-            raise
-        return {**adjustment, "posted": False, "why": "the payment core (recon.core.ledger) is not installed"}
-    rules = accounting.load_accounting(rules_dir)
-    event = accounting.Event("ADJUST", row.channel, row.account, row.currency, amount)
-    posted = ledger.post(conn, rules, event, key=f"ADJ:queue:{row.id}:v{row.version}", now=utcnow(),
+    event = Event("ADJUST", row.channel, row.account, row.currency, amount)
+    posted = ledger.post(conn, accounting, event, key=f"ADJ:queue:{row.id}:v{row.version}", now=utcnow(),
                          business_date=row.business_date, memo=f"queue item {row.id}: {note}")
     lines = [{"debit": p.debit, "credit": p.credit, "amount": format(p.amount, "f")} for p in posted.postings]
     return {**adjustment, "posted": True, "journal": posted.entry_key, "lines": lines}
 
 
-def accept_channel(conn, item_id: int, *, actor: str, note: str, rules_dir: Path | None = None, **kw) -> Done:
+def accept_channel(conn, item_id: int, *, actor: str, note: str, accounting: AccountingRules, **kw) -> Done:
     row = _load(conn, item_id)
     note = _need_note(note, "resolve")
     if row.status not in TRANSITIONS["accept_channel"]:
         raise QueueActionError(f"item {row.id} is {row.status}; resolve applies to OPEN, PENDING")
-    data = {"adjustment": _post(conn, row, adjustment_for(row), note, rules_dir)}
+    data = {"adjustment": _post(conn, row, adjustment_for(row), note, accounting)}
     return _transition(conn, row, "accept_channel", State.RESOLVED.value, actor=actor, note=note, data=data,
                        resolution=Resolution.ACCEPT_CHANNEL.value, **kw)
 

@@ -23,13 +23,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import Engine, select
 
+from recon.core.accounting import AccountingRules
 from recon.errors import Problem, StageFailed
+from recon.excel.cells import put
+from recon.excel.words import LANGUAGES, t
 from recon.files import atomic_path
 from recon.queue import actions
-from recon.queue.store import Item, as_utc
-from recon.queue.tables import queue_events, queue_items
-from recon.report.i18n import LANGUAGES, t
-from recon.report.safe import put
+from recon.queue.store import Item
+from recon.store.tables.queue import queue_events, queue_items
 
 READ_ONLY = ("id", "version", "layer", "kind", "channel", "account", "business_date", "status",
              "severity", "age_days", "key", "currency", "our_amount", "their_amount", "diff",
@@ -50,7 +51,7 @@ def export_queue(items: list[Item], out: Path, language: str = "en") -> Path:
         if name in EDITABLE:
             cell.fill = _EDIT_FILL
     for r, item in enumerate(items, 2):
-        values = {**{n: getattr(item, n, None) for n in READ_ONLY}, "updated_at": as_utc(item.updated_at).isoformat()}
+        values = {**{n: getattr(item, n, None) for n in READ_ONLY}, "updated_at": item.updated_at.isoformat()}
         for col, name in enumerate(READ_ONLY, 1):
             put(ws.cell(r, col), values[name])
     last = max(len(items) + 1, 2)
@@ -107,7 +108,7 @@ def _text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-def import_queue(engine: Engine, path: Path, *, actor: str, rules_dir: Path | None = None) -> ImportReport:
+def import_queue(engine: Engine, path: Path, *, actor: str, accounting: AccountingRules) -> ImportReport:
     report = ImportReport()
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
@@ -135,16 +136,16 @@ def import_queue(engine: Engine, path: Path, *, actor: str, rules_dir: Path | No
                 continue
             steps = ([("assign", {"to": assign_to})] if assign_to else []) + \
                     ([(resolution, {"account": account} if resolution == "write_off" else {})] if resolution else [])
-            _apply_row(engine, report, where, item_id, version, steps, note, actor, rules_dir)
+            _apply_row(engine, report, where, item_id, version, steps, note, actor, accounting)
     finally:
         wb.close()
     return report
 
 
-def _apply_row(engine, report, where, item_id, version, steps, note, actor, rules_dir) -> None:
+def _apply_row(engine, report, where, item_id, version, steps, note, actor, accounting) -> None:
     try:
         with engine.begin() as conn:  # one row, one transaction: a refused step undoes the row
-            outcome = _apply_steps(conn, where, item_id, version, steps, note, actor, rules_dir)
+            outcome = _apply_steps(conn, where, item_id, version, steps, note, actor, accounting)
     except actions.QueueActionError as exc:
         outcome = where(str(exc))
     label = f"{item_id}: " + ", ".join(n for n, _ in steps)
@@ -158,7 +159,7 @@ def _apply_row(engine, report, where, item_id, version, steps, note, actor, rule
         report.invalid.append(outcome)
 
 
-def _apply_steps(conn, where, item_id, version, steps, note, actor, rules_dir) -> str | Problem:
+def _apply_steps(conn, where, item_id, version, steps, note, actor, accounting) -> str | Problem:
     refs = [f"{item_id}@v{version}:{name}" for name, _ in steps]
     done = set(conn.execute(select(queue_events.c.ref).where(queue_events.c.ref.in_(refs))).scalars())
     if len(done) == len(refs):
@@ -176,18 +177,18 @@ def _apply_steps(conn, where, item_id, version, steps, note, actor, rules_dir) -
                      f"now {current.status}){since}; not applied", "conflict")
     expected = version
     for (name, args), ref in zip(steps, refs, strict=True):
-        _run(conn, name, item_id, args, note, actor, ref, expected, rules_dir)
+        _run(conn, name, item_id, args, note, actor, ref, expected, accounting)
         expected += 1
     return "applied"
 
 
 def _run(conn, name: str, item_id: int, args: dict, note: str, actor: str, ref: str, expected: int,
-         rules_dir: Path | None) -> None:
+         accounting: AccountingRules) -> None:
     kw = dict(actor=actor, ref=ref, expected_version=expected)
     if name == "assign":
         actions.assign(conn, item_id, args["to"], note=note, **kw)
     elif name == "accept_channel":
-        actions.accept_channel(conn, item_id, note=note, rules_dir=rules_dir, **kw)
+        actions.accept_channel(conn, item_id, note=note, accounting=accounting, **kw)
     elif name == "accept_ours":
         actions.accept_ours(conn, item_id, note=note, **kw)
     elif name == "write_off":

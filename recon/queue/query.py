@@ -13,9 +13,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from recon.queue.severity import LEVEL_RANK, Thresholds
+from recon.config.settings import QueueSettings
+from recon.queue.severity import LEVEL_RANK
 from recon.queue.store import Item, to_item
-from recon.queue.tables import State, queue_items
+from recon.store.tables.queue import State, queue_items
 
 SORTS = ("severity", "age", "amount", "id", "date")
 
@@ -51,7 +52,7 @@ def parse_states(text: str | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def select_items(conn, flt: Filter, thresholds: Thresholds, today: dt.date,
+def select_items(conn, flt: Filter, thresholds: QueueSettings, today: dt.date,
                  sort: str = "severity") -> list[Item]:
     c = queue_items.c
     stmt = select(queue_items)

@@ -23,7 +23,7 @@ from typing import Any
 import polars as pl
 
 from recon.errors import StageFailed
-from recon.layers.results import WAITING_KINDS
+from recon.matching.layer23_results import WAITING_KINDS
 from recon.money import MoneyError, parse_amount
 
 SETTLED_OUTCOMES = frozenset({"MATCHED", "AUTO_RESOLVED"})

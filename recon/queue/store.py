@@ -16,38 +16,16 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from recon.queue.severity import Thresholds, aging_bucket, severity
-from recon.queue.tables import State, queue_events, queue_items
-from recon.store.engine import engine_for
+from recon.config.settings import QueueSettings
+from recon.queue.severity import aging_bucket, severity
+from recon.store.engine import open_store
+from recon.store.tables.queue import State, queue_events, queue_items
+from recon.workspace import Workspace
 
 
-def ensure_queue_schema(engine: Engine) -> None:
-    try:
-        from recon.store.schema import ensure_schema
-    except ModuleNotFoundError as exc:
-        if exc.name != "recon.store.schema":
-            raise
-        queue_items.create(engine, checkfirst=True)
-        queue_events.create(engine, checkfirst=True)
-        return
-    ensure_schema(engine)
-
-
-def queue_engine(ws) -> Engine:  # ws: recon.workspace.Workspace
-    engine = engine_for(ws.store_url())
-    ensure_queue_schema(engine)
-    return engine
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+def queue_engine(ws: Workspace) -> Engine:
+    """The workspace's store, every table created or upgraded."""
+    return open_store(ws.store_url())
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +75,12 @@ class Item:
             "diff": money(self.diff), "age_days": self.age_days, "aging_bucket": self.aging_bucket,
             "severity": self.severity, "assignee": self.assignee, "resolution": self.resolution,
             "reason": self.reason, "version": self.version,
-            "updated_at": as_utc(self.updated_at).isoformat(),
+            "updated_at": self.updated_at.isoformat(),
         }
 
 
-def to_item(row, thresholds: Thresholds, today: dt.date) -> Item:
-    closed = as_utc(row.closed_at)
+def to_item(row, thresholds: QueueSettings, today: dt.date) -> Item:
+    closed = row.closed_at
     # A closed item stops ageing on the day it was closed.
     until = closed.date() if closed is not None and State(row.status).closed else today
     age = max((until - row.business_date).days, 0)
@@ -111,14 +89,14 @@ def to_item(row, thresholds: Thresholds, today: dt.date) -> Item:
         business_date=row.business_date, key=row.key, status=row.status, currency=row.currency,
         our_amount=row.our_amount, their_amount=row.their_amount, diff=row.diff, reason=row.reason,
         assignee=row.assignee, resolution=row.resolution, version=row.version,
-        updated_at=as_utc(row.updated_at), closed_at=closed, detail=row.detail, age_days=age,
+        updated_at=row.updated_at, closed_at=closed, detail=row.detail, age_days=age,
         aging_bucket=aging_bucket(age),
     )
     stake = next((abs(v) for v in (row.diff, row.their_amount, row.our_amount) if v is not None), Decimal(0))
     return Item(**partial, severity=severity(stake, age, thresholds))
 
 
-def get_item(conn, item_id: int, thresholds: Thresholds, today: dt.date) -> Item | None:
+def get_item(conn, item_id: int, thresholds: QueueSettings, today: dt.date) -> Item | None:
     row = conn.execute(select(queue_items).where(queue_items.c.id == item_id)).first()
     return None if row is None else to_item(row, thresholds, today)
 
@@ -128,7 +106,7 @@ def history(conn, item_id: int) -> list[dict[str, Any]]:
         select(queue_events).where(queue_events.c.item_id == item_id).order_by(queue_events.c.id)
     ).all()
     return [
-        {"at": as_utc(r.at).isoformat(), "actor": r.actor, "action": r.action,
+        {"at": r.at.isoformat(), "actor": r.actor, "action": r.action,
          "from_state": r.from_state, "to_state": r.to_state, "note": r.note,
          "data": json.loads(r.data or "{}")}
         for r in rows

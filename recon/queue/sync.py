@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, insert, select, update
 
+from recon.clock import utcnow
 from recon.queue.sources import Discrepancy, NaturalKey, Settled, read_day
-from recon.queue.store import queue_engine, utcnow
-from recon.queue.tables import ACTIVE_STATES, State, queue_events, queue_items
+from recon.queue.store import queue_engine
+from recon.store.tables.queue import ACTIVE_STATES, State, queue_events, queue_items
 
 ACTOR = "recon-sync"
 _FIGURES = ("currency", "our_amount", "their_amount", "diff", "our_fee", "their_fee", "our_status", "their_status")

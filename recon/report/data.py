@@ -14,13 +14,19 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import polars as pl
 
 from recon.files import sha256_file
 from recon.money import parse_amount
+from recon.queue.query import Filter, select_items
+from recon.queue.severity import BUCKETS
 from recon.queue.sources import SETTLED_OUTCOMES
+from recon.queue.store import queue_engine
+from recon.store.tables.queue import ACTIVE_STATES
+from recon.workspace import Workspace
 
 TREND_DAYS = 30
 CLEARING_MONEY = ("gross", "refunds", "fees", "splits", "held", "net_payable")
@@ -121,8 +127,7 @@ def _inputs(ws, date: dt.date) -> list[tuple[str, str, str, str]]:
     results = ws.results_dir(date)
     for f in sorted(results.glob("*.parquet")) if results.exists() else []:
         rows.append(("results", str(f.relative_to(ws.root)), sha256_file(f), ""))
-    rule_dirs = [ws.rules_dir, Path(__file__).resolve().parents[2] / "rules"]
-    for f in sorted(p for d in rule_dirs if d.is_dir() for p in d.glob("*.toml")):
+    for f in ws.catalog.rule_files():
         try:
             version = str(tomllib.loads(f.read_text(encoding="utf-8")).get("version", ""))
         except (OSError, tomllib.TOMLDecodeError):
@@ -131,9 +136,7 @@ def _inputs(ws, date: dt.date) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def _run_info(ws, date: dt.date) -> list[tuple[str, str]]:
-    from importlib.metadata import PackageNotFoundError, version
-
+def _run_info(ws: Workspace, date: dt.date) -> list[tuple[str, str]]:
     try:
         recon_version = version("recon")
     except PackageNotFoundError:
@@ -153,14 +156,9 @@ def _run_info(ws, date: dt.date) -> list[tuple[str, str]]:
     return info
 
 
-def _open_by_age(ws, date: dt.date) -> list[tuple[str, str, int, Decimal]]:
-    from recon.queue.query import Filter, select_items
-    from recon.queue.severity import BUCKETS, thresholds_from
-    from recon.queue.store import queue_engine
-    from recon.queue.tables import ACTIVE_STATES
-
+def _open_by_age(ws: Workspace, date: dt.date) -> list[tuple[str, str, int, Decimal]]:
     with queue_engine(ws).connect() as conn:
-        items = select_items(conn, Filter(until=date, states=ACTIVE_STATES), thresholds_from(ws.settings), date)
+        items = select_items(conn, Filter(until=date, states=ACTIVE_STATES), ws.settings.queue, date)
     totals: dict[tuple[str, str], tuple[int, Decimal]] = {}
     for i in items:
         n, amount = totals.get((i.aging_bucket, i.currency or ""), (0, Decimal(0)))

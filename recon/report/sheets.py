@@ -6,7 +6,7 @@ header, autofilter range, column widths) is computed from the frame first.
 
 Formats: money cells get a number format with the row's currency exponent (JPY 0 decimals, KWD 3),
 while the stored value stays the exact Decimal; dates are real dates; non-zero differences are
-highlighted. Every value goes through `recon.report.safe` (formula injection, card masking).
+highlighted. Every value goes through `recon.excel.cells` (formula injection, card masking).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import polars as pl
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from recon.excel.cells import mask_pans, value_for, wcell
+from recon.excel.words import t
 from recon.money import MoneyError, exponent
-from recon.report.i18n import t
-from recon.report.safe import mask_pans, value_for, wcell
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")

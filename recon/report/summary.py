@@ -14,11 +14,11 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font
 
+from recon.excel.cells import DATE_FORMAT, wcell
+from recon.excel.words import t
 from recon.money import context
 from recon.queue.severity import BUCKETS
 from recon.report.data import DayData
-from recon.report.i18n import t
-from recon.report.safe import DATE_FORMAT, wcell
 from recon.report.sheets import header_row, money_format
 
 PCT = "0.00%"

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from recon.excel.words import t
 from recon.files import atomic_path
 from recon.report.data import DayData, gather
-from recon.report.i18n import t
 from recon.report.sheets import write_pairs, write_table
 from recon.report.summary import write_summary
 

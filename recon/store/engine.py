@@ -11,6 +11,8 @@ import threading
 
 from sqlalchemy import Engine, create_engine, event
 
+from recon.store.schema import ensure_schema, forget
+
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
@@ -25,8 +27,6 @@ def engine_for(url: str) -> Engine:
 
 def dispose_store(url: str) -> None:
     """Forget the engine of `url` (its database is about to be deleted or replaced)."""
-    from recon.store.schema import forget
-
     with _lock:
         engine = _engines.pop(url, None)
     if engine is not None:
@@ -52,8 +52,6 @@ def _create(url: str) -> Engine:
 
 def open_store(url: str) -> Engine:
     """The engine for `url` with every table created or upgraded (cheap after the first call)."""
-    from recon.store.schema import ensure_schema
-
     engine = engine_for(url)
     ensure_schema(engine)
     return engine

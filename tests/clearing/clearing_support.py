@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import select, update
 
+from jobs.catalog import open_workspace
 from recon.schema import MONEY, UTC_TIME
 from recon.workspace import Workspace
 
@@ -30,6 +31,11 @@ LAYER1_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+# A workspace that states its whole fee schedule retires the built-in catch-alls by name.
+BUILTIN_FEES_OFF = ('[fees.standard-payments]\nenabled = false\n[fees.standard-refunds]\nenabled = false\n'
+                    '[fees.other-records]\nenabled = false\n')
+
+
 def make_ws(root: Path, rules: str | None = None) -> Workspace:
     root.mkdir(parents=True, exist_ok=True)
     (root / "recon.toml").write_text(
@@ -37,8 +43,8 @@ def make_ws(root: Path, rules: str | None = None) -> Workspace:
         '[channels.wechat]\nformat = "wechatpay.trade"\naccount = "1900000109"\n', encoding="utf-8")
     if rules is not None:
         (root / "rules").mkdir(exist_ok=True)
-        (root / "rules" / "clearing.toml").write_text(rules, encoding="utf-8")
-    return Workspace.open(root)
+        (root / "rules" / "clearing.toml").write_text(BUILTIN_FEES_OFF + rules, encoding="utf-8")
+    return open_workspace(root)
 
 
 def txn(txn_id: str, merchant: str, amount: str, *, day: dt.date, outcome: str = "MATCHED",
@@ -77,7 +83,7 @@ def resolve(ws: Workspace, key: str, at: dt.datetime) -> None:
     """A person accepts our figures for the item keyed `key`, at `at` (the queue's clock is wall time)."""
     from recon.queue import actions
     from recon.queue.store import queue_engine
-    from recon.queue.tables import queue_items
+    from recon.store.tables.queue import queue_items
 
     engine = queue_engine(ws)
     with engine.begin() as conn:

@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-
 from clearing_support import detail, make_ws, resolve, settlements, txn, write_layer1
+
 from recon.clearing import clear_day
 from recon.core.ledger import balances, trial_balance
-from recon.core.tables import entries
 from recon.store.engine import open_store
+from recon.store.tables.core import entries
 
 RULES = '''
 name = "clearing"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from clearing_support import make_ws, txn, write_layer1
 from typer.testing import CliRunner
 
-from clearing_support import make_ws, txn, write_layer1
 from cli import app
 
 DAY = dt.date(2025, 3, 14)

@@ -18,10 +18,10 @@ from recon.clearing.compute import bookings, compute_day
 from recon.clearing.fee_rules import ClearingRules
 from recon.clearing.holdback import Presented, State
 from recon.clearing.posting import post_day
-from recon.core.accounting import load_accounting
 from recon.core.ledger import trial_balance
 from recon.money import from_minor
 from recon.store.engine import open_store
+from tests.builtin_rules import builtin_accounting
 
 RULES = ClearingRules.model_validate({
     "fees": {
@@ -59,7 +59,7 @@ def unique(lines):
 @given(first=st.lists(presented, max_size=25).map(unique), second=st.lists(presented, max_size=25).map(unique))
 def test_every_day_balances_and_the_ledger_stays_zero(tmp_path_factory, first, second):
     engine = open_store(f"sqlite:///{tmp_path_factory.getbasetemp() / 'property.db'}")
-    accounting = load_accounting()
+    accounting = builtin_accounting()
     day = DAY + dt.timedelta(days=next(_days))  # fresh entry keys per example
     for batch in (first, second, second):  # post, correct (reverse + new), re-run (nothing)
         clearing = compute_day(day, batch, RULES, {("M1", "CNY"): Decimal("480.00")})

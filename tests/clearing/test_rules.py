@@ -5,25 +5,27 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from clearing_support import BUILTIN_FEES_OFF
 
-from recon.clearing.fee_rules import load_clearing_rules
+from recon.clearing.fee_rules import clearing_rules
 from recon.clearing.fees import apportion, exact_fee, round_fees
 from recon.clearing.splits import split_net
 from recon.errors import ConfigError
+from rules.loader import RuleBook
 
 D = Decimal
 
 
 def rules_from(tmp_path, text: str):
-    (tmp_path / "clearing.toml").write_text(text, encoding="utf-8")
-    return load_clearing_rules(tmp_path)
+    (tmp_path / "clearing.toml").write_text(BUILTIN_FEES_OFF + text, encoding="utf-8")
+    return clearing_rules(RuleBook(tmp_path).document("clearing"))
 
 
 PAY = 'record_types = ["PAYMENT"]\nrounding = "half_up"\nround_at = "transaction"\n'
 
 
 def test_builtin_rules_load_and_cover_payments_and_refunds():
-    rules = load_clearing_rules()
+    rules = clearing_rules(RuleBook().document("clearing"))
     assert rules.fee_rule("ANY", "wechat", "CNY", "PAYMENT")[0] == "standard-payments"
     assert rules.fee_rule("ANY", "alipay", "JPY", "REFUND")[1].direction == "return"
 

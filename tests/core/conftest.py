@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from recon.core.orders import Core
+from tests.builtin_rules import builtin_accounting
 from recon.store.engine import engine_for
 from recon.store.schema import ensure_schema
-from rules.loader import RuleSet
+from recon.config.ruleset import RuleSet
 
 
 @pytest.fixture()
@@ -20,7 +21,7 @@ def engine(store_url):
 
 @pytest.fixture()
 def core(engine) -> Core:
-    return Core(engine)
+    return Core(engine, builtin_accounting())
 
 
 @pytest.fixture()

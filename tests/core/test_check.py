@@ -21,7 +21,7 @@ def test_a_consistent_day_has_no_differences(core, rules):
     p = core.create_payment(PaymentRequest("m1", "o1", "wechat", "CNY", Decimal("10"), AT))
     core.start_payment(p.txn_id)
     core.apply_result(p.txn_id, "SUCCESS", rules, fee=Decimal("0.06"))
-    result = check_day(core.engine, DAY, "UTC")
+    result = check_day(core.engine, DAY, "UTC", core.accounting)
     assert result.transactions == 1 and result.ok
 
 
@@ -37,7 +37,7 @@ def test_missing_mismatched_and_orphan_entries_are_reported(core, rules, tmp_pat
     core.post_event(Event("FEE", "wechat", "m1", "CNY", Decimal(0), Decimal("0.07")),
                     key=f"FEE:{paid.txn_id}:extra", txn_id=paid.txn_id)
     core.post_event(Event("PAY", "wechat", "m1", "CNY", Decimal("4")), key=f"PAY:{failed.txn_id}", txn_id=failed.txn_id)
-    result = check_day(core.engine, DAY, "UTC")
+    result = check_day(core.engine, DAY, "UTC", core.accounting)
     got = {(d.kind, d.key): (d.our_amount, d.their_amount, d.diff) for d in result.differences}
     assert got == {
         ("LEDGER_MISSING", f"{paid.txn_id}:PAY"): (Decimal("10"), Decimal("0"), Decimal("-10")),

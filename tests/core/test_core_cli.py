@@ -24,7 +24,8 @@ runner = CliRunner()
 
 @pytest.fixture()
 def ws(tmp_path: Path) -> Path:
-    (tmp_path / "recon.toml").write_text('[store]\nurl = "sqlite:///recon.db"\n\n[defaults]\ntimezone = "Asia/Shanghai"\n')
+    (tmp_path / "recon.toml").write_text('[store]\nurl = "sqlite:///recon.db"\n\n[defaults]\ntimezone = "Asia/Shanghai"\n'
+                                         '\n[channels.wechat]\nformat = "wechatpay.trade"\nrules = "wechat"\n')
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "wechat.toml").write_text('[status.trade_state]\nSUCCESS = "SUCCESS"\nPAYERROR = "FAILED"\n')
     return tmp_path

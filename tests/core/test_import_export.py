@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from recon.core.export import internal_frame
 from recon.core.importer import import_file
 from recon.core.ledger import balances, trial_balance
-from recon.core.tables import entries, txns
+from recon.store.tables.core import entries, txns
 from recon.internal import INTERNAL_COLUMNS, read_file
 
 HEADER = ("txn_id,merchant_id,merchant_order_no,channel,merchant_txn_id,channel_txn_id,record_type,"

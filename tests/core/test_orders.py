@@ -13,7 +13,7 @@ from recon.core.ledger import balances, trial_balance
 from recon.core.machine import PAYMENT, REFUND
 from recon.core.orders import PaymentRequest
 from recon.core.refunds import RefundRequest, apply_refund_result, create_refund, start_refund
-from recon.core.tables import entries, transitions, txns
+from recon.store.tables.core import entries, transitions, txns
 
 
 def _paid(core, rules, order="o-1", amount="100.00", fee="0.60"):

@@ -10,13 +10,14 @@ import pytest
 import sqlalchemy as sa
 
 from recon.core.orders import Core, PaymentRequest
+from tests.builtin_rules import builtin_accounting
 from recon.store import schema
 
 
 def test_upgrade_from_the_first_revision_keeps_data(store_url):
     engine = sa.create_engine(store_url)
     schema.upgrade(engine, "core_0001")
-    core = Core(engine)
+    core = Core(engine, builtin_accounting())
     paid = core.create_payment(PaymentRequest("m1", "o-1", "wechat", "CNY", Decimal("10.01"),
                                               dt.datetime(2024, 3, 1, 8, tzinfo=dt.timezone.utc)))
     schema.upgrade(engine, "heads")

@@ -22,7 +22,7 @@ from recon.core.ledger import balances, trial_balance
 from recon.core.machine import MACHINES
 from recon.core.orders import PaymentRequest
 from recon.core.refunds import RefundRequest, apply_refund_result, create_refund, start_refund
-from recon.core.tables import transitions, txns
+from recon.store.tables.core import transitions, txns
 from recon.core.uow import unit_of_work
 
 ORDERS = st.sampled_from(["o1", "o2", "o3"])

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fetch_servers import SftpServer
 from recon.workspace import Workspace
+from jobs.catalog import open_workspace
 
 DAY = dt.date(2024, 5, 1)
 UTC = dt.timezone.utc
@@ -53,10 +54,12 @@ def make_ws(root: Path, channels: dict[str, dict], *, fmt: str = "wechatpay.trad
     root.mkdir(parents=True, exist_ok=True)
     lines = ['[defaults]', 'timezone = "Asia/Shanghai"', '']
     for name, fetch in channels.items():
+        if fetch.get("transport") == "http":  # a folder's settings are unknown keys to http
+            fetch = {k: v for k, v in fetch.items() if k not in ("stable_wait", "done_marker")}
         lines += [f"[channels.{name}]", f'format = "{fmt}"', "", f"[channels.{name}.fetch]"]
         lines += [f"{k} = {toml_value(v)}" for k, v in fetch.items()] + [""]
     (root / "recon.toml").write_text("\n".join(lines), encoding="utf-8")
-    return Workspace.open(root)
+    return open_workspace(root)
 
 
 def publish(sftp: SftpServer, name: str, data: bytes, date: dt.date = DAY) -> Path:

@@ -136,6 +136,6 @@ def test_a_bank_statement_is_not_awaited_on_a_weekend(tmp_path):
     assert "not a business day" in outcome.message
     manifest = json.loads((ws.raw_dir("bank", saturday) / "manifest.json").read_text())
     assert manifest["state"] == "EMPTY" and "calendar" in manifest["proof"]["answer"]
-    from recon.ingest import ingest_day
+    from jobs.ingest import ingest_day
 
     assert ingest_day(ws, "bank", saturday).rows == 0  # an empty bill: layer 3 reports nothing for the day

@@ -2,15 +2,17 @@
 
 import pytest
 
-from recon.config import Secret, parse_settings, secret_from_env
+from jobs.catalog import open_workspace
+from recon.config.secrets import Secret, secret_from_env
+from recon.config.settings import parse_settings
 from recon.errors import ConfigError
-from recon.workspace import Workspace, init_workspace
+from recon.workspace import init_workspace
 
 
 def test_init_writes_a_loadable_commented_config(tmp_path):
     path = init_workspace(tmp_path / "ws")
     assert "#" in path.read_text()
-    ws = Workspace.open(tmp_path / "ws")
+    ws = open_workspace(tmp_path / "ws")
     assert ws.settings.defaults.timezone == "Asia/Shanghai"
     assert ws.store_url() == f"sqlite:///{tmp_path / 'ws' / 'recon.db'}"
 
@@ -24,7 +26,6 @@ def test_init_refuses_to_overwrite(tmp_path):
 @pytest.mark.parametrize(("data", "message"), [
     ({"stor": {}}, "stor: unknown key"),
     ({"defaults": {"timezone": "Mars/Olympus"}}, "defaults.timezone"),
-    ({"channels": {"w": {"format": "x", "fetch": {"transport": "ftp"}}}}, "channels.w.fetch.transport"),
     ({"channels": {"w": {"format": "x", "fetch": {"transport": "sftp", "pasword_env": "X"}}}},
      "channels.w.fetch.pasword_env: unknown key"),
 ])
@@ -33,6 +34,13 @@ def test_bad_settings_name_the_key_and_file(data, message):
         parse_settings(data, "ws/recon.toml")
     assert "ws/recon.toml" in str(info.value)
     assert message in str(info.value)
+
+
+def test_a_transport_no_plugin_provides_is_refused_when_the_workspace_opens(tmp_path):
+    (tmp_path / "recon.toml").write_text('[channels.w]\nformat = "wechatpay.trade"\n'
+                                         '[channels.w.fetch]\ntransport = "ftp"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"recon.toml: channels.w.fetch.transport: no fetcher 'ftp' installed"):
+        open_workspace(tmp_path)
 
 
 def test_secrets_are_redacted(monkeypatch):

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from recon import money
 from recon.money import AmountGrammar, MoneyError, Rounding, from_minor, parse_amount, quantize, to_minor

@@ -9,10 +9,11 @@ from pathlib import Path
 import polars as pl
 
 from recon.internal import from_records
-from recon.layers.io import BALANCE_COLUMNS
-from recon.layers.policy import LayerSettings
+from recon.schema import BALANCE_COLUMNS
+from recon.matching.policy import LayerSettings
 from recon.schema import BILL_COLUMNS, OPTIONAL_COLUMNS, conform
 from recon.workspace import Workspace
+from jobs.catalog import open_workspace
 
 D = dt.date
 TOML = """
@@ -32,7 +33,7 @@ account = "DE89370400440532013000"
 def workspace(root: Path) -> Workspace:
     (root / "rules").mkdir(parents=True, exist_ok=True)
     (root / "recon.toml").write_text(TOML, encoding="utf-8")
-    return Workspace.open(root)
+    return open_workspace(root)
 
 
 def layer_settings(**stripe: object) -> LayerSettings:

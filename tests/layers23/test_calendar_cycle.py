@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 
 from recon.errors import ConfigError
-from recon.layers.calendar import BusinessCalendar
-from recon.layers.policy import LayerSettings
-from recon.layers.settlement_cycle import SettlementCycle, SettlementPolicy
+from recon.matching.calendar import BusinessCalendar
+from recon.matching.policy import LayerSettings
+from rules.loader import RuleBook
+from recon.matching.settlement_cycle import SettlementCycle, SettlementPolicy
 
 D = dt.date
 CAL = BusinessCalendar.from_config({"holidays": ["2024-04-01"], "workdays": ["2024-04-07"]})
@@ -66,6 +67,6 @@ def test_settings_merge_defaults_format_and_channel_and_reject_unknown_keys():
 
 
 def test_builtin_settings_load():
-    cfg = LayerSettings.load(None)
+    cfg = LayerSettings.from_document(RuleBook().document("settlement"))
     assert cfg.policy("stripe", "stripe.balance").cycle == "T+2"
     assert not cfg.calendar.is_business_day(D(2024, 3, 2))

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from layers23_helpers import D, internal, layer_settings, line, rows_of, workspace, write_bill
-from recon.layers import run_layers23
+from recon.matching.layers23 import run_layers23
 
 MON, TUE, WED, THU = D(2024, 3, 4), D(2024, 3, 5), D(2024, 3, 6), D(2024, 3, 7)
 NONE = internal([])

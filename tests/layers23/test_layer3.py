@@ -7,8 +7,8 @@ from decimal import Decimal
 import polars as pl
 
 from layers23_helpers import D, internal, layer_settings, line, rows_of, workspace, write_balances, write_bill
-from recon.layers import run_layers23
-from recon.layers.layer3_cash import load_positions_csv
+from recon.matching.layers23 import run_layers23
+from recon.matching.layer3_cash import load_positions_csv
 
 MON, TUE, WED, SAT = D(2024, 3, 4), D(2024, 3, 5), D(2024, 3, 6), D(2024, 3, 9)
 IBAN = "DE89370400440532013000"

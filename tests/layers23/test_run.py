@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import polars as pl
-import pytest
-
 from layers23_helpers import D, internal, line, rows_of, workspace, write_balances, write_bill
-from recon.layers import run_layers23
-from recon.layers.results import OK_KINDS, RESULT_COLUMNS, WAITING_KINDS
+
+from recon.matching.layer23_results import OK_KINDS, RESULT_COLUMNS, WAITING_KINDS
+from recon.matching.layers23 import run_layers23
+from recon.queue.sources import read_generic
 
 MON, TUE = D(2024, 3, 4), D(2024, 3, 5)
 IBAN = "DE89370400440532013000"
@@ -67,13 +67,12 @@ def test_workspace_settlement_toml_overrides_the_cycle(tmp_path):
 
 
 def test_the_queue_reads_both_files_and_flags_only_discrepancies(tmp_path):
-    sources = pytest.importorskip("recon.queue.sources")
     ws = workspace(tmp_path)
     _day(ws)
     run_layers23(ws, TUE, internal=internal([]), positions={IBAN: ("EUR", Decimal("2200000.00"))})
     for n in (2, 3):
         path = ws.results_dir(TUE) / f"layer{n}.parquet"
-        items = sources.read_generic(path, n)  # unique natural keys, money parsed exactly
+        items = read_generic(path, n)  # unique natural keys, money parsed exactly
         frame = pl.read_parquet(path)
         # good news (BILL_OK, SETTLED, CASH_OK...) is not an item; waiting kinds are PENDING items
         wanted = frame.filter(pl.col("is_discrepancy") | pl.col("kind").is_in(list(WAITING_KINDS)))

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from recon.matching.layer1 import match_frames
-from rules.loader import IdVariant, MatchRules
+from recon.config.ruleset import IdVariant, MatchRules
 from tests.matching.factory import BILL_SCHEMA, DAY, UTC, _ours, _theirs
 from recon.internal import INTERNAL_COLUMNS
 

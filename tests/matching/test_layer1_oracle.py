@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from recon.matching.layer1 import match_frames
-from rules.loader import MatchRules
+from recon.config.ruleset import MatchRules
 from tests.matching.factory import DAY, KINDS, clean_day, frames, inject
 
 RULES = MatchRules(passes=("key",))  # the oracle knows exact keys only

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from recon.matching.layer1 import match_frames
 from recon.matching.model import PAIRED
-from rules.loader import MatchRules
+from recon.config.ruleset import MatchRules
 from tests.matching.factory import DAY, KINDS, clean_day, frames, inject, per_input_row
 
 RULES = MatchRules()

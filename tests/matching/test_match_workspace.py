@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
-import types
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,10 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from jobs.catalog import open_workspace
 from recon.files import sha256_file
 from recon.matching.layer1 import match_day
 from recon.matching.model import RESULT_COLUMNS
-from recon.workspace import Workspace
 from tests.matching.factory import clean_day, frames
 
 D1, D2 = dt.date(2024, 5, 1), dt.date(2024, 5, 2)
@@ -35,16 +33,6 @@ source = "file"
 path = "internal/{date:%Y-%m-%d}.csv"
 """
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def queue_hook(monkeypatch):
-    """Stand-in for recon.queue.sync (built by the queue engineer); records the calls it gets."""
-    calls = []
-    module = types.ModuleType("recon.queue.sync")
-    module.sync_results = lambda ws, date: calls.append(date)
-    monkeypatch.setitem(sys.modules, "recon.queue.sync", module)
-    return calls
 
 
 def write_day(root: Path, date: dt.date, ours: list[dict], theirs: list[dict]) -> None:
@@ -68,7 +56,7 @@ def root(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_match_writes_contract_results_identically_on_rerun(root: Path, queue_hook):
+def test_match_writes_contract_results_identically_on_rerun(root: Path):
     result = runner.invoke(app, ["match", "--date", str(D1), "--workspace", str(root)])
     assert result.exit_code == 0, result.output
     path = root / "results" / str(D1) / "layer1.parquet"
@@ -79,7 +67,9 @@ def test_match_writes_contract_results_identically_on_rerun(root: Path, queue_ho
     again = runner.invoke(app, ["match", "--date", str(D1), "--workspace", str(root), "--json"])
     assert json.loads(again.output)["totals"]["AMOUNT_MISMATCH"] == 1
     assert sha256_file(path) == first
-    assert queue_hook == [D1, D1]
+    # the queue follows the results, once per discrepancy however often the day is matched
+    listed = runner.invoke(app, ["queue", "list", "--workspace", str(root), "--json"])
+    assert [i["kind"] for i in json.loads(listed.output) if i["layer"] == 1] == ["AMOUNT_MISMATCH"]
 
 
 def test_missing_bill_is_not_ready_exit_3(root: Path):
@@ -127,7 +117,7 @@ def _pending_pair(root: Path) -> None:
 def test_cross_day_pending_is_carried_and_auto_resolved_next_day(tmp_path: Path):
     (tmp_path / "recon.toml").write_text(CONFIG, encoding="utf-8")
     _pending_pair(tmp_path)
-    ws = Workspace.open(tmp_path)
+    ws = open_workspace(tmp_path)
     day1 = match_day(ws, D1)
     assert day1.totals() == {"MATCHED": 3, "PENDING": 2}
     day2 = match_day(ws, D2)
@@ -154,7 +144,7 @@ def test_one_channel_rematched_keeps_the_other_channels_rows(root: Path):
     ali.mkdir(parents=True)
     bill = pl.read_parquet(root / "bills" / "wx" / f"{D1}.parquet").with_columns(channel=pl.lit("ali"))
     bill.write_parquet(ali / f"{D1}.parquet")
-    ws = Workspace.open(root)
+    ws = open_workspace(root)
     both = match_day(ws, D1)
     assert [c.channel for c in both.channels] == ["ali", "wx"]
     path = root / "results" / str(D1) / "layer1.parquet"
@@ -184,7 +174,7 @@ def test_sql_internal_source(tmp_path: Path):
                             f'source = "sql"\nurl = "sqlite:///{tmp_path / "erp.db"}"\n'
                             'query = "SELECT * FROM txns WHERE day = :date AND channel = :channel"')
     (tmp_path / "recon.toml").write_text(config, encoding="utf-8")
-    assert match_day(Workspace.open(tmp_path), D1).totals() == {"MATCHED": 6}
+    assert match_day(open_workspace(tmp_path), D1).totals() == {"MATCHED": 6}
 
 
 def test_typed_parquet_export_is_checked_and_scanned_in_place(tmp_path: Path):
@@ -200,7 +190,7 @@ def test_typed_parquet_export_is_checked_and_scanned_in_place(tmp_path: Path):
     bill.write_parquet(tmp_path / "bills" / "wx" / f"{D1}.parquet")
     export = tmp_path / "internal" / f"{D1}.parquet"
     internal.write_parquet(export)
-    ws = Workspace.open(tmp_path)
+    ws = open_workspace(tmp_path)
     assert internal_input(ws, "wx", D1) == export
     assert match_day(ws, D1).totals() == {"MATCHED": 8}
     internal.with_columns(status=pl.when(pl.col("source_line") == 5).then(pl.lit("PAID"))
@@ -220,7 +210,7 @@ def test_channels_with_different_internal_sources_in_one_run(root: Path):
     bill.with_columns(channel=pl.lit("zfb")).write_parquet(root / "bills" / "zfb" / f"{D1}.parquet")
     (root / "zfb").mkdir()
     internal.write_parquet(root / "zfb" / f"{D1}.parquet")
-    summary = match_day(Workspace.open(root), D1)
+    summary = match_day(open_workspace(root), D1)
     assert {c.channel: dict(c.outcomes) for c in summary.channels} == {
         "wx": {"AMOUNT_MISMATCH": 1, "MATCHED": summary.channels[0].our_rows - 1}, "zfb": {"MATCHED": 12}}
 
@@ -228,7 +218,7 @@ def test_channels_with_different_internal_sources_in_one_run(root: Path):
 def test_carried_side_says_which_row_came_from_an_earlier_day(tmp_path: Path):
     (tmp_path / "recon.toml").write_text(CONFIG, encoding="utf-8")
     _pending_pair(tmp_path)
-    ws = Workspace.open(tmp_path)
+    ws = open_workspace(tmp_path)
     match_day(ws, D1)
     match_day(ws, D2)
     rows = pl.read_parquet(tmp_path / "results" / str(D2) / "layer1.parquet")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rules.loader import IdVariant, MatchRules
+from recon.config.ruleset import IdVariant, MatchRules
 
 DOC = (Path(__file__).resolve().parents[2] / "recon" / "matching" / "README.md").read_text(encoding="utf-8")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,11 @@ from rules.loader import load_rules
 
 @pytest.fixture(scope="session")
 def bank_ctx() -> ParseContext:
-    return ParseContext(channel="bank", rules=load_rules("bank"))
+    return ParseContext(channel="bank", rules=load_rules("bank"), zone=ZoneInfo("Asia/Shanghai"))
 
 
 def parse(fmt: str, path: Path, **kw) -> ParsedStatement:
-    ctx = ParseContext(channel="bank", rules=load_rules("bank"), source_name=path.name, **kw)
+    ctx = ParseContext(channel="bank", rules=load_rules("bank"), source_name=path.name, **{"zone": ZoneInfo("Asia/Shanghai"), **kw})
     return get_parser(fmt).parse(path, ctx)
 
 

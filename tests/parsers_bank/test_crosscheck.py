@@ -10,6 +10,7 @@ need no YAML library to pick out amounts and the 4-byte packed dates).
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
 import base64
 import datetime as dt
 import json
@@ -57,7 +58,7 @@ def test_mt940_matches_wolph_expected(shared_samples: Path, stem: str) -> None:
     expected = _yaml_transactions((shared_samples / "mt940" / "expected_yml" / f"WoLpH-mt940__{stem}.yml").read_text())
     data = read_payload(sample)
     dialect = pick_dialect(data, sample.name)
-    ctx = ParseContext(channel="bank", rules=load_rules("bank"))
+    ctx = ParseContext(channel="bank", rules=load_rules("bank"), zone=ZoneInfo("Asia/Shanghai"))
     ours = [(e.amount, e.value_date, e.entry_date_written, e.reversal) for st in Mt940Parser().statements(
         decode_strict(data, dialect.encoding, sample.name), dialect, sample.name, ctx) for e in _with_entry(st)]
     assert len(ours) == len(expected) > 0

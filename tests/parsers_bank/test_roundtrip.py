@@ -1,7 +1,7 @@
 """Property: a generated statement written as MT940 or camt.053 and parsed back gives its rows.
 
 Statements are drawn by hypothesis (amounts, marks, fee and reversal lines, references, names and
-remittance text, dates across a year end); `parsers.synth_bank` writes them; the parsed bill must
+remittance text, dates across a year end); `tests.synth.bank` writes them; the parsed bill must
 carry exactly the generated lines, and the balance check must pass (the writer chains balances by
 construction). A modest `max_examples` keeps the suite fast on a shared machine.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parsers.synth_bank import SynthLine, SynthStatement, write_camt053, write_mt940
+from tests.synth.bank import SynthLine, SynthStatement, write_camt053, write_mt940
 from tests.parsers_bank.conftest import parse
 
 WORD = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,", min_size=1, max_size=12)

@@ -15,9 +15,10 @@ import re
 from pathlib import Path
 
 import polars as pl
+
+from recon.schema import BALANCE_COLUMNS
 import pytest
 
-from parsers.balances import BALANCE_COLUMNS
 from parsers.registry import PluginError, format_ids, get_parser, identify, sample
 from recon.errors import StatementRejected
 from recon.schema import conform, validate_bill

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from rules.loader import load_rules
 
 
 def ctx(rules: str, channel: str = "test", **kw) -> ParseContext:
-    return ParseContext(channel=channel, rules=load_rules(rules), **kw)
+    return ParseContext(channel=channel, rules=load_rules(rules), **{"zone": ZoneInfo("Asia/Shanghai"), **kw})
 
 
 def golden(bill) -> list[str]:

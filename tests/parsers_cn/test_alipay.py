@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from parsers.alipay import AlipayAccountParser, AlipayTradeParser
-from parsers.synth_cn import alipay_summary, write_alipay_trade
+from tests.synth.cn import alipay_summary, write_alipay_trade
 
 from .cn_helpers import ctx, golden, rejected
 

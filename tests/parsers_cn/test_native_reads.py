@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from parsers import alipay_layout, wechatpay_fundflow
 from parsers.alipay import AlipayAccountParser, AlipayTradeParser
-from parsers.synth_cn import write_alipay_trade, write_unionpay_zm, write_wechat_fundflow
+from tests.synth.cn import write_alipay_trade, write_unionpay_zm, write_wechat_fundflow
 from parsers.unionpay import UnionPayZmParser
 from parsers.wechatpay_fundflow import WeChatPayFundflowParser
 from recon.errors import StatementRejected

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from parsers.synth_cn import _zm_line, unionpay_zip
+from tests.synth.cn import _zm_line, unionpay_zip
 from parsers.unionpay import UnionPayZmeParser, UnionPayZmParser
 from parsers.unionpay_layout import ZME, ZME_FIELDS, infer_year
 

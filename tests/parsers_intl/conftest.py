@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,7 @@ GOLDEN_FIELDS = ("source_line", "record_type", "status", "account", "bill_date",
 
 
 def _parse(path: Path, fmt: str, **ctx):
-    context = ParseContext(channel=ctx.pop("channel", "test"), rules=load_rules(RULES[fmt]), **ctx)
+    context = ParseContext(channel=ctx.pop("channel", "test"), rules=load_rules(RULES[fmt]), **{"zone": ZoneInfo("Asia/Shanghai"), **ctx})
     return parse_file(path, context, fmt)[1]
 
 

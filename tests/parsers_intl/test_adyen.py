@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from parsers.synth_intl import _ADYEN_HEADER
+from tests.synth.intl import _ADYEN_HEADER
 from recon.errors import StatementRejected
 
 SAMPLE = "sample_statements/adyen/settlement_detail_report_batch_101.csv"

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from parsers.synth_intl import _STL_COLUMNS
+from tests.synth.intl import _STL_COLUMNS
 from recon.errors import StatementRejected
 
 SAMPLE = "sample_statements/paypal/STL-20260115.01.009.CSV"

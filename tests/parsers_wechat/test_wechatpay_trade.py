@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
 import datetime as dt
 import gzip
 import random
@@ -15,7 +16,7 @@ from parsers.base import ParseContext
 from parsers.registry import get_parser
 from recon.errors import StatementRejected
 from recon.schema import conform, validate_bill
-from recon.synth.wechat import TradeRow, write_bill
+from tests.synth.wechat import TradeRow, write_bill
 from rules.loader import load_rules
 from tests.golden import assert_golden, render
 
@@ -27,7 +28,7 @@ T0 = dt.datetime(2026, 11, 20, 10, 0, 0)
 
 
 def ctx(**kw) -> ParseContext:
-    return ParseContext(channel="wechat", rules=load_rules("wechatpay"), **kw)
+    return ParseContext(channel="wechat", rules=load_rules("wechatpay"), **{"zone": ZoneInfo("Asia/Shanghai"), **kw})
 
 
 def parse(path: Path, **kw) -> pl.DataFrame:

@@ -8,6 +8,7 @@ Free text keeps its commas, and a NUL byte (the separator polars reads lines wit
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
 import datetime as dt
 import gzip
 from decimal import Decimal
@@ -18,7 +19,7 @@ import pytest
 from parsers.base import ParseContext
 from parsers.registry import get_parser
 from recon.errors import StatementRejected
-from recon.synth.wechat import TradeRow, write_bill
+from tests.synth.wechat import TradeRow, write_bill
 from rules.loader import load_rules
 
 PARSER = get_parser("wechatpay.trade")
@@ -26,7 +27,7 @@ T0 = dt.datetime(2026, 11, 20, 10, 0, 0)
 
 
 def ctx() -> ParseContext:
-    return ParseContext(channel="wechat", rules=load_rules("wechatpay"))
+    return ParseContext(channel="wechat", rules=load_rules("wechatpay"), zone=ZoneInfo("Asia/Shanghai"))
 
 
 def write(tmp_path: Path, data: str | bytes, name: str = "wechat_20261120.csv") -> Path:

@@ -15,6 +15,7 @@ import polars as pl
 
 from recon.schema import MONEY, UTC_TIME
 from recon.workspace import Workspace
+from jobs.catalog import open_workspace
 
 LAYER1_SCHEMA: dict[str, pl.DataType] = {
     "business_date": pl.Date(), "channel": pl.String(), "account": pl.String(), "outcome": pl.String(),
@@ -45,7 +46,7 @@ def make_ws(root: Path, *, store_url: str | None = None, language: str = "en") -
     (root / "recon.toml").write_text(
         f'[store]\nurl = "{url}"\n\n[report]\nlanguage = "{language}"\n\n'
         '[channels.wechat]\nformat = "wechatpay.trade"\naccount = "1900000109"\n', encoding="utf-8")
-    return Workspace.open(root)
+    return open_workspace(root)
 
 
 def row(outcome: str, key: str, *, our: str | None = "100.00", their: str | None = "100.00",

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from recon.queue.store import ensure_queue_schema
-from recon.queue.tables import queue_events, queue_items
+from recon.store.schema import ensure_schema
+from recon.store.tables.queue import queue_events, queue_items
 from recon.store.metadata import metadata
 
 QUEUE_TABLES = {queue_items.name, queue_events.name}
@@ -16,7 +16,7 @@ QUEUE_TABLES = {queue_items.name, queue_events.name}
 def test_migration_matches_declared_tables(store_url):
     engine = sa.create_engine(store_url)
     try:
-        ensure_queue_schema(engine)
+        ensure_schema(engine)
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={
                 "compare_type": True,

@@ -12,15 +12,15 @@ from sqlalchemy.exc import DBAPIError
 from layers import DAY, generic, row, write_generic, write_layer1
 from recon.queue import actions
 from recon.queue.query import Filter, select_items
-from recon.queue.severity import Thresholds
+from recon.config.settings import QueueSettings
 from recon.queue.store import history, queue_engine
 from recon.queue.sync import sync_results
-from recon.queue.tables import queue_events, queue_items
+from recon.store.tables.queue import queue_events, queue_items
 
 
 def items(ws, **flt):
     with queue_engine(ws).connect() as conn:
-        return {i.key: i for i in select_items(conn, Filter(**flt), Thresholds(), DAY, "id")}
+        return {i.key: i for i in select_items(conn, Filter(**flt), QueueSettings(), DAY, "id")}
 
 
 def test_sync_creates_one_item_per_discrepancy_and_reruns_do_not_duplicate(store_ws):

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from recon.report.safe import is_risky, luhn_ok, mask_pans, put, safe_text
+from recon.excel.cells import is_risky, luhn_ok, mask_pans, put, safe_text
 
 TRIGGERED = st.builds(lambda p, s: p + s, st.sampled_from(["=", "+", "-", "@", "\t", "\r", " =", "\r\n="]),
                       st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20))

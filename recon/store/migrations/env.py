@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from alembic import context
 
-from recon.store.metadata import metadata
-
 # Importing the table modules registers them on `metadata` (used by `alembic revision --autogenerate`).
-import jobs.fetch_state  # noqa: E402,F401
-import jobs.lease  # noqa: E402,F401
-import jobs.registry  # noqa: E402,F401
-import recon.core.tables  # noqa: E402,F401
-import recon.queue.tables  # noqa: E402,F401
+import recon.store.tables.core  # noqa: F401
+import recon.store.tables.queue  # noqa: F401
+import recon.store.tables.runs  # noqa: F401
+from recon.store.metadata import metadata
 
 config = context.config
 connection = config.attributes.get("connection")

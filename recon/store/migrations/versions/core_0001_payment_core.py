@@ -12,8 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from recon.core.tables import BigId, UtcDateTime
-from recon.store.types import ExactDecimal
+from recon.store.types import BigId, ExactDecimal, UtcDateTime
 
 revision = "core_0001"
 down_revision = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from recon.queue.tables import PG_TRIGGERS, SQLITE_TRIGGERS
+from recon.store.tables.queue import PG_TRIGGERS, SQLITE_TRIGGERS
 from recon.store.types import ExactDecimal
 
 revision = "queue_0001"

@@ -1,0 +1,193 @@
+"""`recon run`, `recon rerun`, `recon status`: the day pipeline as cron and ops use it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from commands.common import (
+    ChannelOpt,
+    JsonOpt,
+    QuietOpt,
+    WorkspaceOpt,
+    command,
+    console,
+    exit_with,
+    open_workspace,
+    print_json,
+)
+from recon.clock import parse_date
+
+GLYPHS = {"SUCCEEDED": ("✔", "green"), "RUNNING": ("▶", "cyan"), "WAITING": ("…", "yellow"),
+          "PENDING": ("·", "dim"), "FAILED": ("✘", "red"), "MANUAL": ("!", "bold red")}
+LogFormatOpt = Annotated[str, typer.Option("--log-format", help="Log files as 'text' or 'json' lines.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("rerun")(rerun)
+    app.command("status")(status)
+
+
+def _engine(ws):
+    from recon.store.engine import open_store
+
+    return open_store(ws.store_url())
+
+
+def _due_dates(ws, engine) -> list[dt.date]:
+    """Every day of the look-back window up to yesterday that is not fully done."""
+    from jobs.registry import State, runs
+
+    today = ws.today()
+    window = [today - dt.timedelta(days=n) for n in range(ws.settings.defaults.lookback_days, 0, -1)]
+    reported = {r.business_date for r in runs(engine, since=window[0], states=(State.SUCCEEDED,)) if r.stage == "report"}
+    return [d for d in window if d not in reported]
+
+
+def _run_dates(ws, dates, channel, force, quiet, as_json, log_format) -> None:
+    from rich.progress import Progress
+
+    from jobs import logs
+    from jobs.pipeline import run_day
+    from recon.errors import ExitCode
+
+    logs.configure(ws.root, log_format)
+    engine = _engine(ws)
+    results = []
+    out = console(quiet or as_json)
+    channels = [channel] if channel else None
+    total = len(dates) * (len(channels or ws.settings.channels) * 2 + 3)
+    with Progress(console=out, transient=True, disable=quiet or as_json or not out.is_terminal) as bar:
+        task = bar.add_task("running", total=total)
+        for date in dates:
+            bar.update(task, description=f"{date}")
+            results.append(run_day(ws, date, engine, channels=channels, force=force,
+                                   on_stage=lambda *_: bar.advance(task)))
+    summary = [_summary_row(ws, r) for r in results]
+    if as_json:
+        print_json(summary)
+    else:
+        _print_summary(out, summary)
+        for message in (m for r in results for m in r.messages):
+            out.print(message, markup=False)
+    worst = max((r.exit_code for r in results), default=ExitCode.OK)
+    exit_with(worst)
+
+
+def _summary_row(ws, result) -> dict:
+    import polars as pl
+
+    path = ws.results_dir(result.date) / "layer1.parquet"
+    matched = discrepancies = rows = 0
+    if path.exists():
+        frame = pl.read_parquet(path, columns=["outcome"])
+        rows = frame.height
+        matched = frame.filter(pl.col("outcome").is_in(["MATCHED", "AUTO_RESOLVED"])).height
+        discrepancies = frame.filter(~pl.col("outcome").is_in(["MATCHED", "AUTO_RESOLVED", "PENDING"])).height
+    return {"date": result.date.isoformat(), "exit_code": int(result.exit_code),
+            "stages": {f"{c}/{s}": st.value for (c, s), st in result.states.items()},
+            "rows": rows, "matched_pct": round(100 * matched / rows, 2) if rows else None,
+            "discrepancies": discrepancies, "messages": result.messages}
+
+
+def _print_summary(out, summary) -> None:
+    from rich.table import Table
+
+    table = Table(title="recon run")
+    for col in ("date", "stages", "rows", "matched %", "discrepancies"):
+        table.add_column(col)
+    for row in summary:
+        states = " ".join(f"[{GLYPHS[v][1]}]{k} {GLYPHS[v][0]}[/]" for k, v in row["stages"].items())
+        table.add_row(row["date"], states, str(row["rows"]),
+                      "-" if row["matched_pct"] is None else f"{row['matched_pct']:.2f}", str(row["discrepancies"]))
+    out.print(table)
+
+
+@command
+def run(
+    date: Annotated[str | None, typer.Option("--date", "-d", help="Business date; default: every due day up to yesterday.")] = None,
+    channel: ChannelOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    log_format: LogFormatOpt = "text",
+) -> None:
+    """Run every stage that is due (safe to start from cron every few minutes)."""
+    ws = open_workspace(workspace)
+    dates = [parse_date(date, ws.today())] if date else _due_dates(ws, _engine(ws))
+    _run_dates(ws, dates, channel, (), quiet, as_json, log_format)
+
+
+@command
+def rerun(
+    date: Annotated[str | None, typer.Option("--date", "-d", help="The day to re-run.")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Re-run every day with a FAILED or MANUAL stage.")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="With --failed: from this date on.")] = None,
+    channel: ChannelOpt = None,
+    from_stage: Annotated[str, typer.Option("--from-stage", help="fetch, parse, match or report.")] = "parse",
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    log_format: LogFormatOpt = "text",
+) -> None:
+    """Re-run days: results are replaced, queue resolutions survive."""
+    from jobs.pipeline import ALL_STAGES
+    from jobs.registry import State, reset, runs
+    from recon.errors import ConfigError
+
+    if from_stage not in ALL_STAGES:
+        raise ConfigError(f"--from-stage must be one of {', '.join(ALL_STAGES)}")
+    ws = open_workspace(workspace)
+    engine = _engine(ws)
+    if failed:
+        start = parse_date(since, ws.today()) if since else None
+        dates = sorted({r.business_date for r in runs(engine, since=start, states=(State.FAILED, State.MANUAL))})
+    elif date:
+        dates = [parse_date(date, ws.today())]
+    else:
+        raise ConfigError("recon rerun needs --date D or --failed")
+    stages = ALL_STAGES[ALL_STAGES.index(from_stage):]
+    for d in dates:
+        reset(engine, d, channel, stages)
+    _run_dates(ws, dates, channel, stages, quiet, as_json, log_format)
+
+
+@command
+def status(
+    since: Annotated[str | None, typer.Option("--since", help="First date shown (default: the look-back window).")] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Channel x day grid of stage states."""
+    from rich.table import Table
+
+    from jobs.registry import runs
+
+    ws = open_workspace(workspace)
+    start = parse_date(since, ws.today()) if since else ws.today() - dt.timedelta(days=ws.settings.defaults.lookback_days)
+    rows = runs(_engine(ws), since=start)
+    if as_json:
+        print_json([{"date": r.business_date.isoformat(), "channel": r.channel, "stage": r.stage,
+                     "state": r.state.value, "attempts": r.attempts,
+                     "next_attempt_at": r.next_attempt_at.replace(tzinfo=None).isoformat() + "Z" if r.next_attempt_at else None,
+                     "error": r.error} for r in rows])
+        return
+    channels = sorted({r.channel for r in rows} | set(ws.settings.channels))
+    table = Table(title=f"recon status since {start}")
+    table.add_column("date")
+    for c in channels:
+        table.add_column("day" if c == "*" else c)
+    for d in sorted({r.business_date for r in rows}):
+        cells = []
+        for c in channels:
+            mine = [r for r in rows if r.business_date == d and r.channel == c]
+            cells.append(" ".join(
+                f"[{GLYPHS[r.state.value][1]}]{r.stage[:5]}{GLYPHS[r.state.value][0]}"
+                + (f"×{r.attempts}" if r.attempts > 1 else "")
+                + (f" next {r.next_attempt_at:%m-%d %H:%M}" if r.next_attempt_at else "") + "[/]"
+                for r in mine) or "")
+        table.add_row(d.isoformat(), *cells)
+    console().print(table)

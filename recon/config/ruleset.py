@@ -1,0 +1,169 @@
+"""Rule sets: what differs between channels but is not code, as declared models.
+
+A rule set holds the map from each channel status code to SUCCESS / FAILED / UNKNOWN, per-currency
+minor-unit exponents where the channel departs from ISO 4217, and the matching policy (keys,
+tolerances, cross-day window). The files (built-in `rules/<name>.toml`, overridden per workspace)
+are found and merged by the `rules` package; this module only says what a valid rule set is.
+
+Status maps follow DOMAIN.md: only an explicit success is SUCCESS. A code that is not in the map is
+UNKNOWN, never guessed. Tolerances are exact decimals: a TOML float is refused (recon.config.toml).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from recon.config.toml import Money, StrictModel
+
+Status = Literal["SUCCESS", "FAILED", "UNKNOWN"]
+
+
+# Fields a match key may name. `channel_refund_id` on our side is the channel's serial of the refund
+# record (our `channel_txn_id` on a REFUND row), which is how the payment core stores it.
+MATCH_FIELDS = ("merchant_txn_id", "channel_txn_id", "merchant_refund_id", "channel_refund_id")
+PassName = Literal["key", "id_variant", "group", "no_reference"]
+Compared = Literal["currency", "amount", "status", "fee"]
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(text: str) -> int:
+    """`"10m"` -> 600. Durations in rule files are an integer and one unit (s, m, h, d)."""
+    found = _DURATION.match(text.strip())
+    if not found:
+        raise ValueError(f"{text!r} is not a duration like 30s, 10m, 8h or 1d")
+    return int(found.group(1)) * _UNIT_SECONDS[found.group(2)]
+
+
+def _check_key(value: str) -> str:
+    # A composite key joins fields with "+": "merchant_txn_id+merchant_refund_id".
+    parts = value.split("+")
+    bad = [p for p in parts if p not in MATCH_FIELDS]
+    if bad or len(set(parts)) != len(parts):
+        raise ValueError(f"match key {value!r}: each part must be one of {list(MATCH_FIELDS)}, once")
+    return value
+
+
+class IdVariant(StrictModel):
+    """A channel that alters our serial: both sides' `key` are normalized the same way, then compared.
+
+    `strip_prefix`/`strip_suffix` remove a fixed text where present (a channel prefixing "WX");
+    `last` keeps the last N characters (a channel truncating a 32-character serial to 20).
+    """
+
+    name: str
+    key: str = "merchant_txn_id"
+    strip_prefix: str | None = None
+    strip_suffix: str | None = None
+    last: int | None = Field(None, ge=1, le=64)
+    ignore_case: bool = False
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        return _check_key(value)
+
+
+class MatchRules(StrictModel):
+    """Layer-1 policy: which keys pair rows, what counts as equal, how long a row may wait.
+
+    The defaults are the policy for a channel that echoes our serial (merchant_txn_id) and gives its
+    own (channel_txn_id): exact amounts and fees, a 10-minute cross-day window, one day of patience,
+    and suggestions without references that a person must confirm (no automatic acceptance).
+    """
+
+    passes: tuple[PassName, ...] = ("key", "id_variant", "group", "no_reference")
+    keys: tuple[str, ...] = ("merchant_txn_id", "channel_txn_id")  # payments and other non-refunds
+    refund_keys: tuple[str, ...] = ("merchant_refund_id", "channel_refund_id")
+    compare: tuple[Compared, ...] = ("currency", "amount", "status", "fee")  # also the outcome priority
+    amount_tolerance: Money = Decimal("0")  # absolute, in the currency's major unit
+    amount_tolerance_rel: Money = Decimal("0")  # fraction of our amount; the larger allowance wins
+    fee_tolerance: Money = Decimal("0")
+    fee_tolerance_rel: Money = Decimal("0")
+    time_window: str = "15m"  # no-reference pass and near-miss search: how far apart times may be
+    cross_day_window: str = "10m"  # rows this close to the day boundary may land in the next bill
+    pending_days: int = Field(1, ge=0, le=31)  # how many later days a cross-day row may wait
+    id_variants: tuple[IdVariant, ...] = ()
+    group_key: str | None = None  # 1:N: one of our orders settled by several channel lines
+    auto_accept_score: float | None = Field(None, gt=0, le=1)  # None: suggestions always need a person
+
+    @field_validator("amount_tolerance", "fee_tolerance", "amount_tolerance_rel", "fee_tolerance_rel")
+    @classmethod
+    def _non_negative(cls, value: Decimal) -> Decimal:
+        if value < 0:
+            raise ValueError("a tolerance cannot be negative")
+        return value
+
+    @field_validator("amount_tolerance_rel", "fee_tolerance_rel")
+    @classmethod
+    def _fraction(cls, value: Decimal) -> Decimal:
+        if value >= 1:
+            raise ValueError("a relative tolerance is a fraction below 1 (0.001 = 0.1%)")
+        return value
+
+    @field_validator("keys", "refund_keys")
+    @classmethod
+    def _known_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for key in value:
+            _check_key(key)
+        if len(set(value)) != len(value):
+            raise ValueError(f"match keys repeat: {list(value)}")
+        return value
+
+    @field_validator("group_key")
+    @classmethod
+    def _group_key(cls, value: str | None) -> str | None:
+        return None if value is None else _check_key(value)
+
+    @field_validator("time_window", "cross_day_window")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        duration_seconds(value)
+        return value
+
+    @field_validator("passes")
+    @classmethod
+    def _passes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"a pass is named twice: {list(value)}")
+        return value
+
+    @field_validator("id_variants")
+    @classmethod
+    def _variant_names(cls, value: tuple[IdVariant, ...]) -> tuple[IdVariant, ...]:
+        names = [v.name for v in value]
+        if len(set(names)) != len(names):
+            raise ValueError(f"id variant names repeat: {names}")
+        return value
+
+    @property
+    def time_window_seconds(self) -> int:
+        return duration_seconds(self.time_window)
+
+    @property
+    def cross_day_seconds(self) -> int:
+        return duration_seconds(self.cross_day_window)
+
+
+class RuleSet(StrictModel):
+    name: str
+    version: str = "1"
+    description: str = ""
+    # status.<field>.<raw code> = SUCCESS | FAILED | UNKNOWN
+    status: dict[str, dict[str, Status]] = {}
+    # currency -> exponent, where the channel departs from ISO 4217
+    currency_exponent: dict[str, int] = {}
+    match: MatchRules = MatchRules()
+
+    def status_of(self, field: str, code: str | None) -> Status:
+        """Map a raw code; anything the rules do not name explicitly is UNKNOWN."""
+        if code is None:
+            return "UNKNOWN"
+        return self.status.get(field, {}).get(code.strip(), "UNKNOWN")
+
+    def exponent_override(self, currency: str) -> int | None:
+        return self.currency_exponent.get(currency)

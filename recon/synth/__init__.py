@@ -1,1 +1,0 @@
-"""Synthetic statements and internal exports for samples, tests and benchmarks."""
