@@ -7,11 +7,9 @@ is the SHA1 of the **decompressed** bill (hashing the gzip gives false mismatche
 wechatpay-java#384 symptom), so `jobs.fetch` verifies it after unpacking. Download URLs expire
 (30 s to 5 min), so a failed download is retried from step 1 with a fresh URL.
 
-Every request carries `Authorization: WECHATPAY2-SHA256-RSA2048 mchid="..",nonce_str="..",
-signature="..",timestamp="..",serial_no=".."`, the signature being SHA256withRSA (PKCS#1 v1.5) by
-the merchant's private key over `METHOD\\nPATH?QUERY\\nTIMESTAMP\\nNONCE\\nBODY\\n`. When
+Every request is signed (`WECHATPAY2-SHA256-RSA2048`, jobs.transports.signing). When
 `platform_public_key_file` is set, answers to step 1 are verified against WeChat's signature
-(`Wechatpay-Signature` over `TIMESTAMP\\nNONCE\\nBODY\\n`) before their URL or hash is believed.
+before their URL or hash is believed.
 
 Error codes: `STATEMENT_CREATING` (not generated yet) is NOT_READY; `NO_STATEMENT_EXIST` (no
 activity that day) is EMPTY with the answer as proof; `SIGN_ERROR` and other 4xx are permanent.
@@ -19,64 +17,19 @@ activity that day) is EMPTY with the answer as proof; `SIGN_ERROR` and other 4xx
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import secrets
-import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from jobs.transports.base import Availability, Discovery, Downloaded, PermanentFault, RemoteFile, TransientFault
+from jobs.transports.base import Availability, Discovery, Downloaded, PermanentFault, RemoteFile
 from jobs.transports.http import DEFAULT_URLS, check_status, get_json, proof_of, stream_to
 from jobs.transports.options import FetchOptions
-from recon.errors import ConfigError
+from jobs.transports.signing import load_private_key, load_public_key, verify_wechat_answer, wechat_authorization
 
-SCHEME = "WECHATPAY2-SHA256-RSA2048"
 NOT_YET = {"STATEMENT_CREATING"}
 NO_ACTIVITY = {"NO_STATEMENT_EXIST"}
-
-
-def load_private_key(path: Path, setting: str) -> rsa.RSAPrivateKey:
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (ValueError, TypeError):
-        raise ConfigError(f"{setting}: {path} is not an unencrypted PEM private key") from None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConfigError(f"{setting}: {path} is not an RSA key")
-    return key
-
-
-def load_public_key(path: Path, setting: str) -> rsa.RSAPublicKey:
-    data = path.read_bytes()
-    try:
-        if b"CERTIFICATE" in data:
-            key = x509.load_pem_x509_certificate(data).public_key()
-        else:
-            key = serialization.load_pem_public_key(data)
-    except ValueError:
-        raise ConfigError(f"{setting}: {path} is not a PEM public key or certificate") from None
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise ConfigError(f"{setting}: {path} is not an RSA key")
-    return key
-
-
-def authorization(key: rsa.RSAPrivateKey, mchid: str, serial_no: str, method: str, url: str, body: str = "",
-                  *, timestamp: int | None = None, nonce: str | None = None) -> str:
-    """The v3 `Authorization` header for one request (url: absolute or path+query)."""
-    parts = urlsplit(url)
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
-    ts = str(timestamp if timestamp is not None else int(time.time()))
-    nonce = nonce or secrets.token_hex(16).upper()
-    message = f"{method}\n{target}\n{ts}\n{nonce}\n{body}\n".encode()
-    signature = base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
-    return (f'{SCHEME} mchid="{mchid}",nonce_str="{nonce}",signature="{signature}",'
-            f'timestamp="{ts}",serial_no="{serial_no}"')
 
 
 class WeChatPayV3Flow:
@@ -91,7 +44,7 @@ class WeChatPayV3Flow:
         self.bill = "fundflowbill" if options.account_type else "tradebill"
 
     def _signed(self, client: httpx.Client, url: str) -> httpx.Request:
-        auth = authorization(self.key, self.options.mchid, self.options.serial_no, "GET", url)
+        auth = wechat_authorization(self.key, self.options.mchid, self.options.serial_no, "GET", url)
         return client.build_request("GET", url, headers={"Authorization": auth, "Accept": "application/json"})
 
     def apply_url(self, date: dt.date) -> str:
@@ -125,21 +78,10 @@ class WeChatPayV3Flow:
 
     def download(self, client: httpx.Client, remote: RemoteFile, dest: Path) -> Downloaded:
         link = str(remote.handle)
-        auth = authorization(self.key, self.options.mchid, self.options.serial_no, "GET", link)
+        auth = wechat_authorization(self.key, self.options.mchid, self.options.serial_no, "GET", link)
         return stream_to(client, link, dest, headers={"Authorization": auth}, expired=(400, 403, 404, 410),
                          limit=self.options.max_unpacked_bytes)
 
     def _verify_answer(self, resp: httpx.Response, where: str) -> None:
-        if self.platform is None or resp.status_code >= 500:
-            return
-        h = resp.headers
-        ts, nonce, sig = h.get("wechatpay-timestamp"), h.get("wechatpay-nonce"), h.get("wechatpay-signature")
-        if not (ts and nonce and sig):
-            raise TransientFault(f"{where}: answer is not signed (no Wechatpay-Signature); not trusting it")
-        if not ts.isdigit() or abs(time.time() - int(ts)) > 300:
-            raise TransientFault(f"{where}: answer's Wechatpay-Timestamp is more than 5 minutes off")
-        message = f"{ts}\n{nonce}\n{resp.text}\n".encode()
-        try:
-            self.platform.verify(base64.b64decode(sig), message, padding.PKCS1v15(), hashes.SHA256())
-        except (InvalidSignature, ValueError):
-            raise PermanentFault(f"{where}: answer's signature does not verify with platform_public_key_file") from None
+        if self.platform is not None and resp.status_code < 500:
+            verify_wechat_answer(self.platform, resp.headers, resp.text, where)

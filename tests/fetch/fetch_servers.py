@@ -3,19 +3,32 @@
 The SFTP server speaks real SSH (key exchange, host key, password and public-key auth) and serves a
 folder, with fault hooks: drop the connection after N bytes of a read, change a file when it is
 stat'ed. The HTTP server dispatches each path to a handler function the test writes inline.
+
+The channel APIs' side of their signatures (WeChat Pay v3, Alipay) is at the end: handlers verify
+the merchant's request signature and sign their answers the way the real servers do, written
+from the channels' documentation with `cryptography` directly, not with the code under test.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import re
+import secrets
 import socket
+import time
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import paramiko
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from paramiko import SFTPAttributes, SFTPHandle, SFTPServer, SFTPServerInterface
 
 
@@ -144,11 +157,15 @@ Route = Callable[[BaseHTTPRequestHandler], None]
 
 class _HttpHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes; don't wait 40 ms between them
 
     def _dispatch(self) -> None:
         path = self.path.split("?", 1)[0]
         self.server.requests.append((self.command, self.path, dict(self.headers)))
         route = self.server.routes.get(path)
+        if route is None:  # a route ending in "/" serves every path below it (an API's resources)
+            below = [p for p in self.server.routes if p.endswith("/") and path.startswith(p)]
+            route = self.server.routes[max(below, key=len)] if below else None
         if route is None:
             send(self, 404, b"not found")
         else:
@@ -195,3 +212,61 @@ class HttpServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+# --- channel APIs: the server's side of their signatures -------------------------------------------
+def signed_by(public_key, message: bytes, signature_b64: str) -> bool:
+    try:
+        public_key.verify(base64.b64decode(signature_b64), message, padding.PKCS1v15(), hashes.SHA256())
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def sign_b64(private_key, message: bytes) -> str:
+    return base64.b64encode(private_key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
+
+
+def wechat_request_ok(h: BaseHTTPRequestHandler, merchant_public, mchid: str, serial: str, body: str = "") -> bool:
+    """Does the request carry a valid WECHATPAY2-SHA256-RSA2048 header of this merchant (5-minute window)?"""
+    auth = h.headers.get("Authorization", "")
+    if not auth.startswith("WECHATPAY2-SHA256-RSA2048 "):
+        return False
+    fields = dict(re.findall(r'(\w+)="([^"]*)"', auth))
+    if fields.get("mchid") != mchid or fields.get("serial_no") != serial:
+        return False
+    if abs(time.time() - int(fields.get("timestamp", "0"))) > 300:
+        return False
+    message = f"{h.command}\n{h.path}\n{fields['timestamp']}\n{fields['nonce_str']}\n{body}\n".encode()
+    return signed_by(merchant_public, message, fields.get("signature", ""))
+
+
+def wechat_reply(h: BaseHTTPRequestHandler, status: int, body: dict, platform_key, *,
+                 timestamp: int | None = None, text: str | None = None) -> None:
+    """Answer as WeChat does: JSON signed by the platform key over timestamp, nonce and body.
+
+    `timestamp` fakes a stale answer; `text` sends a body other than the one signed (a forgery).
+    """
+    signed = json.dumps(body, ensure_ascii=False)
+    ts, nonce = str(timestamp if timestamp is not None else int(time.time())), secrets.token_hex(8)
+    signature = sign_b64(platform_key, f"{ts}\n{nonce}\n{signed}\n".encode())
+    send(h, status, (text if text is not None else signed).encode(), {
+        "Content-Type": "application/json", "Wechatpay-Timestamp": ts, "Wechatpay-Nonce": nonce,
+        "Wechatpay-Signature": signature, "Wechatpay-Serial": "PLATFORM1"})
+
+
+def alipay_request(h: BaseHTTPRequestHandler, app_public, app_id: str) -> tuple[dict[str, str], bool]:
+    """The gateway form and whether its RSA2 `sign` verifies (all non-empty params but sign, sorted)."""
+    params = dict(parse_qsl(read_body(h).decode("utf-8"), keep_blank_values=True))
+    content = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "sign" and v)
+    ok = (params.get("sign_type") == "RSA2" and params.get("app_id") == app_id
+          and signed_by(app_public, content.encode("utf-8"), params.get("sign", "")))
+    return params, ok
+
+
+def alipay_reply(h: BaseHTTPRequestHandler, node_name: str, node: dict, platform_key, *,
+                 sign_key=None) -> None:
+    """Answer as Alipay does: `{"<node_name>": {...}, "sign": "..."}`, the node's exact text signed."""
+    text = json.dumps(node, ensure_ascii=False)
+    sign = sign_b64(sign_key or platform_key, text.encode("utf-8"))
+    send(h, 200, f'{{"{node_name}":{text},"sign":"{sign}"}}'.encode("utf-8"), {"Content-Type": "application/json"})

@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import gzip
 import hashlib
 import io
 import json
-import re
-import secrets
-import time
 import zipfile
 from urllib.parse import parse_qsl
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
-from fetch_servers import read_body, send
+from fetch_servers import alipay_reply, alipay_request, send, wechat_reply, wechat_request_ok
 from fetch_support import BILL, DAY, FAST, MORNING, make_ws, pem, public_pem, raw_files, rsa_key, write_private
 
 from jobs.fetch import FetchState, fetch_day
-from jobs.transports.alipay_api import NODE, sign_content
+from jobs.transports.alipay_api import NODE
 
 MCHID, SERIAL = "1900000109", "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
-
-
-def _verify(public_key, message: bytes, signature_b64: str) -> bool:
-    try:
-        public_key.verify(base64.b64decode(signature_b64), message, padding.PKCS1v15(), hashes.SHA256())
-        return True
-    except (InvalidSignature, ValueError):
-        return False
 
 
 def wechat_server(http, keys, *, code: str | None = None, expire_first: bool = False):
@@ -40,24 +25,10 @@ def wechat_server(http, keys, *, code: str | None = None, expire_first: bool = F
     issued: list[str] = []
 
     def authorised(h) -> bool:
-        auth = h.headers.get("Authorization", "")
-        if not auth.startswith("WECHATPAY2-SHA256-RSA2048 "):
-            return False
-        fields = dict(re.findall(r'(\w+)="([^"]*)"', auth))
-        if fields.get("mchid") != MCHID or fields.get("serial_no") != SERIAL:
-            return False
-        if abs(time.time() - int(fields.get("timestamp", "0"))) > 300:
-            return False
-        message = f"{h.command}\n{h.path}\n{fields['timestamp']}\n{fields['nonce_str']}\n\n".encode()
-        return _verify(merchant_public, message, fields.get("signature", ""))
+        return wechat_request_ok(h, merchant_public, MCHID, SERIAL)
 
-    def answer(h, status: int, body: dict) -> None:  # signed by the platform key, like WeChat
-        text = json.dumps(body)
-        ts, nonce = str(int(time.time())), secrets.token_hex(8)
-        sig = keys["platform"].sign(f"{ts}\n{nonce}\n{text}\n".encode(), padding.PKCS1v15(), hashes.SHA256())
-        send(h, status, text.encode(), {"Content-Type": "application/json", "Wechatpay-Timestamp": ts,
-                                        "Wechatpay-Nonce": nonce, "Wechatpay-Signature": base64.b64encode(sig).decode(),
-                                        "Wechatpay-Serial": "PLATFORM1"})
+    def answer(h, status: int, body: dict) -> None:
+        wechat_reply(h, status, body, keys["platform"])
 
     def apply(h):
         if not authorised(h):
@@ -157,9 +128,7 @@ def alipay_server(http, keys, *, sub_code: str | None = None):
     app_public = keys["merchant"].public_key()
 
     def gateway(h):
-        params = dict(parse_qsl(read_body(h).decode("utf-8"), keep_blank_values=True))
-        ok = params.get("sign_type") == "RSA2" and params.get("app_id") == APP_ID and \
-            _verify(app_public, sign_content(params).encode("utf-8"), params.get("sign", ""))
+        params, ok = alipay_request(h, app_public, APP_ID)
         assert json.loads(params["biz_content"]) == {"bill_type": "trade", "bill_date": "2024-05-01"}
         if not ok:
             node = {"code": "40002", "msg": "Invalid Arguments", "sub_code": "isv.invalid-signature"}
@@ -168,9 +137,7 @@ def alipay_server(http, keys, *, sub_code: str | None = None):
         else:
             node = {"code": "10000", "msg": "Success", "bill_download_url": http.url(
                 "/downloadBillFile.resource?bizType=trade&userId=20880211096256330156&fileType=csv.zip")}
-        text = json.dumps(node, ensure_ascii=False)
-        sign = base64.b64encode(keys["platform"].sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
-        send(h, 200, f'{{"{NODE}":{text},"sign":"{sign}"}}'.encode("utf-8"), {"Content-Type": "application/json"})
+        alipay_reply(h, NODE, node, keys["platform"])
 
     http.route("/gateway.do", gateway)
     http.route("/downloadBillFile.resource", lambda h: send(h, 200, _gbk_zip()))
