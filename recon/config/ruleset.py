@@ -1,8 +1,8 @@
 """Rule sets: what differs between channels but is not code, as declared models.
 
 A rule set holds the map from each channel status code to SUCCESS / FAILED / UNKNOWN, per-currency
-minor-unit exponents where the channel departs from ISO 4217, and the matching policy (keys,
-tolerances, cross-day window). The files (built-in `rules/<name>.toml`, overridden per workspace)
+minor-unit exponents where the channel departs from ISO 4217, the matching policy (keys,
+tolerances, cross-day window) and what the channel's order-query answers mean (`[requery]`). The files (built-in `rules/<name>.toml`, overridden per workspace)
 are found and merged by the `rules` package; this module only says what a valid rule set is.
 
 Status maps follow DOMAIN.md: only an explicit success is SUCCESS. A code that is not in the map is
@@ -12,6 +12,7 @@ UNKNOWN, never guessed. Tolerances are exact decimals: a TOML float is refused (
 from __future__ import annotations
 
 import re
+import string
 from decimal import Decimal
 from typing import Literal
 
@@ -149,6 +150,102 @@ class MatchRules(StrictModel):
         return duration_seconds(self.cross_day_window)
 
 
+# --- [requery]: what the channel's order-query answers mean (jobs.requery) ---------------------------
+ErrorMeaning = Literal["NOT_FOUND", "UNKNOWN"]
+RequeryKind = Literal["LOCAL_ONLY", "CHANNEL_ONLY", "STATUS_MISMATCH", "AMOUNT_MISMATCH", "FEE_MISMATCH", "PENDING"]
+PATH_IDS = ("merchant_txn_id", "channel_txn_id", "merchant_refund_id", "channel_refund_id", "account")
+
+
+class HttpJson(StrictModel):
+    """A JSON order-query API for the generic adapter: where to ask, how, and where the answer says what.
+
+    Paths are templates over the item's ids (`{merchant_txn_id}`, `{channel_txn_id}`,
+    `{merchant_refund_id}`, `{channel_refund_id}`, `{account}`), joined to the channel's `url`
+    (recon.toml) or to `base`; a refund is asked at `refund_path`. Fields are dotted paths into the
+    answer (`data.order.status`); the status is looked up in `[requery.status.<status_map>]`
+    (payments) and `[requery.status.<refund_status_map>]` (refunds), so an API shaped like a
+    built-in one can reuse its map. Without a `currency` field the item's currency is taken. The
+    credential is the value of the channel's `api_key_env`, sent as `auth_header` after `auth_prefix`.
+    """
+
+    base: str | None = None
+    path: str
+    refund_path: str | None = None
+    auth_header: str = "Authorization"
+    auth_prefix: str = "Bearer "
+    status: str
+    status_map: str = "status"
+    refund_status_map: str = "refund_status"
+    amount: str | None = None
+    amount_unit: Literal["major", "minor"] = "major"
+    currency: str | None = None
+    time: str | None = None  # ISO 8601 text or seconds since the epoch
+    channel_txn_id: str | None = None
+    error: str | None = None  # where an error answer carries its code; else the code is "HTTP <status>"
+
+    @field_validator("path", "refund_path")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not value.startswith("/"):
+            raise ValueError(f"{value!r}: a path starts with '/'")
+        for _, name, spec, conversion in string.Formatter().parse(value):
+            if name is not None and (name not in PATH_IDS or spec or conversion):
+                raise ValueError(f"{value!r}: placeholders are plain {{name}} of {', '.join(PATH_IDS)}")
+        return value
+
+
+class RequeryRules(StrictModel):
+    """An answer is read in two layers, and this table says what each code means.
+
+    1. The API layer (`errors`): the call failed and the channel said why (`ORDER_NOT_EXIST`,
+       `SYSTEM_ERROR`, `ACQ.TRADE_NOT_EXIST`, `resource_missing`, or `HTTP 404` where an API gives
+       only a status). An error is never a business result: the only meaning it may carry is
+       NOT_FOUND ("the order does not exist"); anything else, mapped or not, is UNKNOWN.
+    2. The business layer (`status.<field>`): the call succeeded and the state field says SUCCESS,
+       FAILED or UNKNOWN. A communication-level OK is not a business result, so only a code listed
+       here counts; an unlisted code is UNKNOWN, never guessed (DOMAIN.md).
+
+    "Order does not exist" right after a payment is not a failure (the channel may not have the
+    order yet): it counts only once `not_found_window` has passed since the payment, and only when
+    it was answered `not_found_answers` times. `auto_accept` names kinds whose confirmation by the
+    channel may be accepted without a person, each currency up to `auto_accept_max`; a currency not
+    listed is never auto-accepted. `http` describes a JSON order-query API for the generic adapter.
+    """
+
+    errors: dict[str, ErrorMeaning] = {}
+    status: dict[str, dict[str, Status]] = {}
+    not_found_window: str = "1h"
+    not_found_answers: int = Field(2, ge=1, le=10)
+    auto_accept: tuple[RequeryKind, ...] = ()
+    auto_accept_max: dict[str, Money] = {}
+    http: HttpJson | None = None
+
+    @field_validator("not_found_window")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        duration_seconds(value)
+        return value
+
+    @field_validator("auto_accept_max")
+    @classmethod
+    def _caps(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for currency, cap in value.items():
+            if len(currency) != 3 or not currency.isupper() or cap < 0:
+                raise ValueError(f"{currency}: needs an ISO 4217 code and an amount of at least 0")
+        return value
+
+    def error_meaning(self, code: object) -> ErrorMeaning:
+        return "UNKNOWN" if code is None else self.errors.get(str(code).strip(), "UNKNOWN")
+
+    def meaning(self, field: str, code: object) -> Status:
+        """The business state; anything the rules do not name explicitly is UNKNOWN."""
+        if code is None:
+            return "UNKNOWN"
+        return self.status.get(field, {}).get(str(code).strip(), "UNKNOWN")
+
+
 class RuleSet(StrictModel):
     name: str
     version: str = "1"
@@ -158,6 +255,7 @@ class RuleSet(StrictModel):
     # currency -> exponent, where the channel departs from ISO 4217
     currency_exponent: dict[str, int] = {}
     match: MatchRules = MatchRules()
+    requery: RequeryRules = RequeryRules()
 
     def status_of(self, field: str, code: str | None) -> Status:
         """Map a raw code; anything the rules do not name explicitly is UNKNOWN."""

@@ -50,6 +50,27 @@ class InternalSettings(StrictModel):
     query: str | None = None  # sql: bound parameters :date and :channel
 
 
+class RequerySettings(StrictModel):
+    """`[channels.X.requery]`: asking the channel's order-query API about queue items (jobs.requery)."""
+
+    adapter: str  # a `recon.requery` plugin: wechatpay_v3, alipay, stripe, http
+    in_run: bool = True  # re-query due items at the end of `recon run`; false: only by hand
+    url: str | None = None  # the API's base URL (default: the channel's production host)
+    # keys and ids; WeChat Pay and Alipay take any left out here from [channels.X.fetch]
+    mchid: str | None = None
+    serial_no: str | None = None
+    app_id: str | None = None
+    private_key_file: str | None = None
+    platform_public_key_file: str | None = None  # required: every answer is verified with it
+    api_key_env: str | None = None  # Stripe's secret key, or the generic adapter's credential
+    # pace and schedule
+    rate: float = Field(5.0, gt=0)  # requests per second at most
+    max_per_run: int = Field(100, ge=1)  # items asked per channel and run; the rest wait for the next
+    retry: tuple[str, ...] = ("10m", "30m", "2h", "6h")  # waits after an UNKNOWN answer
+    attempts: int = Field(5, ge=1, le=50)  # after this many answers without an explicit result: MANUAL
+    timeout: float = Field(10.0, gt=0)
+
+
 class ChannelSettings(StrictModel):
     format: str
     account: str = ""
@@ -57,6 +78,7 @@ class ChannelSettings(StrictModel):
     timezone: str | None = None
     fetch: FetchSettings | None = None
     internal: InternalSettings = InternalSettings()
+    requery: RequerySettings | None = None
 
     @field_validator("timezone")
     @classmethod
