@@ -52,6 +52,7 @@ def _run_dates(ws, dates, channel, force, quiet, as_json, log_format) -> None:
 
     from jobs import logs
     from jobs.pipeline import run_day
+    from jobs.requery.run import requery_due
     from recon.errors import ExitCode
 
     logs.configure(ws.root, log_format)
@@ -66,6 +67,7 @@ def _run_dates(ws, dates, channel, force, quiet, as_json, log_format) -> None:
             bar.update(task, description=f"{date}")
             results.append(run_day(ws, date, engine, channels=channels, force=force,
                                    on_stage=lambda *_: bar.advance(task)))
+    asked = requery_due(ws, channels=channels)  # after matching: ask the channels about due queue items
     summary = [_summary_row(ws, r) for r in results]
     if as_json:
         print_json(summary)
@@ -73,7 +75,12 @@ def _run_dates(ws, dates, channel, force, quiet, as_json, log_format) -> None:
         _print_summary(out, summary)
         for message in (m for r in results for m in r.messages):
             out.print(message, markup=False)
-    worst = max((r.exit_code for r in results), default=ExitCode.OK)
+        for line in asked.lines:
+            out.print(f"requery {line.outcome} item {line.item_id} ({line.channel}): {line.note}", markup=False,
+                      soft_wrap=True)
+        for message in (*asked.errors, *asked.notes):
+            out.print(f"requery {message}", markup=False, soft_wrap=True)
+    worst = max((*(r.exit_code for r in results), asked.exit_code), default=ExitCode.OK)
     exit_with(worst)
 
 

@@ -92,6 +92,22 @@ def _print_done(done, as_json: bool) -> None:
             console().print(f"OK {d.item_id}: {d.action} {d.from_state} -> {d.to_state}", markup=False)
 
 
+def _print_requeries(out, events) -> None:
+    """The channel's answers to the item's re-queries, one line each (the full record is in history)."""
+    from recon.excel.cells import safe_text
+    from recon.queue.actions import REQUERY
+
+    asked = [e["data"] for e in events if e["action"] == REQUERY]
+    if asked:
+        out.print("re-queries (the channel's answers):", markup=False)
+    for d in asked:
+        when = f" at {d['time']}" if d.get("time") else ""
+        outcome = " ".join(filter(None, (d.get("outcome"), d.get("proposal"))))
+        digest = f" (answer sha256 {d['response_sha256'][:16]})" if d.get("response_sha256") else ""
+        out.print(f"  #{d.get('attempt')} {d.get('asked_at')} {d.get('status')}: {safe_text(d.get('why') or '')}{when}"
+                  f" -> {outcome}{digest}", markup=False, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     q = typer.Typer(name="queue", help="The discrepancy queue (差错处理): list, work, export and import items.",
                     no_args_is_help=True)
@@ -149,6 +165,7 @@ def register(app: typer.Typer) -> None:
                 for k, v in sides[side].items():
                     t.add_row(k, safe_text(str(v)))
                 out.print(t)
+        _print_requeries(out, events)
         h = Table(title="history")
         for col in ("at", "by", "action", "from", "to", "note"):
             h.add_column(col)
@@ -267,6 +284,32 @@ def register(app: typer.Typer) -> None:
         with engine.begin() as conn:
             done = [fn(conn, i.id, actor=_actor(by), note=note) for i in items]
         _print_done(done, as_json)
+
+    @q.command("requery")
+    @command
+    def requery(ids: Annotated[list[int] | None, typer.Argument(
+                    help="Queue item ids; none: every eligible item the filters select.")] = None,
+                since: Since = None, until: Until = None, channel: Channel = None, kind: Kind = None,
+                state: StateOpt = "active", assignee: Assignee = None, min_amount: MinAmount = None,
+                older_than: OlderThan = None, workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+        """Ask the channel's order-query API about items (主动查询) and record the answers on them."""
+        from jobs import logs
+        from jobs.requery.run import requery_items
+
+        ws = open_workspace(workspace)
+        logs.configure(ws.root)  # every request and answer goes to logs/detail.log, without secrets
+        flt = _filter(ws.today(), since, until, channel, 1, kind, state, assignee, min_amount, older_than)
+        run = requery_items(ws, tuple(ids or ()), flt)
+        if as_json:
+            print_json(run.as_dict())
+            return
+        out = console()
+        for line in run.lines:
+            out.print(f"{line.outcome} {line.item_id} {line.channel} {line.status}: {line.note}", markup=False,
+                      soft_wrap=True)
+        for note in run.notes:
+            out.print(f"NOTE {note}", markup=False, soft_wrap=True)
+        out.print(f"{len(run.lines)} item(s) asked", markup=False)
 
     @q.command("export")
     @command

@@ -41,11 +41,14 @@ def demo(
     if as_json:
         print_json({"workspace": str(result.root), "days": [d.date.isoformat() for d in result.days],
                     "reports": [str(d.report) for d in result.days], "summary": [d.as_dict() for d in result.days],
-                    "parsed": [s.as_dict() for s in result.samples]})
+                    "parsed": [s.as_dict() for s in result.samples], "requery": result.requery.as_dict()})
         return
     out = console(quiet)
     out.print(_samples_table(result.samples))
     out.print(_days_table(result.days))
+    q = result.requery
+    out.print(f"re-query: item {q.item} ({q.kind} {q.key}, {q.date}) asked the channel at {q.asked}: {q.outcome}: "
+              f"{q.note}  (try: recon queue show {q.item})", markup=False, soft_wrap=True)
     for day in result.days:
         out.print(f"report: {day.report}", markup=False)
     out.print(f"workspace: {result.root}  (try: recon queue list -w {result.root})", markup=False)

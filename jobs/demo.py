@@ -6,9 +6,11 @@ layer 2 bill totals), its fund-flow bill (the payouts, for layer 2's settlement 
 account the payouts land in (MT940, for layer 3). Our side is the payment core, loaded from the
 bundled internal exports and the treasury's bookings (an opening balance and the settlements our
 records expect). Then it runs every day through the same stages cron would run (fetch, parse,
-match all three layers, clear, report) and returns where the reports are. Finally it identifies
-and parses the bundled statements of the other channels (Alipay, UnionPay, Stripe, PayPal, Adyen,
-more bank formats) into parsed/, so a new user sees every format read and checked.
+match all three layers, clear, report) and returns where the reports are. It identifies and parses
+the bundled statements of the other channels (Alipay, UnionPay, Stripe, PayPal, Adyen, more bank
+formats) into parsed/, so a new user sees every format read and checked. Finally it asks the
+channel's order-query API (played on 127.0.0.1 from channel_api/, jobs.requery.sandbox) about one
+discrepancy, whose answer resolves it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import polars as pl
 
 from jobs.catalog import format_rule_set, open_workspace
 from jobs.pipeline import run_day
+from jobs.requery.sandbox import requery_from_folder
 from parsers.base import ParseContext
 from parsers.registry import identify, parse_file
 from recon.core.accounting import accounting_of
@@ -32,6 +35,8 @@ from recon.core.orders import Core
 from recon.core.service import apply_event
 from recon.errors import ConfigError, ExitCode, StageFailed
 from recon.files import atomic_path
+from recon.queue.query import Filter, select_items
+from recon.queue.store import queue_engine
 from recon.store.engine import dispose_store, open_store
 from recon.workspace import Workspace
 
@@ -63,6 +68,14 @@ deadline = "D+1 12:00"
 
 [channels.wechat.internal]
 source = "core"
+
+# WeChat Pay's order query (主动查询), asked by `recon queue requery`. The demo plays the channel from
+# channel_api/ (rules/wechatpay.toml says where its answers keep status and amount); to ask again
+# yourself: python -m http.server 8765 --bind 127.0.0.1 --directory channel_api
+[channels.wechat.requery]
+adapter = "http"
+url = "http://127.0.0.1:8765"
+in_run = false
 
 # WeChat Pay's fund-flow bill: read for the withdrawals (提现) it reports, see rules/settlement.toml
 [channels.wechat_funds]
@@ -98,6 +111,32 @@ landing_days = 1
 '''
 
 
+# The order-query answers of channel_api/ read like WeChat Pay's; the built-in trade_state map
+# applies, and a status mismatch the channel confirms within 500.00 CNY is accepted without a person.
+DEMO_REQUERY_RULES = '''\
+# recon demo: WeChat Pay's order query served from channel_api/, over the built-in rules/wechatpay.toml
+[requery]
+auto_accept = ["STATUS_MISMATCH"]
+auto_accept_max = { CNY = "500.00" }
+
+# channel_api/ holds the answers of the orders WeChat knows; for any other order it says 404
+[requery.errors]
+"HTTP 404" = "NOT_FOUND"
+
+[requery.http]
+path = "/v3/pay/transactions/out-trade-no/{merchant_txn_id}"
+status = "trade_state"
+status_map = "trade_state"
+amount = "amount.total"
+amount_unit = "minor"
+currency = "amount.currency"
+time = "success_time"
+channel_txn_id = "transaction_id"
+'''
+# Our record says FAILED, WeChat's bill says paid: the item the demo asks the channel about.
+DEMO_REQUERY = (dt.date(2026, 11, 20), "S2026112000034")
+
+
 def demo_days() -> tuple[dt.date, ...]:
     return tuple(sorted(dt.date(int(p.stem[7:11]), int(p.stem[11:13]), int(p.stem[13:15]))
                         for p in (SAMPLES / "wechat").glob("wechat_*.csv")))
@@ -118,6 +157,8 @@ def build_workspace(root: Path) -> Path:
     for sub in ("raw", "bills", "results", "reports", "quarantine", "rules"):
         (root / sub).mkdir()
     (root / "rules" / "settlement.toml").write_text(DEMO_SETTLEMENT, encoding="utf-8")
+    (root / "rules" / "wechatpay.toml").write_text(DEMO_REQUERY_RULES, encoding="utf-8")
+    shutil.copytree(SAMPLES / "channel_api", root / "channel_api")
     shutil.copytree(SAMPLES / "wechat", root / "drop" / "wechat")
     for folder, pattern in (("wechat_funds", "wechat_fundflow/fundflow_*_2026*.csv"), ("bank", "bank/icbc_cny_*.mt940")):
         (root / "drop" / folder).mkdir(parents=True)
@@ -166,10 +207,28 @@ class ParsedSample:
 
 
 @dataclass(frozen=True)
+class DemoRequery:
+    """The discrepancy the demo asked the channel about, and what the answer did."""
+
+    item: int
+    kind: str
+    key: str
+    date: dt.date
+    asked: str  # the URL the channel was played at
+    outcome: str
+    note: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"item": self.item, "kind": self.kind, "key": self.key, "date": self.date.isoformat(),
+                "asked": self.asked, "outcome": self.outcome, "note": self.note}
+
+
+@dataclass(frozen=True)
 class DemoRun:
     root: Path
     days: tuple[DemoDay, ...]
     samples: tuple[ParsedSample, ...]
+    requery: DemoRequery
 
 
 # Statements of every other channel the demo ships: each is identified by content, parsed and
@@ -210,6 +269,21 @@ def load_internal_into_core(ws: Workspace) -> int:
     return inserted
 
 
+def requery_demo(ws: Workspace, engine) -> DemoRequery:
+    """Ask the channel about one discrepancy through a local server answering from channel_api/,
+    let its answer resolve the item, and re-run that day so its clearing and report show it."""
+    day, key = DEMO_REQUERY
+    with queue_engine(ws).connect() as conn:
+        found = select_items(conn, Filter(since=day, until=day, layer=1), ws.settings.queue, day)
+    [item] = [i for i in found if i.key == key]
+    url, run = requery_from_folder(ws, DEMO_CHANNEL, (item.id,), ws.root / "channel_api")
+    [line] = run.lines
+    # resolving the item changed the queue: clearing and the report of its day are due again
+    if run_day(ws, day, engine).exit_code is not ExitCode.OK:
+        raise StageFailed(f"demo day {day}: clearing and report after the re-query did not finish")
+    return DemoRequery(item.id, item.kind, key, day, url, line.outcome, line.note)
+
+
 def _day_summary(ws: Workspace, day: dt.date) -> DemoDay:
     results = pl.read_parquet(ws.results_dir(day) / "layer1.parquet")
     upper = {layer: pl.read_parquet(ws.results_dir(day) / f"layer{layer}.parquet") for layer in (2, 3)}
@@ -229,4 +303,5 @@ def run_demo(root: Path, *, on_day: Callable[[dt.date], None] = lambda day: None
         if outcome.exit_code is not ExitCode.OK:
             raise StageFailed(f"demo day {day}: " + "; ".join(outcome.messages or ["did not finish"]))
         on_day(day)
-    return DemoRun(ws.root, tuple(_day_summary(ws, day) for day in days), parse_samples(ws))
+    samples = parse_samples(ws)
+    return DemoRun(ws.root, tuple(_day_summary(ws, day) for day in days), samples, requery_demo(ws, engine))

@@ -135,6 +135,10 @@ class Workspace:
     def clearing_dir(self, date: dt.date) -> Path:
         return self.root / "clearing" / _day(date)
 
+    def requery_dir(self, date: dt.date) -> Path:
+        """Archived answers of the channel's order-query API for items of business date `date`."""
+        return self.root / "requery" / _day(date)
+
     @property
     def quarantine_dir(self) -> Path:
         return self.root / "quarantine"

@@ -3,7 +3,8 @@
 The built-ins (`local`, `sftp`, `http`, and the HTTP flows `http.wechatpay_v3`, `http.alipay`) are
 registered in pyproject.toml exactly as a third-party package registers its own, so installing a
 plugin is all it takes to use `transport = "<name>"` (or `api = "<name>"` under http). A name
-registered twice is an installation error naming both, never "first wins".
+registered twice is an installation error naming both, never "first wins". The re-query adapters
+(`recon.requery`, jobs.requery) are found the same way.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from recon.errors import ConfigError
 GROUP = "recon.fetchers"
 
 
-def registered() -> dict[str, EntryPoint]:
+def registered(group: str = GROUP) -> dict[str, EntryPoint]:
+    """The plugins of an entry-point group (fetchers by default; also `recon.requery`) by name."""
     found: dict[str, EntryPoint] = {}
-    for ep in entry_points(group=GROUP):
+    for ep in entry_points(group=group):
         if ep.name in found and found[ep.name].value != ep.value:
-            raise ConfigError(f"two plugins register fetcher {ep.name!r}: {found[ep.name].value} and {ep.value}")
+            raise ConfigError(f"two {group} plugins are named {ep.name!r}: {found[ep.name].value} and {ep.value}")
         found[ep.name] = ep
     return found
 

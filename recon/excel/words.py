@@ -19,6 +19,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "sheet.clearing": ("Clearing", "清分结算"),
     "sheet.runinfo": ("Run info", "运行信息"),
     "sheet.queue": ("Queue", "差错队列"),
+    "sheet.requery": ("Re-queries", "主动查询"),
     # summary labels
     "title": ("Reconciliation report", "对账报告"),
     "business_date": ("Business date", "业务日期"),
@@ -43,6 +44,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "none": ("No rows.", "无数据。"),
     # run info
     "item": ("Item", "项目"),
+    "attempt": ("Attempt", "次数"),
+    "asked_at": ("Asked at", "查询时间"),
+    "answer": ("Channel's answer", "渠道应答"),
+    "channel_time": ("Channel's time", "渠道时间"),
+    "response_sha256": ("Answer SHA-256", "应答SHA-256"),
     "value": ("Value", "值"),
     "file": ("File", "文件"),
     "sha256": ("SHA-256", "SHA-256"),
@@ -87,6 +93,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "diff_amount": ("Amount diff", "金额差异"),
     "diff_fee": ("Fee diff", "手续费差异"),
     "diff": ("Difference", "差异"),
+    "amount": ("Amount", "金额"),
     "merchant_id": ("Merchant", "商户"),
     "gross": ("Gross", "交易总额"),
     "refunds": ("Refunds", "退款"),

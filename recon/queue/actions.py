@@ -1,4 +1,6 @@
-"""What people do to queue items: assign, resolve, write off, force-match, unmatch, reopen.
+"""What people do to queue items: assign, resolve, write off, force-match, unmatch, reopen; and
+what is learnt about an item without changing its state (`annotate`: the channel's answer to a
+re-query).
 
 Every action is a state transition plus one event in the append-only log (who, when, from-state,
 to-state, note). Transitions are a table, not if/else: an action names the states it may start
@@ -27,6 +29,7 @@ from recon.core.accounting import AccountingRules, Event
 from recon.errors import ExitCode, ReconError
 from recon.store.tables.queue import ACTIVE_STATES, Resolution, State, queue_events, queue_items
 
+REQUERY = "requery"  # the event of a channel's answer to an order query (jobs.requery)
 CLOSED = (State.RESOLVED.value, State.WRITTEN_OFF.value, State.AUTO_RESOLVED.value)
 ANY = (*ACTIVE_STATES, *CLOSED)
 # action -> states it may start from
@@ -38,6 +41,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "force_match": ACTIVE_STATES,
     "unmatch": (State.RESOLVED.value,),
     "reopen": CLOSED,
+    REQUERY: ACTIVE_STATES,
 }
 
 
@@ -98,6 +102,14 @@ def assign(conn, item_id: int, to: str, *, actor: str, note: str = "", **kw) -> 
                        data={"from": row.assignee, "to": to}, assignee=to, **kw)
 
 
+def annotate(conn, item_id: int, action: str, *, actor: str, note: str, data: dict,
+             expected_version: int | None = None) -> Done:
+    """Record what was learnt about an active item (e.g. the channel's answer) without changing its state."""
+    row = _load(conn, item_id)
+    return _transition(conn, row, action, row.status, actor=actor, note=note, data=data,
+                       expected_version=expected_version)
+
+
 def accept_ours(conn, item_id: int, *, actor: str, note: str, **kw) -> Done:
     row = _load(conn, item_id)
     return _transition(conn, row, "accept_ours", State.RESOLVED.value, actor=actor,
@@ -111,6 +123,11 @@ def adjustment_for(row) -> dict:
     if row.kind == "FEE_MISMATCH" or (amount == 0 and fee != 0):
         return {"what": "fee", "currency": row.currency, "amount": format(fee, "f")}
     return {"what": "amount", "currency": row.currency, "amount": format(amount, "f")}
+
+
+def adjustment_of(conn, item_id: int) -> dict:
+    """What `accept_channel` would post for the item now."""
+    return adjustment_for(_load(conn, item_id))
 
 
 def _post(conn, row, adjustment: dict, note: str, accounting: AccountingRules) -> dict:

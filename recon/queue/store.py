@@ -102,12 +102,19 @@ def get_item(conn, item_id: int, thresholds: QueueSettings, today: dt.date) -> I
 
 
 def history(conn, item_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        select(queue_events).where(queue_events.c.item_id == item_id).order_by(queue_events.c.id)
-    ).all()
-    return [
-        {"at": r.at.isoformat(), "actor": r.actor, "action": r.action,
-         "from_state": r.from_state, "to_state": r.to_state, "note": r.note,
-         "data": json.loads(r.data or "{}")}
-        for r in rows
-    ]
+    return histories(conn, (item_id,)).get(item_id, [])
+
+
+def histories(conn, item_ids) -> dict[int, list[dict[str, Any]]]:
+    """Each item's events, oldest first (one query for many items)."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    ids = sorted(set(item_ids))
+    for start in range(0, len(ids), 500):  # keep the IN list within every backend's limits
+        rows = conn.execute(select(queue_events).where(queue_events.c.item_id.in_(ids[start:start + 500]))
+                            .order_by(queue_events.c.id)).all()
+        for r in rows:
+            out.setdefault(r.item_id, []).append(
+                {"at": r.at.isoformat(), "actor": r.actor, "action": r.action,
+                 "from_state": r.from_state, "to_state": r.to_state, "note": r.note,
+                 "data": json.loads(r.data or "{}")})
+    return out

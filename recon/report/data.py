@@ -2,8 +2,9 @@
 
 The report only reads: results/<D>/layer*.parquet (and layer1 of the 29 days before, for the trend),
 clearing/<D>/settlements.csv, the raw archive and bills of the day (for the run info and its
-sha256s), and the discrepancy queue (open items by age). Gathering first and writing second keeps
-the sheet writers simple and lets write-only sheets know their sizes (autofilter, widths) up front.
+sha256s), and the discrepancy queue (open items by age, the channel's answers to re-queries).
+Gathering first and writing second keeps the sheet writers simple and lets write-only sheets know
+their sizes (autofilter, widths) up front.
 Figures are computed with polars on the exact Decimal columns; nothing here is float.
 """
 
@@ -21,10 +22,11 @@ import polars as pl
 
 from recon.files import sha256_file
 from recon.money import parse_amount
+from recon.queue.actions import REQUERY
 from recon.queue.query import Filter, select_items
 from recon.queue.severity import BUCKETS
 from recon.queue.sources import SETTLED_OUTCOMES
-from recon.queue.store import queue_engine
+from recon.queue.store import histories, queue_engine
 from recon.store.tables.queue import ACTIVE_STATES
 from recon.workspace import Workspace
 
@@ -41,6 +43,7 @@ class DayData:
     clearing: pl.DataFrame | None = None
     trend: list[tuple[dt.date, int, int]] = field(default_factory=list)  # (day, settled, lines)
     open_by_age: list[tuple[str, str, int, Decimal]] = field(default_factory=list)
+    requeries: list[tuple] = field(default_factory=list)  # the channel's answers about the day's items
     inputs: list[tuple[str, str, str, str]] = field(default_factory=list)  # source, file, sha256, note
     run_info: list[tuple[str, str]] = field(default_factory=list)
 
@@ -167,6 +170,25 @@ def _open_by_age(ws: Workspace, date: dt.date) -> list[tuple[str, str, int, Deci
     return sorted(rows, key=lambda r: (BUCKETS.index(r[0]), r[1]))
 
 
+REQUERY_COLUMNS = ("item", "channel", "kind", "key", "attempt", "asked_at", "status", "answer", "amount",
+                   "currency", "channel_time", "outcome", "response_sha256")
+
+
+def _requeries(ws: Workspace, date: dt.date) -> list[tuple]:
+    """One row per answer of the channel's order-query API about an item of the day (REQUERY_COLUMNS)."""
+    with queue_engine(ws).connect() as conn:
+        items = select_items(conn, Filter(since=date, until=date), ws.settings.queue, date, "id")
+        events = histories(conn, [i.id for i in items])
+    rows = []
+    for i in items:
+        for d in (e["data"] for e in events.get(i.id, []) if e["action"] == REQUERY):
+            outcome = " ".join(filter(None, (d.get("outcome"), d.get("proposal"))))
+            rows.append((i.id, i.channel, i.kind, i.key, d.get("attempt"), d.get("asked_at"), d.get("status"),
+                         d.get("said") or d.get("why"), d.get("amount"), d.get("currency"), d.get("time"), outcome,
+                         d.get("response_sha256")))
+    return rows
+
+
 def gather(ws, date: dt.date) -> DayData:
     results = ws.results_dir(date)
     data = DayData(date=date)
@@ -182,6 +204,7 @@ def gather(ws, date: dt.date) -> DayData:
         if path.exists():
             data.trend.append((day, *_read_layer1_counts(path)))
     data.open_by_age = _open_by_age(ws, date)
+    data.requeries = _requeries(ws, date)
     data.inputs = _inputs(ws, date)
     data.run_info = _run_info(ws, date)
     return data

@@ -1,8 +1,8 @@
 """The day's Excel report, `reports/<D>/recon-<D>.xlsx`: what analysts open every morning.
 
 Sheets: Summary (with charts), internal checks (layer 0, when present), layer-1 discrepancies,
-layer 2, layer 3, pending cross-day items, clearing (when clearing/<D>/settlements.csv exists) and
-run info (inputs with sha256, rule files, recon version, the matcher's run metadata and timings).
+layer 2, layer 3, pending cross-day items, clearing (when clearing/<D>/settlements.csv exists),
+re-queries (the channel's answers about the day's items, when any were asked) and run info (inputs with sha256, rule files, recon version, the matcher's run metadata and timings).
 
 The workbook is written in openpyxl's write-only mode (a day can hold 100,000 discrepancies), to a
 temporary file that replaces the target atomically. Re-running a day must give the same bytes
@@ -25,7 +25,7 @@ from openpyxl import Workbook
 
 from recon.excel.words import t
 from recon.files import atomic_path
-from recon.report.data import DayData, gather
+from recon.report.data import REQUERY_COLUMNS, DayData, gather
 from recon.report.sheets import write_pairs, write_table
 from recon.report.summary import write_summary
 
@@ -73,6 +73,9 @@ def build_workbook(data: DayData, language: str) -> Workbook:
                     columns=_ordered(data.layer1.columns, LAYER1_COLUMNS))
     if data.clearing is not None:
         write_table(wb, t("sheet.clearing", language), data.clearing, language)
+    if data.requeries:
+        write_pairs(wb, t("sheet.requery", language), [t(c, language) for c in REQUERY_COLUMNS],
+                    [tuple("" if v is None else v for v in r) for r in data.requeries], language)
     write_pairs(wb, t("sheet.runinfo", language), [t("source", language), t("file", language),
                 t("sha256", language), t("value", language)], data.inputs, language)
     ws = wb.worksheets[-1]
