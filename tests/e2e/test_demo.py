@@ -110,3 +110,21 @@ def test_running_the_demo_again_rebuilds_it(demo):
     again = CliRunner().invoke(app, ["demo", str(demo), "--quiet"])
     assert again.exit_code == 0, again.output
     assert _found(demo)
+
+
+def test_the_demo_asks_the_channel_about_one_item_and_its_answer_resolves_it(demo):
+    import json
+
+    import openpyxl
+
+    listed = CliRunner().invoke(app, ["queue", "list", "--state", "all", "--json", "--workspace", str(demo)])
+    [item] = [i for i in json.loads(listed.stdout) if i["key"] == "S2026112000034"]
+    assert (item["kind"], item["status"], item["resolution"]) == ("STATUS_MISMATCH", "RESOLVED", "accept_channel")
+    shown = CliRunner().invoke(app, ["queue", "show", str(item["id"]), "--json", "--workspace", str(demo)])
+    history = json.loads(shown.stdout)["history"]
+    [asked] = [e["data"] for e in history if e["action"] == "requery"]
+    assert (asked["status"], asked["amount"], asked["outcome"], asked["adapter"]) == ("SUCCESS", "366.03", "ACCEPTED", "http")
+    assert history[-1]["action"] == "accept_channel" and history[-1]["actor"] == "recon-requery"
+    assert json.loads((demo / asked["archive"]).read_text())["response"]["body"]["payer"]["openid"] == "***"
+    sheet = openpyxl.load_workbook(demo / "reports" / "2026-11-20" / "recon-2026-11-20.xlsx")["Re-queries"]
+    assert [c.value for c in next(sheet.iter_rows(min_row=2))][3:7] == ["S2026112000034", 1, asked["asked_at"], "SUCCESS"]
