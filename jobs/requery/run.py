@@ -107,7 +107,8 @@ def requery_due(ws, now: dt.datetime | None = None, channels: list[str] | None =
         return RequeryRun()
     engine = queue_engine(ws)
     with engine.connect() as conn:
-        found = select_items(conn, Filter(states=ACTIVE_STATES, layer=1), ws.settings.queue, business_today(ws.zone, now))
+        today = business_today(ws.zone, now)
+        found = select_items(conn, Filter(states=ACTIVE_STATES, layer=1), ws.settings.queue, today)
     return _ask_all(ws, engine, _eligible(ws, [i for i in found if i.channel in channels], now), now, scheduled=True)
 
 

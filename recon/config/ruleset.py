@@ -2,8 +2,9 @@
 
 A rule set holds the map from each channel status code to SUCCESS / FAILED / UNKNOWN, per-currency
 minor-unit exponents where the channel departs from ISO 4217, the matching policy (keys,
-tolerances, cross-day window) and what the channel's order-query answers mean (`[requery]`). The files (built-in `rules/<name>.toml`, overridden per workspace)
-are found and merged by the `rules` package; this module only says what a valid rule set is.
+tolerances, cross-day window) and what the channel's order-query answers mean (`[requery]`). The
+files (built-in `rules/<name>.toml`, overridden per workspace) are found and merged by the `rules`
+package; this module only says what a valid rule set is.
 
 Status maps follow DOMAIN.md: only an explicit success is SUCCESS. A code that is not in the map is
 UNKNOWN, never guessed. Tolerances are exact decimals: a TOML float is refused (recon.config.toml).
@@ -38,6 +39,11 @@ def duration_seconds(text: str) -> int:
     if not found:
         raise ValueError(f"{text!r} is not a duration like 30s, 10m, 8h or 1d")
     return int(found.group(1)) * _UNIT_SECONDS[found.group(2)]
+
+
+def _duration(value: str) -> str:
+    duration_seconds(value)
+    return value
 
 
 def _check_key(value: str) -> str:
@@ -120,11 +126,7 @@ class MatchRules(StrictModel):
     def _group_key(cls, value: str | None) -> str | None:
         return None if value is None else _check_key(value)
 
-    @field_validator("time_window", "cross_day_window")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        duration_seconds(value)
-        return value
+    _durations = field_validator("time_window", "cross_day_window")(_duration)
 
     @field_validator("passes")
     @classmethod
@@ -222,11 +224,7 @@ class RequeryRules(StrictModel):
     auto_accept_max: dict[str, Money] = {}
     http: HttpJson | None = None
 
-    @field_validator("not_found_window")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        duration_seconds(value)
-        return value
+    _window = field_validator("not_found_window")(_duration)
 
     @field_validator("auto_accept_max")
     @classmethod
