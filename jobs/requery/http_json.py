@@ -3,9 +3,9 @@
 For channels without a built-in adapter: the rule set says where to ask (`path`, `refund_path`,
 templates over the item's ids), how to authenticate (`auth_header` + `auth_prefix` + the value of
 the channel's `api_key_env`) and where the answer keeps its status, amount, currency and time
-(dotted paths, rules/requery.py `HttpJson`). A non-2xx answer is the API layer, its code read at
-`error` (else `HTTP <status>`); a 2xx answer's status field is the business layer. The answer is
-not signed: trust rests on TLS to the configured host, and redirects are never followed.
+(dotted paths, `HttpJson` in recon/config/ruleset.py). A non-2xx answer is the API layer, its code
+read at `error` (else `HTTP <status>`); a 2xx answer's status field is the business layer. The
+answer is not signed: trust rests on TLS to the configured host, and redirects are never followed.
 """
 
 from __future__ import annotations
