@@ -14,6 +14,7 @@ from fetch_support import BILL, DAY, FAST, MORNING, make_ws, publish
 from typer.testing import CliRunner
 
 from cli import app
+from jobs import fetch_state
 from jobs.fetch import FetchState, fetch_day
 from jobs.transports.base import UnsafeInput, safe_name
 
@@ -69,13 +70,23 @@ def _local_ws(tmp_path):
     return root
 
 
-def _drop(root, delay: float = 0.0):
+def _drop(root) -> None:
+    path = root / "drop" / "wechat_20240501.csv"
+    path.write_bytes(BILL)
+    os.utime(path, (time.time() - 60, time.time() - 60))  # written a minute ago: settled
+
+
+def _drop_after_first_attempt(ws) -> None:
+    """The statement arrives once the first attempt has found nothing, however slow the machine."""
     def later():
-        time.sleep(delay)
-        path = root / "drop" / "wechat_20240501.csv"
-        path.write_bytes(BILL)
-        os.utime(path, (time.time() - 60, time.time() - 60))  # written a minute ago: settled
-    threading.Thread(target=later).start() if delay else later()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            state = fetch_state.load(fetch_state.engine(ws), "wechat", DAY)
+            if state is not None and state.state == "WAITING":
+                _drop(ws.root)
+                return
+            time.sleep(0.05)
+    threading.Thread(target=later, daemon=True).start()
 
 
 def test_cli_fetch_exit_codes_for_cron(tmp_path):
@@ -107,9 +118,9 @@ def test_cli_host_key_refusal_is_exit_2_with_one_line(sftp, sftp_channel, keys):
 def test_cli_wait_follows_the_schedule_until_the_file_arrives(tmp_path):
     root = tmp_path / "ws"
     (root / "drop").mkdir(parents=True)
-    make_ws(root, {"wechat": {"transport": "local", "path": "drop/wechat_{date:%Y%m%d}.csv",
-                              "retry": ["0.3s"], "deadline": "D+3650 12:00"}})
-    _drop(root, delay=0.5)
+    ws = make_ws(root, {"wechat": {"transport": "local", "path": "drop/wechat_{date:%Y%m%d}.csv",
+                                   "retry": ["0.3s"], "deadline": "D+3650 12:00"}})
+    _drop_after_first_attempt(ws)
 
     result = CliRunner().invoke(app, ["fetch", "--date", "2024-05-01", "--workspace", str(root), "--wait"])
 
