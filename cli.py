@@ -1,6 +1,6 @@
 """The `recon` command line: a thin shell over the library.
 
-Commands live in small modules under recon/commands/; this file only builds the Typer app and
+Commands live in small modules under commands/; this file only builds the Typer app and
 registers them. Heavy imports happen inside command bodies so `recon --help` starts fast.
 """
 

@@ -6,7 +6,7 @@ For each size, generates a day with N rows a side (payments and partial refunds;
 amount, fee and status differences, channel-only, local-only and duplicate lines; a few rows near
 midnight), as Parquet: the standardized bill and a typed internal export. Then, each in a fresh
 process so peak RSS is its own: the floor (FULL OUTER JOIN on merchant_txn_id written to Parquet)
-and the full job (`recon.matching.layer1.match_day` in a workspace: read both sides, run every pass,
+and the full job (`recon.matching.layer1_day.match_day` in a workspace: read both sides, run every pass,
 explain, write results/<D>/layer1.parquet). Prints wall time, rows/s, peak RSS and the ratio.
 Goal: within 2x of the floor, peak RSS under 4 GiB at 10M.
 """
@@ -105,20 +105,19 @@ def floor(root: Path) -> dict:
 
 
 def job(root: Path) -> dict:
-    """match_day end to end, minus the discrepancy-queue hook (another module, measured apart)."""
-    from recon.matching import layer1
-    from recon.workspace import Workspace
+    """match_day end to end (the discrepancy queue is synced by the caller, measured apart)."""
+    from jobs.catalog import open_workspace
+    from recon.matching.layer1_day import match_day
 
-    layer1._sync_queue = lambda ws, date: None
-    return layer1.match_day(Workspace.open(root), DAY).totals()
+    return match_day(open_workspace(root), DAY).totals()
 
 
 def queue(root: Path) -> dict:
-    """The hook match_day calls after writing: recon.queue.sync over the results just written."""
-    from recon.matching import layer1
-    from recon.workspace import Workspace
+    """What the match stage does after all layers: recon.queue.sync over the results just written."""
+    from jobs.catalog import open_workspace
+    from recon.queue.sync import sync_results
 
-    layer1._sync_queue(Workspace.open(root), DAY)
+    sync_results(open_workspace(root), DAY)
     return {}
 
 

@@ -50,9 +50,9 @@ def run_variant(variant: str, root: Path) -> dict:
     """Write one workbook from the prepared workspace; RSS is this process's own peak."""
     import polars as pl
 
-    from recon.workspace import Workspace
+    from jobs.catalog import open_workspace
 
-    ws = Workspace.open(root)
+    ws = open_workspace(root)
     before = peak_rss_mb()
     started = time.perf_counter()
     if variant == "report":

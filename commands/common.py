@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from recon.errors import ExitCode, ReconError
+from recon.errors import ConfigError, ExitCode, ReconError
 
 WorkspaceOpt = Annotated[
     Path | None,
@@ -28,6 +28,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or tables (for cron); errors still go to stderr.")]
 DateOpt = Annotated[str, typer.Option("--date", "-d", help="Business date, YYYY-MM-DD (or 'yesterday', 'today').")]
 ChannelOpt = Annotated[str | None, typer.Option("--channel", "-c", help="Only this channel.")]
+EngineOpt = Annotated[str | None, typer.Option(
+    "--engine", help="Layer 1 on 'duckdb' or 'spark' for every channel (default: the match.engine setting, per channel).")]
+
+
+def check_engine(engine: str | None) -> str | None:
+    if engine not in (None, "duckdb", "spark"):
+        raise ConfigError(f"--engine must be duckdb or spark, not {engine!r}")
+    return engine
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -41,6 +49,33 @@ def open_workspace(path: Path | None):  # -> recon.workspace.Workspace (import k
     from jobs.catalog import open_workspace as open_ws
 
     return open_ws(path)
+
+
+def matchers_for(ws, channels: list[str] | None = None, override: str | None = None) -> dict:
+    """Layer-1 matchers beyond DuckDB (built into the library) that `channels` (default: all) need.
+
+    Spark is the optional `recon[spark]` extra, with a JVM or a Spark Connect server behind it: it is
+    imported and started only when some channel of the run is set to (or forced onto) `spark`, and
+    kept for the rest of the process, since a session takes seconds to start. Module-level, so
+    `--jobs` workers (jobs.span) can be handed it and build their own.
+    """
+    from recon.matching.layer1_day import engine_for
+
+    names = channels or sorted(ws.settings.channels)
+    if not any(engine_for(ws, name, override) == "spark" for name in names):
+        return {}
+    return {"spark": _spark_matcher(ws.settings.match.spark.model_dump_json(), ws.root)}
+
+
+@functools.cache
+def _spark_matcher(settings_json: str, root: Path):  # keyed by JSON: the settings hold a dict
+    from recon.config.settings import SparkSettings
+
+    try:
+        from recon.matching.spark_engine import SparkMatcher
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"the spark engine needs {exc.name}: pip install 'recon[spark]' (and Java 17)") from None
+    return SparkMatcher.from_settings(SparkSettings.model_validate_json(settings_json), root)
 
 
 def print_json(data: Any) -> None:

@@ -9,12 +9,15 @@ import typer
 
 from commands.common import (
     ChannelOpt,
+    EngineOpt,
     JsonOpt,
     QuietOpt,
     WorkspaceOpt,
+    check_engine,
     command,
     console,
     exit_with,
+    matchers_for,
     open_workspace,
     print_json,
 )
@@ -23,6 +26,8 @@ from recon.clock import parse_date
 GLYPHS = {"SUCCEEDED": ("✔", "green"), "RUNNING": ("▶", "cyan"), "WAITING": ("…", "yellow"),
           "PENDING": ("·", "dim"), "FAILED": ("✘", "red"), "MANUAL": ("!", "bold red")}
 LogFormatOpt = Annotated[str, typer.Option("--log-format", help="Log files as 'text' or 'json' lines.")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="With --since: the last date of the range (default: yesterday).")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes: channels in parallel, each channel's days in order.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -47,26 +52,41 @@ def _due_dates(ws, engine) -> list[dt.date]:
     return [d for d in window if d not in reported]
 
 
-def _run_dates(ws, dates, channel, force, quiet, as_json, log_format) -> None:
+def _date_range(ws, since: str, until: str | None) -> list[dt.date]:
+    from recon.errors import ConfigError
+
+    first, last = parse_date(since, ws.today()), parse_date(until or "yesterday", ws.today())
+    if last < first:
+        raise ConfigError(f"--until {last} is before --since {first}")
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _run_dates(ws, dates, channel, force, quiet, as_json, log_format, jobs=1, engine=None) -> None:
     from rich.progress import Progress
 
     from jobs import logs
     from jobs.pipeline import run_day
     from jobs.requery.run import requery_due
+    from jobs.span import run_span
     from recon.errors import ExitCode
 
     logs.configure(ws.root, log_format)
-    engine = _engine(ws)
+    engine = check_engine(engine)
     results = []
     out = console(quiet or as_json)
     channels = [channel] if channel else None
-    total = len(dates) * (len(channels or ws.settings.channels) * 2 + 3)
+    per_day = len(channels or ws.settings.channels) * 2 + 3
     with Progress(console=out, transient=True, disable=quiet or as_json or not out.is_terminal) as bar:
-        task = bar.add_task("running", total=total)
-        for date in dates:
-            bar.update(task, description=f"{date}")
-            results.append(run_day(ws, date, engine, channels=channels, force=force,
-                                   on_stage=lambda *_: bar.advance(task)))
+        task = bar.add_task("running", total=len(dates) * per_day)
+        if jobs > 1:
+            results = run_span(ws, dates, jobs=jobs, channels=channels, force=force, match_engine=engine,
+                               build_matchers=matchers_for, on_done=lambda run: bar.advance(task, len(run.states)))
+        else:
+            store, matchers = _engine(ws), matchers_for(ws, channels, engine)
+            for date in dates:
+                bar.update(task, description=f"{date}")
+                results.append(run_day(ws, date, store, channels=channels, force=force, matchers=matchers,
+                                       match_engine=engine, on_stage=lambda *_: bar.advance(task)))
     asked = requery_due(ws, channels=channels)  # after matching: ask the channels about due queue items
     summary = [_summary_row(ws, r) for r in results]
     if as_json:
@@ -116,7 +136,11 @@ def _print_summary(out, summary) -> None:
 @command
 def run(
     date: Annotated[str | None, typer.Option("--date", "-d", help="Business date; default: every due day up to yesterday.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="First date of a range of days (with --until).")] = None,
+    until: UntilOpt = None,
     channel: ChannelOpt = None,
+    jobs: JobsOpt = 1,
+    engine: EngineOpt = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -124,17 +148,23 @@ def run(
 ) -> None:
     """Run every stage that is due (safe to start from cron every few minutes)."""
     ws = open_workspace(workspace)
-    dates = [parse_date(date, ws.today())] if date else _due_dates(ws, _engine(ws))
-    _run_dates(ws, dates, channel, (), quiet, as_json, log_format)
+    if since:
+        dates = _date_range(ws, since, until)
+    else:
+        dates = [parse_date(date, ws.today())] if date else _due_dates(ws, _engine(ws))
+    _run_dates(ws, dates, channel, (), quiet, as_json, log_format, jobs, engine)
 
 
 @command
 def rerun(
     date: Annotated[str | None, typer.Option("--date", "-d", help="The day to re-run.")] = None,
     failed: Annotated[bool, typer.Option("--failed", help="Re-run every day with a FAILED or MANUAL stage.")] = False,
-    since: Annotated[str | None, typer.Option("--since", help="With --failed: from this date on.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Re-run every day from this date (to --until); with --failed: only the failed ones.")] = None,
+    until: UntilOpt = None,
     channel: ChannelOpt = None,
     from_stage: Annotated[str, typer.Option("--from-stage", help="fetch, parse, match or report.")] = "parse",
+    jobs: JobsOpt = 1,
+    engine: EngineOpt = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -148,18 +178,22 @@ def rerun(
     if from_stage not in ALL_STAGES:
         raise ConfigError(f"--from-stage must be one of {', '.join(ALL_STAGES)}")
     ws = open_workspace(workspace)
-    engine = _engine(ws)
+    engine_ = _engine(ws)
     if failed:
         start = parse_date(since, ws.today()) if since else None
-        dates = sorted({r.business_date for r in runs(engine, since=start, states=(State.FAILED, State.MANUAL))})
+        dates = sorted({r.business_date for r in runs(engine_, since=start, states=(State.FAILED, State.MANUAL))})
+        if until:
+            dates = [d for d in dates if d <= parse_date(until, ws.today())]
+    elif since:
+        dates = _date_range(ws, since, until)
     elif date:
         dates = [parse_date(date, ws.today())]
     else:
-        raise ConfigError("recon rerun needs --date D or --failed")
+        raise ConfigError("recon rerun needs --date D, --since D1 [--until D2] or --failed")
     stages = ALL_STAGES[ALL_STAGES.index(from_stage):]
     for d in dates:
-        reset(engine, d, channel, stages)
-    _run_dates(ws, dates, channel, stages, quiet, as_json, log_format)
+        reset(engine_, d, channel, stages)
+    _run_dates(ws, dates, channel, stages, quiet, as_json, log_format, jobs, engine)
 
 
 @command

@@ -16,11 +16,14 @@ import typer
 from commands.common import (
     ChannelOpt,
     DateOpt,
+    EngineOpt,
     JsonOpt,
     QuietOpt,
     WorkspaceOpt,
+    check_engine,
     command,
     console,
+    matchers_for,
     open_workspace,
     print_json,
 )
@@ -37,7 +40,8 @@ def register(app: typer.Typer) -> None:
 
 @command
 def match(date: DateOpt, channel: ChannelOpt = None, dry_run: DryRunOpt = False, rules: RulesOpt = None,
-          workspace: WorkspaceOpt = None, json: JsonOpt = False, quiet: QuietOpt = False) -> None:
+          engine: EngineOpt = None, workspace: WorkspaceOpt = None, json: JsonOpt = False,
+          quiet: QuietOpt = False) -> None:
     """Match our transactions against each channel's bill for a day (layer 1)."""
     from jobs.stages import reconcile
     from recon.errors import ConfigError
@@ -50,7 +54,10 @@ def match(date: DateOpt, channel: ChannelOpt = None, dry_run: DryRunOpt = False,
         if not rules.exists():
             raise ConfigError(f"--rules: {rules} does not exist")
         override = load_rules_file(rules).match
-    result = reconcile(ws, day, channel, rules_override=override, dry_run=dry_run or rules is not None)
+    engine = check_engine(engine)
+    matchers = matchers_for(ws, [channel] if channel else None, engine)
+    result = reconcile(ws, day, channel, rules_override=override, dry_run=dry_run or rules is not None,
+                       matchers=matchers, engine=engine)
     summary, others = result.layer1, result.layers23
     if json:
         print_json({**summary.as_dict(), **({"layers23": _layers23(others)} if others is not None else {})})

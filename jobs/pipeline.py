@@ -14,6 +14,7 @@ gives the same results as an uninterrupted run.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import time
@@ -47,15 +48,25 @@ class DayRun:
     date: dt.date
     states: dict[tuple[str, str], State] = field(default_factory=dict)  # (channel, stage) -> state
     messages: list[str] = field(default_factory=list)
+    refused: ExitCode | None = None  # a part of the day that could not start (locked, misconfigured)
 
     @property
     def exit_code(self) -> ExitCode:
         values = set(self.states.values())
+        if self.refused is not None:
+            return self.refused
         if values & {State.FAILED, State.MANUAL}:
             return ExitCode.STAGE_FAILED
         if State.WAITING in values or State.PENDING in values:
             return ExitCode.NOT_READY
         return ExitCode.OK
+
+    def absorb(self, other: DayRun) -> None:
+        """Add another part of the same day (run in another process) to this one."""
+        self.states.update(other.states)
+        self.messages.extend(other.messages)
+        if other.refused is not None:
+            self.refused = max(self.refused or other.refused, other.refused)
 
 
 def _hash(parts: list[str]) -> str:
@@ -68,15 +79,24 @@ def _files_hash(paths) -> str:
 
 def run_day(ws: Workspace, date: dt.date, engine, *, channels: list[str] | None = None,
             force: tuple[str, ...] = (), now: dt.datetime | None = None,
-            on_stage: Callable[[str, str, State], None] | None = None) -> DayRun:
-    """Run every due stage of `date`; `force` names stages to redo even on unchanged inputs."""
+            on_stage: Callable[[str, str, State], None] | None = None, part: str = "all",
+            matchers: dict | None = None, match_engine: str | None = None, sweep: bool = True) -> DayRun:
+    """Run every due stage of `date`; `force` names stages to redo even on unchanged inputs.
+
+    `part` is "all", "channels" (fetch and parse of `channels` only) or "day" (match, clear and
+    report, once every channel's parse has succeeded): `jobs.span` runs the two halves in separate
+    processes. `matchers` / `match_engine` choose layer 1's engines (commands.common.matchers_for). `sweep`
+    removes crashed runs' temp files first; a run sharing the workspace with live workers must not.
+    """
     names = channels or sorted(ws.settings.channels)
     now = now or utcnow()
     result = DayRun(date)
-    sweep_temp(ws.root)  # a crashed run's half-written temp files are never inputs
+    if sweep:
+        sweep_temp(ws.root)  # a crashed run's half-written temp files are never inputs
     ttl = dt.timedelta(seconds=ws.settings.defaults.lease_seconds)
-    with hold(engine, date, [*names, DAY], ttl=ttl) as leases:
-        for channel in names:
+    held = names if part == "channels" else [*names, DAY]
+    with hold(engine, date, held, ttl=ttl) as leases:
+        for channel in names if part != "day" else ():
             for stage in CHANNEL_STAGES:
                 state = _channel_stage(ws, engine, date, channel, stage, force, now, result)
                 result.states[(channel, stage.value)] = state
@@ -86,17 +106,26 @@ def run_day(ws: Workspace, date: dt.date, engine, *, channels: list[str] | None 
                     lease.renew()
                 if state is not State.SUCCEEDED:
                     break
-        ready = all(result.states.get((c, stages.Stage.PARSE.value)) is State.SUCCEEDED for c in names)
+        if part == "channels":
+            return result
+        parsed = {c: result.states.get((c, stages.Stage.PARSE.value)) or _recorded(engine, date, c) for c in names}
+        ready = all(state is State.SUCCEEDED for state in parsed.values())
         for stage in DAY_STAGES:
             if not ready:
                 result.states[(DAY, stage.value)] = State.PENDING
                 continue
-            state = _day_stage(ws, engine, date, stage, force, result)
+            state = _day_stage(ws, engine, date, stage, force, result, matchers, match_engine)
             result.states[(DAY, stage.value)] = state
             if on_stage:
                 on_stage(DAY, stage.value, state)
             ready = state is State.SUCCEEDED
     return result
+
+
+def _recorded(engine, date: dt.date, channel: str) -> State | None:
+    """The parse state another process recorded for (date, channel)."""
+    previous = get(engine, date, channel, stages.Stage.PARSE.value)
+    return previous.state if previous else None
 
 
 def _channel_stage(ws, engine, date, channel, stage, force, now, result: DayRun) -> State:
@@ -155,7 +184,7 @@ def _internal_fingerprint(ws: Workspace, date: dt.date) -> str:
     return _hash([repr(f) for f in frames])
 
 
-def _day_stage(ws, engine, date, stage, force, result: DayRun) -> State:
+def _day_stage(ws, engine, date, stage, force, result: DayRun, matchers=None, match_engine=None) -> State:
     previous = get(engine, date, DAY, stage.value)
     inputs = _day_inputs(ws, date, stage)
     output = {stages.Stage.MATCH: ws.results_dir(date) / "layer1.parquet",
@@ -164,7 +193,8 @@ def _day_stage(ws, engine, date, stage, force, result: DayRun) -> State:
     if (previous and previous.state is State.SUCCEEDED and previous.input_hash == inputs
             and output.exists() and stage.value not in force):
         return State.SUCCEEDED
-    func = {stages.Stage.MATCH: stages.match, stages.Stage.CLEAR: stages.clear, stages.Stage.REPORT: stages.report}[stage]
+    func = {stages.Stage.MATCH: functools.partial(stages.match, matchers=matchers, engine=match_engine),
+            stages.Stage.CLEAR: stages.clear, stages.Stage.REPORT: stages.report}[stage]
     # REPORT's inputs include the results files, so a fresh match makes the report due as well.
     state = _attempt(ws, engine, date, DAY, stage, inputs, result, lambda: func(ws, date))
     if state is State.SUCCEEDED and stage is stages.Stage.MATCH:

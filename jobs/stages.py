@@ -11,6 +11,7 @@ so a stage means the same thing from cron and from a person's terminal.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,6 +20,7 @@ from jobs.ingest import ingest_day
 from recon.clearing import clear_day
 from recon.config.ruleset import MatchRules
 from recon.matching.day import DayReconciliation, reconcile_day
+from recon.matching.layer1 import Matcher
 from recon.queue.sync import sync_results
 from recon.report.workbook import write_report
 from recon.workspace import Workspace
@@ -52,16 +54,22 @@ def parse(ws: Workspace, date: dt.date, channel: str) -> StageResult:
 
 
 def reconcile(ws: Workspace, date: dt.date, channel: str | None = None, *,
-              rules_override: MatchRules | None = None, dry_run: bool = False) -> DayReconciliation:
-    """The three layers of a day, then the queue synced from every layer's results (unless a dry run)."""
-    summary = reconcile_day(ws, date, channel, rules_override=rules_override, dry_run=dry_run)
+              rules_override: MatchRules | None = None, dry_run: bool = False,
+              matchers: Mapping[str, Matcher] | None = None, engine: str | None = None) -> DayReconciliation:
+    """The three layers of a day, then the queue synced from every layer's results (unless a dry run).
+
+    `matchers` / `engine`: layer 1's engines beyond DuckDB and a forced choice (commands.common.matchers_for).
+    """
+    summary = reconcile_day(ws, date, channel, rules_override=rules_override, dry_run=dry_run,
+                            matchers=matchers, engine=engine)
     if not dry_run:
         sync_results(ws, date)
     return summary
 
 
-def match(ws: Workspace, date: dt.date, channel: str | None = None) -> StageResult:
-    return StageResult(Stage.MATCH, channel, date, str(reconcile(ws, date, channel)))
+def match(ws: Workspace, date: dt.date, channel: str | None = None, *,
+          matchers: Mapping[str, Matcher] | None = None, engine: str | None = None) -> StageResult:
+    return StageResult(Stage.MATCH, channel, date, str(reconcile(ws, date, channel, matchers=matchers, engine=engine)))
 
 
 def clear(ws: Workspace, date: dt.date, channel: str | None = None) -> StageResult:

@@ -71,6 +71,13 @@ class RequerySettings(StrictModel):
     timeout: float = Field(10.0, gt=0)
 
 
+Engine = Literal["duckdb", "spark"]
+
+
+class ChannelMatchSettings(StrictModel):
+    engine: Engine | None = None  # this channel's layer-1 engine; default: [match] engine
+
+
 class ChannelSettings(StrictModel):
     format: str
     account: str = ""
@@ -79,6 +86,7 @@ class ChannelSettings(StrictModel):
     fetch: FetchSettings | None = None
     internal: InternalSettings = InternalSettings()
     requery: RequerySettings | None = None
+    match: ChannelMatchSettings = ChannelMatchSettings()
 
     @field_validator("timezone")
     @classmethod
@@ -86,10 +94,25 @@ class ChannelSettings(StrictModel):
         return None if value is None else _check_zone(value)
 
 
+class SparkSettings(StrictModel):
+    master: str | None = None  # "local[4]", "spark://host:7077", "yarn"; default local[*]
+    remote: str | None = None  # Spark Connect instead: "sc://host:15002"
+    staging: str = "tmp/spark"  # a folder recon and every Spark executor see at the same path
+    conf: dict[str, str] = {}  # extra Spark settings; recon's exactness settings always win
+
+    @model_validator(mode="after")
+    def _one_target(self) -> SparkSettings:
+        if self.master is not None and self.remote is not None:
+            raise ValueError("set master or remote, not both")
+        return self
+
+
 class MatchSettings(StrictModel):
+    engine: Engine = "duckdb"  # where layer 1 runs: the local DuckDB, or a Spark cluster
     memory_limit: str = "2GB"  # DuckDB's memory_limit; beyond it DuckDB spills to temp_dir
     temp_dir: str = "tmp/duckdb"
     threads: int | None = Field(None, ge=1)
+    spark: SparkSettings = SparkSettings()
 
 
 class ReportSettings(StrictModel):

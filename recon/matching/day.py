@@ -10,12 +10,14 @@ reflects half a day.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from recon.config.ruleset import MatchRules
 from recon.core.positions import positions_at
 from recon.matching.internal_source import load_internal
-from recon.matching.layer1 import match_day
+from recon.matching.layer1 import Matcher
+from recon.matching.layer1_day import match_day
 from recon.matching.layers23 import Layers23Summary, run_layers23
 from recon.matching.model import Layer1Summary
 from recon.workspace import Workspace
@@ -31,8 +33,11 @@ class DayReconciliation:
 
 
 def reconcile_day(ws: Workspace, date: dt.date, channel: str | None = None, *,
-                  rules_override: MatchRules | None = None, dry_run: bool = False) -> DayReconciliation:
-    layer1 = match_day(ws, date, channel, rules_override=rules_override, dry_run=dry_run)
+                  rules_override: MatchRules | None = None, dry_run: bool = False,
+                  matchers: Mapping[str, Matcher] | None = None, engine: str | None = None) -> DayReconciliation:
+    """Layers 1-3 of a day; `matchers` / `engine`: layer 1's engines, as match_day takes them."""
+    layer1 = match_day(ws, date, channel, rules_override=rules_override, dry_run=dry_run,
+                       matchers=matchers, engine_override=engine)
     if dry_run:
         return DayReconciliation(layer1, None)
     layers23 = run_layers23(ws, date, channel, internal=lambda name: load_internal(ws, name, date),

@@ -9,17 +9,18 @@ rule set orders (exact keys, id variants, groups, no-reference suggestions), the
 both sides exactly one outcome, a plain-words reason, and for a row left alone the closest row it
 almost matched. Rows near midnight wait a day (PENDING) before anyone is asked to look at them.
 
-`match_frames` is the pure function (frames in, results frame out) the tests and the benchmark use;
-`match_day` is the workspace job: bills and the internal source in, `results/<D>/layer1.parquet`
-out, written atomically in a total order so a re-run writes identical bytes (FAULTS.md E4).
+`run` is the matching itself, on a DuckDB connection or anything that takes DuckDB's statements
+(recon.matching.spark_engine); `DuckDBMatcher` runs one channel-day into sorted Parquet parts;
+`match_frames` is the pure function (frames in, results frame out) the tests use. The workspace job
+is recon.matching.layer1_day.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -27,13 +28,9 @@ import polars as pl
 
 from recon.clock import window_utc
 from recon.config.ruleset import MatchRules
-from recon.errors import NotReady
-from recon.files import atomic_path
-from recon.matching import carry, diff, engine, explain, passes
-from recon.matching.internal_source import internal_input
-from recon.matching.model import RESULT_COLUMNS, SORT_ORDER, ChannelSummary, Layer1Summary, empty_results
-from recon.matching.policy import transaction_channels
-from recon.workspace import Workspace
+from recon.errors import StageFailed
+from recon.matching import engine, explain, passes
+from recon.matching.model import RESULT_COLUMNS, SORT_ORDER, ChannelSummary
 
 # Carried rows get row ids far above any day's own rows, so the two never collide.
 CARRY_OFFSET = 1 << 40
@@ -53,24 +50,41 @@ THEIRS_FIELDS = {
     "counterparty": "VARCHAR", "carried_from": "DATE",
 }
 
-# Each compared field and the SQL that says "these differ" (results.sql, outcome CASE).
+# Each compared field and the SQL that says "these differ" (results.sql, outcome CASE). A difference
+# beyond a tolerance must exceed the absolute allowance AND the relative one (the larger wins). Two
+# comparisons, not greatest(abs, amount * rel): that common type rounds the product to 6 decimals,
+# so 0.000002 would pass a 0.0000015 allowance. The relative test compares in the product's
+# DECIMAL(38, 15), exact on both engines; amounts and differences must then stay below 10^23. A zero
+# relative allowance adds no comparison, so amounts of any size (26 digits and more) compare exactly.
 DIFFERS = {
     "currency": ("CURRENCY_MISMATCH", "o.currency <> t.currency"),
-    "amount": ("AMOUNT_MISMATCH",
-               "abs(coalesce(p.g_amount, t.amount) - o.amount) > greatest(CAST($amount_abs AS DECIMAL(38, 6)),"
-               " abs(o.amount) * CAST($amount_rel AS DECIMAL(18, 9)))"),
+    "amount": ("AMOUNT_MISMATCH", "abs(coalesce(p.g_amount, t.amount) - o.amount)"),
     "status": ("STATUS_MISMATCH", "o.status <> coalesce(p.g_status, t.status)"),
-    "fee": ("FEE_MISMATCH",
-            "o.fee IS NOT NULL AND abs(coalesce(p.g_fee, t.fee) - o.fee) > greatest(CAST($fee_abs AS DECIMAL(38, 6)),"
-            " abs(o.fee) * CAST($fee_rel AS DECIMAL(18, 9)))"),
+    "fee": ("FEE_MISMATCH", "abs(coalesce(p.g_fee, t.fee) - o.fee)"),
 }
+RELATIVE = {"amount": "amount_tolerance_rel", "fee": "fee_tolerance_rel"}  # fields compared with tolerances
+
+
+def differs(field: str, rules: MatchRules) -> str:
+    """SQL that is true when the pair's `field` differs beyond the rule set's tolerances."""
+    test = DIFFERS[field][1]
+    if field not in RELATIVE:
+        return test
+    ours = f"o.{field}"
+    sql = f"{test} > CAST(${field}_abs AS DECIMAL(38, 6))"
+    if getattr(rules, RELATIVE[field]):
+        # both sides cast to the product's type: Spark would otherwise compare at 6 decimals
+        sql += f" AND CAST({test} AS DECIMAL(38, 15)) > abs({ours}) * CAST(${field}_rel AS DECIMAL(18, 9))"
+    return f"{ours} IS NOT NULL AND {sql}" if field == "fee" else sql
+
+
 ORDER_BY = "ORDER BY " + ", ".join(f"{c} ASC NULLS LAST" for c in SORT_ORDER)
 
 
 def outcome_case(rules: MatchRules) -> str:
     """The outcome of a pair: an unaccepted suggestion, else the first compared field that differs."""
     arms = ["WHEN p.confidence IS NOT NULL AND p.confidence < $accept THEN 'SUGGESTED'"]
-    arms += [f"WHEN {DIFFERS[f][1]} THEN '{DIFFERS[f][0]}'" for f in rules.compare]
+    arms += [f"WHEN {differs(f, rules)} THEN '{DIFFERS[f][0]}'" for f in rules.compare]
     arms.append("WHEN o.carried_from IS NOT NULL OR t.carried_from IS NOT NULL THEN 'AUTO_RESOLVED'")
     return "CASE " + " ".join(arms) + " ELSE 'MATCHED' END"
 
@@ -115,8 +129,19 @@ def run(con: duckdb.DuckDBPyConnection, rules: MatchRules, date: dt.date, *, cha
         "fee_abs": str(rules.fee_tolerance), "fee_rel": str(rules.fee_tolerance_rel),
     }
     engine.run(con, "results", params, outcome_case=outcome_case(rules), fo=free.o, ft=free.t)
+    check_coverage(con, channel)
     _near_misses(con, rules, free)
     _reasons(con, rules, date)
+
+
+def check_coverage(con, channel: str) -> None:
+    """Refuse results in which an input row has no outcome, or more than one (on either engine)."""
+    ours, ours_decided, ours_twice, theirs, theirs_decided, their_results = \
+        con.execute(engine.sql("coverage")).fetchall()[0]
+    if (ours, 0, theirs, theirs) != (ours_decided, ours_twice, theirs_decided, their_results):
+        raise StageFailed(f"layer 1 of {channel}: {ours} rows of ours gave {ours_decided} decisions "
+                          f"({ours_twice} decided twice), {theirs} channel lines gave {their_results} "
+                          f"results for {theirs_decided} lines; nothing was written")
 
 
 def _near_misses(con, rules: MatchRules, free: passes.Free) -> None:
@@ -179,79 +204,66 @@ def match_frames(bill: pl.DataFrame, internal: pl.DataFrame, rules: MatchRules, 
     return to_frame(con.sql(wide_sql()))
 
 
-def results_path(ws, date: dt.date) -> Path:
-    return ws.results_dir(date) / "layer1.parquet"
+@dataclass(frozen=True, slots=True)
+class ChannelDay:
+    """One channel's layer-1 inputs for a day: what any engine needs to match it."""
+
+    rules: MatchRules
+    date: dt.date
+    channel: str
+    account: str
+    zone: ZoneInfo
+    ours: pl.DataFrame | Path
+    theirs: pl.DataFrame | Path
+    carried_ours: pl.DataFrame | None
+    carried_theirs: pl.DataFrame | None
 
 
-def rules_for(ws: Workspace, channel: str) -> MatchRules:
-    """The channel's matching policy: its rule set (see jobs.catalog), workspace overrides merged."""
-    return ws.catalog.rule_set(channel).match
+class Matcher(Protocol):
+    """An engine for layer 1: matches one channel-day into sorted Parquet parts in `scratch`.
+
+    `con` is the local DuckDB connection, for engines that stage inputs with it. The parts, read in
+    the order returned, are the channel's result rows in the contract's total order.
+    """
+
+    name: str
+
+    def match(self, con: duckdb.DuckDBPyConnection, job: ChannelDay,
+              scratch: Path) -> tuple[ChannelSummary, list[Path]]: ...
 
 
-def match_day(ws: Workspace, date: dt.date, channel: str | None = None, *,
-              rules_override: MatchRules | None = None, dry_run: bool = False) -> Layer1Summary:
-    """Layer 1 for every configured channel (or one) on `date`; writes results unless `dry_run`."""
-    matched = transaction_channels(ws)
-    if channel:
-        ws.settings.channel(channel)  # an unknown channel is a config error, before any work
-    names = [c for c in matched if channel in (None, c)]
-    target = results_path(ws, date)
-    if not names:  # a bank or payout-only channel: nothing of it is matched line by line
-        if not dry_run and not target.exists():
-            with atomic_path(target) as tmp:
-                empty_results().write_parquet(tmp)
-        return Layer1Summary(date, None if dry_run else target, ())
-    for name in names:
-        ws.settings.channel(name)  # an unknown channel is a config error, before any work
-        if not ws.bill_path(name, date).exists():
-            raise NotReady(f"{ws.bill_path(name, date)}: the {name} bill for {date} is not there yet",
-                           hint=f"recon run --date {date} --channel {name}")
-    keep_others = channel is not None and target.exists()
-    # One channel straight into the results file; several (or one re-matched among others) are
-    # written as sorted parts, then merged in the total order.
-    direct = len(names) == 1 and not keep_others and not dry_run
-    con = engine.connect_for(ws)
-    summaries, parts = [], []
-    with contextlib.ExitStack() as stack:
-        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="layer1-", dir=_scratch_root(ws))))
-        out = None if dry_run else stack.enter_context(atomic_path(target))
-        for i, name in enumerate(names):
-            cfg = ws.settings.channel(name)
-            rules = rules_override or rules_for(ws, name)
-            bill, ours = ws.bill_path(name, date), internal_input(ws, name, date)
-            history = carry.earlier_results(lambda day: results_path(ws, day), date, rules.pending_days)
-            carried_ours, carried_theirs = carry.carried(history, name)
-            register_side(con, "ours_in", ours, carried_ours, OURS_FIELDS)
-            register_side(con, "theirs_in", bill, carried_theirs, THEIRS_FIELDS)
-            run(con, rules, date, channel=name, account=cfg.account, zone=ws.settings.channel_zone(name))
-            our_rows, their_rows = (con.execute(f"SELECT count(*) FROM {side}_in_today").fetchall()[0][0]
-                                    for side in ("ours", "theirs"))
-            counts = con.execute("SELECT outcome, count(*) FROM res GROUP BY ALL ORDER BY outcome").fetchall()
-            summaries.append(ChannelSummary(name, our_rows, their_rows, tuple(counts)))
-            part = out if direct else scratch / f"part-{i}.parquet"
-            _copy(con, wide_sql(), part)
-            parts.append(part)
-        if not direct:
-            sources = [f"SELECT * FROM read_parquet({_quote(p)})" for p in parts]
-            if keep_others:  # one channel re-matched: the others' rows stay as they are
-                sources.append(f"SELECT * FROM read_parquet({_quote(target)}) WHERE channel <> {_quote(channel)}")
-            con.execute("CREATE OR REPLACE VIEW day_results AS " + " UNION ALL BY NAME ".join(sources))
-            if dry_run:
-                counts, changes = diff.compare(con, "day_results", target, names)
-                return Layer1Summary(date, None, tuple(summaries), dry_run=True, changes=changes, counts=counts)
-            _copy(con, f"SELECT * FROM day_results {ORDER_BY}", out)
-    return Layer1Summary(date, target, tuple(summaries))
+class DuckDBMatcher:
+    """Layer 1 on the local DuckDB connection (`con`): the default engine."""
+
+    name = "duckdb"
+
+    def match(self, con: duckdb.DuckDBPyConnection, job: ChannelDay,
+              scratch: Path) -> tuple[ChannelSummary, list[Path]]:
+        register_side(con, "ours_in", job.ours, job.carried_ours, OURS_FIELDS)
+        register_side(con, "theirs_in", job.theirs, job.carried_theirs, THEIRS_FIELDS)
+        run(con, job.rules, job.date, channel=job.channel, account=job.account, zone=job.zone)
+        summary = summarize(con, job.channel, *input_rows(con))
+        part = scratch / "part-0.parquet"
+        copy(con, wide_sql(), part)
+        return summary, [part]
 
 
-def _scratch_root(ws) -> Path:
-    ws.temp_dir.mkdir(parents=True, exist_ok=True)
-    return ws.temp_dir
+def input_rows(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """Today's rows of ours and theirs (carried rows not counted) in the registered inputs."""
+    return tuple(con.execute(f"SELECT count(*) FROM {side}_in_today").fetchall()[0][0]  # type: ignore[return-value]
+                 for side in ("ours", "theirs"))
 
 
-def _quote(value: object) -> str:
+def summarize(con, channel: str, our_rows: int, their_rows: int) -> ChannelSummary:
+    counts = con.execute("SELECT outcome, count(*) FROM res GROUP BY ALL ORDER BY outcome").fetchall()
+    return ChannelSummary(channel, our_rows, their_rows, tuple((o, int(n)) for o, n in counts))
+
+
+def quote(value: object) -> str:
+    """A SQL string literal."""
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
-    con.execute(f"COPY ({query}) TO {_quote(path)} (FORMAT parquet)")
-
+def copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
+    """Write a query's rows to a Parquet file, in the query's order."""
+    con.execute(f"COPY ({query}) TO {quote(path)} (FORMAT parquet)")

@@ -91,7 +91,7 @@ def _variant_expr(key: str, variant: IdVariant) -> str:
             if where == "prefix":
                 expr = f"CASE WHEN starts_with({expr}, {lit}) THEN {expr}[length({lit}) + 1:] ELSE {expr} END"
             else:
-                expr = f"CASE WHEN ends_with({expr}, {lit}) THEN {expr}[:length({expr}) - length({lit})] ELSE {expr} END"
+                expr = f"CASE WHEN ends_with({expr}, {lit}) THEN {expr}[1:length({expr}) - length({lit})] ELSE {expr} END"
     if variant.last:
         expr = f"right({expr}, {variant.last})"
     return expr

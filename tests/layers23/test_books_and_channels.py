@@ -17,7 +17,7 @@ from recon.core.positions import positions_at
 from recon.core.service import apply_event
 from jobs.catalog import format_rule_set
 from recon.matching.policy import transaction_channels
-from recon.matching.layer1 import match_day
+from recon.matching.layer1_day import match_day
 from recon.store.engine import open_store
 from recon.workspace import Workspace
 from jobs.catalog import open_workspace

@@ -66,6 +66,25 @@ def test_tolerances_absolute_and_relative_are_decimals():
     assert loose["diff_amount"].to_list() == [D("-0.02"), D("-1.00")]
 
 
+def test_relative_tolerance_is_not_rounded_to_six_decimals():
+    # 1500 x 0.000000001 = 0.0000015: a 0.000002 difference is over it (the old greatest() rounded
+    # the product to 0.000002 and let it pass); 0.000001 is within it.
+    rows_o = [ours(0, "M1", "1500", at(10, 0)), ours(1, "M2", "1500", at(11, 0))]
+    rows_t = [theirs(2, "C1", "M1", "1500.000002", at(10, 0)), theirs(3, "C2", "M2", "1500.000001", at(11, 0))]
+    res = run(rows_o, rows_t, MatchRules(amount_tolerance_rel=D("0.000000001")))
+    assert only(res, our_txn_id="T000000")["outcome"] == "AMOUNT_MISMATCH"
+    assert only(res, our_txn_id="T000001")["outcome"] == "MATCHED"
+
+
+def test_absolute_tolerance_edge_and_26_digit_amounts():
+    big = "12345678901234567890123456.123456"
+    rows_o = [ours(0, "M1", "100.00", at(10, 0)), ours(1, "M2", "100.00", at(11, 0)), ours(2, "M3", big, at(12, 0))]
+    rows_t = [theirs(2, "C1", "M1", "100.01", at(10, 0)), theirs(3, "C2", "M2", "100.010001", at(11, 0)),
+              theirs(4, "C3", "M3", big, at(12, 0))]
+    res = run(rows_o, rows_t, MatchRules(amount_tolerance=D("0.01")))
+    assert [only(res, our_txn_id=f"T00000{i}")["outcome"] for i in range(3)] == ["MATCHED", "AMOUNT_MISMATCH", "MATCHED"]
+
+
 def test_currency_mismatch_wins_and_never_subtracts_across_currencies():
     res = run([ours(0, "M1", "100.00", at(10, 0))], [theirs(2, "C1", "M1", "14.00", at(10, 0), currency="USD")])
     row = only(res, outcome="CURRENCY_MISMATCH")
@@ -186,3 +205,20 @@ def test_the_channel_charging_one_order_twice_is_a_duplicate():
               [theirs(2, "C1", "M1", "5.00", at(10, 0)), theirs(3, "C9", "M1", "5.00", at(10, 0, 3))])
     assert only(res, outcome="MATCHED")["their_channel_txn_id"] == "C1"
     assert only(res, outcome="DUPLICATE")["reason"] == "M1 appears again in the channel's bill; the first copy is bill.csv:2"
+
+
+def test_results_missing_or_repeating_an_input_row_are_refused():
+    from recon.errors import StageFailed
+    from recon.matching import engine, layer1
+
+    rows_o = [ours(0, "M1", "10.00", at(10, 0)), ours(1, "M2", "20.00", at(11, 0))]
+    rows_t = [theirs(2, "C1", "M1", "10.00", at(10, 0)), theirs(3, "C9", "M9", "30.00", at(12, 0))]
+    con = engine.connect()
+    run(rows_o, rows_t, con=con)
+    layer1.check_coverage(con, "wx")  # as written: every row once
+    con.execute("INSERT INTO res SELECT * FROM res WHERE x_side = 'T'")
+    with pytest.raises(StageFailed, match="2 channel lines gave 3 results for 2 lines"):
+        layer1.check_coverage(con, "wx")
+    con.execute("DELETE FROM res WHERE x_side IN ('O', 'T')")
+    with pytest.raises(StageFailed, match="2 rows of ours gave 1 decisions"):
+        layer1.check_coverage(con, "wx")

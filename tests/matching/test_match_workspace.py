@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from cli import app
 from jobs.catalog import open_workspace
 from recon.files import sha256_file
-from recon.matching.layer1 import match_day
+from recon.errors import ConfigError
+from recon.matching.layer1_day import engine_for, match_day
 from recon.matching.model import RESULT_COLUMNS
 from tests.matching.factory import clean_day, frames
 
@@ -226,3 +227,23 @@ def test_carried_side_says_which_row_came_from_an_earlier_day(tmp_path: Path):
     bill = pl.read_parquet(tmp_path / "bills" / "wx" / f"{D2}.parquet")
     todays = rows.filter(pl.col("their_source_file").is_not_null() & pl.col("carried_side").ne_missing("theirs"))
     assert sorted(todays["their_source_line"]) == sorted(bill["source_line"])
+
+
+def test_engine_choice_command_line_over_channel_over_workspace(root: Path):
+    (root / "recon.toml").write_text(CONFIG + '\n[channels.wx.match]\nengine = "spark"\n\n[match]\nengine = "duckdb"\n',
+                                     encoding="utf-8")
+    ws = open_workspace(root)
+    assert engine_for(ws, "wx") == "spark" and engine_for(ws, "wx", "duckdb") == "duckdb"
+    with pytest.raises(ConfigError, match="channel wx matches on spark, which this command did not start"):
+        match_day(ws, D1)  # the caller builds Spark; the library never starts it
+    on_duckdb = runner.invoke(app, ["match", "--date", str(D1), "-w", str(root), "--engine", "duckdb", "-q"])
+    assert on_duckdb.exit_code == 0, on_duckdb.output
+    bad = runner.invoke(app, ["match", "--date", str(D1), "-w", str(root), "--engine", "polars"])
+    assert bad.exit_code == 2 and "--engine must be duckdb or spark" in bad.stderr
+
+
+def test_spark_settings_are_validated(tmp_path: Path):
+    (tmp_path / "recon.toml").write_text('[match.spark]\nmaster = "local[2]"\nremote = "sc://h:15002"\n',
+                                         encoding="utf-8")
+    with pytest.raises(ConfigError, match="match.spark: .*set master or remote, not both"):
+        open_workspace(tmp_path)
