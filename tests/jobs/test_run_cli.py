@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import shutil
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from recon.clock import business_today
 from tests.jobs.conftest import DAYS, REPO, make_workspace, recon
 
 CRASH_POINTS = ("start-fetch", "end-fetch", "start-parse", "end-parse", "start-match", "end-match", "end-clear",
@@ -48,7 +51,6 @@ def test_a_day_runs_end_to_end_and_a_second_run_does_nothing(ws):
 def test_a_second_concurrent_run_of_the_day_exits_5_naming_the_holder(ws):
     from jobs.lease import hold
     from recon.store.engine import open_store
-    import datetime as dt
 
     engine = open_store(f"sqlite:///{ws / 'recon.db'}")
     with hold(engine, dt.date(2026, 11, 20), ["wechat"]):
@@ -106,12 +108,10 @@ def test_corrected_statement_reruns_only_that_day_and_keeps_resolutions(ws):
 
 
 def test_catch_up_runs_every_missed_day(tmp_path):
-    import datetime as dt
-
     ws = make_workspace(tmp_path / "ws", drop=False)
     text = (ws / "recon.toml").read_text().replace("lease_seconds = 60", "lease_seconds = 60\nlookback_days = 5")
     (ws / "recon.toml").write_text(text)
-    today = dt.date.today()
+    today = business_today(ZoneInfo("Asia/Shanghai"))  # the workspace's date, not the host's
     days = [today - dt.timedelta(days=n) for n in range(5, 0, -1)]
     for i, day in enumerate(days):  # five missed days, each with the demo's first day's content
         sample = REPO / "sample_statements" / "wechat" / "wechat_20261120.csv"
