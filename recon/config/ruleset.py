@@ -110,6 +110,8 @@ class MatchRules(StrictModel):
     def _fraction(cls, value: Decimal) -> Decimal:
         if value >= 1:
             raise ValueError("a relative tolerance is a fraction below 1 (0.001 = 0.1%)")
+        if value.as_tuple().exponent < -9:  # both engines compare it as DECIMAL(18, 9): refuse, never round
+            raise ValueError("a relative tolerance has at most 9 decimal places")
         return value
 
     @field_validator("keys", "refund_keys")

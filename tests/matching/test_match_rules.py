@@ -49,6 +49,7 @@ last = 20
     ('[match]\nkeys = ["order_no"]', "match.keys: match key 'order_no'"),
     ('[match]\namount_tolerance = "-1"', "match.amount_tolerance: a tolerance cannot be negative"),
     ('[match]\namount_tolerance_rel = "2"', "match.amount_tolerance_rel: a relative tolerance"),
+    ('[match]\nfee_tolerance_rel = "0.0000000001"', "match.fee_tolerance_rel: a relative tolerance has at most 9 decimal places"),
     ('[match]\ncross_day_window = "ten minutes"', "match.cross_day_window: 'ten minutes' is not a duration"),
     ('[match]\npasses = ["key", "fuzzy"]', "match.passes.1: Input should be"),
     ('[match]\nauto_accept_score = 1.5', "match.auto_accept_score: Input should be less than or equal to 1"),
