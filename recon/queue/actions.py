@@ -11,22 +11,22 @@ so two analysts (or an analyst and a re-run) never silently overwrite each other
 
 Accepting the channel's figures (以渠道为准) corrects our books: a balanced adjustment (their minus
 our amount) is posted through the payment core's ledger (`recon.core.ledger.post`) in
-the same transaction as the event: the ADJUST event of rules/accounting.toml, keyed by item and
-version so a retried action posts once.
+the same transaction as the event: the ADJUST event of rules/accounting.toml, keyed to the action
+(item and version) so a retried action posts once. Reopening reverses it, so an item has at most one
+live adjustment; bill-level items post only what the day's row items do not (recon.queue.adjustments).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import insert, select, update
 
 from recon.clock import utcnow
-from recon.core import ledger
-from recon.core.accounting import AccountingRules, Event
+from recon.core.accounting import AccountingRules
 from recon.errors import ExitCode, ReconError
+from recon.queue import adjustments
 from recon.store.tables.queue import ACTIVE_STATES, Resolution, State, queue_events, queue_items
 
 REQUERY = "requery"  # the event of a channel's answer to an order query (jobs.requery)
@@ -118,28 +118,20 @@ def accept_ours(conn, item_id: int, *, actor: str, note: str, **kw) -> Done:
 
 def adjustment_for(row) -> dict:
     """The correction that makes our books say what the channel says (signed: theirs minus ours)."""
-    amount = (row.their_amount or Decimal(0)) - (row.our_amount or Decimal(0))
-    fee = (row.their_fee or Decimal(0)) - (row.our_fee or Decimal(0))
-    if row.kind == "FEE_MISMATCH" or (amount == 0 and fee != 0):
-        return {"what": "fee", "currency": row.currency, "amount": format(fee, "f")}
-    return {"what": "amount", "currency": row.currency, "amount": format(amount, "f")}
+    return adjustments.difference(row)
 
 
 def adjustment_of(conn, item_id: int) -> dict:
-    """What `accept_channel` would post for the item now."""
-    return adjustment_for(_load(conn, item_id))
+    """What `accept_channel` would post for the item now (a bill item: the residual of its rows)."""
+    return adjustments.proposal(conn, _load(conn, item_id))
 
 
-def _post(conn, row, adjustment: dict, note: str, accounting: AccountingRules) -> dict:
-    """Post the ADJUST event (rules/accounting.toml) in the caller's transaction, once per version."""
-    amount = Decimal(adjustment["amount"])
-    if amount == 0 or not row.currency:
-        return {**adjustment, "posted": False, "why": "nothing to post" if amount == 0 else "no currency"}
-    event = Event("ADJUST", row.channel, row.account, row.currency, amount)
-    posted = ledger.post(conn, accounting, event, key=f"ADJ:queue:{row.id}:v{row.version}", now=utcnow(),
-                         business_date=row.business_date, memo=f"queue item {row.id}: {note}")
-    lines = [{"debit": p.debit, "credit": p.credit, "amount": format(p.amount, "f")} for p in posted.postings]
-    return {**adjustment, "posted": True, "journal": posted.entry_key, "lines": lines}
+def _refuse_under_bill(conn, row, action: str) -> None:
+    bill = adjustments.covering_bill(conn, row)
+    if bill is not None:
+        raise QueueActionError(
+            f"item {row.id}: {action} would change money that bill-level item {bill.id} ({bill.kind} {bill.key}) "
+            f"already booked by accepting the channel's figure; reopen item {bill.id} first")
 
 
 def accept_channel(conn, item_id: int, *, actor: str, note: str, accounting: AccountingRules, **kw) -> Done:
@@ -147,7 +139,13 @@ def accept_channel(conn, item_id: int, *, actor: str, note: str, accounting: Acc
     note = _need_note(note, "resolve")
     if row.status not in TRANSITIONS["accept_channel"]:
         raise QueueActionError(f"item {row.id} is {row.status}; resolve applies to OPEN, PENDING")
-    data = {"adjustment": _post(conn, row, adjustment_for(row), note, accounting)}
+    _refuse_under_bill(conn, row, "accepting the channel's figure")
+    # An active item has no live adjustment; one left by an older recon (reopened without reversal) is
+    # reversed here, so the item ends with exactly the adjustment of this action.
+    stale = adjustments.reverse_live(conn, row.id, "superseded by a new acceptance")
+    version = kw.get("expected_version") or row.version
+    posted = adjustments.post(conn, row, adjustments.proposal(conn, row), note, accounting, version)
+    data = {"adjustment": posted, **({"reversed": stale} if stale else {})}
     return _transition(conn, row, "accept_channel", State.RESOLVED.value, actor=actor, note=note, data=data,
                        resolution=Resolution.ACCEPT_CHANNEL.value, **kw)
 
@@ -165,8 +163,13 @@ def reopen(conn, item_id: int, *, actor: str, note: str, **kw) -> Done:
     row = _load(conn, item_id)
     if row.matched_with is not None:
         raise QueueActionError(f"item {row.id} is force-matched with {row.matched_with}; use unmatch")
+    note = _need_note(note, "reopen")
+    if adjustments.live_entries(conn, row.id):
+        _refuse_under_bill(conn, row, "reopening")
+    reversed_ = adjustments.reverse_live(conn, row.id, f"reopened: {note}")
     to = State.PENDING.value if row.kind == "PENDING" else State.OPEN.value
-    return _transition(conn, row, "reopen", to, actor=actor, note=_need_note(note, "reopen"),
+    return _transition(conn, row, "reopen", to, actor=actor, note=note,
+                       data={"reversed": reversed_} if reversed_ else None,
                        resolution=None, write_off_account=None, **kw)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, insert, select, update
 
 from recon.clock import utcnow
+from recon.queue import adjustments
 from recon.queue.sources import Discrepancy, NaturalKey, Settled, read_day
 from recon.queue.store import queue_engine
 from recon.store.tables.queue import ACTIVE_STATES, State, queue_events, queue_items
@@ -102,7 +103,10 @@ def sync_results(ws, date: dt.date) -> SyncReport:
                 why = (f"figures changed: {changed}" if changed
                        else f"reported again by the results of {date.isoformat()}")
                 base.update(status=fresh, resolution=None, closed_at=None, updated_at=now, version=row.version + 1)
-                event(row.id, "reopened", row.status, fresh, why, {"before": old_fig, "after": new_fig})
+                # The acceptance rested on the old figures: its adjustment goes with it.
+                reversed_ = adjustments.reverse_live(conn, row.id, f"reopened by {ACTOR}: {why}")
+                event(row.id, "reopened", row.status, fresh, why,
+                      {"before": old_fig, "after": new_fig, **({"reversed": reversed_} if reversed_ else {})})
                 report.reopened += 1
             else:
                 report.unchanged += 1  # a person's decision stands: the figures it rested on hold
