@@ -53,6 +53,7 @@ from jobs.transports.base import (
     TransientFault,
     Unavailable,
     file_digest,
+    hash_algorithm,
 )
 from jobs.transports.options import FetchOptions
 from recon.clock import utcnow
@@ -267,7 +268,7 @@ def _verified(item: archive.Unpacked, remote: RemoteFile, remote_size, packed, c
     if remote.hash_type and remote.hash_value:
         if count != 1:
             raise IntegrityFault(f"{remote.source}: the channel hash covers one file, the archive holds {count}")
-        algo = remote.hash_type.lower().replace("-", "")
+        algo = hash_algorithm(remote.hash_type, where=remote.source)  # CRC32 & co: one clear line, not a crash
         actual = item.sha1 if algo == "sha1" and item.sha1 else file_digest(item.path, algo)
         if actual.lower() != remote.hash_value.lower():
             raise IntegrityFault(f"{remote.source}: {remote.hash_type} mismatch on the decompressed bill "

@@ -154,8 +154,21 @@ def copy_hashed(chunks: Iterable[bytes], dest: Path, *, limit: int | None = None
     return size, digest.hexdigest()
 
 
+# The hash types channels name their bills' digests with (WeChat Pay: SHA1; others SHA-256, MD5).
+HASH_TYPES = {"sha256": "sha256", "sha1": "sha1", "md5": "md5"}
+
+
+def hash_algorithm(hash_type: str, *, where: str) -> str:
+    """hashlib's name for a channel's hash type ("SHA-256", "sha1", "MD5"); anything else is refused."""
+    algo = HASH_TYPES.get(str(hash_type).strip().lower().replace("-", "").replace("_", ""))
+    if algo is None:
+        raise PermanentFault(f"{where}: hash type {str(hash_type)[:40]!r} is not supported "
+                             f"(supported: SHA-256, SHA1, MD5)", hint="ask the channel for one of these")
+    return algo
+
+
 def file_digest(path: Path, algorithm: str) -> str:
-    digest = hashlib.new(algorithm.lower().replace("-", ""))
+    digest = hashlib.new(hash_algorithm(algorithm, where=str(path)))
     with open(path, "rb") as fh:
         while block := fh.read(1 << 20):
             digest.update(block)

@@ -12,7 +12,10 @@ Status table (FAULTS.md B4): 200 data; 204 EMPTY (the answer is kept as proof); 
 429 and 5xx transient, honouring `Retry-After`; 401/403 permanent (credentials); other 4xx
 permanent. Timeouts and dropped or short bodies are transient. The body is read raw
 (`Accept-Encoding: identity`), so httpx never inflates a gzip bomb behind our back: unpacking is
-`jobs.transports.archive`'s, with a bound.
+`jobs.transports.archive`'s, with a bound. Credential headers never follow a redirect to another
+origin and every body has an overall deadline, `download_timeout` (jobs.transports.http_guard). The
+two-step answer must name a hash recon can check (SHA-256, SHA1 or MD5, as the channels write them):
+a bill nobody can verify is refused, never taken on trust.
 """
 
 from __future__ import annotations
@@ -35,9 +38,11 @@ from jobs.transports.base import (
     TransientFault,
     Unavailable,
     copy_hashed,
+    hash_algorithm,
     public_url,
     safe_name,
 )
+from jobs.transports.http_guard import GuardedClient, deadline_of, within
 from jobs.transports.options import FetchOptions
 from jobs.transports.plugins import load_plugin
 from recon.errors import ConfigError
@@ -86,7 +91,9 @@ def stream_to(client: httpx.Client, url: str, dest: Path, *, headers: dict | Non
                 raise Unavailable(Discovery(Availability.EMPTY, detail=f"{where}: HTTP 204 (no statement for the day)",
                                             proof=proof_of(resp)))
             check_status(resp, where)
-            size, sha = copy_hashed(resp.iter_raw(1 << 18), dest, limit=limit)
+            # Chunks as the socket gives them (a fixed chunk size would wait for it to fill, and a drip
+            # would never reach the deadline check).
+            size, sha = copy_hashed(within(resp.iter_raw(), deadline_of(client), where), dest, limit=limit)
             expected = resp.headers.get("content-length")
     except httpx.TimeoutException as exc:
         raise TransientFault(f"{where}: timed out ({type(exc).__name__})") from None
@@ -100,7 +107,13 @@ def stream_to(client: httpx.Client, url: str, dest: Path, *, headers: dict | Non
 def get_json(client: httpx.Client, request: httpx.Request) -> tuple[httpx.Response, dict]:
     where = public_url(str(request.url))
     try:
-        resp = client.send(request)
+        streamed = client.send(request, stream=True)
+        try:
+            content = b"".join(within(streamed.iter_bytes(), deadline_of(client), where))
+        finally:
+            streamed.close()
+        headers = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() != "content-encoding"]
+        resp = httpx.Response(streamed.status_code, headers=headers, content=content, request=streamed.request)
     except httpx.TimeoutException as exc:
         raise TransientFault(f"{where}: timed out ({type(exc).__name__})") from None
     except httpx.TransportError as exc:
@@ -133,7 +146,9 @@ class HttpTransport:
     def __enter__(self) -> HttpTransport:
         o = self.options
         timeout = httpx.Timeout(o.idle_timeout, connect=o.timeout)
-        self.client = httpx.Client(timeout=timeout, headers=self._headers(), follow_redirects=True)
+        headers = self._headers()
+        self.client = GuardedClient(timeout=timeout, headers=headers, follow_redirects=True,
+                                    secret_headers=headers, download_timeout=o.download_timeout)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -193,11 +208,15 @@ class TwoStepFlow(DirectFlow):
         link = body.get("download_url")
         if not isinstance(link, str) or not link.startswith(("http://", "https://")):
             raise PermanentFault(f"{public_url(url)}: answer has no download_url")
+        hash_type, hash_value = body.get("hash_type"), body.get("hash_value")
+        if not (isinstance(hash_type, str) and isinstance(hash_value, str) and hash_value.strip()):
+            raise PermanentFault(f"{public_url(url)}: answer has no hash_type/hash_value; "
+                                 "a bill that cannot be verified is not taken", hint="ask the channel to send its hash")
+        hash_algorithm(hash_type, where=public_url(url))  # an unknown type is refused here, before downloading
         name = body.get("file_name") if isinstance(body.get("file_name"), str) else None
         name = safe_name(name) if name else f"{self.options.channel}_{date:%Y%m%d}.csv"
         return Discovery(Availability.READY, files=(RemoteFile(
-            name=name, source=public_url(link), hash_type=body.get("hash_type"), hash_value=body.get("hash_value"),
-            handle=link),))
+            name=name, source=public_url(link), hash_type=hash_type, hash_value=hash_value.strip(), handle=link),))
 
     def download(self, client: httpx.Client, remote: RemoteFile, dest: Path) -> Downloaded:
         return stream_to(client, str(remote.handle), dest, expired=(403, 404, 410),

@@ -28,7 +28,8 @@ class FetchCommon(StrictModel):
     retry: tuple[str, ...] = ("10m", "20m", "40m", "80m")  # escalating waits between attempts
     deadline: str = "D+1 12:00"  # after this the day is MANUAL
     timeout: float = Field(30.0, gt=0)
-    read_timeout: float | None = Field(None, gt=0)
+    read_timeout: float | None = Field(None, gt=0)  # longest silence between two reads
+    download_timeout: float = Field(1800.0, gt=0)  # longest a whole body may take (a stalled drip ends)
     transient_attempts: int = Field(4, ge=1, le=20)  # tries within one attempt for timeouts and 5xx
     backoff: float = Field(2.0, ge=0)
     backoff_max: float = Field(120.0, ge=0)
