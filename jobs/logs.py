@@ -5,7 +5,9 @@
 - `logs/detail.log`: everything at INFO and above;
 - `logs/error.log`: failures with their stack traces.
 `--log-format json` writes one JSON object per line instead, for log shippers. Nothing here logs a
-setting's value: secrets are only ever held in `recon.config.Secret`, whose repr is redacted.
+setting's value: secrets are only ever held in `recon.config.Secret`, whose repr is redacted. Card
+numbers are masked in every line written (message and traceback alike: an exception may quote a
+statement line), by the formatters below.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import datetime as dt
 import json
 import logging
 from pathlib import Path
+
+from recon.redact import mask_pans
 
 DIGEST = logging.getLogger("recon.digest")
 DETAIL = logging.getLogger("recon")
@@ -31,11 +35,16 @@ class _TextDigest(logging.Formatter):
 class _Json(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         body = {"time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(),
-                "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+                "level": record.levelname, "logger": record.name, "message": mask_pans(record.getMessage())}
         body.update(getattr(record, "digest", {}))
         if record.exc_info:
-            body["traceback"] = self.formatException(record.exc_info)
+            body["traceback"] = mask_pans(self.formatException(record.exc_info))
         return json.dumps(body, ensure_ascii=False, default=str)
+
+
+class _Masked(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_pans(super().format(record))
 
 
 def configure(root: Path, fmt: str = "text") -> None:
@@ -46,7 +55,7 @@ def configure(root: Path, fmt: str = "text") -> None:
         for handler in list(logger.handlers):
             logger.removeHandler(handler)
             handler.close()
-    plain = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    plain = _Masked("%(asctime)s %(levelname)s %(name)s: %(message)s")
     digest = logging.FileHandler(folder / "digest.log", encoding="utf-8")
     digest.setFormatter(_Json() if fmt == "json" else _TextDigest())
     DIGEST.addHandler(digest)

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from recon.clock import utcnow
+from recon.redact import mask_pans
 from recon.store.tables.runs import stage_runs
 
 DAY = "*"
@@ -74,6 +75,8 @@ def record(engine: Engine, date: dt.date, channel: str, stage: str, state: State
     """Upsert one stage's state; `starting=True` counts an attempt and stamps the start time."""
     now = utcnow()
     key = {"business_date": date, "channel": channel, "stage": stage}
+    # error and detail are free text (an exception may quote a statement line): no card number stored
+    error, detail = (None if v is None else mask_pans(v) for v in (error, detail))
     values = {"state": state.value, "updated_at": now, "error": error, "detail": detail,
               "next_attempt_at": next_attempt_at}
     if starting:

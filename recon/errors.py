@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from recon.redact import mask_pans
+
 
 class ExitCode(IntEnum):
     """The process exit codes of DESIGN.md; cron and ops scripts depend on them."""
@@ -33,6 +35,9 @@ class Problem:
     message: str
     code: str = "invalid"
 
+    def __post_init__(self) -> None:  # a rejected line may be quoted whole: no card number in it
+        object.__setattr__(self, "message", mask_pans(self.message))
+
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         return f"{where}: {self.message}"
@@ -48,6 +53,7 @@ class ReconError(Exception):
     transient: bool = False
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        message = mask_pans(message)  # the one line goes to stderr, logs and the store
         super().__init__(message)
         self.message = message
         self.hint = hint

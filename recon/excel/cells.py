@@ -8,7 +8,8 @@ Two things go wrong if they reach a cell as they are:
   (also after leading whitespace) gets the quote prefix, the same as typing `'` in Excel. Numbers
   are written as numbers: a real negative amount stays a number.
 - Card numbers (FAULTS.md D8, PCI DSS 3.4.1): a 13-19 digit run (spaces or dashes allowed) that
-  passes the Luhn check is shown as the first 6 and last 4 digits only.
+  passes the Luhn check is shown as the first 6 and last 4 digits only (recon.redact), in free
+  text; identifier columns (`mask=False`) are written as they are.
 Characters XML cannot hold (NUL and other C0 controls) become U+FFFD instead of failing the save;
 CR becomes LF, as any XML reader would read it.
 """
@@ -16,48 +17,28 @@ CR becomes LF, as any XML reader would read it.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
+from recon.redact import luhn_ok, mask_pans
+
+__all__ = ["luhn_ok", "mask_pans", "safe_text", "is_risky", "put", "value_for", "wcell"]
+
 TRIGGERS = ("=", "+", "-", "@")
 _LEADING = ("\t", "\r", "\n")
-_PAN_RE = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for pos, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if pos % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def _mask(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group(0))
-    if not 13 <= len(digits) <= 19 or not luhn_ok(digits):
-        return match.group(0)
-    return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
-
-
-def mask_pans(text: str) -> str:
-    """Mask card-number-like runs (13-19 digits, Luhn-valid) to first 6 + last 4."""
-    return _PAN_RE.sub(_mask, text) if any(c.isdigit() for c in text) else text
-
-
-def safe_text(text: str) -> str:
-    """Untrusted text made fit for a report: PANs masked, XML-illegal characters replaced.
+def safe_text(text: str, *, mask: bool = True) -> str:
+    """Untrusted text made fit for a report: PANs masked (free text), XML-illegal characters replaced.
 
     CR becomes LF: XML parsers turn an unescaped CR into LF anyway, so this makes what is written
     what every reader gets back.
     """
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", mask_pans(text)).replace("\r\n", "\n").replace("\r", "\n")
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", mask_pans(text) if mask else text).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def is_risky(text: str) -> bool:
@@ -65,12 +46,12 @@ def is_risky(text: str) -> bool:
     return text.startswith(_LEADING) or text.lstrip(" \t\r\n").startswith(TRIGGERS)
 
 
-def put(cell: Cell, value: object, number_format: str | None = None) -> Cell:
+def put(cell: Cell, value: object, number_format: str | None = None, *, mask: bool = True) -> Cell:
     """Store `value` in `cell` safely; returns the cell (so write-only rows can use it)."""
     if value is None:
         cell.value = None
     elif isinstance(value, str):
-        text = safe_text(value)
+        text = safe_text(value, mask=mask)
         cell.value = text
         cell.data_type = "s"  # never 'f' (formula) or 'e' (error code such as '#N/A')
         if is_risky(text):
@@ -87,32 +68,32 @@ def put(cell: Cell, value: object, number_format: str | None = None) -> Cell:
         if number_format:
             cell.number_format = number_format
     else:
-        return put(cell, str(value), number_format)
+        return put(cell, str(value), number_format, mask=mask)
     return cell
 
 
 _ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
 
 
-def value_for(ws, value: object, number_format: str | None = None) -> object:
+def value_for(ws, value: object, number_format: str | None = None, *, mask: bool = True) -> object:
     """For a write-only row: plain safe text or a number as is (cheap), else a safe cell.
 
     A plain `str` is only turned into something else by openpyxl when it starts with '=' or is an
     error code, and both are risky, so text that is not risky can go in without a cell object.
     """
     if isinstance(value, str):
-        text = safe_text(value)
+        text = safe_text(value, mask=mask)
         if not is_risky(text) and text not in _ERROR_CODES:
             return text
-        return wcell(ws, text)
+        return wcell(ws, text, mask=False)
     if value is None or (number_format is None and isinstance(value, (Decimal, int, bool))):
         return value
     return wcell(ws, value, number_format)
 
 
-def wcell(ws, value: object, number_format: str | None = None, *, font=None, fill=None) -> Cell:
+def wcell(ws, value: object, number_format: str | None = None, *, font=None, fill=None, mask: bool = True) -> Cell:
     """A write-only cell holding `value` safely, with optional styles."""
-    cell = put(WriteOnlyCell(ws), value, number_format)
+    cell = put(WriteOnlyCell(ws), value, number_format, mask=mask)
     if font is not None:
         cell.font = font
     if fill is not None:

@@ -27,6 +27,7 @@ from recon.clock import utcnow
 from recon.core.accounting import AccountingRules
 from recon.errors import ExitCode, ReconError
 from recon.queue import adjustments
+from recon.redact import mask_pans
 from recon.store.tables.queue import ACTIVE_STATES, Resolution, State, queue_events, queue_items
 
 REQUERY = "requery"  # the event of a channel's answer to an order query (jobs.requery)
@@ -85,7 +86,7 @@ def _transition(conn, row, action: str, to_state: str, *, actor: str, note: str,
         raise QueueActionError(f"item {row.id} changed since version {version}; look again: recon queue show {row.id}")
     conn.execute(insert(queue_events).values(
         item_id=row.id, at=now, actor=actor, action=action, from_state=row.status, to_state=to_state,
-        note=note, data=json.dumps(data or {}, sort_keys=True, default=str), ref=ref,
+        note=mask_pans(note), data=json.dumps(data or {}, sort_keys=True, default=str), ref=ref,
     ))
     return Done(row.id, action, row.status, to_state)
 

@@ -30,6 +30,7 @@ from recon.excel.words import LANGUAGES, t
 from recon.files import atomic_path
 from recon.queue import actions
 from recon.queue.store import Item
+from recon.redact import is_id_column, mask_id
 from recon.store.tables.queue import queue_events, queue_items
 
 READ_ONLY = ("id", "version", "layer", "kind", "channel", "account", "business_date", "status",
@@ -53,7 +54,11 @@ def export_queue(items: list[Item], out: Path, language: str = "en") -> Path:
     for r, item in enumerate(items, 2):
         values = {**{n: getattr(item, n, None) for n in READ_ONLY}, "updated_at": item.updated_at.isoformat()}
         for col, name in enumerate(READ_ONLY, 1):
-            put(ws.cell(r, col), values[name])
+            value = values[name]
+            if is_id_column(name) and isinstance(value, str):  # the item's key: an order number, kept whole
+                put(ws.cell(r, col), mask_id(value), mask=False)
+            else:
+                put(ws.cell(r, col), value)
     last = max(len(items) + 1, 2)
     res_col = get_column_letter(COLUMNS.index("resolution") + 1)
     dv = DataValidation(type="list", formula1='"' + ",".join(CHOICES) + '"', allow_blank=True,

@@ -6,7 +6,8 @@ header, autofilter range, column widths) is computed from the frame first.
 
 Formats: money cells get a number format with the row's currency exponent (JPY 0 decimals, KWD 3),
 while the stored value stays the exact Decimal; dates are real dates; non-zero differences are
-highlighted. Every value goes through `recon.excel.cells` (formula injection, card masking).
+highlighted. Every value goes through `recon.excel.cells` (formula injection, card masking in
+free text; identifier columns are never masked).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from recon.excel.cells import mask_pans, value_for, wcell
 from recon.excel.words import t
 from recon.money import MoneyError, exponent
+from recon.redact import is_id_column, mask_id
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -80,6 +82,7 @@ def write_table(wb, title: str, frame: pl.DataFrame, language: str, *, columns: 
     ws.append(header_row(ws, headers))
     money = {i for i, c in enumerate(cols) if isinstance(frame.schema[c], pl.Decimal)}
     diffs = {i for i, c in enumerate(cols) if c in DIFF_COLUMNS}
+    ids = {i for i, c in enumerate(cols) if is_id_column(c)}  # order numbers, keys: never masked
     currencies = currency_of(frame)
     cur_iter = iter(currencies) if currencies is not None else None
     for row in frame.iter_rows():
@@ -88,6 +91,8 @@ def write_table(wb, title: str, frame: pl.DataFrame, language: str, *, columns: 
         for i, v in enumerate(row):
             if i in diffs and v is not None and v != 0:
                 out.append(wcell(ws, v, fmt, font=DIFF_FONT, fill=DIFF_FILL))
+            elif i in ids and isinstance(v, str):
+                out.append(value_for(ws, mask_id(v), mask=False))
             else:
                 out.append(value_for(ws, v, fmt if i in money else None))
         ws.append(out)
