@@ -88,12 +88,14 @@ def export_cmd(date: DateOpt, channel: ChannelOpt = None,
     """The internal side of a business day (the columns `recon match` reads)."""
     from recon.core.service import export_day
     from recon.files import atomic_path
+    from recon.formula import csv_frame
 
     ws, core = _open(workspace)
     frame = export_day(core, ws, parse_date(date, ws.today()), channel)
     if out is not None:
         with atomic_path(out) as tmp:
-            frame.write_csv(tmp) if out.suffix == ".csv" else frame.write_parquet(tmp)
+            # a CSV is opened in spreadsheets: formula-leading text gets its quote (recon.formula)
+            csv_frame(frame).write_csv(tmp) if out.suffix == ".csv" else frame.write_parquet(tmp)
         console().print(f"OK {out}: {frame.height} transactions")
     elif json_out:
         print_json(frame.to_dicts())

@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from recon.errors import ConfigError, StageFailed
+from recon.formula import csv_untext
 from recon.money import MoneyError, parse_amount
 from recon.schema import MONEY, RECORD_TYPES, STATUSES, UTC_TIME
 
@@ -115,6 +116,8 @@ def read_file(path: Path) -> pl.DataFrame:
         frame = frame.with_columns(pl.col(c).cast(pl.String) for c in frame.columns)
     else:
         frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+        # `recon core export --out x.csv` quotes formula-leading text; the quote is not the data's
+        return from_records([{k: csv_untext(v) for k, v in rec.items()} for rec in frame.to_dicts()], str(path))
     return from_records(frame.to_dicts(), str(path))
 
 

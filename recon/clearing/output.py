@@ -6,7 +6,9 @@ line, one row per merchant and currency, sorted. Each `clearing/<D>/merchant-<id
 percent-encoded so any id is a safe file name) lists every transaction of that merchant with its
 original business date, and opens with `#` lines stating the sign convention. Amounts are written
 at their currency's minor unit (JPY 0 decimals, KWD 3). Every file is written atomically, and a
-re-run replaces the day's files whole: a merchant file no longer produced is removed.
+re-run replaces the day's files whole: a merchant file no longer produced is removed. Text fields
+(ids, notes, rule names) that a spreadsheet would read as a formula get a leading `'`
+(recon.formula, the OWASP rule the workbooks follow); amounts are numbers and are never touched.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from recon.clearing.compute import DayClearing, Line
 from recon.clearing.holdback import State
 from recon.errors import InvariantBroken
 from recon.files import write_text
+from recon.formula import csv_text
 from recon.money import Rounding, parse_amount, quantize
 
 SETTLEMENT_COLUMNS = ("merchant_id", "currency", "gross", "refunds", "fees", "splits", "held", "net_payable")
@@ -51,10 +54,11 @@ def detail_name(merchant_id: str) -> str:
 
 def _detail_row(line: Line) -> list[str]:
     t, c = line.txn, line.txn.currency
-    return [t.txn_id, t.channel, t.record_type, c, text(t.amount, c), t.original_date.isoformat(), t.state,
-            text(line.gross, c), text(line.fee, c), line.fee_rule, text(line.splits, c),
-            ";".join(f"{p}={text(a, c)}" for p, a in line.shares), text(line.net_payable, c),
-            text(line.held, c), t.note]
+    q = csv_text
+    return [q(t.txn_id), q(t.channel), q(t.record_type), q(c), text(t.amount, c), t.original_date.isoformat(),
+            q(t.state), text(line.gross, c), text(line.fee, c), q(line.fee_rule), text(line.splits, c),
+            q(";".join(f"{p}={text(a, c)}" for p, a in line.shares)), text(line.net_payable, c),
+            text(line.held, c), q(t.note)]
 
 
 def write_day(directory: Path, clearing: DayClearing) -> list[Path]:
@@ -63,7 +67,7 @@ def write_day(directory: Path, clearing: DayClearing) -> list[Path]:
     out = csv.writer(buf, lineterminator="\n")
     out.writerow(SETTLEMENT_COLUMNS)
     for s in clearing.settlements:
-        out.writerow([s.merchant_id, s.currency, *(text(v, s.currency) for v in (
+        out.writerow([csv_text(s.merchant_id), csv_text(s.currency), *(text(v, s.currency) for v in (
             s.gross, s.refunds, s.fees, s.splits, s.held, s.net_payable))])
     written = [directory / "settlements.csv"]
     write_text(written[0], buf.getvalue())

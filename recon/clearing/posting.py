@@ -68,15 +68,20 @@ def _live(conn: Connection, day: dt.date) -> dict[str, tuple[list[str], str | No
     done = set(conn.execute(sa.select(entries.c.reverses).where(entries.c.reverses.in_(keys))).scalars())
     out: dict[str, tuple[list[str], str | None]] = {}
     for key in sorted(keys, key=_version_order):
-        versions, live = out.get(key.split("#", 1)[0], ([], None))
+        base = _version_order(key)[0]
+        versions, live = out.get(base, ([], None))
         versions.append(key)
-        out[key.split("#", 1)[0]] = (versions, key if key not in done else live)
+        out[base] = (versions, key if key not in done else live)
     return out
 
 
 def _version_order(key: str) -> tuple[str, int]:
-    base, _, n = key.partition("#")
-    return base, int(n) if n else 1
+    """(base key, version): the version is a `#<digits>` suffix after the channel, the key's last
+    part. A merchant id may hold `#` itself (`M#1`), so only a trailing all-digit suffix counts."""
+    base, sep, n = key.rpartition("#")
+    if sep and n.isdigit() and ":" not in n:
+        return base, int(n)
+    return key, 1
 
 
 def _stored(conn: Connection, key: str) -> tuple[Posting, ...]:

@@ -5,7 +5,7 @@ Two things go wrong if they reach a cell as they are:
 - Formula injection (FAULTS.md D3): openpyxl turns any string starting with `=` into a formula, and
   Excel/LibreOffice treat cells beginning with `+ - @`, tab or CR as formulas once a person edits
   them. Text is therefore always stored with the text data type, and text that starts with a trigger
-  (also after leading whitespace) gets the quote prefix, the same as typing `'` in Excel. Numbers
+  (also after leading whitespace, also their full-width forms: recon.formula) gets the quote prefix, the same as typing `'` in Excel. Numbers
   are written as numbers: a real negative amount stays a number.
 - Card numbers (FAULTS.md D8, PCI DSS 3.4.1): a 13-19 digit run (spaces or dashes allowed) that
   passes the Luhn check is shown as the first 6 and last 4 digits only (recon.redact), in free
@@ -22,12 +22,11 @@ from decimal import Decimal
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
+from recon.formula import is_risky
 from recon.redact import luhn_ok, mask_pans
 
 __all__ = ["luhn_ok", "mask_pans", "safe_text", "is_risky", "put", "value_for", "wcell"]
 
-TRIGGERS = ("=", "+", "-", "@")
-_LEADING = ("\t", "\r", "\n")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
@@ -39,11 +38,6 @@ def safe_text(text: str, *, mask: bool = True) -> str:
     what every reader gets back.
     """
     return ILLEGAL_CHARACTERS_RE.sub("\ufffd", mask_pans(text) if mask else text).replace("\r\n", "\n").replace("\r", "\n")
-
-
-def is_risky(text: str) -> bool:
-    """Would a spreadsheet read this text as the start of a formula?"""
-    return text.startswith(_LEADING) or text.lstrip(" \t\r\n").startswith(TRIGGERS)
 
 
 def put(cell: Cell, value: object, number_format: str | None = None, *, mask: bool = True) -> Cell:
