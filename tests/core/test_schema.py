@@ -56,3 +56,30 @@ def test_every_area_has_its_own_branch():
         rev = script.get_revision(base)
         area = rev.revision.split("_")[0]
         assert rev.branch_labels == {area}, f"{rev.revision} must carry branch_labels = ('{area}',)"
+
+
+@pytest.mark.parametrize("table", ["core_entry", "core_posting", "queue_events"])
+def test_truncate_is_refused_on_postgresql(pg_url, table):
+    """TRUNCATE fires no row trigger: a statement trigger refuses it (issue 18, defect 9)."""
+    engine = sa.create_engine(pg_url)
+    schema.upgrade(engine, "heads")
+    with pytest.raises(sa.exc.DatabaseError):  # refused (core_entry: also by its foreign key)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {table}"))
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {table} CASCADE"))
+    engine.dispose()
+
+
+def test_truncate_cannot_empty_a_posted_ledger(engine, core, rules):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE (DELETE FROM is refused by the row triggers)")
+    p = core.create_payment(PaymentRequest("m1", "o-1", "wechat", "CNY", Decimal("5")))
+    core.start_payment(p.txn_id)
+    core.apply_result(p.txn_id, "SUCCESS", rules)
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+        with engine.begin() as conn:
+            conn.execute(sa.text("TRUNCATE core_entry, core_posting, queue_events CASCADE"))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM core_posting")).scalar() > 0
