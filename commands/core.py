@@ -14,9 +14,10 @@ from typing import Annotated, Any
 
 import typer
 
-from commands.common import ChannelOpt, DateOpt, JsonOpt, WorkspaceOpt, command, console, open_workspace, print_json
+from commands.common import (ChannelOpt, DateOpt, JsonOpt, WorkspaceOpt, command, console, fail, open_workspace,
+                             print_json)
 from recon.clock import parse_date
-from recon.errors import ConfigError, ExitCode
+from recon.errors import ConfigError, ExitCode, NotReady
 
 core_app = typer.Typer(help="The thin payment core: transactions, ledger, internal reconciliation.",
                        no_args_is_help=True)
@@ -58,6 +59,9 @@ def record_cmd(event: Annotated[str, typer.Argument(help='One event as JSON (or 
         print_json(result)
     else:
         console().print(" ".join(f"{k}={v}" for k, v in result.items()))
+    if result.get("result") == "UNKNOWN":  # the channel's answer decided nothing: never a silent 0
+        raise fail(NotReady(f"{result['txn_id']}: the result code maps to UNKNOWN; the order stays {result['state']}",
+                            hint="ask the channel again, then record its final answer"))
 
 
 @core_app.command("import")

@@ -18,7 +18,8 @@ import polars as pl
 
 from recon.errors import ConfigError, StageFailed
 from recon.formula import csv_untext
-from recon.money import MoneyError, parse_amount
+from recon.idtext import clean_id
+from recon.money import MoneyError, iso_currency, parse_amount
 from recon.schema import MONEY, RECORD_TYPES, STATUSES, UTC_TIME
 
 INTERNAL_COLUMNS: dict[str, pl.DataType] = {
@@ -41,6 +42,10 @@ INTERNAL_COLUMNS: dict[str, pl.DataType] = {
 }
 REQUIRED = ("txn_id", "merchant_id", "channel", "merchant_txn_id", "record_type", "trade_time",
             "currency", "amount", "status")
+ID_COLUMNS = ("txn_id", "merchant_id", "merchant_order_no", "merchant_txn_id", "channel_txn_id",
+              "merchant_refund_id", "original_txn_id")
+# The standardized bill's sign convention (DOMAIN.md): money in is positive, money out negative.
+SIGNS = {"PAYMENT": 1, "REFUND": -1, "PAYOUT": -1}
 
 
 def empty_internal() -> pl.DataFrame:
@@ -65,8 +70,18 @@ def from_records(records: list[dict], source: str) -> pl.DataFrame:
             raise StageFailed(f"{source}:{line}: record_type {rtype!r} is not one of {', '.join(RECORD_TYPES)}")
         if status not in STATUSES:
             raise StageFailed(f"{source}:{line}: status {status!r} is not one of {', '.join(STATUSES)}")
+        try:
+            currency = iso_currency(str(rec["currency"]).strip())
+        except MoneyError as exc:
+            raise StageFailed(f"{source}:{line}: {exc}") from None
+        sign = SIGNS.get(rtype)
+        if sign is not None and amount * sign < 0:
+            raise StageFailed(f"{source}:{line}: a {rtype} amount is {'positive' if sign > 0 else 'negative'} "
+                              f"(money {'in' if sign > 0 else 'out'}), got {amount}")
         rows.append({
             **{c: _text(rec.get(c)) for c in INTERNAL_COLUMNS if INTERNAL_COLUMNS[c] == pl.String()},
+            **{c: clean_id(rec.get(c)) for c in ID_COLUMNS},  # invisible characters are never part of an id
+            "currency": currency,
             "record_type": rtype,
             "status": status,
             "trade_time": _utc(rec["trade_time"], source, line),

@@ -44,6 +44,16 @@ _ISO_EXPONENTS: dict[str, int] = {
     "CLF": 4, "UYW": 4,
 }
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+# ISO 4217 active alphabetic codes (list one, 2025), without XTS (testing) and XXX (no currency).
+ISO_4217 = frozenset("""
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD
+CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP
+GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW
+KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD
+NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE
+SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED
+VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XUA YER ZAR ZMW ZWG ZWL
+""".split())
 
 
 class Rounding(StrEnum):
@@ -78,6 +88,17 @@ def currency_code(code: str) -> str:
     text = code.strip()
     if not _CURRENCY_RE.match(text):
         raise MoneyError(f"not an ISO 4217 currency code: {code!r}")
+    return text
+
+
+def iso_currency(code: object) -> str:
+    """A currency the payment core and the internal side accept: an ISO 4217 code as written, upper
+    case, known. `cny` is refused (not guessed into CNY), and so is a made-up `ABC`."""
+    text = str(code) if code is not None else ""
+    if text.upper() in ISO_4217 and text != text.upper():
+        raise MoneyError(f"currency {text!r} must be written in upper case ({text.upper()})")
+    if text not in ISO_4217:
+        raise MoneyError(f"currency {text[:20]!r} is not an ISO 4217 currency code")
     return text
 
 

@@ -30,7 +30,8 @@ from recon.core.idempotency import differences, fingerprint, insert_once
 from recon.core.ledger import Posted, post
 from recon.core.machine import MACHINES, Moved, PayState, record, transition
 from recon.core.uow import UnitOfWork, unit_of_work
-from recon.money import currency_code
+from recon.idtext import clean_id
+from recon.money import MoneyError, iso_currency
 from recon.store.tables.core import txns
 
 
@@ -117,13 +118,20 @@ class Core:
         """Record a payment order once per (merchant, order number); returns the first result."""
         if req.amount <= 0:
             raise CoreError(f"payment {req.merchant_order_no}: amount must be positive, got {req.amount}")
-        values = {"record_type": "PAYMENT", "merchant_id": req.merchant_id, "request_no": req.merchant_order_no,
-                  "channel": req.channel, "currency": currency_code(req.currency), "amount": req.amount,
+        try:
+            currency = iso_currency(req.currency)
+        except MoneyError as exc:
+            raise CoreError(f"payment {req.merchant_order_no}: {exc}") from None
+        merchant_id, order_no = clean_id(req.merchant_id), clean_id(req.merchant_order_no)  # no invisible chars
+        if not merchant_id or not order_no:
+            raise CoreError("payment: merchant_id and merchant_order_no must not be empty")
+        values = {"record_type": "PAYMENT", "merchant_id": merchant_id, "request_no": order_no,
+                  "channel": req.channel, "currency": currency, "amount": req.amount,
                   "fee": Decimal(0), "original_txn_id": None}
         when = req.trade_time or utcnow()
-        txn_id = self.ids.next_id(when.astimezone(dt.timezone.utc).date(), ids.PAYMENT, req.merchant_id)
+        txn_id = self.ids.next_id(when.astimezone(dt.timezone.utc).date(), ids.PAYMENT, merchant_id)
         return self.insert_once(values, txn_id=txn_id, merchant_txn_id=txn_id,
-                                merchant_order_no=req.merchant_order_no, trade_time=when,
+                                merchant_order_no=order_no, trade_time=when,
                                 event="PAY_CREATE", state=PayState.INIT)
 
     def insert_once(self, values: dict, *, event: str, state: str, **row: object) -> Txn:

@@ -3,7 +3,10 @@
 The CLI (and any script) describes an event as a small JSON object; this module validates its
 fields at the edge — money through `recon.money.parse_amount`, instants must carry an offset, the
 channel's rule set comes from the workspace — and calls the one core function that does the work.
-An unknown event type or a missing field is a `ConfigError` naming it.
+An unknown event type or a missing field is a `ConfigError` naming it; so is a currency that is not
+an upper-case ISO 4217 code, and a result whose `field` the channel's rule set does not have (every
+code would read UNKNOWN and the order would stay as it was without a word). A result that maps to
+UNKNOWN says so (`"result": "UNKNOWN"`); the CLI exits 3 for it. Ids lose invisible characters.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from recon.core.refunds import RefundRequest, apply_refund_result, create_refund
 from recon.core.uow import unit_of_work
 from recon.errors import ConfigError
 from recon.internal import empty_internal
-from recon.money import MoneyError, parse_amount
+from recon.idtext import clean_id
+from recon.money import MoneyError, iso_currency, parse_amount
 from recon.store.tables.core import txns
 from recon.workspace import Workspace
 
@@ -41,6 +45,37 @@ def _money(data: dict[str, Any], name: str, default: str | None = None) -> Decim
         return parse_amount(str(_field(data, name, default)))
     except MoneyError as exc:
         raise ConfigError(f"record {data.get('type')}: {name}: {exc}") from None
+
+
+def _id(data: dict[str, Any], name: str) -> str:
+    """An identifier field: invisible characters removed (recon.idtext), never empty."""
+    value = clean_id(_field(data, name))
+    if value is None:
+        raise ConfigError(f"record {data.get('type')}: field {name!r} is empty")
+    return value
+
+
+def _currency(data: dict[str, Any]) -> str:
+    try:
+        return iso_currency(_field(data, "currency"))
+    except MoneyError as exc:
+        raise ConfigError(f"record {data.get('type')}: {exc}") from None
+
+
+def _status_field(rules: RuleSet, data: dict[str, Any], defaults: tuple[str, ...]) -> str:
+    """Which of the rule set's code tables reads the result's code: `field`, else the first of
+    `defaults` the rules have, else their only table. A field the rules do not have would map every
+    code to UNKNOWN and leave the order as it was without a word: refused instead."""
+    fields = sorted(rules.status)
+    if data.get("field") is not None:
+        field = str(data["field"])
+    else:
+        known = [d for d in defaults if d in rules.status]
+        field = known[0] if known else fields[0] if len(fields) == 1 else defaults[0]
+    if field not in rules.status:
+        raise ConfigError(f"record {data.get('type')}: rule set {rules.name!r} has no status field {field!r} "
+                          f"(it has: {', '.join(fields) or 'none'})", hint='name one with "field": "..."')
+    return field
 
 
 def _time(data: dict[str, Any]) -> dt.datetime | None:
@@ -76,8 +111,8 @@ def apply_event(core: Core, data: dict[str, Any], ws: Workspace) -> dict[str, An
     kind = data["type"]
     if kind == "payment":
         txn = core.create_payment(PaymentRequest(
-            merchant_id=_field(data, "merchant_id"), merchant_order_no=_field(data, "merchant_order_no"),
-            channel=_field(data, "channel"), currency=_field(data, "currency"), amount=_money(data, "amount"),
+            merchant_id=_id(data, "merchant_id"), merchant_order_no=_id(data, "merchant_order_no"),
+            channel=_field(data, "channel"), currency=_currency(data), amount=_money(data, "amount"),
             trade_time=_time(data)))
     elif kind in ("start", "close", "refund_start"):
         step = {"start": core.start_payment, "close": core.close_payment,
@@ -86,20 +121,24 @@ def apply_event(core: Core, data: dict[str, Any], ws: Workspace) -> dict[str, An
         txn = core.get(data["txn_id"])
     elif kind == "result":
         fee = _money(data, "fee") if data.get("fee") is not None else None
-        txn = core.apply_result(_field(data, "txn_id"), data.get("code"),
-                                _rules(core, data, ws), field=data.get("field", "trade_state"),
-                                channel_txn_id=data.get("channel_txn_id"), fee=fee)
+        rules = _rules(core, data, ws)
+        field = _status_field(rules, data, ("trade_state", "trade"))
+        txn = core.apply_result(_field(data, "txn_id"), data.get("code"), rules, field=field,
+                                channel_txn_id=clean_id(data.get("channel_txn_id")), fee=fee)
+        return {**txn_dict(txn), "result": rules.status_of(field, data.get("code"))}
     elif kind == "refund":
         txn = create_refund(core, RefundRequest(
-            merchant_id=_field(data, "merchant_id"), refund_no=_field(data, "refund_no"),
-            merchant_txn_id=_field(data, "merchant_txn_id"), amount=_money(data, "amount"),
+            merchant_id=_id(data, "merchant_id"), refund_no=_id(data, "refund_no"),
+            merchant_txn_id=_id(data, "merchant_txn_id"), amount=_money(data, "amount"),
             trade_time=_time(data)))
     elif kind == "refund_result":
-        txn = apply_refund_result(core, _field(data, "txn_id"), data.get("code"), _rules(core, data, ws),
-                                  field=data.get("field", "refund_status"))
+        rules = _rules(core, data, ws)
+        field = _status_field(rules, data, ("refund_status", "refund"))
+        txn = apply_refund_result(core, _field(data, "txn_id"), data.get("code"), rules, field=field)
+        return {**txn_dict(txn), "result": rules.status_of(field, data.get("code"))}
     elif kind == "post":
         event = Event(event=_field(data, "event"), channel=data.get("channel", ""),
-                      merchant_id=data.get("merchant_id", ""), currency=_field(data, "currency"),
+                      merchant_id=data.get("merchant_id", ""), currency=_currency(data),
                       gross=_money(data, "gross"), fee=_money(data, "fee", "0"), bank=data.get("bank", ""))
         date = dt.date.fromisoformat(data["business_date"]) if data.get("business_date") else None
         posted = core.post_event(event, key=_field(data, "key"), business_date=date, memo=data.get("memo"))
