@@ -17,8 +17,7 @@ from pathlib import Path
 
 from parsers.base import SAMPLE_BYTES, ParseContext, ParsedStatement, Sample, StatementParser
 from recon.errors import ConfigError, ReconError, StatementRejected
-from recon.redact import mask_frame
-from recon.schema import conform, validate_bill
+from recon.schema import conform, mask_free_text, validate_bill
 
 GROUP = "recon.parsers"
 
@@ -96,7 +95,7 @@ def parse_file(path: Path, ctx: ParseContext, format_id: str | None = None) -> t
     parsed = get_parser(fid).parse(path, ctx)
     name = ctx.source_name or str(path)
     # memo and counterparty are free text a stranger wrote: no card number reaches the bill Parquet
-    bill = validate_bill(mask_frame(conform(parsed.bill)), name)
+    bill = validate_bill(mask_free_text(conform(parsed.bill)), name)
     return fid, ParsedStatement(bill=bill, balances=parsed.balances, checks=parsed.checks, warnings=parsed.warnings)
 
 

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import re
 
-import polars as pl
-
 _PAN_RE = re.compile(r"(?<![0-9A-Za-z])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z])")
 # The cheap pre-filter for frames: only values with 13 digits in a row (or spaced) can hold a PAN.
-_CANDIDATE = r"\d(?:[ -]?\d){12}"
+CANDIDATE = r"\d(?:[ -]?\d){12}"
 FREE_TEXT_COLUMNS = ("memo", "counterparty")
 _ID_SUFFIXES = ("_id", "_ids", "_key", "_no", "_serial", "_file", "_hash")
 _ID_NAMES = frozenset({"id", "key", "match_key", "sha256", "entry_key", "source_file", "results_file"})
@@ -58,15 +56,3 @@ def mask_id(value: str) -> str:
 def is_id_column(name: str) -> bool:
     """Is a column an identifier (never masked) rather than free text?"""
     return name in _ID_NAMES or name.endswith(_ID_SUFFIXES)
-
-
-def mask_frame(frame: pl.DataFrame, columns: tuple[str, ...] = FREE_TEXT_COLUMNS) -> pl.DataFrame:
-    """The frame with card numbers masked in its free-text columns (only rows that may hold one are touched)."""
-    exprs = []
-    for name in columns:
-        if name in frame.columns and frame.schema[name] == pl.String:
-            col = pl.col(name)
-            exprs.append(pl.when(col.str.contains(_CANDIDATE))
-                         .then(col.map_elements(mask_pans, return_dtype=pl.String, skip_nulls=True))
-                         .otherwise(col).alias(name))
-    return frame.with_columns(exprs) if exprs else frame

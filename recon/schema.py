@@ -15,6 +15,7 @@ from pandera.errors import SchemaError, SchemaErrors
 
 from recon.errors import StatementRejected
 from recon.money import MONEY_SCALE
+from recon.redact import CANDIDATE, FREE_TEXT_COLUMNS, mask_pans
 
 MONEY = pl.Decimal(38, MONEY_SCALE)
 UTC_TIME = pl.Datetime("us", "UTC")
@@ -155,3 +156,16 @@ def _describe(exc: SchemaErrors | SchemaError) -> str:
     more = f" (and {cases.height - 1} more)" if cases.height > 1 else ""
     row = f" at row {first['index']}" if first.get("index") is not None else ""
     return f"column {column!r} fails {check}{row}: {value!r}{more}"
+
+
+def mask_free_text(frame: pl.DataFrame, columns: tuple[str, ...] = FREE_TEXT_COLUMNS) -> pl.DataFrame:
+    """The bill with card numbers masked in its free-text columns (recon.redact); only rows that may
+    hold one are touched, and id columns never are."""
+    exprs = []
+    for name in columns:
+        if name in frame.columns and frame.schema[name] == pl.String:
+            col = pl.col(name)
+            exprs.append(pl.when(col.str.contains(CANDIDATE))
+                         .then(col.map_elements(mask_pans, return_dtype=pl.String, skip_nulls=True))
+                         .otherwise(col).alias(name))
+    return frame.with_columns(exprs) if exprs else frame

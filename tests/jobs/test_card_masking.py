@@ -15,8 +15,8 @@ from pathlib import Path
 import polars as pl
 from openpyxl import load_workbook
 
-from conftest import DAYS, make_workspace, recon
 from recon.redact import luhn_ok, mask_pans
+from tests.jobs.conftest import DAYS, make_workspace, recon
 
 PAN = "4111 1111 1111 1111"
 DIGITS = PAN.replace(" ", "")

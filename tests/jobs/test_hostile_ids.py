@@ -6,9 +6,8 @@ from __future__ import annotations
 import csv
 import sqlite3
 
-from conftest import DAYS, make_workspace, recon
-
 from recon.clearing.output import detail_name
+from tests.jobs.conftest import DAYS, make_workspace, recon
 
 MERCHANT = "M#1/\"q'"
 
