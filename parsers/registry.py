@@ -9,8 +9,8 @@ beangulp): first-match-wins would make the result depend on plugin load order.
 from __future__ import annotations
 
 import gzip
-import io
 import zipfile
+import zlib
 from functools import lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -99,29 +99,48 @@ def parse_file(path: Path, ctx: ParseContext, format_id: str | None = None) -> t
     return fid, ParsedStatement(bill=bill, balances=parsed.balances, checks=parsed.checks, warnings=parsed.warnings)
 
 
+# The largest statement a parser holds in memory, packed or not (README: "Statement size"). Parsing
+# is in memory and peaks at a few times this; inflating stops at it, a chunk at a time, so a small
+# gzip that would inflate to gigabytes costs at most this much before it is refused.
+MAX_STATEMENT_BYTES = 512 << 20
+CHUNK = 1 << 20
+
+
+def _bounded(read, limit: int, what: str, path: Path) -> bytes:
+    """Everything `read` yields, a chunk at a time, refused as soon as it passes `limit` bytes."""
+    out = bytearray()
+    while block := read(CHUNK):
+        out += block
+        if len(out) > limit:
+            raise StatementRejected(str(path), None, f"{what} exceeds {limit} bytes (the statement size cap)",
+                                    code="too_large")
+    return bytes(out)
+
+
 def open_member_bytes(path: Path, member: str, *, limit: int) -> bytes:
     """One zip member's bytes, refusing members that inflate beyond `limit` (a zip bomb)."""
+    limit = min(limit, MAX_STATEMENT_BYTES)
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo(member)
         if info.file_size > limit:
             raise StatementRejected(str(path), None, f"zip member {member!r} inflates to {info.file_size} bytes (limit {limit})", code="too_large")
-        with zf.open(info) as fh:
-            data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise StatementRejected(str(path), None, f"zip member {member!r} exceeds {limit} bytes", code="too_large")
-    return data
+        with zf.open(info) as fh:  # the header's size can lie: count what really comes out
+            return _bounded(fh.read, limit, f"zip member {member!r}", path)
 
 
-def read_payload(path: Path, *, limit: int = 2 << 30) -> bytes:
+def read_payload(path: Path, *, limit: int = MAX_STATEMENT_BYTES) -> bytes:
     """A file's bytes, gunzipped when it is gzip; a truncated gzip is a rejection, not a prefix."""
-    raw = path.read_bytes()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
+    limit = min(limit, MAX_STATEMENT_BYTES)
+    with open(path, "rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
+    if not gzipped:
+        size = path.stat().st_size
+        if size > limit:
+            raise StatementRejected(str(path), None, f"statement is {size} bytes, more than {limit} "
+                                    "(the statement size cap)", code="too_large")
+        return path.read_bytes()
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
-            data = gz.read(limit + 1)
-    except (OSError, EOFError) as exc:
+        with gzip.open(path, "rb") as gz:
+            return _bounded(gz.read, limit, "gzip payload", path)
+    except (OSError, EOFError, zlib.error) as exc:
         raise StatementRejected(str(path), None, f"gzip stream is damaged or truncated: {exc}", code="truncated") from None
-    if len(data) > limit:
-        raise StatementRejected(str(path), None, f"gzip payload exceeds {limit} bytes", code="too_large")
-    return data
