@@ -74,6 +74,11 @@ class Entry:
     counterparty: str | None = None
     memo: str | None = None
     bank_code: str | None = None  # the bank's transaction code as written (NTRF, PMNT/RCDT/ESCT, 195...)
+    # The bank's own reference of the entry (camt `Ntry/AcctSvcrRef`, else `NtryRef`), kept even when a
+    # transaction's own reference became channel_txn_id, and every other reference the line states as
+    # "path=value" pairs: a reference the file states is never dropped (#19).
+    entry_ref: str | None = None
+    references: str | None = None
 
 
 # Bank transaction codes that name the line's nature better than its direction does. Keys are
@@ -124,11 +129,15 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
+_BANK_EXTRAS: dict[str, pl.DataType] = {"value_date": pl.Date(), "bank_code": pl.String(), "statement_id": pl.String(),
+                                        "entry_ref": pl.String(), "references": pl.String()}
+
+
 def bill_frame(entries: list[Entry], *, channel: str, source_file: str,
                bill_date: dt.date | None, statement_dates: dict[str, dt.date]) -> pl.DataFrame:
     """The standardized bill of a bank statement. `statement_dates` gives each statement's date
     (closing balance date, else last booking date) for when the caller did not fix `bill_date`."""
-    cols: dict[str, list] = {name: [] for name in (*BILL_COLUMNS, *OPTIONAL_COLUMNS, "value_date", "bank_code", "statement_id")}
+    cols: dict[str, list] = {name: [] for name in (*BILL_COLUMNS, *OPTIONAL_COLUMNS, *_BANK_EXTRAS)}
     for e in entries:
         cols["channel"].append(channel)
         cols["account"].append(e.account)
@@ -154,8 +163,9 @@ def bill_frame(entries: list[Entry], *, channel: str, source_file: str,
         cols["value_date"].append(e.value_date)
         cols["bank_code"].append(e.bank_code)
         cols["statement_id"].append(e.statement_id)
-    schema = {**BILL_COLUMNS, **OPTIONAL_COLUMNS, "value_date": pl.Date(), "bank_code": pl.String(),
-              "statement_id": pl.String()}
+        cols["entry_ref"].append(e.entry_ref)
+        cols["references"].append(e.references)
+    schema = {**BILL_COLUMNS, **OPTIONAL_COLUMNS, **_BANK_EXTRAS}
     return conform(pl.DataFrame(cols, schema=schema))
 
 

@@ -13,10 +13,21 @@ its rows, not for its tree. Amounts are Decimal (up to 5 decimals), signed by `C
 Checks: per report and currency, opening (OPBD, else PRCD) + booked entries = closing (CLBD, else
 the last ITBD of an intraday report); `TxsSummry` counts and sums when present. A copy or duplicate
 (`CpyDplctInd`) is parsed but named in the checks and a warning, so the caller can skip it.
+
+Dialects accepted, and why (issue #19; each has a hand-written test in tests/parsers_bank/test_dialects.py):
+* Entries whose transaction details carry their own reference keep the bank's entry reference
+  (`Ntry/AcctSvcrRef`, `NtryRef`) in `entry_ref` and every stated reference in `references`: a
+  reference the file states is never dropped.
+* Entries with no `BookgDt`/`ValDt` take the day the statement states once (report creation time,
+  closing balance date, period end, group header), and the checks say which.
+* A document with no XML declaration whose bytes are not UTF-8 is read as ISO-8859-1, the stated
+  fallback, with a note; a declared encoding is honoured as written.
 """
 
 from __future__ import annotations
 
+import codecs
+import datetime as dt
 import io
 import re
 import zipfile
@@ -30,7 +41,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 from parsers.balances import Balance, BalanceType, balances_frame, bill_frame, concat_bills
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.camt_entries import AMOUNT as _AMOUNT
-from parsers.camt_entries import Report, entry_rows, xml_date
+from parsers.camt_entries import Report, _qualify, created_date, entry_rows, xml_date
 from parsers.registry import open_member_bytes
 from recon.errors import Problem, StatementRejected
 from recon.money import MoneyError, parse_amount
@@ -69,6 +80,10 @@ class _CamtParser:
         checks: list[str] = []
         warnings: list[Problem] = []
         for label, stream in self._documents(path, name):
+            stream, note = decided_stream(stream)
+            if note:
+                checks.append(f"{label}: {note}")
+                warnings.append(Problem(label, 1, note, code="encoding_decided"))
             for rep in self._reports(stream, label, ctx):
                 checks.extend(rep.check(label, self.message))
                 if rep.copy_duplicate:
@@ -137,6 +152,37 @@ class _CamtParser:
         return Balance(rep.account, amt.get("Ccy"), rep.report_id, day, _BALANCE_CODES.get(code, BalanceType.INFO), value, line)
 
 
+_DECLARED = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*\bencoding\s*=", re.S)
+
+
+def decided_stream(stream: IO[bytes]) -> tuple[IO[bytes], str | None]:
+    """The stream to feed expat, decided by the bytes when the document does not declare them.
+
+    XML without an encoding declaration is UTF-8 by rule, and expat refuses anything else. Some
+    banks send camt in ISO-8859-1 (Latin-1) without saying so: when the undeclared bytes are not
+    valid UTF-8 they are read as Latin-1, the stated fallback, and the decision is recorded. A
+    declaration is honoured as written (a lie there is a well-formedness error naming the line).
+    """
+    head = stream.read(256)
+    stream.seek(0)
+    if _DECLARED.match(head.lstrip()):
+        return stream, None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    try:
+        while chunk := stream.read(1 << 20):
+            decoder.decode(chunk)
+            offset += len(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        stream.seek(0)
+        return (codecs.EncodedFile(stream, "utf-8", "latin-1"),  # type: ignore[return-value]
+                f"no XML encoding declaration and the bytes are not UTF-8 (first bad byte near offset {offset + exc.start}); "
+                "read as ISO-8859-1 (Latin-1), the stated fallback")
+    stream.seek(0)
+    return stream, None
+
+
 class _Streamer:
     """XMLParser target: builds the tree, notes each element's line, hands over each `Ntry`,
     `Bal` and report when it closes and then detaches it, so the tree never grows past one entry."""
@@ -150,6 +196,7 @@ class _Streamer:
         self.report: Report | None = None
         self.ready: list[Report] = []
         self.found = False
+        self.header_created: dt.date | None = None  # GrpHdr/CreDtTm: the message's own day
 
     def start(self, tag: str, attrs: dict) -> None:
         elem = self.builder.start(tag, attrs)
@@ -158,12 +205,15 @@ class _Streamer:
             self.ns = self.owner._namespace(tag, self.file)
         self.stack.append((elem, line))
         if len(self.stack) == 3 and tag.endswith("}" + self.owner.report):
-            self.report = Report(file=self.file, ns=self.ns, elem=elem, line=line, rules=self.ctx.rules)
+            self.report = Report(file=self.file, ns=self.ns, elem=elem, line=line, rules=self.ctx.rules,
+                                 header_created=self.header_created)
 
     def end(self, tag: str) -> None:
         elem = self.builder.end(tag)
         _, line = self.stack.pop()
         rep, depth = self.report, len(self.stack)
+        if depth == 2 and tag.endswith("}GrpHdr"):
+            self.header_created = created_date(elem, lambda p: _qualify(self.ns, p), self.file, line)
         if rep is None or depth < 2:
             return
         local = tag.rsplit("}", 1)[-1]

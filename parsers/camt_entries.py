@@ -29,6 +29,8 @@ from recon.money import AmountGrammar, MoneyError, context, parse_amount
 
 AMOUNT = AmountGrammar(decimal_sep=".", allow_sign=False, max_scale=5)
 _NO_REF = {"", "NOTPROVIDED", "NONREF"}
+# Every reference a transaction may state (ISO 20022 TransactionReferences); all are kept.
+_TX_REFS = ("MsgId", "AcctSvcrRef", "PmtInfId", "InstrId", "EndToEndId", "UETR", "TxId", "MndtId", "ChqNb", "ClrSysRef")
 
 
 @lru_cache(maxsize=512)
@@ -66,6 +68,8 @@ class Report:
     balances: list[Balance] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     ntry_amounts: list[tuple[str, Decimal, bool]] = field(default_factory=list)  # (ccy, signed, booked) per Ntry
+    header_created: dt.date | None = None
+    undated: dict[str, int] = field(default_factory=dict)  # entries dated by the statement, per source
     _head: tuple[str, str, str | None, str | None] | None = None
 
     def q(self, path: str) -> str:
@@ -114,6 +118,7 @@ class Report:
 
     def check(self, file: str, message: str) -> list[str]:
         done = self._check_summary(file)
+        done += [f"report {self.report_id}: {n} entries without BookgDt/ValDt dated by {src}" for src, n in self.undated.items()]
         currencies = sorted({b.currency for b in self.balances} | {c for c, _, _ in self.ntry_amounts})
         for ccy in currencies:
             bals = [b for b in self.balances if b.currency == ccy]
@@ -160,9 +165,38 @@ def _text(elem, q, *paths: str) -> str | None:
     return None
 
 
-def _created(elem, q) -> dt.date | None:
+def created_date(elem, q, file: str, line: int) -> dt.date | None:
+    """The day of a `CreDtTm` (report or group header), as written."""
     text = (elem.findtext(q("CreDtTm")) or "").strip()
-    return dt.date.fromisoformat(text[:10]) if text else None
+    try:
+        return dt.date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        raise StatementRejected(file, line, f"CreDtTm {text!r} is not an ISO date-time", code="syntax") from None
+
+
+def statement_day(rep: Report, line: int) -> tuple[dt.date, str] | None:
+    """The day an undated entry belongs to, and where that day was read.
+
+    Some banks leave `BookgDt` and `ValDt` out of every entry (the statement is one day, so the day is
+    said once). The report's creation time says it first (a camt.054 notification is booked when
+    made); without one, the statement's closing balance date, its period end (`FrToDt`), then the
+    group header's creation time. Balances precede entries in every camt version, so they are known.
+    """
+    created = created_date(rep.elem, rep.q, rep.file, line)
+    if created is not None:
+        return created, "the report's CreDtTm"
+    closing = [b.balance_date for b in rep.balances if b.balance_type is BalanceType.CLOSING]
+    if closing:
+        return closing[-1], "the closing balance date"
+    period = xml_date(rep.elem.find(rep.q("FrToDt")), lambda p: rep.q(p.replace("DtTm", "ToDtTm")))
+    if period is not None:
+        return period, "FrToDt/ToDtTm"
+    if rep.header_created is not None:
+        return rep.header_created, "GrpHdr/CreDtTm"
+    days = {b.balance_date for b in rep.balances}
+    if len(days) == 1:
+        return days.pop(), "the balances' date"
+    return None
 
 
 def entry_rows(ntry, rep: Report, line: int) -> list[Entry]:
@@ -176,10 +210,14 @@ def entry_rows(ntry, rep: Report, line: int) -> list[Entry]:
     booked = status_code == "BOOK"
     rep.ntry_amounts.append((ccy, booked_amount, booked))
     # A camt.054 notification may carry neither date: it is then booked when the report was made.
-    booking = (xml_date(ntry.find(q("BookgDt")), q) or xml_date(ntry.find(q("ValDt")), q)
-               or _created(rep.elem, q))
+    booking = xml_date(ntry.find(q("BookgDt")), q) or xml_date(ntry.find(q("ValDt")), q)
     if booking is None:
-        raise StatementRejected(rep.file, line, f"report {rep.report_id}: entry has no booking or value date", code="structure")
+        found = statement_day(rep, line)
+        if found is None:
+            raise StatementRejected(rep.file, line, f"report {rep.report_id}: entry has no BookgDt or ValDt, and neither the "
+                                    "report, its balances nor the group header give a day", code="structure")
+        booking, source = found
+        rep.undated[source] = rep.undated.get(source, 0) + 1
     stamp = xml_datetime(ntry.find(q("BookgDt")), q) if ntry.find(q("BookgDt")) is not None else None
     codes = (ntry.findtext(q("BkTxCd/Domn/Fmly/SubFmlyCd")), ntry.findtext(q("BkTxCd/Domn/Fmly/Cd")),
              ntry.findtext(q("BkTxCd/Prtry/Cd")))
@@ -187,6 +225,7 @@ def entry_rows(ntry, rep: Report, line: int) -> list[Entry]:
     fee = sum((_amount(r.find(q("Amt")), rep, line)[0] for r in ntry.findall(q("Chrgs/Rcrd")) + ntry.findall(q("Chrgs"))
                if (r.findtext(q("ChrgInclInd")) or "").strip() == "true" and r.find(q("Amt")) is not None), Decimal(0))
     entry_ref = _text(ntry, q, "AcctSvcrRef", "NtryRef")
+    entry_refs = [(path, _text(ntry, q, path)) for path in ("NtryRef", "AcctSvcrRef")]
     details = ntry.findall(q("NtryDtls/TxDtls"))
     parts: list[tuple[object | None, Decimal]] = [(details[0] if details else None, booked_amount)]
     if len(details) > 1:
@@ -214,6 +253,8 @@ def entry_rows(ntry, rep: Report, line: int) -> list[Entry]:
             ustrd = [" ".join(u.text.split()) for u in tx.findall(q("RmtInf/Ustrd")) if u.text and u.text.strip()]
             memo = " ".join(ustrd) or _text(tx, q, "RmtInf/Strd/CdtrRefInf/Ref", "AddtlTxInf")
         row_fee = fee if len(parts) == 1 else Decimal(0)
+        refs = [(f"Ntry/{p}", v) for p, v in entry_refs] + [
+            (f"TxDtls/Refs/{p}", _text(tx, q, f"Refs/{p}")) for p in _TX_REFS if tx is not None]
         rows.append(Entry(
             statement_id=rep.report_id, account=rep.account, currency=ccy, booking_date=booking,
             amount=context().add(value, row_fee), fee=row_fee, record_type=classify(value, codes, reversal=reversal),
@@ -224,5 +265,6 @@ def entry_rows(ntry, rep: Report, line: int) -> list[Entry]:
             trade_time=stamp.astimezone(dt.timezone.utc) if stamp is not None and stamp.tzinfo else None,
             counterparty=_text(tx, q, f"RltdPties/{side}/Nm", f"RltdPties/{side}/Pty/Nm") if tx is not None else None,
             memo=memo or _text(ntry, q, "AddtlNtryInf"), bank_code=bank_code, source_line=line,
+            entry_ref=entry_ref, references="; ".join(f"{p}={v}" for p, v in refs if v) or None,
         ))
     return rows

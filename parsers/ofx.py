@@ -13,6 +13,14 @@ Statements are `STMTRS` (bank) and `CCSTMTRS` (credit card); one file may hold s
 date as written, never shifted through UTC (Expensify PR #97629). OFX carries no opening balance,
 so only `LEDGERBAL` (CLOSING) and `AVAILBAL` (AVAILABLE) are recorded and no chain check is
 possible. Investment statements (`INVSTMTRS`) and sign-on or server errors are rejected by name.
+
+Dialects accepted, and why (issue #19; tests in tests/parsers_bank/test_dialects.py):
+* `CHARSET:1252` over UTF-8 bytes: the bytes decide (parsers/encoding.py) and a warning says so.
+* Empty leaf elements (`<BALAMT>` with no value): the reader closes a known leaf when the next tag
+  opens; an empty balance amount states no balance, so that balance is left out with a warning.
+* `DTASOF` of `00000000`: states no date; the balance takes the statement's DTEND, with a warning.
+* No `BANKACCTFROM`/`CCACCTFROM`: the account the channel's configuration names, said in the checks.
+Messages name the element path (`STMTTRN/TRNAMT`, `LEDGERBAL/BALAMT`) and the element's own line.
 """
 
 from __future__ import annotations
@@ -26,8 +34,8 @@ from pathlib import Path
 from parsers.balances import Balance, BalanceType, Entry, balances_frame, bill_frame, classify
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.registry import read_payload
-from parsers.text import decode_strict
-from recon.errors import StatementRejected
+from parsers.encoding import decide
+from recon.errors import Problem, StatementRejected
 from recon.money import AmountGrammar, MoneyError, currency_code, parse_amount
 
 _TOKEN = re.compile(r"<(/?)([A-Za-z0-9.]+)>|<\?[^>]*\?>|<!--.*?-->|([^<]+)", re.S)
@@ -39,6 +47,15 @@ _DATE = re.compile(
 )
 _POINT = AmountGrammar(decimal_sep=".")
 _COMMA = AmountGrammar(decimal_sep=",")
+# OFX leaf elements (data elements) of sign-on, bank and credit-card statements. SGML leaves close
+# implicitly, so an *empty* leaf (`<BALAMT>` then `<DTASOF>`, ofxparse fail_nice) looks like an
+# aggregate opening; naming the leaves lets the reader close an empty one instead of nesting the
+# rest of the block inside it (which then made the error name the wrong element).
+_LEAVES = frozenset("""CODE SEVERITY MESSAGE DTSERVER LANGUAGE DTPROFUP DTACCTUP ORG FID SESSCOOKIE USERKEY TSKEYEXPIRE
+    TRNUID CLTCOOKIE CURDEF BANKID BRANCHID ACCTID ACCTTYPE ACCTKEY DTSTART DTEND TRNTYPE DTPOSTED DTUSER DTAVAIL
+    TRNAMT FITID CORRECTFITID CORRECTACTION SRVRTID CHECKNUM REFNUM SIC PAYEEID NAME EXTDNAME MEMO INV401KSOURCE
+    CURRATE CURSYM BALAMT DTASOF MKTGINFO INTU.BID INTU.USERID ADDR1 ADDR2 ADDR3 CITY STATE POSTALCODE COUNTRY PHONE
+    DESC BALTYPE VALUE""".split())
 _ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);")
 
 
@@ -83,6 +100,8 @@ def read_tree(text: str) -> Node:
                     pass  # a stray closing tag (SGML leaf closed in 1.x style): harmless
                 pending = None
             else:
+                if pending is not None and pending is stack[-1] and pending.tag in _LEAVES:
+                    stack.pop()  # the previous leaf was empty: it closes here, it does not contain this tag
                 node = Node(tag, line)
                 stack[-1].children.append(node)
                 stack.append(node)
@@ -97,6 +116,8 @@ def read_tree(text: str) -> Node:
 
 def ofx_datetime(text: str | None, what: str, file: str, line: int) -> tuple[dt.date, dt.datetime | None]:
     """(date as written, UTC instant or None when no time of day is given)."""
+    if not (text or "").strip():
+        raise StatementRejected(file, line, f"{what} is missing or empty: not an OFX date", code="syntax")
     m = _DATE.match(text or "")
     try:
         if not m:
@@ -123,18 +144,21 @@ def _amount(text: str | None, what: str, file: str, line: int):
         raise StatementRejected(file, line, f"{what}: {exc}", code="amount") from None
 
 
-def _encoding(data: bytes) -> str:
+def _encoding(data: bytes) -> tuple[str, str]:
+    """(declared encoding, how the file said it): the label only; parse() decides by the bytes."""
     head = data[:1024]
     xml = re.search(rb"<\?xml[^>]*encoding=[\"']([A-Za-z0-9_-]+)", head)
     if xml:
-        return xml.group(1).decode()
+        return xml.group(1).decode(), f"encoding={xml.group(1).decode()!r}"
     charset = re.search(rb"CHARSET:\s*(\S+)", head)
     encoding = re.search(rb"ENCODING:\s*(\S+)", head)
     if encoding and encoding.group(1).upper().replace(b"-", b"") == b"UTF8":
-        return "utf-8"
+        return "utf-8", "ENCODING:UTF-8"
     if charset and charset.group(1).isdigit():
-        return f"cp{charset.group(1).decode()}"  # CHARSET:1252 is Windows-1252
-    return "cp1252" if charset and charset.group(1).upper() in (b"NONE", b"ISO-8859-1") else "utf-8"
+        return f"cp{charset.group(1).decode()}", f"CHARSET:{charset.group(1).decode()}"  # CHARSET:1252 is Windows-1252
+    if charset and charset.group(1).upper() in (b"NONE", b"ISO-8859-1"):
+        return "cp1252", f"CHARSET:{charset.group(1).decode()}"
+    return "utf-8", "no charset (UTF-8)"
 
 
 class OfxParser:
@@ -150,15 +174,26 @@ class OfxParser:
     def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
         name = ctx.source_name or str(path)
         data = read_payload(path)
-        root = read_tree(decode_strict(data, _encoding(data), name))
+        declared, label = _encoding(data)
+        decoded = decide(data, declared, name, label=label)
+        root = read_tree(decoded.text)
         statements = [*root.walk("STMTRS"), *root.walk("CCSTMTRS")]
         if not statements:
             raise StatementRejected(name, None, _why_empty(root), code="empty")
-        entries, balances, dates, checks = [], [], {}, []
+        entries, balances, dates, checks, warnings = [], [], {}, [], []
+        if decoded.note:
+            checks.append(f"encoding: {decoded.note}")
+            warnings.append(Problem(name, 1, decoded.note, code="encoding_decided"))
         for st in statements:
             account = st.value("BANKACCTFROM/ACCTID") or st.value("CCACCTFROM/ACCTID")
+            if not account and ctx.account:
+                # Some exporters leave the account block out of a one-account download; the channel's
+                # configuration names the account, so the statement is that account's (said in the checks).
+                account = ctx.account
+                checks.append(f"{st.tag} at line {st.line} has no BANKACCTFROM/CCACCTFROM; account {account} from the channel's configuration")
             if not account:
-                raise StatementRejected(name, st.line, f"{st.tag} has no account id", code="structure")
+                raise StatementRejected(name, st.line, f"{st.tag} has no BANKACCTFROM/ACCTID or CCACCTFROM/ACCTID, and the channel "
+                                        "configures no account", code="structure")
             try:
                 currency = currency_code(st.value("CURDEF") or "")
             except MoneyError as exc:
@@ -168,8 +203,8 @@ class OfxParser:
             sid = f"{account}@{end_day}" if end_day else account
             found = []
             for n, trn in enumerate(st.walk("STMTTRN"), start=1):
-                day, stamp = ofx_datetime(trn.value("DTPOSTED"), "DTPOSTED", name, trn.line)
-                amount = _amount(trn.value("TRNAMT"), "TRNAMT", name, trn.line)
+                day, stamp = ofx_datetime(trn.value("DTPOSTED"), "STMTTRN/DTPOSTED", name, _line(trn, "DTPOSTED"))
+                amount = _amount(trn.value("TRNAMT"), "STMTTRN/TRNAMT", name, _line(trn, "TRNAMT"))
                 name_, memo = trn.value("NAME") or trn.value("PAYEE/NAME"), trn.value("MEMO")
                 found.append(Entry(
                     statement_id=sid, account=account, currency=currency, booking_date=day, amount=amount,
@@ -183,13 +218,47 @@ class OfxParser:
                 node = st.find(tag)
                 if node is None:
                     continue
-                day, _ = ofx_datetime(node.value("DTASOF"), f"{tag}/DTASOF", name, node.line)
-                balances.append(Balance(account, currency, sid, day, kind, _amount(node.value("BALAMT"), f"{tag}/BALAMT", name, node.line), node.line))
+                balance = _balance(node, kind, account, currency, sid, end_day, name, warnings)
+                if balance is not None:
+                    balances.append(balance)
             entries.extend(found)
             dates[sid] = end_day or max((e.booking_date for e in found), default=dt.date.min)
             checks.append(f"statement {sid}: {len(found)} lines; OFX has no opening balance, so no balance chain to check")
         bill = bill_frame(entries, channel=ctx.channel, source_file=name, bill_date=ctx.bill_date, statement_dates=dates)
-        return ParsedStatement(bill, balances_frame(balances, channel=ctx.channel, source_file=name), tuple(checks))
+        return ParsedStatement(bill, balances_frame(balances, channel=ctx.channel, source_file=name), tuple(checks), tuple(warnings))
+
+
+def _line(node: Node, tag: str) -> int:
+    child = node.find(tag)
+    return child.line if child is not None else node.line
+
+
+def _balance(node: Node, kind: BalanceType, account: str, currency: str, sid: str, end_day: dt.date | None,
+             file: str, warnings: list[Problem]) -> Balance | None:
+    """LEDGERBAL/AVAILBAL as a balance, or None (with a warning) when the file states no amount.
+
+    An empty `<BALAMT>` states no balance: the transactions are intact, so the balance is left out
+    and said so. A `DTASOF` of `00000000` (a "no date" filler some exporters write) states no date:
+    the balance is dated by the statement's DTEND when there is one, else left out.
+    """
+    tag = node.tag
+    raw_amount = node.value("BALAMT")
+    if raw_amount is None:
+        warnings.append(Problem(file, _line(node, "BALAMT"), f"{tag}/BALAMT is empty: the file states no {tag} balance; not recorded", code="no_balance"))
+        return None
+    amount = _amount(raw_amount, f"{tag}/BALAMT", file, _line(node, "BALAMT"))
+    raw_day = node.value("DTASOF")
+    if raw_day is None or raw_day.strip("0") == "":
+        if end_day is None:
+            warnings.append(Problem(file, _line(node, "DTASOF"), f"{tag}/DTASOF {raw_day!r} states no date and the statement has "
+                                    "no DTEND; balance not recorded", code="no_balance"))
+            return None
+        warnings.append(Problem(file, _line(node, "DTASOF"), f"{tag}/DTASOF {raw_day!r} states no date; balance dated by "
+                                f"BANKTRANLIST/DTEND {end_day}", code="balance_date"))
+        day = end_day
+    else:
+        day, _ = ofx_datetime(raw_day, f"{tag}/DTASOF", file, _line(node, "DTASOF"))
+    return Balance(account, currency, sid, day, kind, amount, node.line)
 
 
 def _why_empty(root: Node) -> str:

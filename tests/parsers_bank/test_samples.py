@@ -161,7 +161,7 @@ SAMPLES = [
     ("ofx/ofxparse__error_message.ofx", "ofx", 'ofx', "empty", "on purpose: '00' record"),
     ("ofx/ofxparse__fail_nice_date_missing.ofx", "ofx", 'ofx', "syntax", "on purpose: missing DTPOSTED"),
     ("ofx/ofxparse__fail_nice_decimal_error.ofx", "ofx", 'ofx', "syntax", "on purpose: '00' record"),
-    ("ofx/ofxparse__fail_nice_empty_balance.ofx", "ofx", 'ofx', "amount", "on purpose: empty BALAMT"),
+    ("ofx/ofxparse__fail_nice_empty_balance.ofx", "ofx", 'ofx', "ok", "empty BALAMT: no balance stated, warned (#19)"),
     ("ofx/ofxparse__fidelity-savings.ofx", "ofx", 'ofx', "empty", "investment statement: not bank cash"),
     ("ofx/ofxparse__fidelity.ofx", "ofx", 'ofx', "empty", "investment statement: not bank cash"),
     ("ofx/ofxparse__investment_401k.ofx", "ofx", 'ofx', "empty", "investment statement: not bank cash"),

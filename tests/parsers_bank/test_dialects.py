@@ -1,0 +1,69 @@
+"""Real banks' dialects (issue #19): each case is a hand-written file reproducing the dialect from the
+specs in FORMATS.md. Faithful first: nothing the file states is dropped; only what is false is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from recon.errors import StatementRejected
+from tests.parsers_bank.conftest import parse, write
+
+CAMT_HEAD = ('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>'
+             "<GrpHdr><MsgId>M1</MsgId>{grp}</GrpHdr><Stmt><Id>S-1</Id>{cre}"
+             "<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id></Acct>{bal}")
+CAMT_BAL = ('<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{amt}</Amt>'
+            "<CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{day}</Dt></Dt></Bal>")
+
+
+def camt(entries: str, *, grp: str = "", cre: str = "", balances: bool = True, decl: str = "") -> str:
+    bal = (CAMT_BAL.format(code="PRCD", amt="100.00", day="2026-03-04") + CAMT_BAL.format(code="CLBD", amt="150.00", day="2026-03-05")
+           if balances else "")
+    return decl + CAMT_HEAD.format(grp=grp, cre=cre, bal=bal) + "\n" + entries + "</Stmt></BkToCstmrStmt></Document>\n"
+
+
+def camt_entry(*, dates: bool = True, memo: str = "Rechnung 7") -> str:
+    when = "<BookgDt><Dt>2026-03-05</Dt></BookgDt><ValDt><Dt>2026-03-05</Dt></ValDt>" if dates else ""
+    return ('<Ntry><NtryRef>NREF-1</NtryRef><Amt Ccy="EUR">50.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>'
+            f"{when}<AcctSvcrRef>BANK-ENTRY-77</AcctSvcrRef><NtryDtls><TxDtls><Refs><AcctSvcrRef>TX-5</AcctSvcrRef>"
+            f"<EndToEndId>E2E-5</EndToEndId></Refs><RmtInf><Ustrd>{memo}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\n")
+
+
+def test_camt_entry_reference_is_kept_beside_the_transaction_reference(tmp_path: Path) -> None:
+    """genkgo/OCA-style entries: TxDtls/Refs/AcctSvcrRef used to replace the entry's own reference."""
+    row = parse("camt.053", write(tmp_path, "r.xml", camt(camt_entry()))).bill.row(0, named=True)
+    assert (row["channel_txn_id"], row["merchant_txn_id"], row["entry_ref"]) == ("TX-5", "E2E-5", "BANK-ENTRY-77")
+    assert row["references"] == ("Ntry/NtryRef=NREF-1; Ntry/AcctSvcrRef=BANK-ENTRY-77; "
+                                 "TxDtls/Refs/AcctSvcrRef=TX-5; TxDtls/Refs/EndToEndId=E2E-5")
+
+
+@pytest.mark.parametrize("grp, balances, day, source", [
+    ("<CreDtTm>2026-03-06T07:00:00</CreDtTm>", True, dt.date(2026, 3, 5), "the closing balance date"),
+    ("<CreDtTm>2026-03-06T07:00:00</CreDtTm>", False, dt.date(2026, 3, 6), "GrpHdr/CreDtTm"),
+])
+def test_camt_entries_without_dates_take_the_statement_day(tmp_path: Path, grp: str, balances: bool, day: dt.date,
+                                                          source: str) -> None:
+    """No BookgDt/ValDt and no Stmt/CreDtTm: the balances or the group header give the day."""
+    doc = camt(camt_entry(dates=False), grp=grp, balances=balances)
+    parsed = parse("camt.053", write(tmp_path, "d.xml", doc))
+    assert parsed.bill["trade_time"].dt.date().to_list() == [day]
+    assert f"report S-1: 1 entries without BookgDt/ValDt dated by {source}" in parsed.checks
+
+
+def test_camt_undated_entry_with_nothing_to_date_it_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StatementRejected, match=r"d.xml:\d+: .*no BookgDt or ValDt"):
+        parse("camt.053", write(tmp_path, "d.xml", camt(camt_entry(dates=False), balances=False)))
+
+
+def test_camt_latin1_without_declaration_is_read_by_its_bytes(tmp_path: Path) -> None:
+    data = camt(camt_entry(memo="Gebühr März")).encode("latin-1")
+    parsed = parse("camt.053", write(tmp_path, "l.xml", data))
+    assert parsed.bill["memo"].to_list() == ["Gebühr März"]
+    assert [w.code for w in parsed.warnings] == ["encoding_decided"]
+    assert any("read as ISO-8859-1" in c for c in parsed.checks)
+    # a UTF-8 file without a declaration is read as UTF-8 with no note
+    plain = parse("camt.053", write(tmp_path, "u.xml", camt(camt_entry(memo="Gebühr März"))))
+    assert plain.bill["memo"].to_list() == ["Gebühr März"] and not plain.warnings
