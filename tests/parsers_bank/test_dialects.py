@@ -67,3 +67,50 @@ def test_camt_latin1_without_declaration_is_read_by_its_bytes(tmp_path: Path) ->
     # a UTF-8 file without a declaration is read as UTF-8 with no note
     plain = parse("camt.053", write(tmp_path, "u.xml", camt(camt_entry(memo="Gebühr März"))))
     assert plain.bill["memo"].to_list() == ["Gebühr März"] and not plain.warnings
+
+
+OFX_HEAD = ("OFXHEADER:100\r\nDATA:OFXSGML\r\nVERSION:102\r\nSECURITY:NONE\r\nENCODING:USASCII\r\nCHARSET:1252\r\n"
+            "COMPRESSION:NONE\r\nOLDFILEUID:NONE\r\nNEWFILEUID:NONE\r\n\r\n")
+
+
+def ofx(*, account: str = "<BANKACCTFROM><BANKID>123<ACCTID>987654<ACCTTYPE>CHECKING</BANKACCTFROM>\n",
+        balamt: str = "250.00", dtasof: str = "20260305", memo: str = "Cafe", trnamt: str = "-13.00") -> str:
+    return (OFX_HEAD + "<OFX>\n<BANKMSGSRSV1><STMTTRNRS><TRNUID>1\n<STMTRS><CURDEF>EUR\n" + account
+            + "<BANKTRANLIST><DTSTART>20260301\n<DTEND>20260305\n"
+            f"<STMTTRN><TRNTYPE>DEBIT\n<DTPOSTED>20260304\n<TRNAMT>{trnamt}\n<FITID>F1\n<NAME>Shop\n<MEMO>{memo}\n</STMTTRN>\n"
+            f"</BANKTRANLIST>\n<LEDGERBAL>\n<BALAMT>{balamt}\n<DTASOF>{dtasof}\n</LEDGERBAL>\n</STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\n")
+
+
+def test_ofx_charset_1252_over_utf8_bytes_is_read_by_its_bytes(tmp_path: Path) -> None:
+    parsed = parse("ofx", write(tmp_path, "c.ofx", ofx(memo="Café Łódź").encode("utf-8")))
+    assert parsed.bill["memo"].to_list() == ["Shop / Café Łódź"]
+    assert [w.code for w in parsed.warnings] == ["encoding_decided"]
+    assert "CHARSET:1252" in parsed.warnings[0].message and "read as UTF-8" in parsed.warnings[0].message
+    # a true CP1252 file is still read as CP1252, without a note
+    true_1252 = parse("ofx", write(tmp_path, "t.ofx", ofx(memo="Café").encode("cp1252")))
+    assert true_1252.bill["memo"].to_list() == ["Shop / Café"] and not true_1252.warnings
+
+
+def test_ofx_balance_date_zero_keeps_every_transaction(tmp_path: Path) -> None:
+    parsed = parse("ofx", write(tmp_path, "z.ofx", ofx(dtasof="00000000")))
+    assert parsed.bill["amount"].to_list() == [Decimal("-13")]
+    assert parsed.balances.select("balance_date", "amount").rows() == [(dt.date(2026, 3, 5), Decimal("250"))]
+    assert [w.code for w in parsed.warnings] == ["balance_date"] and "00000000" in parsed.warnings[0].message
+
+
+def test_ofx_empty_element_closes_and_messages_name_the_right_element(tmp_path: Path) -> None:
+    parsed = parse("ofx", write(tmp_path, "e.ofx", ofx(balamt="")))
+    assert parsed.bill.height == 1 and parsed.balances.height == 0
+    assert parsed.warnings[0].message.startswith("LEDGERBAL/BALAMT is empty")
+    with pytest.raises(StatementRejected) as err:
+        parse("ofx", write(tmp_path, "t.ofx", ofx(trnamt="")))
+    assert "STMTTRN/TRNAMT" in err.value.problem.message and err.value.problem.line == 19  # the TRNAMT line, not its STMTTRN
+
+
+def test_ofx_without_account_block_takes_the_channel_account(tmp_path: Path) -> None:
+    path = write(tmp_path, "n.ofx", ofx(account=""))
+    parsed = parse("ofx", path, account="DE-ACC-1")
+    assert parsed.bill["account"].to_list() == ["DE-ACC-1"]
+    assert any("account DE-ACC-1 from the channel's configuration" in c for c in parsed.checks)
+    with pytest.raises(StatementRejected, match="configures no account"):
+        parse("ofx", path)
