@@ -82,8 +82,18 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+SHOWN_PROBLEMS = 10  # a refused file's problems on the terminal; --json and the quarantine list all
+
+
 def fail(error: ReconError) -> typer.Exit:
     err_console.print(f"error: {error}", markup=False)
+    problems = getattr(error, "problems", ())
+    count = getattr(error, "problem_count", len(problems))
+    if count > 1:  # a refused statement: the next problems, then how many in all
+        for problem in problems[1:SHOWN_PROBLEMS]:
+            err_console.print(f"  also: {problem}", markup=False)
+        more = " (the quarantine reason file and --json list every one)" if count > SHOWN_PROBLEMS else ""
+        err_console.print(f"  {count} problems in all{more}", markup=False)
     return typer.Exit(int(error.exit_code))
 
 

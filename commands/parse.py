@@ -43,7 +43,21 @@ def parse(
         raise ConfigError("recon parse needs FILE and --out OUT.parquet (or --list-formats)")
     if not file.is_file():
         raise ConfigError(f"{file}: no such file")
-    _parse_one(file, out, format_id, channel, date, workspace, as_json, quiet)
+    from recon.errors import StatementRejected
+
+    try:
+        _parse_one(file, out, format_id, channel, date, workspace, as_json, quiet)
+    except StatementRejected as exc:
+        _report_refusal(exc, file, as_json)
+        raise
+
+
+def _report_refusal(exc, file: Path, as_json: bool) -> None:
+    """With --json every problem of a refused file goes to stdout; the terminal lines (headline,
+    the next ones up to ten, the count) are printed by the common error handler, exit 4."""
+    if as_json:
+        print_json({"file": str(file), "rejected": True, "problem_count": exc.problem_count,
+                    "problems": [p.as_dict() for p in exc.problems]})
 
 
 def _parse_one(file: Path, out: Path, format_id: str | None, channel: str | None, date: str | None,

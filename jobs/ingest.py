@@ -77,7 +77,8 @@ def ingest_day(ws: Workspace, channel: str, date: dt.date) -> IngestResult:
         try:
             _, parsed = parse_file(path, ctx, cfg.format)
         except StatementRejected as exc:
-            quarantine(ws.quarantine_dir, path, exc.problem, channel=channel, date=date)
+            quarantine(ws.quarantine_dir, path, exc.problem, channel=channel, date=date,
+                       problems=exc.problems, count=exc.problem_count)
             raise
         bills.append(parsed.bill)
         if parsed.balances is not None:
@@ -112,7 +113,8 @@ def parse_statement(file: Path, out: Path, ws: Workspace | None, *, format_id: s
         fid, parsed = parse_file(file, ctx, fid)
     except StatementRejected as exc:
         if ws is not None:
-            where = quarantine(ws.quarantine_dir, file, exc.problem, channel=channel, date=day)
+            where = quarantine(ws.quarantine_dir, file, exc.problem, channel=channel, date=day,
+                               problems=exc.problems, count=exc.problem_count)
             exc.hint = f"quarantined in {where.relative_to(ws.root)}"
         raise
     with atomic_path(out) as tmp:

@@ -38,12 +38,12 @@ from typing import TypeVar
 
 import polars as pl
 
-from parsers.columns import SCIENTIFIC_ID
+from parsers.columns import SCIENTIFIC_ID, local_time
 from parsers.registry import read_payload
 from parsers.text import REPLACEMENT, decode_strict
 from recon.config.ruleset import RuleSet
-from recon.errors import StatementRejected
-from recon.money import AmountGrammar, MoneyError, parse_amount
+from recon.errors import PROBLEM_CAP, Problem, StatementRejected
+from recon.money import AmountGrammar, MoneyError, parse_amount, parse_count
 from recon.schema import MONEY
 
 CNY = "CNY"
@@ -307,6 +307,7 @@ class Verdict:
 
     def __init__(self, frame: pl.DataFrame, rules: dict[str, Rule], sums: dict[str, pl.Expr]) -> None:
         self._rules = rules
+        self._frame = frame
         firsts = [(pl.col("line").filter(r.bad).min() if r.screen is None else r.screen.any()).alias(f"rule {k}") for k, r in rules.items()]
         self._values = frame.select(*firsts, *(expr.alias(f"sum {key}") for key, expr in sums.items())).row(0, named=True)
         screened = {k: self._values[f"rule {k}"] for k, r in rules.items() if r.screen is not None}
@@ -316,11 +317,21 @@ class Verdict:
             self._values.update(lines.row(0, named=True))
 
     def reject(self, file: str, *keys: str) -> None:
-        for key in keys:
-            line = self._values[f"rule {key}"]
-            if line is not None:
-                rule = self._rules[key]
-                raise StatementRejected(file, int(line), rule.reason, code=rule.code)
+        """Raise for the first of `keys` that is broken (headline: its first line), listing every
+        offending line of every broken rule among `keys`, capped, with the count in all."""
+        broken = [k for k in keys if self._values[f"rule {k}"] is not None]
+        if not broken:
+            return
+        problems: list[Problem] = []
+        count = 0
+        for key in broken:
+            rule = self._rules[key]
+            lines = self._frame.filter(rule.bad).get_column("line")
+            count += lines.len()
+            problems += [Problem(file, int(n), rule.reason, rule.code) for n in lines.head(PROBLEM_CAP).to_list()]
+        head = next(p for p in problems if p.line == int(self._values[f"rule {broken[0]}"]))
+        rest = sorted((p for p in problems if p is not head), key=lambda p: p.line or 0)
+        raise StatementRejected.of([head, *rest][:PROBLEM_CAP], count)
 
     def __getitem__(self, key: str):
         return self._values[f"sum {key}"]
@@ -349,7 +360,7 @@ def money(col: str, name: str, *, scale: int = 2, unsigned: bool = False) -> tup
 def naive_time(col: str, name: str, fmt: str = _TIME_FORMAT) -> tuple[pl.Expr, Rule]:
     """Column `name`: `col` as a naive local time, null where it does not parse; and the rule that
     rejects a non-empty time that does not parse. `to_utc` makes it an instant."""
-    parsed = pl.col(col).str.strptime(pl.Datetime("us"), fmt, strict=False).alias(name)
+    parsed = local_time(col, fmt).alias(name)  # the format's grammar first: no signed years
     return parsed, Rule(pl.col(name).is_null() & (pl.col(col) != ""), f"{col}: not a time in {fmt}")
 
 
@@ -376,10 +387,10 @@ def amount_text(text: str, file: str, line: int | None, what: str) -> Decimal:
 
 def count_text(text: str, file: str, line: int | None, what: str) -> int:
     """Counts are sometimes printed as floats ("20.0"); anything not a whole number is refused."""
-    value = amount_text(text, file, line, what)
-    if value != value.to_integral_value() or value < 0:
-        raise StatementRejected(file, line, f"{what}: {text!r} is not a count", code="invalid_footer")
-    return int(value)
+    try:
+        return parse_count(text)
+    except MoneyError:
+        raise StatementRejected(file, line, f"{what}: {text!r} is not a count", code="invalid_footer") from None
 
 
 def compare(file: str, line: int | None, what: str, stated: object, computed: object, checks: list[str]) -> None:

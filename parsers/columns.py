@@ -15,6 +15,7 @@ check fails. A large file is then read once and never held whole in memory.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from recon.errors import StatementRejected
+from recon.errors import PROBLEM_CAP, Problem, StatementRejected
 from recon.money import MONEY_SCALE
 from recon.schema import MONEY
 
@@ -63,10 +64,25 @@ def not_mangled(column: str | pl.Expr) -> pl.Expr:
     return ~_col(column).fill_null("").str.contains(SCIENTIFIC_ID)
 
 
+_FMT_GRAMMAR = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}", "%H": r"\d{2}", "%M": r"\d{2}", "%S": r"\d{2}"}
+
+
+def time_grammar(fmt: str) -> str:
+    """The regex a time in `fmt` must match before conversion: exactly the digits the format says.
+    polars' strptime alone accepts a signed year (`-2024-03-01 ...`, a negative-year timestamp the
+    fuzzer found) and single-digit fields; the grammar is checked first, one rule for every parser."""
+    out = re.escape(fmt)
+    for code, pattern in _FMT_GRAMMAR.items():
+        out = out.replace(re.escape(code), pattern)
+    return f"^{out}$"
+
+
 def local_time(column: str | pl.Expr, fmt: str = TIME_FORMAT) -> pl.Expr:
-    """Naive local times; null where the text is not a time in `fmt`."""
+    """Naive local times; null where the text is not a time in `fmt` (grammar first, then the calendar)."""
+    col = _col(column)
     # cache=False: a bill's times are mostly distinct, so memoising them costs more than it saves
-    return _col(column).str.strptime(pl.Datetime("us"), fmt, strict=False, cache=False)
+    parsed = col.str.strptime(pl.Datetime("us"), fmt, strict=False, cache=False)
+    return pl.when(col.str.contains(time_grammar(fmt))).then(parsed).otherwise(pl.lit(None, dtype=pl.Datetime("us")))
 
 
 def to_utc(local: pl.Expr, zone: ZoneInfo) -> pl.Expr:
@@ -143,6 +159,20 @@ def row_check(ok: pl.Expr, column: str, file: str, what: str, *, code: str = "ba
 Step = RowCheck | Exception | Callable[[dict[str, Any]], None]
 
 
+def _every_failure(frame: pl.LazyFrame, first: RowCheck, others: list[RowCheck]) -> StatementRejected:
+    """The refusal for `first` (headline: its first false row), listing every false row of it and of
+    the other failed row checks, capped, with the count in all."""
+    problems: list[Problem] = []
+    count = 0
+    for check in (first, *others):
+        bad = frame.filter(~check.ok.fill_null(False)).select("source_line", check.value.alias("_value"))
+        count += bad.select(pl.len()).collect(engine="streaming").item()
+        for line, value in bad.head(PROBLEM_CAP).collect(engine="streaming").iter_rows():
+            problems.append(check.reject(int(line), value).problem)
+    head, rest = problems[0], sorted(problems[1:], key=lambda p: p.line or 0)
+    return StatementRejected.of([head, *rest][:PROBLEM_CAP], count)
+
+
 def run_checks(frame: pl.LazyFrame, steps: Sequence[Step], columns: dict[str, pl.Expr],
                totals: dict[str, pl.Expr]) -> pl.DataFrame:
     """Build `columns` from `frame` (which carries `source_line`) in one streaming pass that also
@@ -160,9 +190,7 @@ def run_checks(frame: pl.LazyFrame, steps: Sequence[Step], columns: dict[str, pl
             raise step
         if isinstance(step, RowCheck):
             if not found[flags[step]]:
-                first = frame.filter(~step.ok.fill_null(False)).select("source_line", step.value).head(1)
-                line, value = first.collect(engine="streaming").row(0)
-                raise step.reject(int(line), value)
+                raise _every_failure(frame, step, [c for c in checks if c is not step and not found[flags[c]]])
         else:
             step({name: found[f"sum,{name}"] for name in totals})
     return passed.select_seq(*columns)

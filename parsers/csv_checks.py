@@ -15,7 +15,7 @@ import polars as pl
 
 from parsers.columns import SCIENTIFIC_ID
 from parsers.csv_common import AMOUNT_RE, LINE
-from recon.errors import StatementRejected
+from recon.errors import PROBLEM_CAP, Problem, StatementRejected
 from recon.money import MoneyError, currency_code, exponent
 from recon.schema import MONEY
 
@@ -35,13 +35,22 @@ class Check:
 
 
 def enforce(frame: pl.DataFrame, checks: Sequence[Check], file: str) -> None:
-    """Reject at the first line of the first failing check, in order; one pass when none fails."""
+    """Reject naming every failing line of every failing check (the first failing check's first
+    line is the headline, as before); one pass when none fails."""
     if not checks:
         return
     hits = frame.select(c.mask.any().alias(f"_{i}") for i, c in enumerate(checks)).row(0)
+    problems: list[Problem] = []
+    count = 0
     for check, hit in zip(checks, hits):
         if hit:
-            reject_first(frame, check.exact if check.exact is not None else check.mask, file, check.message, check.code)
+            bad = frame.filter(check.exact if check.exact is not None else check.mask)
+            count += bad.height
+            problems += [Problem(file, row[LINE], check.message(row), check.code)
+                         for row in bad.head(PROBLEM_CAP).iter_rows(named=True)]
+    if problems:
+        head, rest = problems[0], sorted(problems[1:], key=lambda p: p.line or 0)
+        raise StatementRejected.of([head, *rest][:PROBLEM_CAP], count)
 
 
 def reject_first(frame: pl.DataFrame, mask: pl.Expr, file: str, message: Callable[[dict], str], code: str) -> None:

@@ -58,7 +58,7 @@ from parsers.registry import read_payload
 from parsers.text import REPLACEMENT, decode_strict
 from parsers.wechatpay_trade_source import LINE, Source, blank_at_end, text_lines, undecodable
 from recon.errors import Problem, StatementRejected
-from recon.money import MoneyError, parse_amount
+from recon.money import MoneyError, parse_amount, parse_count
 from recon.schema import MONEY
 
 # canonical name -> header names that carry it (current format first, legacy after)
@@ -133,9 +133,9 @@ def _line_check(ok: pl.Expr, reject: Callable[[int], StatementRejected]) -> RowC
     return RowCheck(ok, pl.lit(None), lambda line, _: reject(line))
 
 
-def _amount_check(label: str, value: pl.Expr, name: str, max_scale: int, blank_as_zero: bool) -> RowCheck:
+def _amount_check(label: str, value: pl.Expr, name: str, where: str, max_scale: int, blank_as_zero: bool) -> RowCheck:
     return row_check(amount_ok(value, max_scale, blank_as_zero=blank_as_zero), label, name,
-                     f"is not an amount with at most {max_scale} decimals", code="bad_amount", value=value)
+                     f"is not an amount with at most {max_scale} decimals{where}", code="bad_amount", value=value)
 
 
 def _parse(source: Source, lines: pl.LazyFrame, ctx: ParseContext, name: str, path: Path) -> ParsedStatement:
@@ -251,20 +251,23 @@ def _standardize(steps: list[Step], header: list[str], ctx: ParseContext, name: 
         "fee,": to_money(raw["fee"]),
     }
     txt = raw | {c[:-1]: pl.col(c) for c in derived}
+    def at(c: str) -> str:  # messages name our column, then the file's own header
+        return f" (column {src[c]})" if src.get(c) else ""
+
     for c in ("transaction_id", "out_trade_no", "refund_id", "out_refund_no"):
         steps.append(row_check(not_mangled(txt[c]), c, name,
-                               "lost its digits to scientific notation (opened and saved in Excel?)",
+                               "lost its digits to scientific notation (opened and saved in Excel?)" + at(c),
                                code="id_mangled", value=txt[c]))
     steps.append(row_check(txt["transaction_id"].is_not_null(), "transaction_id", name, "is empty (微信订单号 is required)",
                            code="bad_row", value=txt["transaction_id"]))
     steps.append(row_check(raw["trade_state"].is_in(["SUCCESS", "REFUND", "REVOKED"]), "trade_state", name,
-                           "is not SUCCESS, REFUND or REVOKED", code="bad_row", value=raw["trade_state"]))
-    steps.append(row_check(raw["currency"].str.contains(r"^[A-Z]{3}$"), "currency", name, "is not an ISO 4217 code",
+                           "is not SUCCESS, REFUND or REVOKED" + at("trade_state"), code="bad_row", value=raw["trade_state"]))
+    steps.append(row_check(raw["currency"].str.contains(r"^[A-Z]{3}$"), "currency", name, "is not an ISO 4217 code" + at("currency"),
                            code="bad_row", value=raw["currency"]))
-    steps.append(_amount_check("settlement_amount", raw["settlement_amount"], name, 2, False))
-    steps.append(_amount_check("refund_amount", raw["refund_amount"], name, 2, True))
-    steps.append(_amount_check("fee", raw["fee"], name, 5, False))
-    steps.append(row_check(txt["local_time"].is_not_null(), "trade_time", name, f"is not a time in the form {TIME_FORMAT}",
+    steps.append(_amount_check("settlement_amount", raw["settlement_amount"], name, at("settlement_amount"), 2, False))
+    steps.append(_amount_check("refund_amount", raw["refund_amount"], name, at("refund_amount"), 2, True))
+    steps.append(_amount_check("fee", raw["fee"], name, at("fee"), 5, False))
+    steps.append(row_check(txt["local_time"].is_not_null(), "trade_time", name, f"is not a time in the form {TIME_FORMAT}" + at("trade_time"),
                            code="bad_time", value=trade_time))
     if not ctx.bill_date and _date_in_name(path) is None and height == 0:
         steps.append(StatementRejected(str(path), None, "cannot tell the bill date of an empty bill; pass --date",
@@ -317,7 +320,7 @@ def _check_summary(steps: list[Step], sums: dict[str, pl.Expr], checked: dict[st
     values = dict(zip(summary_header, summary))
     checks = []
     try:
-        stated_count = int(parse_amount(values.get(SUMMARY_COUNT, "")))
+        stated_count = parse_count(values.get(SUMMARY_COUNT, ""))  # whole numbers only: 3.9 is refused
     except MoneyError:
         steps.append(StatementRejected(name, line, f"summary {SUMMARY_COUNT} {values.get(SUMMARY_COUNT)!r} is not a count",
                                        code="bad_summary"))
@@ -340,7 +343,7 @@ def _check_summary(steps: list[Step], sums: dict[str, pl.Expr], checked: dict[st
         if detail in checked:
             sums[key] = checked[detail]
         else:
-            steps.append(_amount_check(detail, pl.col(detail), name, 5 if detail in FIVE_DECIMALS else 2, True))
+            steps.append(_amount_check(detail, pl.col(detail), name, "", 5 if detail in FIVE_DECIMALS else 2, True))
             sums[key] = to_money(pl.col(detail), blank_as_zero=True)
         steps.append(_total_check(key, total_name, stated, name, line))
         checks.append(f"{total_name} {stated} = sum of {detail}")

@@ -68,14 +68,34 @@ class ConfigError(ReconError):
     exit_code = ExitCode.USAGE
 
 
+# How many problems one refusal carries in full (the quarantine reason file, `--json`); the count
+# beyond it is still reported. A file with a million bad rows must not make a million-line reason.
+PROBLEM_CAP = 1000
+
+
 class StatementRejected(ReconError):
-    """A statement failed its own checks. It is quarantined and nothing from it is used."""
+    """A statement failed its own checks. It is quarantined and nothing from it is used.
+
+    `problem` is the headline (the first failure in the format's own order); `problems` every failing
+    line found (capped at PROBLEM_CAP) and `problem_count` how many there were in all, so a person
+    sees every dropped row and why, not only the first.
+    """
 
     exit_code = ExitCode.STAGE_FAILED
 
-    def __init__(self, file: str, line: int | None, reason: str, *, code: str = "rejected") -> None:
+    def __init__(self, file: str, line: int | None, reason: str, *, code: str = "rejected",
+                 more: tuple[Problem, ...] | list[Problem] = (), count: int | None = None) -> None:
         self.problem = Problem(file=file, line=line, message=reason, code=code)
+        rest = tuple(p for p in more if p != self.problem)
+        self.problems: tuple[Problem, ...] = (self.problem, *rest)[:PROBLEM_CAP]
+        self.problem_count = max(count or 0, 1 + len(rest))
         super().__init__(str(self.problem))
+
+    @classmethod
+    def of(cls, problems: list[Problem], count: int | None = None) -> StatementRejected:
+        """One refusal for several problems; the first is the headline."""
+        head, *rest = problems
+        return cls(head.file, head.line, head.message, code=head.code, more=rest, count=count)
 
 
 class StageFailed(ReconError):

@@ -155,6 +155,19 @@ def parse_amount(text: str, grammar: AmountGrammar = PLAIN) -> Decimal:
     return normalize_zero(value)
 
 
+def parse_count(text: str) -> int:
+    """A count of rows as a statement writes it: a whole, non-negative number. WeChat's documented
+    example prints counts as floats (`20.0`), which is still whole; `3.9` is not a count and is
+    refused, never truncated to 3."""
+    try:
+        value = parse_amount(text, PLAIN)
+    except MoneyError:
+        raise MoneyError(f"not a count: {text!r}") from None
+    if value != value.to_integral_value() or value < 0:
+        raise MoneyError(f"not a count (a whole number of rows): {text!r}")
+    return int(value)
+
+
 def normalize_zero(value: Decimal) -> Decimal:
     """Drop the sign of a negative zero so reports never show `-0.00`."""
     return value.copy_abs() if value.is_zero() else value
