@@ -69,3 +69,18 @@ def decide(data: bytes, declared: str, file: str, *, fallback: str | None = None
             return Decoded(decode_strict(data, declared, file), declared)
         return Decoded(text, fallback, f"the file says {said} but its bytes are not UTF-8; read as {fallback}, the stated fallback")
     return Decoded(decode_strict(data, declared, file), declared)
+
+
+def utf8_only(data: bytes, file: str, what: str) -> str:
+    """Strict UTF-8 for a format that is UTF-8 by its spec; a GBK/GB18030 file is recognised and
+    refused saying so (a WeChat bill re-saved by a spreadsheet on a Chinese Windows), rather than
+    as an unexplained bad byte."""
+    if looks_gbk(data[3:] if data.startswith(b"\xef\xbb\xbf") else data):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+        raise StatementRejected(file, line, f"this looks like GBK/GB18030 (the bytes are valid GB18030 Chinese, not UTF-8); "
+                                f"{what} are UTF-8: use the bill as downloaded, not a copy re-saved in another encoding",
+                                code="encoding")
+    return decode_strict(data, "utf-8", file)

@@ -50,7 +50,8 @@ from parsers.cn_common import (
     utf8_clean,
 )
 from parsers.registry import read_payload
-from parsers.text import REPLACEMENT, decode_strict
+from parsers.encoding import utf8_only
+from parsers.text import REPLACEMENT
 from recon.errors import Problem, StatementRejected
 from recon.schema import MONEY
 from rules.loader import load_rules
@@ -226,7 +227,7 @@ def _native(path: Path, derived: Stages) -> tuple[pl.DataFrame, list[str], int] 
 
 def _by_lines(data: bytes, name: str, derived: Stages) -> tuple[pl.DataFrame, list[str], int]:
     """The whole file decoded, the table split line by line: slower, and exact about every fault."""
-    text = decode_strict(data, "utf-8", name)
+    text = utf8_only(data, name, "WeChat Pay fund-flow bills")
     head_end = text.find("\n")
     if head_end < 0:
         raise StatementRejected(name, 1, "no detail header line (file truncated?)", code="truncated")

@@ -55,7 +55,8 @@ from parsers.columns import (
     to_utc,
 )
 from parsers.registry import read_payload
-from parsers.text import REPLACEMENT, decode_strict
+from parsers.encoding import utf8_only
+from parsers.text import REPLACEMENT
 from parsers.wechatpay_trade_source import LINE, Source, blank_at_end, text_lines, undecodable
 from recon.errors import Problem, StatementRejected
 from recon.money import MoneyError, parse_amount, parse_count
@@ -113,7 +114,10 @@ class WeChatPayTradeParser:
         try:
             header = first.decode("utf-8").rstrip("\r").split(",")
         except UnicodeDecodeError:
-            return False
+            try:  # a GBK copy is still a WeChat bill: claimed, so that parse() can say what is wrong with it
+                header = first.decode("gb18030").rstrip("\r").split(",")
+            except UnicodeDecodeError:
+                return False
         return header[:1] == ["交易时间"] and "微信订单号" in header and "商户订单号" in header
 
     def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
@@ -123,7 +127,7 @@ class WeChatPayTradeParser:
             return _parse(source, source.scan(), ctx, name, path)
         except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
             # polars' reader refuses a byte that is not UTF-8, and a line with NUL (a second field)
-            text = decode_strict(read_payload(path), "utf-8", name)  # raises, naming the first bad byte
+            text = utf8_only(read_payload(path), name, "WeChat Pay bills")  # raises, naming the first bad byte
             if "\x00" not in text:
                 raise
             return _parse(source, text_lines(text), ctx, name, path)

@@ -16,7 +16,8 @@ from typing import NoReturn
 import polars as pl
 
 from parsers.registry import read_payload
-from parsers.text import REPLACEMENT, decode_strict
+from parsers.encoding import utf8_only
+from parsers.text import REPLACEMENT
 
 LINE = "line,"  # the column holding each physical line (a name no header can have)
 TAIL_BYTES = 64 * 1024
@@ -101,7 +102,7 @@ def _decode_line(raw: bytes, path: Path, name: str) -> str:
 
 def undecodable(path: Path, name: str) -> NoReturn:
     """Reject as `decode_strict` does: it names the file's first bad byte or U+FFFD, wherever it is."""
-    decode_strict(read_payload(path), "utf-8", name)
+    utf8_only(read_payload(path), name, "WeChat Pay bills")
     raise AssertionError(f"{name}: part of the file does not decode, yet the whole file does")
 
 
