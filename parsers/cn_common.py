@@ -43,7 +43,7 @@ from parsers.registry import read_payload
 from parsers.text import REPLACEMENT, decode_strict
 from recon.config.ruleset import RuleSet
 from recon.errors import PROBLEM_CAP, Problem, StatementRejected
-from recon.money import AmountGrammar, MoneyError, parse_amount, parse_count
+from recon.money import INTEGER_DIGITS, AmountGrammar, MoneyError, parse_amount, parse_count
 from recon.schema import MONEY
 
 CNY = "CNY"
@@ -350,7 +350,7 @@ def money(col: str, name: str, *, scale: int = 2, unsigned: bool = False) -> tup
     """Column `name`: the exact Decimal of `col` where it fits the amount grammar, else null; and
     the rule that rejects the rows where it does not. The regex runs before the cast, always."""
     sign = "" if unsigned else "[+-]?"
-    fits = pl.col(col).str.contains(rf"^{sign}\d+(\.\d{{1,{scale}}})?$")
+    fits = pl.col(col).str.contains(rf"^{sign}{INTEGER_DIGITS}(\.\d{{1,{scale}}})?$")
     # Not strict: a grammatical amount too large for MONEY becomes null, a rejection naming its
     # line, rather than an exception from inside polars.
     return (pl.when(fits).then(pl.col(col)).cast(MONEY, strict=False).alias(name),

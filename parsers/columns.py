@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from recon.errors import PROBLEM_CAP, Problem, StatementRejected
-from recon.money import MONEY_SCALE
+from recon.money import INTEGER_DIGITS, MONEY_SCALE
 from recon.schema import MONEY
 
 # An id a spreadsheet turned into scientific notation (4.2000001E+27): its digits are gone.
@@ -34,7 +34,7 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 def amount_pattern(max_scale: int, *, signed: bool = True) -> str:
     sign = "-?" if signed else ""
-    return rf"^{sign}\d+(\.\d{{0,{max_scale}}})?$"
+    return rf"^{sign}{INTEGER_DIGITS}(\.\d{{0,{max_scale}}})?$"
 
 
 def _col(column: str | pl.Expr) -> pl.Expr:

@@ -12,6 +12,14 @@ page and substitutes tag classes; it is chosen by a byte signature, never by `if
 Every MT940 statement must balance: opening (:60F:/:60M:) + entries = closing (:62F:/:62M:),
 exactly; an MT942 report must agree with its own :90D:/:90C: counts and sums. A break rejects the
 whole file naming the statement (FAULTS A22); the caller quarantines it.
+
+Dialects accepted, and why (issue #19; tests in tests/parsers_bank/test_dialects.py):
+* an end-of-message line written ` -` (indented): a lone hyphen is never continuation text;
+* MT942 with the older `:13:` date-time (YYMMDDHHMM, no UTC offset) that German FinTS banks send:
+  read as the bank's naive local time, informational only.
+Refused, and why: an amount finer than its currency's minor unit (`JPY1000,5`: money that cannot
+exist; every such line named), an amount with more than 18 significant integer digits (damage, and
+it would overflow the bill's decimals). Messages name the tag at fault (`:62F:`, not `:60F:`).
 """
 
 from __future__ import annotations
@@ -45,9 +53,8 @@ DIALECTS: tuple[Dialect, ...] = (
         "rabobank-legacy",
         "pre-2014 Rabobank exports start with a ':940:' line and write amounts with a decimal point",
         signature=re.compile(rb"\A\s*:940:\s*$", re.M),
-        tags={**T.STANDARD_TAGS, "60F": T.RaboLegacyBalance(), "62F": T.RaboLegacyBalance(),
-              "60M": T.RaboLegacyBalance(), "62M": T.RaboLegacyBalance(), "64": T.RaboLegacyBalance(),
-              "65": T.RaboLegacyBalance(), "61": T.RaboLegacyStatementLine()},
+        tags={**T.STANDARD_TAGS, **{t: T.RaboLegacyBalance(t) for t in ("60F", "62F", "60M", "62M", "64", "65")},
+              "61": T.RaboLegacyStatementLine()},
     ),
     Dialect(
         "raiffeisen-hu",
@@ -71,6 +78,9 @@ DIALECTS: tuple[Dialect, ...] = (
 
 # A space before the closing colon (":86 :") occurs in ING's own test exports.
 _TAG_LINE = re.compile(r"^:(?P<tag>\d{2}[A-Z]?|NS) ?:(?P<value>.*)$")
+# Some exporters indent the end-of-message line (" -"): still the end, not a continuation, since a
+# continuation line never consists of a lone hyphen.
+_INDENTED_END = re.compile(r"^\s+-(?:\}.*)?\s*$")
 _FRAMING = "\x01\x03\x1a"  # SOH, ETX (mBank), SUB (DOS end of file): framing, not content
 
 
@@ -113,7 +123,7 @@ def tokenize(text: str) -> Iterator[Record]:
             if current:
                 yield current
             current = Record(m["tag"], m["value"], number)
-        elif line.startswith("-"):  # end of message ("-", "-}", "-}{5:...}")
+        elif line.startswith("-") or _INDENTED_END.match(line):  # end of message ("-", "-}", "-}{5:...}", " -")
             if current:
                 yield current
             current = None

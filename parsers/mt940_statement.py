@@ -26,6 +26,7 @@ from parsers import mt940_tags as T
 from parsers.balances import Balance, BalanceType, Entry, check_balance, classify, entries_sum
 from recon.config.ruleset import RuleSet
 from recon.errors import Problem, StatementRejected
+from recon.money import MoneyError, exponent, finer_than_unit
 
 _SEPA = re.compile(r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC)\+")
 _DUTCH_KEYS = ("TRTP|IBAN|BIC|NAME|REMI|EREF|MARF|CSID|ORDP|BENM|ADDR|ISDT|CDTRREFTP|CDTRREF|CD|PREF|"
@@ -147,6 +148,33 @@ _BALANCE_TYPES = {"60F": BalanceType.OPENING, "60M": BalanceType.INTERIM, "62F":
                   "62M": BalanceType.INTERIM, "64": BalanceType.AVAILABLE, "65": BalanceType.FORWARD_AVAILABLE}
 
 
+def _check_units(file: str, statement_id: str, currency: str, balances: list, lines: list) -> None:
+    """No amount finer than its currency's minor unit (`:62F:C260305JPY1000,5`): such a file states
+    money that cannot exist, so it is refused, every offending line named."""
+    problems = []
+    for tag, value, line in balances:
+        if _finer(value.amount, value.currency):
+            problems.append(Problem(file, line, f"statement {statement_id}: :{tag}: amount {abs(value.amount)} {value.currency} "
+                                    f"is finer than the currency's minor unit ({_unit(value.currency)} decimals)", "amount_scale"))
+    for value, line, _ in lines:
+        if _finer(value.amount, currency):
+            problems.append(Problem(file, line, f"statement {statement_id}: :61: amount {abs(value.amount)} {currency} "
+                                    f"is finer than the currency's minor unit ({_unit(currency)} decimals)", "amount_scale"))
+    if problems:
+        raise StatementRejected.of(sorted(problems, key=lambda p: p.line or 0))
+
+
+def _finer(amount: Decimal, currency: str) -> bool:
+    try:
+        return finer_than_unit(amount, currency)
+    except MoneyError:
+        return False  # not an ISO code: the currency checks elsewhere name it
+
+
+def _unit(currency: str) -> int:
+    return exponent(currency)
+
+
 def build_statement(block: list, tags: Mapping[str, T.Tag], file: str, rules: RuleSet, message_type: str) -> Statement:
     """Parse one :20: block's records with the dialect's tag classes."""
     values: dict[str, object] = {}
@@ -190,6 +218,7 @@ def build_statement(block: list, tags: Mapping[str, T.Tag], file: str, rules: Ru
     statement_id = reference if not number else f"{reference}/{number}"
     if currency is None:
         raise StatementRejected(file, block[0].line, f"statement {statement_id}: no currency (no balance, :34F: or :90x:)", code="structure")
+    _check_units(file, statement_id, currency, balances, lines)
     raw_status = "BOOK" if message_type == "940" else "INTRADAY"
     entries = []
     for n, (line, line_no, infos) in enumerate(lines, start=1):

@@ -54,12 +54,20 @@ def entry_date_near(value_date: dt.date, mmdd: str) -> dt.date:
     return min(candidates, key=lambda d: abs((d - value_date).days))
 
 
+
 class Tag:
-    """Base: a tag id and a verbose pattern; `parse` returns a frozen value."""
+    """Base: a tag id and a verbose pattern; `parse` returns a frozen value.
+
+    One class serves several tags (:60F:/:62F:/:64:... share a layout), so an instance carries the
+    tag it was registered for: messages name `:62F:` for a closing-balance problem, not `:60F:`."""
 
     id: ClassVar[str]
     pattern: ClassVar[re.Pattern[str]]
     grammar: ClassVar[AmountGrammar] = SWIFT_AMOUNT
+
+    def __init__(self, tag_id: str | None = None) -> None:
+        if tag_id is not None:
+            self.id = tag_id  # type: ignore[misc]
 
     def match(self, value: str) -> re.Match[str]:
         m = self.pattern.match(value)
@@ -257,6 +265,23 @@ class DateTimeIndication(Tag):
         return dt.datetime(day.year, day.month, day.day, int(m["hh"]), int(m["mm"]), tzinfo=dt.timezone(offset))
 
 
+class DateTime13(Tag):
+    """The older `:13:` date-time indication, YYMMDDHHMM with no UTC offset: German FinTS banks send
+    it in MT942. The time is the bank's local time; with no offset stated, it is kept naive (no
+    instant is invented) and is only informational: an MT942's rows take their dates from :61:."""
+
+    id = "13"
+    pattern = re.compile(r"""(?P<date>\d{6})(?P<hh>\d{2})(?P<mm>\d{2})\s*$""", re.X)
+
+    def parse(self, value: str) -> dt.datetime:
+        m = self.match("".join(value.split()))
+        day = yymmdd(m["date"])
+        try:
+            return dt.datetime(day.year, day.month, day.day, int(m["hh"]), int(m["mm"]))
+        except ValueError:
+            raise TagError(f":13: invalid time {m['hh']}:{m['mm']}") from None
+
+
 class EntrySum(Tag):
     """MT942 :90D:/:90C: number and sum of debit / credit entries."""
 
@@ -286,9 +311,9 @@ class UntypedStatementLine(StatementLine):
 # The standard tag table; a dialect copies it and substitutes classes.
 STANDARD_TAGS: dict[str, Tag] = {
     "20": TransactionReference(), "21": RelatedReference(), "25": AccountIdentification(),
-    "28": StatementNumber(), "28C": StatementNumber(),
-    "60F": Balance(), "60M": Balance(), "62F": Balance(), "62M": Balance(), "64": Balance(), "65": Balance(),
-    "61": StatementLine(), "86": InformationToOwner(),
-    "34F": FloorLimit(), "13D": DateTimeIndication(), "13": DateTimeIndication(),
-    "90D": EntrySum(), "90C": EntrySum(), "NS": NonSwift(),
+    "28": StatementNumber("28"), "28C": StatementNumber(),
+    "60F": Balance("60F"), "60M": Balance("60M"), "62F": Balance("62F"), "62M": Balance("62M"), "64": Balance("64"),
+    "65": Balance("65"), "61": StatementLine(), "86": InformationToOwner(),
+    "34F": FloorLimit(), "13D": DateTimeIndication(), "13": DateTime13(),
+    "90D": EntrySum("90D"), "90C": EntrySum("90C"), "NS": NonSwift(),
 }

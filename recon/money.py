@@ -54,6 +54,11 @@ NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD 
 SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED
 VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XUA YER ZAR ZMW ZWG ZWL
 """.split())
+# Significant digits an amount may have before its point. No statement states 10^18 of anything,
+# and a larger amount (a 30- or 40-digit cell, #18) would overflow the bill's Decimal(38, 6) once
+# summed; it is refused as "not an amount" naming its line instead of failing inside polars.
+MAX_INTEGER_DIGITS = 18
+INTEGER_DIGITS = rf"0*\d{{1,{MAX_INTEGER_DIGITS}}}"  # leading zeros are padding (ABN AMRO camt, MT940)
 
 
 class Rounding(StrEnum):
@@ -125,7 +130,7 @@ class AmountGrammar:
             th = re.escape(self.thousands_sep)
             int_part = rf"(?:\d{{1,3}}(?:{th}\d{{3}})+|\d+)"
         else:
-            int_part = r"\d+"
+            int_part = INTEGER_DIGITS
         return re.compile(rf"^{sign}{int_part}(?:{dec}\d*)?$")
 
 
@@ -171,6 +176,15 @@ def parse_count(text: str) -> int:
 def normalize_zero(value: Decimal) -> Decimal:
     """Drop the sign of a negative zero so reports never show `-0.00`."""
     return value.copy_abs() if value.is_zero() else value
+
+
+def finer_than_unit(amount: Decimal, currency: str, *, exp: int | None = None) -> bool:
+    """True when `amount` states a value below the currency's minor unit (`1000,5` JPY). Trailing
+    zeros are not finer (`1000,00` JPY is 1000): only a non-zero digit past the exponent is."""
+    e = exponent(currency, exp)
+    with localcontext(context()):
+        scaled = amount.scaleb(e)
+        return scaled != scaled.to_integral_value()
 
 
 def to_minor(amount: Decimal, currency: str, *, exp: int | None = None) -> int:

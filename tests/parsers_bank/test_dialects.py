@@ -114,3 +114,50 @@ def test_ofx_without_account_block_takes_the_channel_account(tmp_path: Path) -> 
     assert any("account DE-ACC-1 from the channel's configuration" in c for c in parsed.checks)
     with pytest.raises(StatementRejected, match="configures no account"):
         parse("ofx", path)
+
+
+def mt(body: str, *, closing: str = ":62F:C260305EUR150,00", end: str = "-") -> str:
+    return (":20:STMT-1\r\n:25:DE89370400440532013000\r\n:28C:1/1\r\n:60F:C260304EUR100,00\r\n"
+            f"{body}{closing}\r\n{end}\r\n")
+
+
+LINE_50 = ":61:2603050305C50,00NTRFNONREF//B-1\r\n:86:Rechnung 7\r\n"
+
+
+def test_mt940_end_line_with_a_leading_space(tmp_path: Path) -> None:
+    two = mt(LINE_50, end=" -") + mt(LINE_50).replace("STMT-1", "STMT-2").replace("C260304EUR100,00", "C260305EUR150,00").replace(
+        "C260305EUR150,00\r\n-", "C260305EUR200,00\r\n-")
+    parsed = parse("mt940", write(tmp_path, "e.sta", two))
+    assert parsed.bill["memo"].to_list() == ["Rechnung 7", "Rechnung 7"]  # no " -" glued onto the memo
+    assert len([c for c in parsed.checks if "= closing" in c]) == 2
+
+
+def test_mt942_older_13_tag_without_offset(tmp_path: Path) -> None:
+    text = (":20:FINTS-1\r\n:25:10020030/1234567\r\n:28C:1/1\r\n:34F:EUR0,\r\n:13:2603051430\r\n"
+            ":61:2603050305C50,00NTRFNONREF//B-1\r\n:86:Gutschrift\r\n:90D:0EUR0,\r\n:90C:1EUR50,00\r\n-\r\n")
+    parsed = parse("mt942", write(tmp_path, "f.sta", text))
+    assert parsed.bill["amount"].to_list() == [Decimal("50")]
+    bad = text.replace(":13:2603051430", ":13:26030514")
+    with pytest.raises(StatementRejected) as err:
+        parse("mt942", write(tmp_path, "b.sta", bad))
+    assert err.value.problem.message.startswith(":13: ") and err.value.problem.line == 5  # :13:, not :13D:
+
+
+def test_mt940_messages_name_the_tag_at_fault(tmp_path: Path) -> None:
+    with pytest.raises(StatementRejected) as err:
+        parse("mt940", write(tmp_path, "t.sta", mt(LINE_50, closing=":62F:C260305EUR15O,00")))
+    assert err.value.problem.message.startswith(":62F: ") and err.value.problem.line == 7
+
+
+def test_mt940_amounts_finer_than_the_currency_or_too_long_are_refused(tmp_path: Path) -> None:
+    jpy = mt(":61:2603050305C50,NTRFNONREF//B-1\r\n", closing=":62F:C260305JPY1000,5").replace("EUR100,00", "JPY950,5")
+    with pytest.raises(StatementRejected) as err:
+        parse("mt940", write(tmp_path, "j.sta", jpy))
+    assert err.value.problem.code == "amount_scale" and ":60F: amount 950.5 JPY" in err.value.problem.message
+    assert [p.line for p in err.value.problems] == [4, 6]  # every offending balance, not only the first
+    whole = jpy.replace("JPY950,5", "JPY950,").replace("JPY1000,5", "JPY1000,00")  # trailing zeros are not finer
+    assert parse("mt940", write(tmp_path, "w.sta", whole)).bill["amount"].to_list() == [Decimal("50")]
+    huge = mt(":61:2603050305C" + "9" * 38 + ",00NTRFNONREF//B-1\r\n")
+    with pytest.raises(StatementRejected) as err:
+        parse("mt940", write(tmp_path, "h.sta", huge))
+    assert err.value.problem.line == 5 and err.value.problem.message.startswith(":61: ")
