@@ -32,6 +32,7 @@ from parsers.alipay_layout import (
     summary_total,
 )
 from parsers.base import ParseContext
+from parsers.columns import refuse_dst_gaps
 from parsers.cn_common import (
     CNY,
     Rule,
@@ -115,6 +116,8 @@ class AlipayTradeParser(AlipayBillParser):
             warnings.append(Problem(name, None, "服务费 is negative on payment rows and no 汇总 file tells its sign; taken as printed", code="fee_sign"))
         account, bill_date = _account(section, ctx, name), bill_date_of(section, ctx)
         verdict.reject(name, "完成时间", "创建时间")
+        refuse_dst_gaps(rows, "_done", "完成时间", name, ctx.zone, line="line")
+        refuse_dst_gaps(rows, "_created", "创建时间", name, ctx.zone, line="line")
         refund = pl.col("业务类型") == "退款"
         bill = _frame(
             rows, ctx, name, account, bill_date,
@@ -212,6 +215,7 @@ class AlipayAccountParser(AlipayBillParser):
         warnings = [] if summary is None else [Problem(summary[0], None, "汇总 file not checked: its layout is not specified for 账务明细; footers were checked", code="summary_unchecked")]
         account, bill_date = _account(section, ctx, name), bill_date_of(section, ctx)
         verdict.reject(name, "发生时间")
+        refuse_dst_gaps(rows, "_time", "发生时间", name, ctx.zone, line="line")
         kind = mapped("业务类型", self.RECORD_TYPES, "OTHER")
         signed = (pl.col("_in") - pl.col("_out")).cast(MONEY)
         bill = _frame(

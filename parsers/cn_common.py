@@ -39,6 +39,7 @@ from typing import TypeVar
 import polars as pl
 
 from parsers.columns import SCIENTIFIC_ID, local_time
+from parsers.columns import to_utc as columns_to_utc
 from parsers.registry import read_payload
 from parsers.text import REPLACEMENT, decode_strict
 from recon.config.ruleset import RuleSet
@@ -364,8 +365,9 @@ def naive_time(col: str, name: str, fmt: str = _TIME_FORMAT) -> tuple[pl.Expr, R
     return parsed, Rule(pl.col(name).is_null() & (pl.col(col) != ""), f"{col}: not a time in {fmt}")
 
 
-def to_utc(naive: pl.Expr, zone: str, *, non_existent: str = "raise") -> pl.Expr:
-    return naive.dt.replace_time_zone(zone, non_existent=non_existent).dt.convert_time_zone("UTC")
+def to_utc(naive: pl.Expr, zone: str) -> pl.Expr:
+    """The toolkit's one conversion (parsers.columns.to_utc, its DST rule); callers refuse gaps first."""
+    return columns_to_utc(naive, zone)
 
 
 def mapped(col: str, table: dict[str, str], default: str) -> pl.Expr:

@@ -85,8 +85,44 @@ def local_time(column: str | pl.Expr, fmt: str = TIME_FORMAT) -> pl.Expr:
     return pl.when(col.str.contains(time_grammar(fmt))).then(parsed).otherwise(pl.lit(None, dtype=pl.Datetime("us")))
 
 
-def to_utc(local: pl.Expr, zone: ZoneInfo) -> pl.Expr:
-    return local.dt.replace_time_zone(zone.key, ambiguous="raise", non_existent="raise").dt.convert_time_zone("UTC")
+# The one ambiguity policy for local times in a zone with daylight saving (every parser uses it):
+# a time in the autumn's repeated hour is read as its first occurrence (the statement gives no
+# offset to tell them apart, and the earlier instant keeps the day's order); a time in the spring
+# gap does not exist, so it is refused with its line, the zone and this rule (`dst_gap_problems`).
+DST_RULE = "a time in a daylight-saving gap is refused; a repeated hour is read as its first occurrence"
+
+
+def to_utc(local: pl.Expr, zone: ZoneInfo | str) -> pl.Expr:
+    """Naive local times in `zone` as UTC instants, by DST_RULE (null where the time does not exist)."""
+    key = zone if isinstance(zone, str) else zone.key
+    return local.dt.replace_time_zone(key, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
+
+
+def in_dst_gap(local: pl.Expr, zone: ZoneInfo | str) -> pl.Expr:
+    """True where a (non-null) local time does not exist in `zone`."""
+    return local.is_not_null() & to_utc(local, zone).is_null()
+
+
+def dst_gap_message(column: str, value: object, zone: ZoneInfo | str) -> str:
+    key = zone if isinstance(zone, str) else zone.key
+    return f"{column} {str(value)!r} does not exist in {key} (the clocks skip that hour); rule: {DST_RULE}"
+
+
+def dst_gap_check(local: pl.Expr, column: str, file: str, zone: ZoneInfo | str) -> RowCheck:
+    """The DST gap as a row check for `run_checks`."""
+    def reject(line: int, found: Any) -> StatementRejected:
+        return StatementRejected(file, line, dst_gap_message(column, found, zone), code="bad_time")
+    return RowCheck(~in_dst_gap(local, zone), local.dt.strftime(TIME_FORMAT), reject)
+
+
+def refuse_dst_gaps(frame: pl.DataFrame, local: str, column: str, file: str, zone: ZoneInfo | str, *,
+                    line: str = "source_line") -> None:
+    """Eager form: refuse `frame` naming every row whose local time falls in the zone's gap."""
+    bad = frame.filter(in_dst_gap(pl.col(local), zone)).select(line, pl.col(local).dt.strftime(TIME_FORMAT))
+    if bad.height:
+        problems = [Problem(file, int(n), dst_gap_message(column, v, zone), "bad_time")
+                    for n, v in bad.head(PROBLEM_CAP).iter_rows()]
+        raise StatementRejected.of(problems, bad.height)
 
 
 def first_failure(frame: pl.DataFrame, ok: pl.Expr, column: str) -> tuple[int, str] | None:
@@ -126,6 +162,7 @@ def local_time_to_utc(frame: pl.DataFrame, column: str, file: str, zone: ZoneInf
     """Parse naive local times strictly and convert them to UTC; a bad or missing time is rejected."""
     parsed = local_time(column, fmt)
     require(frame, parsed.is_not_null(), column, file, f"is not a time in the form {fmt}", code="bad_time")
+    refuse_dst_gaps(frame.select("source_line", parsed.alias("_local")), "_local", column, file, zone)
     return to_utc(parsed, zone)
 
 

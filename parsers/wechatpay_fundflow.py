@@ -49,6 +49,7 @@ from parsers.cn_common import (
     to_utc,
     utf8_clean,
 )
+from parsers.columns import refuse_dst_gaps
 from parsers.registry import read_payload
 from parsers.encoding import utf8_only
 from parsers.text import REPLACEMENT
@@ -136,7 +137,7 @@ class WeChatPayFundflowParser:
     def _bill(self, rows: pl.DataFrame, verdict: Verdict, ctx: ParseContext, name: str) -> tuple[pl.DataFrame, list[Problem]]:
         verdict.reject(name, *IDS, "账户结余(元)", "记账时间")
         if verdict["time gap"]:
-            rows.select(to_utc(pl.col("_time"), ctx.zone.key))  # a local time the zone skips: polars says which
+            refuse_dst_gaps(rows, "_time", "记账时间", name, ctx.zone, line="line")
         signed = pl.when(pl.col("收支类型") == "收入").then(pl.col("_amount")).otherwise(-pl.col("_amount"))
         rules = ctx.rules if STATUS_FIELD in ctx.rules.status else load_rules("wechatpay_fundflow")
         is_fee, refund = pl.col("_kind") == "FEE", pl.col("_kind") == "REFUND"
@@ -176,7 +177,7 @@ WHEN, WHEN_RULE = naive_time("记账时间", "_time")
 def _derived(zone: str) -> Stages:
     """The typed columns, computed in the pass that reads the table. A local time the zone skips
     is null here and raised by `_bill`, after every rule, where the conversion always was."""
-    return [[AMOUNT, BALANCE, WHEN], [to_utc(pl.col("_time"), zone, non_existent="null").alias("_utc")]]
+    return [[AMOUNT, BALANCE, WHEN], [to_utc(pl.col("_time"), zone).alias("_utc")]]
 
 
 def _verdict(rows: pl.DataFrame) -> Verdict:

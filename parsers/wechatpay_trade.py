@@ -47,6 +47,7 @@ from parsers.columns import (
     Step,
     amount_ok,
     blank_to_null,
+    dst_gap_check,
     local_time,
     not_mangled,
     row_check,
@@ -139,7 +140,7 @@ def _line_check(ok: pl.Expr, reject: Callable[[int], StatementRejected]) -> RowC
 
 def _amount_check(label: str, value: pl.Expr, name: str, where: str, max_scale: int, blank_as_zero: bool) -> RowCheck:
     return row_check(amount_ok(value, max_scale, blank_as_zero=blank_as_zero), label, name,
-                     f"is not an amount with at most {max_scale} decimals{where}", code="bad_amount", value=value)
+                     f"is not an amount with at most {max_scale} decimals (and 18 digits before the point){where}", code="bad_amount", value=value)
 
 
 def _parse(source: Source, lines: pl.LazyFrame, ctx: ParseContext, name: str, path: Path) -> ParsedStatement:
@@ -164,7 +165,7 @@ def _parse(source: Source, lines: pl.LazyFrame, ctx: ParseContext, name: str, pa
                                f"does not have {len(header)} fields like the header (an unescaped comma or backtick?)",
                                code="bad_row", value=pl.col(LINE).str.slice(1)))
         if len({*header, "source_line"}) <= len(header):
-            steps.append(_duplicate_names(header))
+            steps.append(_duplicate_names(header, name))
         else:
             # one column per header name; the lazy plan computes only those that something reads
             frame = frame.with_columns(pl.col(_CELLS).list.get(i, null_on_oob=True).alias(h)
@@ -186,10 +187,12 @@ def _parse(source: Source, lines: pl.LazyFrame, ctx: ParseContext, name: str, pa
     return ParsedStatement(bill=bill, checks=checks, warnings=warnings)
 
 
-def _duplicate_names(header: list[str]) -> pl.exceptions.DuplicateError:
-    """Cells cannot be named after a header that repeats a name; polars has always refused it here."""
+def _duplicate_names(header: list[str], name: str) -> StatementRejected:
+    """A header that names a column twice is ambiguous (which 商户号 is the merchant?): refused on
+    line 1, one line, never polars' DuplicateError."""
     repeated = sorted({h for h in header if header.count(h) > 1 or h == "source_line"})
-    return pl.exceptions.DuplicateError(f"header names {', '.join(map(repr, repeated))} more than one column")
+    return StatementRejected(name, 1, f"duplicate header column(s) {', '.join(map(repr, repeated))}: ambiguous which to read",
+                             code="missing_column")
 
 
 def _sections(steps: list[Step], source: Source, total: int, n: int, name: str) -> tuple[list[str], list[str]] | None:
@@ -273,6 +276,7 @@ def _standardize(steps: list[Step], header: list[str], ctx: ParseContext, name: 
     steps.append(_amount_check("fee", raw["fee"], name, at("fee"), 5, False))
     steps.append(row_check(txt["local_time"].is_not_null(), "trade_time", name, f"is not a time in the form {TIME_FORMAT}" + at("trade_time"),
                            code="bad_time", value=trade_time))
+    steps.append(dst_gap_check(txt["local_time"], "trade_time", name, ctx.zone))
     if not ctx.bill_date and _date_in_name(path) is None and height == 0:
         steps.append(StatementRejected(str(path), None, "cannot tell the bill date of an empty bill; pass --date",
                                        code="no_date"))
