@@ -71,6 +71,9 @@ class StatementParser(Protocol):
     # layer 2) or "bank" (an account statement with balances, layer 3).
     kind: ClassVar[ChannelKind]
     rule_family: ClassVar[str]  # the built-in rule set a channel of this format uses by default
+    # Optional: bill money columns the format documents finer than the currency's minor unit
+    # (`{"fee": 5}` for WeChat). Without it every amount must fit its currency (JPY 0, CNY 2...):
+    # the registry checks every bill, a plugin's included (recon.schema.standard_problems).
 
     def identify(self, sample: Sample) -> bool: ...
 

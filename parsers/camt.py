@@ -58,6 +58,9 @@ _MEMBER_LIMIT = 512 << 20
 class _CamtParser:
     kind = "bank"
     rule_family = "bank"
+    # ISO 20022 amounts carry up to 5 decimals whatever the currency (genkgo five.decimals)
+    max_decimals: ClassVar[dict[str, int]] = {"amount": 5, "fee": 5, "net_amount": 5}
+    line_based = False  # XML: any line ending is whitespace, NUL is refused by the XML parser
     format_id: ClassVar[str]
     description: ClassVar[str]
     message: ClassVar[str]  # "052", "053", "054"

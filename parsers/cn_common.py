@@ -38,8 +38,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from parsers.columns import SCIENTIFIC_ID, local_time
-from parsers.columns import to_utc as columns_to_utc
+from parsers.columns import SCIENTIFIC_ID, local_time, to_utc  # noqa: F401 - the one to_utc, re-exported
 from parsers.registry import read_payload
 from parsers.text import REPLACEMENT, decode_strict
 from recon.config.ruleset import RuleSet
@@ -363,11 +362,6 @@ def naive_time(col: str, name: str, fmt: str = _TIME_FORMAT) -> tuple[pl.Expr, R
     rejects a non-empty time that does not parse. `to_utc` makes it an instant."""
     parsed = local_time(col, fmt).alias(name)  # the format's grammar first: no signed years
     return parsed, Rule(pl.col(name).is_null() & (pl.col(col) != ""), f"{col}: not a time in {fmt}")
-
-
-def to_utc(naive: pl.Expr, zone: str) -> pl.Expr:
-    """The toolkit's one conversion (parsers.columns.to_utc, its DST rule); callers refuse gaps first."""
-    return columns_to_utc(naive, zone)
 
 
 def mapped(col: str, table: dict[str, str], default: str) -> pl.Expr:

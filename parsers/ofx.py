@@ -165,6 +165,7 @@ class OfxParser:
     kind = "bank"
     rule_family = "bank"
     format_id = "ofx"
+    line_based = False  # tags, not lines: CR-only OFX reads the same
     description = "OFX / QFX bank or credit-card statement (SGML 1.x and XML 2.x)"
 
     def identify(self, sample: Sample) -> bool:

@@ -9,6 +9,8 @@ beangulp): first-match-wins would make the result depend on plugin load order.
 from __future__ import annotations
 
 import gzip
+import io
+import mmap
 import zipfile
 import zlib
 from functools import lru_cache
@@ -17,7 +19,8 @@ from pathlib import Path
 
 from parsers.base import SAMPLE_BYTES, ParseContext, ParsedStatement, Sample, StatementParser
 from recon.errors import ConfigError, ReconError, StatementRejected
-from recon.schema import conform, mask_free_text, validate_bill
+from recon.money import exponent
+from recon.schema import conform, mask_free_text, standard_problems, validate_bill
 
 GROUP = "recon.parsers"
 
@@ -92,11 +95,54 @@ def identify(path: Path) -> str:
 def parse_file(path: Path, ctx: ParseContext, format_id: str | None = None) -> tuple[str, ParsedStatement]:
     """Identify (unless told), parse, conform and validate one statement."""
     fid = format_id or identify(path)
-    parsed = get_parser(fid).parse(path, ctx)
+    parser = get_parser(fid)
     name = ctx.source_name or str(path)
+    if getattr(parser, "line_based", True):
+        refuse_line_faults(path, name)
+    parsed = parser.parse(path, ctx)
     # memo and counterparty are free text a stranger wrote: no card number reaches the bill Parquet
     bill = validate_bill(mask_free_text(conform(parsed.bill)), name)
+    problems, count = standard_problems(bill, name, exponent=lambda c: exponent(c, ctx.rules.exponent_override(c)),
+                                        max_decimals=getattr(parser, "max_decimals", None))
+    if problems:
+        raise StatementRejected.of(problems, count)
     return fid, ParsedStatement(bill=bill, balances=parsed.balances, checks=parsed.checks, warnings=parsed.warnings)
+
+
+def refuse_line_faults(path: Path, name: str) -> None:
+    """Faults of a line-based text file that no parser can read faithfully, refused in one line:
+
+    * CR-only line endings (classic Mac OS): the whole file is one line, so every later message
+      would name line 1 and every format's grammar fails somewhere confusing;
+    * a NUL byte: text formats never hold one; kept, it hides inside a memo or id (a NUL-separated
+      reader blanked every memo of a bill, #18), so the file is refused naming its line.
+    Binary containers (zip, xlsx) and UTF-16 text (older PayPal reports, where NUL bytes are half of
+    every character) are the parser's to read. A gzip is checked in its first bytes only.
+    """
+    head = sample(path).head
+    if head[:4] == b"PK\x03\x04" or head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return
+    if b"\r" in head and b"\n" not in head:
+        raise StatementRejected(name, 1, "line endings are CR only (classic Mac OS): save the file with LF or CRLF "
+                                "line endings", code="line_endings")
+    with open(path, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    if gz:
+        data: bytes | mmap.mmap = head
+    elif path.stat().st_size == 0:
+        return
+    else:
+        with open(path, "rb") as fh:
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        at = data.find(b"\x00")
+        if at >= 0:
+            line = data.count(b"\n", 0, at) + 1 if isinstance(data, bytes) else data[:at].count(b"\n") + 1
+            raise StatementRejected(name, line, f"NUL byte at offset {at}: a text statement never holds one (a damaged "
+                                    "or binary file); refused rather than read around", code="nul_byte")
+    finally:
+        if isinstance(data, mmap.mmap):
+            data.close()
 
 
 # The largest statement a parser holds in memory, packed or not (README: "Statement size"). Parsing

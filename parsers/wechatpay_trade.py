@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import ClassVar
 from decimal import Decimal
 from pathlib import Path
 
@@ -108,6 +109,8 @@ class WeChatPayTradeParser:
     kind = "channel"
     rule_family = "wechatpay"
     format_id = "wechatpay.trade"
+    # 手续费 is quoted to 5 decimals (FORMATS §1.2), so the net is too
+    max_decimals: ClassVar[dict[str, int]] = {"fee": 5, "net_amount": 5}
     description = "WeChat Pay trade bill (交易账单) ALL / SUCCESS / REFUND, current and legacy layouts, plain or gzip"
 
     def identify(self, sample: Sample) -> bool:

@@ -9,11 +9,14 @@ line, so a rejected bill points a person at the line to look at.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Mapping
+
 import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaError, SchemaErrors
 
-from recon.errors import StatementRejected
+from recon.errors import PROBLEM_CAP, Problem, StatementRejected
 from recon.money import MONEY_SCALE
 from recon.redact import CANDIDATE, FREE_TEXT_COLUMNS, mask_pans
 
@@ -128,6 +131,61 @@ def validate_bill(frame: pl.DataFrame, file: str) -> pl.DataFrame:
         return StandardBill.validate(frame, lazy=True)
     except (SchemaErrors, SchemaError) as exc:
         raise StatementRejected(file, _first_failed_line(exc, frame), _describe(exc), code="schema") from exc
+
+
+# What every parser, a plugin included, must hold beyond the column types (issue #19): a bill whose
+# rows break these is refused, every offending row named, whoever wrote the parser.
+# The window is wide on purpose: it catches what cannot be a trade of this bill (a negative year, a
+# century lost to a two-digit year, 9999-12-31) without refusing real files whose rows lag or lead
+# their statement (genkgo's camt.052 fixtures book 2007 entries in a 2020 report; cmxl's MT940 mixes
+# statements a year and a half apart). No electronic statement predates 1980 (the MT940 year pivot).
+EARLIEST_TRADE = dt.date(1980, 1, 1)
+TRADE_TIME_AFTER = 731  # days a row's trade time may lie after its bill date (two years)
+ID_COLUMNS = ("channel_txn_id", "merchant_txn_id", "channel_refund_id", "merchant_refund_id")
+# Invisible characters that make an id look equal to another yet never match it: BOM, zero-width
+# space/joiners, word joiner, soft hyphen, bidi marks, and C0/C1 controls (NUL included).
+INVISIBLE = r"[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]"
+
+
+def standard_problems(frame: pl.DataFrame, file: str, *, exponent: Callable[[str], int],
+                      max_decimals: Mapping[str, int] | None = None) -> tuple[list[Problem], int]:
+    """(problems, how many in all) of the rules every standardized bill holds:
+
+    * an id holds no invisible character (a BOM inside an order number can never match);
+    * a trade time lies between EARLIEST_TRADE and TRADE_TIME_AFTER days after the bill date (a
+      negative-year or far-future time is a parse that went wrong);
+    * no amount, fee or net is finer than the currency's minor unit, unless the format documents
+      finer ones (`max_decimals`: WeChat fees to 5 decimals, camt amounts to 5).
+    """
+    allowed = dict(max_decimals or {})
+    found: list[tuple[pl.Expr, Callable[[dict], str], str]] = []
+    for col in ID_COLUMNS:
+        found.append((pl.col(col).str.contains(INVISIBLE), lambda r, c=col: f"{c} {r[c]!r} holds an invisible character "
+                      "(BOM, zero-width or control): it could never match; refused, not stripped", "invisible_char"))
+    day = pl.col("trade_time").dt.date()
+    late = pl.col("bill_date") + pl.duration(days=TRADE_TIME_AFTER)
+    found.append(((day < EARLIEST_TRADE) | (day > late), lambda r: f"trade_time {r['trade_time']} is implausible for the bill "
+                  f"date {r['bill_date']} (allowed: from {EARLIEST_TRADE} to {TRADE_TIME_AFTER} days after it)", "implausible_time"))
+    currencies = frame["currency"].drop_nulls().unique().to_list()
+    units = {c: exponent(c) for c in currencies}
+    for col in MONEY_COLUMNS:
+        limit = pl.col("currency").replace_strict(units, default=None, return_dtype=pl.Int64)
+        if col in allowed:
+            limit = pl.max_horizontal(limit, pl.lit(allowed[col]))
+        decimals = pl.col(col).cast(pl.String).str.extract(r"\.(\d*?)0*$", 1).str.len_chars().fill_null(0)
+        found.append((decimals > limit, lambda r, c=col: f"{c} {r[c]} has more decimals than {r['currency']} allows "
+                      "(finer than its minor unit, and the format documents no finer amounts)", "amount_scale"))
+    if frame.height == 0:
+        return [], 0
+    flags = frame.select(*(expr.fill_null(False).any().alias(str(i)) for i, (expr, _, _) in enumerate(found))).row(0)
+    problems: list[Problem] = []
+    count = 0
+    for (expr, message, code), hit in zip(found, flags):
+        if hit:
+            bad = frame.filter(expr.fill_null(False))
+            count += bad.height
+            problems += [Problem(file, r["source_line"], message(r), code) for r in bad.head(PROBLEM_CAP).iter_rows(named=True)]
+    return sorted(problems, key=lambda p: p.line or 0)[:PROBLEM_CAP], count
 
 
 def _failure_cases(exc: SchemaErrors | SchemaError) -> pl.DataFrame | None:
