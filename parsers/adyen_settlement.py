@@ -23,6 +23,7 @@ from typing import ClassVar
 import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
+from parsers.columns import local_time
 from parsers.csv_checks import Check, amount, currency_exponents, enforce, money, required, scientific
 from parsers.csv_common import LINE, Layout, header_has, read_records
 from recon.errors import Problem, StatementRejected
@@ -100,7 +101,7 @@ def _standardize(frame: pl.DataFrame, cols: dict[str, str], ctx: ParseContext, f
         pl.sum_horizontal(*FEES).cast(MONEY).alias("_fee"),
         (pl.col("Gross Credit (GC)").fill_null(0) - pl.col("Gross Debit (GC)").fill_null(0)).cast(MONEY).alias("_gross"),
         pl.col("TimeZone").replace_strict(ZONES, default=None, return_dtype=pl.Int64).alias("_zone"),
-        pl.col("Creation Date").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False).alias("_local"),
+        local_time("Creation Date", "%Y-%m-%d %H:%M:%S").alias("_local"),  # the toolkit's grammar first: no signed years
     ).with_columns((pl.col("_net") + pl.col("_fee")).cast(MONEY).alias("_amount"))
     enforce(frame, [
         Check((pl.col("Net Credit (NC)") != 0) & (pl.col("Net Debit (NC)") != 0),

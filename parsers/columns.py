@@ -49,9 +49,15 @@ def amount_ok(column: str | pl.Expr, max_scale: int = 2, *, signed: bool = True,
     return col.is_null() | (col == "") | fits if blank_as_zero else fits
 
 
+MAX_MONEY_TEXT = 26
+
+
 def to_money(column: str | pl.Expr, *, blank_as_zero: bool = False) -> pl.Expr:
     """The value as MONEY; exact only where `amount_ok` holds, so check that first."""
-    dec = _col(column).str.to_decimal(scale=MONEY_SCALE).cast(MONEY)
+    col = _col(column)
+    # Longer than any amount the grammar allows (18 digits, 6 decimals, a sign, a point): null, which
+    # the `amount_ok` check reports with its line, instead of a decimal overflow in a total.
+    dec = pl.when(col.str.len_bytes() <= MAX_MONEY_TEXT).then(col).str.to_decimal(scale=MONEY_SCALE).cast(MONEY)
     if blank_as_zero:  # where amount_ok holds, only a blank or missing value has no decimal
         dec = dec.fill_null(pl.lit(0).cast(MONEY))
     # -0.00 parses to a negative zero decimal; adding zero normalises nothing in polars, so the

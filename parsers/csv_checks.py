@@ -16,7 +16,7 @@ import polars as pl
 from parsers.columns import SCIENTIFIC_ID
 from parsers.csv_common import AMOUNT_RE, LINE
 from recon.errors import PROBLEM_CAP, Problem, StatementRejected
-from recon.money import MoneyError, currency_code, exponent
+from recon.money import INTEGER_DIGITS, MoneyError, currency_code, exponent
 from recon.schema import MONEY
 
 
@@ -99,7 +99,7 @@ def amount(col: str, currency_col: str, exps: dict[str, int]) -> list[Check]:
     scale = cell.is_not_null() & (cell.str.extract(r"\.(\d*)$", 1).str.len_chars().fill_null(0) > allowed)
     if len(set(exps.values())) == 1:
         # One exponent e for every row: the grammar with at most e decimals tests both rules at once.
-        both = cell.is_not_null() & ~cell.str.contains(rf"^[+-]?\d+(?:\.\d{{0,{next(iter(exps.values()))}}})?$")
+        both = cell.is_not_null() & ~cell.str.contains(rf"^[+-]?{INTEGER_DIGITS}(?:\.\d{{0,{next(iter(exps.values()))}}})?$")
         fast_grammar, fast_scale = both, both
     else:
         # Bytes after the point: never fewer than the digits the exact rule counts, and no regex.

@@ -99,7 +99,10 @@ def parse_file(path: Path, ctx: ParseContext, format_id: str | None = None) -> t
     name = ctx.source_name or str(path)
     if getattr(parser, "line_based", True):
         refuse_line_faults(path, name)
-    parsed = parser.parse(path, ctx)
+    try:
+        parsed = parser.parse(path, ctx)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a damaged container, whichever parser opened it
+        raise StatementRejected(name, None, f"damaged zip or gzip container: {exc}", code="truncated") from None
     # memo and counterparty are free text a stranger wrote: no card number reaches the bill Parquet
     bill = validate_bill(mask_free_text(conform(parsed.bill)), name)
     problems, count = standard_problems(bill, name, exponent=lambda c: exponent(c, ctx.rules.exponent_override(c)),
@@ -170,8 +173,11 @@ def open_member_bytes(path: Path, member: str, *, limit: int) -> bytes:
         info = zf.getinfo(member)
         if info.file_size > limit:
             raise StatementRejected(str(path), None, f"zip member {member!r} inflates to {info.file_size} bytes (limit {limit})", code="too_large")
-        with zf.open(info) as fh:  # the header's size can lie: count what really comes out
-            return _bounded(fh.read, limit, f"zip member {member!r}", path)
+        try:
+            with zf.open(info) as fh:  # the header's size can lie: count what really comes out
+                return _bounded(fh.read, limit, f"zip member {member!r}", path)
+        except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:  # offsets or streams the zip's own directory lies about
+            raise StatementRejected(str(path), None, f"damaged zip: member {member!r} cannot be read ({exc})", code="truncated") from None
 
 
 def read_payload(path: Path, *, limit: int = MAX_STATEMENT_BYTES) -> bytes:

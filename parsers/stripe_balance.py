@@ -22,6 +22,7 @@ from typing import ClassVar
 import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
+from parsers.columns import local_time
 from parsers.csv_checks import Check, amount, currency_exponents, enforce, money, required, scientific
 from parsers.csv_common import LINE, Layout, header_has, read_records
 from recon.errors import Problem, StatementRejected
@@ -86,7 +87,7 @@ def _standardize(frame: pl.DataFrame, cols: dict[str, str], ctx: ParseContext, f
     enforce(frame, [*first, *(k for c in ("gross", "fee", "net") for k in amount(c, "currency", exps))], file)
     frame = frame.with_columns(
         *(money(c) for c in ("gross", "fee", "net")),
-        pl.col(time_col).str.strptime(pl.Datetime("us"), _TIME_FORMAT, strict=False).alias("_time"),
+        local_time(time_col, _TIME_FORMAT).alias("_time"),  # the toolkit's grammar first: no signed years
     )
     enforce(frame, [
         Check(pl.col("net") != pl.col("gross") - pl.col("fee"),

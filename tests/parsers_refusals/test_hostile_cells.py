@@ -4,6 +4,7 @@ each is one line naming the file and line, never a traceback, and nothing is rea
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,7 +13,9 @@ import polars as pl
 import pytest
 
 from parsers.base import ParseContext
-from parsers.registry import parse_file
+from jobs.catalog import format_rule_set
+from parsers.registry import identify, parse_file
+from recon.errors import ReconError
 from recon.errors import StatementRejected
 from recon.money import exponent
 from recon.schema import BILL_COLUMNS, conform, standard_problems
@@ -99,3 +102,35 @@ def test_every_parser_output_is_held_to_the_bill_rules() -> None:
     allowed, _ = standard_problems(bill, "f", exponent=exponent, max_decimals={"fee": 5, "net_amount": 5})
     assert [(p.line, p.code, p.message.split()[0]) for p in allowed] == [(2, "amount_scale", "amount"), (3, "implausible_time", "trade_time"),
                                                                         (4, "amount_scale", "amount")]
+
+
+SAMPLES = sorted(p for d in ("adyen", "alipay", "bank", "paypal", "stripe", "unionpay", "wechat")
+                 for p in (REPO / "sample_statements" / d).iterdir() if p.is_file())
+
+
+def _mutations(data: bytes):
+    """Damage real statements the ways #18's tester did: a 32-digit amount, a signed year, a DST-gap
+    time, a duplicated header column, CR-only line endings, the file cut in half."""
+    first, _, rest = data.partition(b"\n")
+    if first.count(b",") > 1:
+        yield "duplicate header", first + b"," + first.split(b",")[1] + b"\n" + rest
+    if m := re.search(rb"\d+\.\d\d", rest):
+        yield "32-digit amount", data.replace(m.group(0), b"9" * 32 + b".00", 1)
+    if m := re.search(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", data):
+        yield "signed year", data.replace(m.group(0), b"-" + m.group(0), 1)
+        yield "DST gap", data.replace(m.group(0), b"2026-03-29 02:30:00", 1)
+    yield "CR-only", data.replace(b"\r\n", b"\n").replace(b"\n", b"\r")
+    yield "cut in half", data[: len(data) // 2]
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_damaged_real_statements_are_refused_in_one_line_never_a_traceback(tmp_path: Path, sample: Path) -> None:
+    fid = identify(sample)
+    ctx = ParseContext(channel="x", rules=format_rule_set(fid, None), zone=ZoneInfo("Europe/Berlin"), source_name=sample.name)
+    for what, data in _mutations(sample.read_bytes()):
+        damaged = tmp_path / sample.name
+        damaged.write_bytes(data)
+        try:
+            parse_file(damaged, ctx, fid)
+        except ReconError as exc:
+            assert "\n" not in str(exc) and sample.name in str(exc).split(": ")[0], (what, str(exc))
