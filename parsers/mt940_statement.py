@@ -33,6 +33,7 @@ _DUTCH_KEYS = ("TRTP|IBAN|BIC|NAME|REMI|EREF|MARF|CSID|ORDP|BENM|ADDR|ISDT|CDTRR
                "RTRN|ULTC|ULTD|SVCL|PURP|EXCH|OCMT|CHGS|ID|RTYP")
 _DUTCH = re.compile(rf"/({_DUTCH_KEYS})/")
 _NO_REF = {"", "NOTPROVIDED", "NONREF", "NONE"}
+_REF_KEYS = ("EREF", "KREF", "MREF", "CRED", "DEBT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class Details:
     memo: str | None
     counterparty: str | None
     end_to_end: str | None
+    refs: tuple[tuple[str, str], ...] = ()  # every reference the :86: states (EREF, KREF, MREF, CRED...)
 
 
 def _clean(text: str | None) -> str | None:
@@ -70,10 +72,12 @@ def _german(joined: str) -> Details:
         sepa[key] = value.strip()
     memo = sepa.get("SVWZ") or (chunks[0] if len(chunks) > 1 else purpose) or fields.get("00")
     eref = sepa.get("EREF")
+    refs = tuple((f"86/{k}", v) for k, v in sepa.items() if k in _REF_KEYS and v and v.upper() not in _NO_REF)
     return Details(
         _clean(memo),
         _clean(fields.get("32", "") + fields.get("33", "")),
         None if eref is None or eref.upper() in _NO_REF else eref,
+        refs,
     )
 
 
@@ -86,7 +90,8 @@ def _dutch(joined: str) -> Details:
     if remi.startswith("USTD//"):
         remi = remi[6:]
     eref = fields.get("EREF", "")
-    return Details(_clean(remi) or _clean(joined), _clean(fields.get("NAME")), None if eref.upper() in _NO_REF else eref)
+    refs = tuple((f"86/{k}", v) for k, v in fields.items() if k in ("EREF", "MARF", "CSID", "PREF", "ID") and v and v.upper() not in _NO_REF)
+    return Details(_clean(remi) or _clean(joined), _clean(fields.get("NAME")), None if eref.upper() in _NO_REF else eref, refs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +236,9 @@ def build_statement(block: list, tags: Mapping[str, T.Tag], file: str, rules: Ru
             merchant_txn_id=line.customer_ref or details.end_to_end,
             status=rules.status_of("entry_status", raw_status), raw_status=raw_status,
             counterparty=details.counterparty, memo=details.memo or line.supplementary,
-            bank_code=f"{line.mark} {line.type_code}", source_line=line_no,
+            bank_code=f"{line.mark} {line.type_code}", source_line=line_no, entry_ref=line.bank_ref,
+            references="; ".join(f"{k}={v}" for k, v in (("61/customer", line.customer_ref), ("61/bank", line.bank_ref),
+                                                         *details.refs) if v) or None,
         ))
     rows = tuple(Balance(account, b.currency, statement_id, b.date, _BALANCE_TYPES[t], b.amount, ln) for t, b, ln in balances)
     return Statement(reference, str(number) if number else None, account, currency, opening, closing, rows,

@@ -161,3 +161,11 @@ def test_mt940_amounts_finer_than_the_currency_or_too_long_are_refused(tmp_path:
     with pytest.raises(StatementRejected) as err:
         parse("mt940", write(tmp_path, "h.sta", huge))
     assert err.value.problem.line == 5 and err.value.problem.message.startswith(":61: ")
+
+
+def test_mt940_keeps_every_reference_the_line_states(tmp_path: Path) -> None:
+    """:61: customer and bank references and the SEPA references of :86: all reach the bill."""
+    text = mt(":61:2603050305C50,00NTRFKD-77//B-1\r\n:86:166?00SEPA-GUTSCHRIFT?20EREF+E2E-5?21MREF+M-9?22SVWZ+Rechnung 7\r\n")
+    row = parse("mt940", write(tmp_path, "r.sta", text)).bill.row(0, named=True)
+    assert (row["channel_txn_id"], row["merchant_txn_id"], row["entry_ref"]) == ("B-1", "KD-77", "B-1")
+    assert row["references"] == "61/customer=KD-77; 61/bank=B-1; 86/EREF=E2E-5; 86/MREF=M-9"
