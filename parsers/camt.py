@@ -220,10 +220,15 @@ class _Streamer:
         if rep is None or depth < 2:
             return
         local = tag.rsplit("}", 1)[-1]
-        if depth == 3 and local == "Ntry":
-            rep.add_entries(entry_rows(elem, rep, line))
-        elif depth == 3 and local == "Bal":
-            rep.add_balance(self.owner._balance(elem, rep, self.file, line))
+        try:
+            if depth == 3 and local == "Ntry":
+                rep.add_entries(entry_rows(elem, rep, line))
+            elif depth == 3 and local == "Bal":
+                rep.add_balance(self.owner._balance(elem, rep, self.file, line))
+        except ValueError as exc:  # a date the calendar does not have (xml_date names the text)
+            raise StatementRejected(self.file, line, f"report {rep.report_id}: {local}: {exc}", code="syntax") from None
+        if depth == 3 and local in ("Ntry", "Bal"):
+            pass  # handled above; detached below
         elif depth == 2 and local == self.owner.report:
             rep.finish()
             self.ready.append(rep)

@@ -25,7 +25,7 @@ from functools import lru_cache
 from parsers.balances import Balance, BalanceType, Entry, check_balance, classify
 from recon.config.ruleset import RuleSet
 from recon.errors import Problem, StatementRejected
-from recon.money import AmountGrammar, MoneyError, context, parse_amount
+from recon.money import AmountGrammar, MoneyError, context, parse_amount, parse_count
 
 AMOUNT = AmountGrammar(decimal_sep=".", allow_sign=False, max_scale=5)
 _NO_REF = {"", "NOTPROVIDED", "NONREF"}
@@ -46,14 +46,20 @@ def xml_date(elem, q) -> dt.date | None:
     if stamp is not None:
         return stamp.date()
     text = (elem.findtext(q("Dt")) or elem.text or "").strip()
-    return dt.date.fromisoformat(text[:10]) if text else None
+    try:
+        return dt.date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO date") from None
 
 
 def xml_datetime(elem, q) -> dt.datetime | None:
     text = (elem.findtext(q("DtTm")) or elem.findtext(q("Dt/DtTm")) or "").strip()
     if not text:
         return None
-    stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO date-time") from None
     return stamp  # naive when the bank gives no offset: the caller decides what zone that is
 
 
@@ -143,7 +149,12 @@ class Report:
             picked = [a for _, a, _ in self.ntry_amounts if sign is None or (a >= 0) == sign]
             count, total = node.findtext(q("NbOfNtries")), node.findtext(q("Sum"))
             got = sum((abs(a) for a in picked), Decimal(0))
-            if count is not None and int(count) != len(picked) or total is not None and parse_amount(total, AMOUNT) != got:
+            try:
+                stated = parse_count(count) if count is not None else None
+                stated_sum = parse_amount(total, AMOUNT) if total is not None else None
+            except MoneyError as exc:
+                raise StatementRejected(file, self.line, f"report {self.report_id}: {path}: {exc}", code="control_total") from None
+            if stated is not None and stated != len(picked) or stated_sum is not None and stated_sum != got:
                 raise StatementRejected(file, self.line, f"report {self.report_id}: {path.split('/')[1]} says {count} entries "
                                         f"summing {total}, the document has {len(picked)} summing {got}", code="control_total")
             done.append(f"report {self.report_id}: {path.split('/')[1]} {count} entries = {total}")

@@ -4,6 +4,7 @@ specs in FORMATS.md. Faithful first: nothing the file states is dropped; only wh
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -169,3 +170,14 @@ def test_mt940_keeps_every_reference_the_line_states(tmp_path: Path) -> None:
     row = parse("mt940", write(tmp_path, "r.sta", text)).bill.row(0, named=True)
     assert (row["channel_txn_id"], row["merchant_txn_id"], row["entry_ref"]) == ("B-1", "KD-77", "B-1")
     assert row["references"] == "61/customer=KD-77; 61/bank=B-1; 86/EREF=E2E-5; 86/MREF=M-9"
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda d: d.replace("<BookgDt><Dt>2026-03-05", "<BookgDt><Dt>2026-13-05"), "Ntry: '2026-13-05' is not an ISO date"),
+    (lambda d: d.replace("<BookgDt><Dt>2026-03-05</Dt>", "<BookgDt><DtTm>yesterday</DtTm>"), "Ntry: 'yesterday' is not an ISO date-time"),
+    (lambda d: d.replace("2026-03-04", "2026-02-30"), "Bal: '2026-02-30' is not an ISO date"),
+    (lambda d: d.replace("<Acct>", "<TxsSummry><TtlNtries><NbOfNtries>1.5</NbOfNtries></TtlNtries></TxsSummry><Acct>"), "not a count"),
+])
+def test_camt_impossible_dates_and_counts_are_one_line_refusals(tmp_path: Path, edit, words: str) -> None:
+    with pytest.raises(StatementRejected, match=re.escape(words)):
+        parse("camt.053", write(tmp_path, "x.xml", edit(camt(camt_entry()))))
