@@ -16,7 +16,10 @@ whole file naming the statement (FAULTS A22); the caller quarantines it.
 Dialects accepted, and why (issue #19; tests in tests/parsers_bank/test_dialects.py):
 * an end-of-message line written ` -` (indented): a lone hyphen is never continuation text;
 * MT942 with the older `:13:` date-time (YYMMDDHHMM, no UTC offset) that German FinTS banks send:
-  read as the bank's naive local time, informational only.
+  read as the bank's naive local time, informational only;
+* encodings by the bytes: a file valid as UTF-8 is UTF-8 whatever its dialect says (an mBank export
+  re-saved as UTF-8), a file not valid in the dialect's UTF-8 is Windows-1252, the stated fallback;
+  both are noted in the checks and warnings; U+FFFD (damage by an earlier lossy decoder) is refused.
 Refused, and why: an amount finer than its currency's minor unit (`JPY1000,5`: money that cannot
 exist; every such line named), an amount with more than 18 significant integer digits (damage, and
 it would overflow the bill's decimals). Messages name the tag at fault (`:62F:`, not `:60F:`).
@@ -34,8 +37,8 @@ from parsers.balances import BalanceType, balances_frame, bill_frame, concat_bil
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.mt940_statement import Statement, build_statement
 from parsers.registry import read_payload
-from parsers.text import decode_strict
-from recon.errors import StatementRejected
+from parsers.encoding import decide
+from recon.errors import Problem, StatementRejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,7 @@ _TAG_LINE = re.compile(r"^:(?P<tag>\d{2}[A-Z]?|NS) ?:(?P<value>.*)$")
 # Some exporters indent the end-of-message line (" -"): still the end, not a continuation, since a
 # continuation line never consists of a lone hyphen.
 _INDENTED_END = re.compile(r"^\s+-(?:\}.*)?\s*$")
+_FALLBACK = "cp1252"  # the stated fallback for a file that is not the dialect's UTF-8
 _FRAMING = "\x01\x03\x1a"  # SOH, ETX (mBank), SUB (DOS end of file): framing, not content
 
 
@@ -146,10 +150,18 @@ class _Base:
         name = ctx.source_name or str(path)
         data = read_payload(path)
         dialect = pick_dialect(data, name)
-        text = decode_strict(data, dialect.encoding, name)
+        # The bytes decide (parsers/encoding.py): a cp1250 dialect's file exported as UTF-8 is read as
+        # UTF-8, and a standard file that is not UTF-8 is read as Windows-1252 (German and Dutch
+        # banks' umlauts in :86:), each with a note; U+FFFD and undecodable bytes are still refused.
+        decoded = decide(data, dialect.encoding, name, fallback=_FALLBACK, label=f"the {dialect.name} dialect's {dialect.encoding}")
+        text = decoded.text
         del data  # the text is all we need from here on
         checks = [f"dialect {dialect.name}: {dialect.why}"]
-        frames, balances, dates, warnings = [], [], {}, []
+        early_warnings = []
+        if decoded.note:
+            checks.append(f"encoding: {decoded.note}")
+            early_warnings.append(Problem(name, 1, decoded.note, code="encoding_decided"))
+        frames, balances, dates, warnings = [], [], {}, early_warnings
         previous: dict[tuple[str, str], T.BalanceValue] = {}
         for st in self.statements(text, dialect, name, ctx):
             checks.extend(st.check(name, self.message_type))

@@ -181,3 +181,14 @@ def test_mt940_keeps_every_reference_the_line_states(tmp_path: Path) -> None:
 def test_camt_impossible_dates_and_counts_are_one_line_refusals(tmp_path: Path, edit, words: str) -> None:
     with pytest.raises(StatementRejected, match=re.escape(words)):
         parse("camt.053", write(tmp_path, "x.xml", edit(camt(camt_entry()))))
+
+
+def test_mt940_encoding_is_decided_by_the_bytes(tmp_path: Path) -> None:
+    """mBank's dialect says cp1250; a UTF-8 export of it is read as UTF-8, and a standard file in
+    Windows-1252 is read as such, each with a note (both used to be refused or garbled)."""
+    polish = "\x01" + mt(":61:2603050305C50,00NTRFNONREF//B-1\r\n:86:Zażółć gęślą jaźń\r\n") + "\x03"
+    utf8 = parse("mt940", write(tmp_path, "m.sta", polish.encode("utf-8")))
+    assert utf8.bill["memo"].to_list() == ["Zażółć gęślą jaźń"] and [w.code for w in utf8.warnings] == ["encoding_decided"]
+    assert "cp1250" in utf8.warnings[0].message
+    german = parse("mt940", write(tmp_path, "g.sta", mt(":61:2603050305C50,00NTRFNONREF//B-1\r\n:86:Gebühr\r\n").encode("cp1252")))
+    assert german.bill["memo"].to_list() == ["Gebühr"] and "cp1252" in german.warnings[0].message

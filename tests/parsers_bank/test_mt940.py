@@ -109,8 +109,12 @@ def test_truncated_statement_is_rejected(tmp_path: Path) -> None:
 def test_invalid_date_and_lossy_bytes_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(StatementRejected, match="2016-02-30 does not exist"):
         parse("mt940", write(tmp_path, "f.sta", STATEMENT.replace(":61:1501050105D10,", ":61:1602300105D10,")))
-    with pytest.raises(StatementRejected, match="not valid utf-8"):
-        parse("mt940", write(tmp_path, "b.sta", STATEMENT.replace("Monthly", "Monatlich \xe4").encode("latin-1")))
+    # #19: a file that is not UTF-8 is read by its bytes as Windows-1252 with a note (it used to be refused)
+    latin = parse("mt940", write(tmp_path, "b.sta", STATEMENT.replace("Monthly", "Monatlich \xe4").encode("latin-1")))
+    assert any("Monatlich ä" in (m or "") for m in latin.bill["memo"].to_list())
+    assert [w.code for w in latin.warnings] == ["encoding_decided"]
+    with pytest.raises(StatementRejected, match="U\\+FFFD"):
+        parse("mt940", write(tmp_path, "r.sta", STATEMENT.replace("Monthly", "Monatlich \ufffd")))
 
 
 def test_chain_break_between_statements_is_a_warning(tmp_path: Path) -> None:
