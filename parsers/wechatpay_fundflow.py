@@ -14,6 +14,10 @@ and `fee` = the charge, a returned fee (退还交易手续费) a negative fee, s
 balance movement. Summary counts and sums by direction are checked exactly before anything is
 returned; the running balance chain is checked in file order and reported as a warning, since the
 documentation does not promise the row order.
+
+Accepted and refused (issue #19): counts must be whole numbers (`20.0` yes, `3.9` no); 记账时间 must
+match yyyy-MM-dd HH:mm:ss before conversion (no signed years); a gap time in a DST zone is refused
+naming the line, the zone and the rule; a GBK copy is recognised and refused saying it is GBK.
 """
 
 from __future__ import annotations

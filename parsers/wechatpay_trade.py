@@ -14,6 +14,16 @@ and every total it carries. Times are Beijing local time (the channel's zone) co
 Full-width colons in times (seen in WxJava's legacy test data) are normalised: the intent is
 unambiguous and nothing else in a time cell may be full-width.
 
+Accepted and refused, and why (issue #19; tests in tests/parsers_refusals/):
+* a time cell must match yyyy-MM-dd HH:mm:ss digit for digit before it is converted (a signed
+  year `-2024-03-01` is refused, not read as a negative-year timestamp); in a channel zone with
+  daylight saving a gap time is refused and a repeated hour read as its first occurrence;
+* the summary count must be a whole number (`30.0` is 30, `3.9` is refused, never truncated);
+* a GBK/GB18030 copy is recognised as a WeChat bill and refused saying so: WeChat bills are UTF-8,
+  and a re-saved copy may have lost what the original said;
+* a refusal lists every failing line (capped), the first in the order above as its headline;
+  a message names our column and the file's (`trade_time ... (column 交易时间)`).
+
 Reading: a day's bill can run to millions of lines, so no Python touches a row, and the file is
 read in one streaming pass (its lines, their cells and the bill never all in memory at once).
 * polars reads the lines natively, one field per line: the separator is NUL, which a bill never
