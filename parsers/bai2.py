@@ -135,6 +135,10 @@ class Bai2Parser:
         return _Reader(name, ctx).read(text)
 
 
+# Fields a record needs before its optional parts: 02 receiver..as-of date, 03 account and currency.
+_MIN_FIELDS = {"02": 4, "03": 2}
+
+
 class _Reader:
     def __init__(self, file: str, ctx: ParseContext) -> None:
         self.file, self.ctx = file, ctx
@@ -159,6 +163,8 @@ class _Reader:
         group_ccy, as_of, seen_99 = "USD", dt.date.min, False
         for rec in records(text):
             f = _fields(rec.text)
+            if len(f) < _MIN_FIELDS.get(rec.code, 0):  # a record cut short (truncated file) names its line
+                raise self.fail(rec.line, f"record {rec.code} has {len(f)} fields, at least {_MIN_FIELDS[rec.code]} expected", "truncated")
             file_tot.physical += rec.physical
             group_tot.physical += rec.physical
             if account is not None:

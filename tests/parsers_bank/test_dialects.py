@@ -192,3 +192,10 @@ def test_mt940_encoding_is_decided_by_the_bytes(tmp_path: Path) -> None:
     assert "cp1250" in utf8.warnings[0].message
     german = parse("mt940", write(tmp_path, "g.sta", mt(":61:2603050305C50,00NTRFNONREF//B-1\r\n:86:Gebühr\r\n").encode("cp1252")))
     assert german.bill["memo"].to_list() == ["Gebühr"] and "cp1252" in german.warnings[0].message
+
+
+def test_bai2_record_cut_short_is_a_one_line_refusal(tmp_path: Path) -> None:
+    text = "01,1111,testcompany,210101,0101,010101010101,,,2/\n02,testcompany,1111,1,210101,2359,,2/\n03,12345"
+    with pytest.raises(StatementRejected) as err:
+        parse("bai2", write(tmp_path, "t.bai2", text))
+    assert (err.value.problem.line, err.value.problem.code) == (3, "truncated")
