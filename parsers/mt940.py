@@ -163,8 +163,16 @@ class _Base:
             early_warnings.append(Problem(name, 1, decoded.note, code="encoding_decided"))
         frames, balances, dates, warnings = [], [], {}, early_warnings
         previous: dict[tuple[str, str], T.BalanceValue] = {}
-        for st in self.statements(text, dialect, name, ctx):
-            checks.extend(st.check(name, self.message_type))
+        refused: list[StatementRejected] = []  # every statement's refusal, so the file's are listed together
+        for st in self.statements(text, dialect, name, ctx, collect=True):
+            if isinstance(st, StatementRejected):
+                refused.append(st)
+                continue
+            try:
+                checks.extend(st.check(name, self.message_type))
+            except StatementRejected as exc:
+                refused.append(exc)
+                continue
             key = (st.account, st.currency)
             if st.opening is not None and key in previous and previous[key].amount != st.opening.amount:
                 warnings.append(st.chain_warning(name, previous[key]))
@@ -174,6 +182,8 @@ class _Base:
             frames.append(bill_frame(list(st.entries), channel=ctx.channel, source_file=name, bill_date=ctx.bill_date,
                                      statement_dates={st.statement_id: dates[st.statement_id]}))
             balances.extend(st.balances())
+        if refused:
+            raise StatementRejected.of([p for r in refused for p in r.problems], sum(r.problem_count for r in refused))
         if not dates:
             raise StatementRejected(name, None, f"no MT{self.message_type} statement (no :20: ... :25: block)", code="empty")
         return ParsedStatement(
@@ -183,18 +193,29 @@ class _Base:
             warnings=tuple(warnings),
         )
 
-    def statements(self, text: str, dialect: Dialect, name: str, ctx: ParseContext) -> Iterator[Statement]:
-        """The file's statements, parsed but not yet checked (tests compare them with peers)."""
+    def statements(self, text: str, dialect: Dialect, name: str, ctx: ParseContext, *,
+                   collect: bool = False) -> Iterator[Statement | StatementRejected]:
+        """The file's statements, parsed but not yet checked (tests compare them with peers). With
+        `collect`, a statement that cannot be built is yielded as its refusal and reading goes on,
+        so a file's refusal names the faults of every statement, not only the first."""
         block: list[Record] = []
         for rec in tokenize(text):
             if rec.tag == "20" and block:
-                yield build_statement(block, dialect.tags, name, ctx.rules, self.message_type)
+                yield self._build(block, dialect, name, ctx, collect)
                 block = []
             if not block and rec.tag != "20":
                 raise StatementRejected(name, rec.line, f":{rec.tag}: outside a statement (a statement starts with :20:)", code="structure")
             block.append(rec)
         if block:
-            yield build_statement(block, dialect.tags, name, ctx.rules, self.message_type)
+            yield self._build(block, dialect, name, ctx, collect)
+
+    def _build(self, block: list[Record], dialect: Dialect, name: str, ctx: ParseContext, collect: bool) -> Statement | StatementRejected:
+        try:
+            return build_statement(block, dialect.tags, name, ctx.rules, self.message_type)
+        except StatementRejected as exc:
+            if not collect:
+                raise
+            return exc
 
 
 _MT942_MARKS = re.compile(rb"^:(?:34F|13D|90[DC]):", re.M)

@@ -188,6 +188,7 @@ def build_statement(block: list, tags: Mapping[str, T.Tag], file: str, rules: Ru
     sums: list[tuple[str, int, Decimal, int]] = []
     currency_hint: str | None = None
     previous_tag = ""
+    syntax: list[Problem] = []  # every tag that breaks its layout, listed together
     for rec in block:
         tag_before, previous_tag = previous_tag, rec.tag
         tag = tags.get(rec.tag)
@@ -196,7 +197,8 @@ def build_statement(block: list, tags: Mapping[str, T.Tag], file: str, rules: Ru
         try:
             value = tag.parse(rec.value)
         except T.TagError as exc:
-            raise StatementRejected(file, rec.line, str(exc), code="syntax") from None
+            syntax.append(Problem(file, rec.line, str(exc), "syntax"))
+            continue
         if rec.tag in _BALANCE_TYPES:
             balances.append((rec.tag, value, rec.line))  # type: ignore[arg-type]
         elif rec.tag == "61":
@@ -211,6 +213,8 @@ def build_statement(block: list, tags: Mapping[str, T.Tag], file: str, rules: Ru
             currency_hint = currency_hint or value[0]  # type: ignore[index]
         else:
             values.setdefault(rec.tag, value)
+    if syntax:
+        raise StatementRejected.of(syntax)
     reference = str(values.get("20", ""))
     number = values.get("28C") or values.get("28")
     if "25" not in values:

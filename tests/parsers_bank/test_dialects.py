@@ -199,3 +199,12 @@ def test_bai2_record_cut_short_is_a_one_line_refusal(tmp_path: Path) -> None:
     with pytest.raises(StatementRejected) as err:
         parse("bai2", write(tmp_path, "t.bai2", text))
     assert (err.value.problem.line, err.value.problem.code) == (3, "truncated")
+
+
+def test_mt940_refusal_lists_every_faulty_tag_of_every_statement(tmp_path: Path) -> None:
+    bad_tags = mt(":61:2603050305C5O,00NTRFNONREF//B-1\r\n", closing=":62F:C2603O5EUR150,00")
+    off_by_one = mt(LINE_50, closing=":62F:C260305EUR151,00").replace("STMT-1", "STMT-2")
+    with pytest.raises(StatementRejected) as err:
+        parse("mt940", write(tmp_path, "m.sta", bad_tags + off_by_one))
+    assert [(p.line, p.message.split(" ")[0]) for p in err.value.problems] == [(5, ":61:"), (6, ":62F:"), (14, "statement")]
+    assert err.value.problem_count == 3
