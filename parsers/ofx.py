@@ -176,7 +176,7 @@ class OfxParser:
         name = ctx.source_name or str(path)
         data = read_payload(path)
         declared, label = _encoding(data)
-        decoded = decide(data, declared, name, label=label)
+        decoded = decide(data, declared, name, fallback="cp1252", label=label)  # CP1252 bytes under ENCODING:UTF-8 (libofx#72)
         root = read_tree(decoded.text)
         statements = [*root.walk("STMTRS"), *root.walk("CCSTMTRS")]
         if not statements:

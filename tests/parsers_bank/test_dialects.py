@@ -208,3 +208,10 @@ def test_mt940_refusal_lists_every_faulty_tag_of_every_statement(tmp_path: Path)
         parse("mt940", write(tmp_path, "m.sta", bad_tags + off_by_one))
     assert [(p.line, p.message.split(" ")[0]) for p in err.value.problems] == [(5, ":61:"), (6, ":62F:"), (14, "statement")]
     assert err.value.problem_count == 3
+
+
+def test_ofx_utf8_header_over_cp1252_bytes_is_read_as_cp1252_with_a_note(tmp_path: Path) -> None:
+    text = ofx(memo="Café").replace("ENCODING:USASCII\r\nCHARSET:1252", "ENCODING:UTF-8\r\nCHARSET:NONE")
+    parsed = parse("ofx", write(tmp_path, "u.ofx", text.encode("cp1252")))
+    assert parsed.bill["memo"].to_list() == ["Shop / Café"]
+    assert "ENCODING:UTF-8" in parsed.warnings[0].message and "cp1252" in parsed.warnings[0].message
