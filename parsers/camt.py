@@ -20,13 +20,13 @@ Dialects accepted, and why (issue #19; each has a hand-written test in tests/par
   reference the file states is never dropped.
 * Entries with no `BookgDt`/`ValDt` take the day the statement states once (report creation time,
   closing balance date, period end, group header), and the checks say which.
-* A document with no XML declaration whose bytes are not UTF-8 is read as ISO-8859-1, the stated
-  fallback, with a note; a declared encoding is honoured as written.
+* Encodings by the bytes (parsers/xml_encoding.py): undeclared non-UTF-8 bytes are read as
+  ISO-8859-1, the stated fallback; a Latin-1/1252 declaration over UTF-8 bytes is read as UTF-8;
+  each with a note in the checks and warnings.
 """
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import io
 import re
@@ -43,6 +43,7 @@ from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.camt_entries import AMOUNT as _AMOUNT
 from parsers.camt_entries import Report, _qualify, created_date, entry_rows, xml_date
 from parsers.registry import open_member_bytes
+from parsers.xml_encoding import decided_stream
 from recon.errors import Problem, StatementRejected
 from recon.money import MoneyError, parse_amount
 
@@ -153,37 +154,6 @@ class _CamtParser:
         if day is None:
             raise StatementRejected(file, line, f"report {rep.report_id}: balance {code} has no date", code="structure")
         return Balance(rep.account, amt.get("Ccy"), rep.report_id, day, _BALANCE_CODES.get(code, BalanceType.INFO), value, line)
-
-
-_DECLARED = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*\bencoding\s*=", re.S)
-
-
-def decided_stream(stream: IO[bytes]) -> tuple[IO[bytes], str | None]:
-    """The stream to feed expat, decided by the bytes when the document does not declare them.
-
-    XML without an encoding declaration is UTF-8 by rule, and expat refuses anything else. Some
-    banks send camt in ISO-8859-1 (Latin-1) without saying so: when the undeclared bytes are not
-    valid UTF-8 they are read as Latin-1, the stated fallback, and the decision is recorded. A
-    declaration is honoured as written (a lie there is a well-formedness error naming the line).
-    """
-    head = stream.read(256)
-    stream.seek(0)
-    if _DECLARED.match(head.lstrip()):
-        return stream, None
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
-    try:
-        while chunk := stream.read(1 << 20):
-            decoder.decode(chunk)
-            offset += len(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        stream.seek(0)
-        return (codecs.EncodedFile(stream, "utf-8", "latin-1"),  # type: ignore[return-value]
-                f"no XML encoding declaration and the bytes are not UTF-8 (first bad byte near offset {offset + exc.start}); "
-                "read as ISO-8859-1 (Latin-1), the stated fallback")
-    stream.seek(0)
-    return stream, None
 
 
 class _Streamer:

@@ -215,3 +215,12 @@ def test_ofx_utf8_header_over_cp1252_bytes_is_read_as_cp1252_with_a_note(tmp_pat
     parsed = parse("ofx", write(tmp_path, "u.ofx", text.encode("cp1252")))
     assert parsed.bill["memo"].to_list() == ["Shop / Café"]
     assert "ENCODING:UTF-8" in parsed.warnings[0].message and "cp1252" in parsed.warnings[0].message
+
+
+def test_camt_latin1_declaration_over_utf8_bytes_is_read_as_utf8(tmp_path: Path) -> None:
+    doc = camt(camt_entry(memo="Gebühr März"), decl='<?xml version="1.0" encoding="ISO-8859-1"?>\n')
+    parsed = parse("camt.053", write(tmp_path, "d.xml", doc.encode("utf-8")))
+    assert parsed.bill["memo"].to_list() == ["Gebühr März"]  # not 'GebÃ¼hr MÃ¤rz'
+    assert "says ISO-8859-1" in parsed.warnings[0].message
+    honest = parse("camt.053", write(tmp_path, "h.xml", doc.encode("latin-1")))
+    assert honest.bill["memo"].to_list() == ["Gebühr März"] and not honest.warnings
