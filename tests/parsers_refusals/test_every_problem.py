@@ -14,7 +14,8 @@ import pytest
 
 from parsers.base import ParseContext
 from parsers.registry import get_parser
-from recon.errors import StatementRejected
+from recon.errors import PROBLEM_CAP, Problem, StatementRejected
+from recon.quarantine import quarantine
 from rules.loader import load_rules
 from tests.jobs.conftest import REPO, make_workspace, recon
 
@@ -58,3 +59,16 @@ def test_cli_prints_ten_and_the_count_json_and_quarantine_hold_all(tmp_path: Pat
     assert as_json.returncode == 4
     listed = json.loads(as_json.stdout)
     assert listed["problem_count"] == BAD and len(listed["problems"]) == BAD
+
+
+def test_refusal_and_quarantine_cap_the_list_but_keep_the_count(tmp_path: Path) -> None:
+    problems = [Problem("f.csv", n, "bad amount", "bad_amount") for n in range(2, PROBLEM_CAP + 502)]
+    exc = StatementRejected.of(problems, count=len(problems))
+    assert len(exc.problems) == PROBLEM_CAP and exc.problem_count == PROBLEM_CAP + 500
+    source = tmp_path / "f.csv"
+    source.write_text("x\n", encoding="utf-8")
+    folder = quarantine(tmp_path / "q", source, exc.problem, problems=exc.problems, count=exc.problem_count)
+    data = json.loads((folder / "reason.json").read_text(encoding="utf-8"))
+    assert data["problem_count"] == PROBLEM_CAP + 500 and len(data["problems"]) == PROBLEM_CAP
+    text = (folder / "reason.txt").read_text(encoding="utf-8").splitlines()
+    assert text[-1] == f"  ... and 500 more ({PROBLEM_CAP + 500} problems in all)"
