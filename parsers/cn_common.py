@@ -350,7 +350,7 @@ def money(col: str, name: str, *, scale: int = 2, unsigned: bool = False) -> tup
     """Column `name`: the exact Decimal of `col` where it fits the amount grammar, else null; and
     the rule that rejects the rows where it does not. The regex runs before the cast, always."""
     sign = "" if unsigned else "[+-]?"
-    fits = pl.col(col).str.contains(rf"^{sign}{INTEGER_DIGITS}(\.\d{{1,{scale}}})?$")
+    fits = pl.col(col).str.contains(rf"^{sign}{INTEGER_DIGITS}(\.[0-9]{{1,{scale}}})?$")
     # Not strict: a grammatical amount too large for MONEY becomes null, a rejection naming its
     # line, rather than an exception from inside polars.
     return (pl.when(fits).then(pl.col(col)).cast(MONEY, strict=False).alias(name),

@@ -34,7 +34,7 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 def amount_pattern(max_scale: int, *, signed: bool = True) -> str:
     sign = "-?" if signed else ""
-    return rf"^{sign}{INTEGER_DIGITS}(\.\d{{0,{max_scale}}})?$"
+    return rf"^{sign}{INTEGER_DIGITS}(\.[0-9]{{0,{max_scale}}})?$"
 
 
 def _col(column: str | pl.Expr) -> pl.Expr:
@@ -70,7 +70,7 @@ def not_mangled(column: str | pl.Expr) -> pl.Expr:
     return ~_col(column).fill_null("").str.contains(SCIENTIFIC_ID)
 
 
-_FMT_GRAMMAR = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}", "%H": r"\d{2}", "%M": r"\d{2}", "%S": r"\d{2}"}
+_FMT_GRAMMAR = {"%Y": "[0-9]{4}", "%m": "[0-9]{2}", "%d": "[0-9]{2}", "%H": "[0-9]{2}", "%M": "[0-9]{2}", "%S": "[0-9]{2}"}
 
 
 def time_grammar(fmt: str) -> str:

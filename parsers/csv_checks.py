@@ -99,7 +99,7 @@ def amount(col: str, currency_col: str, exps: dict[str, int]) -> list[Check]:
     scale = cell.is_not_null() & (cell.str.extract(r"\.(\d*)$", 1).str.len_chars().fill_null(0) > allowed)
     if len(set(exps.values())) == 1:
         # One exponent e for every row: the grammar with at most e decimals tests both rules at once.
-        both = cell.is_not_null() & ~cell.str.contains(rf"^[+-]?{INTEGER_DIGITS}(?:\.\d{{0,{next(iter(exps.values()))}}})?$")
+        both = cell.is_not_null() & ~cell.str.contains(rf"^[+-]?{INTEGER_DIGITS}(?:\.[0-9]{{0,{next(iter(exps.values()))}}})?$")
         fast_grammar, fast_scale = both, both
     else:
         # Bytes after the point: never fewer than the digits the exact rule counts, and no regex.

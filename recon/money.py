@@ -58,7 +58,8 @@ VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XUA 
 # and a larger amount (a 30- or 40-digit cell, #18) would overflow the bill's Decimal(38, 6) once
 # summed; it is refused as "not an amount" naming its line instead of failing inside polars.
 MAX_INTEGER_DIGITS = 18
-INTEGER_DIGITS = rf"0*\d{{1,{MAX_INTEGER_DIGITS}}}"  # leading zeros are padding (ABN AMRO camt, MT940)
+# [0-9], never \d: Python and polars both read \d as any Unicode digit, and Decimal('١٠٠') is 100.
+INTEGER_DIGITS = rf"0*[0-9]{{1,{MAX_INTEGER_DIGITS}}}"  # leading zeros are padding (ABN AMRO camt, MT940)
 
 
 class Rounding(StrEnum):
@@ -128,10 +129,10 @@ class AmountGrammar:
         dec = re.escape(self.decimal_sep)
         if self.thousands_sep:
             th = re.escape(self.thousands_sep)
-            int_part = rf"(?:\d{{1,3}}(?:{th}\d{{3}})+|\d+)"
+            int_part = rf"(?:[0-9]{{1,3}}(?:{th}[0-9]{{3}})+|[0-9]+)"
         else:
             int_part = INTEGER_DIGITS
-        return re.compile(rf"^{sign}{int_part}(?:{dec}\d*)?$")
+        return re.compile(rf"^{sign}{int_part}(?:{dec}[0-9]*)?$")
 
 
 PLAIN = AmountGrammar()
@@ -201,7 +202,7 @@ def from_minor(minor: int | str, currency: str, *, exp: int | None = None) -> De
     """Integer minor units (int or digit string, e.g. fen) -> Decimal in major units, exact."""
     if isinstance(minor, str):
         text = minor.strip()
-        if not re.fullmatch(r"[+-]?\d+", text):
+        if not re.fullmatch(r"[+-]?[0-9]+", text):
             raise MoneyError(f"not a minor-unit integer: {minor!r}")
         minor = int(text)
     e = exponent(currency, exp)
