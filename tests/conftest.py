@@ -11,6 +11,14 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Hypothesis profiles: "default" for a developer's run; "ci" (HYPOTHESIS_PROFILE=ci) runs the parser
+# toolkit's property tests (tests/parsers_refusals/test_toolkit_equivalence.py) twenty times deeper.
+# Tests that pin max_examples themselves keep their own budget.
+settings.register_profile("default", max_examples=100, deadline=None)  # hypothesis's own budget; no timing
+settings.register_profile("ci", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_SAMPLES = Path(os.environ.get("RECON_SHARED_SAMPLES", REPO.parent / "shared" / "samples"))
