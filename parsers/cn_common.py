@@ -330,8 +330,7 @@ class Verdict:
             count += lines.len()
             problems += [Problem(file, int(n), rule.reason, rule.code) for n in lines.head(PROBLEM_CAP).to_list()]
         head = next(p for p in problems if p.line == int(self._values[f"rule {broken[0]}"]))
-        rest = sorted((p for p in problems if p is not head), key=lambda p: p.line or 0)
-        raise StatementRejected.of([head, *rest][:PROBLEM_CAP], count)
+        raise StatementRejected.of([head, *(p for p in problems if p is not head)], count, by_line=True)
 
     def __getitem__(self, key: str):
         return self._values[f"sum {key}"]

@@ -212,8 +212,7 @@ def _every_failure(frame: pl.LazyFrame, first: RowCheck, others: list[RowCheck])
         count += bad.select(pl.len()).collect(engine="streaming").item()
         for line, value in bad.head(PROBLEM_CAP).collect(engine="streaming").iter_rows():
             problems.append(check.reject(int(line), value).problem)
-    head, rest = problems[0], sorted(problems[1:], key=lambda p: p.line or 0)
-    return StatementRejected.of([head, *rest][:PROBLEM_CAP], count)
+    return StatementRejected.of(problems, count, by_line=True)
 
 
 def run_checks(frame: pl.LazyFrame, steps: Sequence[Step], columns: dict[str, pl.Expr],

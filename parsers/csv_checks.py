@@ -49,8 +49,7 @@ def enforce(frame: pl.DataFrame, checks: Sequence[Check], file: str) -> None:
             problems += [Problem(file, row[LINE], check.message(row), check.code)
                          for row in bad.head(PROBLEM_CAP).iter_rows(named=True)]
     if problems:
-        head, rest = problems[0], sorted(problems[1:], key=lambda p: p.line or 0)
-        raise StatementRejected.of([head, *rest][:PROBLEM_CAP], count)
+        raise StatementRejected.of(problems, count, by_line=True)
 
 
 def reject_first(frame: pl.DataFrame, mask: pl.Expr, file: str, message: Callable[[dict], str], code: str) -> None:

@@ -92,9 +92,12 @@ class StatementRejected(ReconError):
         super().__init__(str(self.problem))
 
     @classmethod
-    def of(cls, problems: list[Problem], count: int | None = None) -> StatementRejected:
-        """One refusal for several problems; the first is the headline."""
+    def of(cls, problems: list[Problem], count: int | None = None, *, by_line: bool = False) -> StatementRejected:
+        """One refusal for several problems; the first is the headline. With `by_line` the others
+        are listed in file order (the headline stays the first failure in the format's own order)."""
         head, *rest = problems
+        if by_line:
+            rest = sorted(rest, key=lambda p: p.line or 0)
         return cls(head.file, head.line, head.message, code=head.code, more=rest, count=count)
 
 
