@@ -9,7 +9,6 @@ beangulp): first-match-wins would make the result depend on plugin load order.
 from __future__ import annotations
 
 import gzip
-import io
 import mmap
 import zipfile
 import zlib
