@@ -46,9 +46,12 @@ def console(quiet: bool = False) -> Console:
 
 
 def open_workspace(path: Path | None):  # -> recon.workspace.Workspace (import kept lazy)
+    from jobs import logs
     from jobs.catalog import open_workspace as open_ws
 
-    return open_ws(path)
+    ws = open_ws(path)
+    logs.configure(ws.root)  # log lines go to WS/logs/, never a second time to stderr
+    return ws
 
 
 def matchers_for(ws, channels: list[str] | None = None, override: str | None = None) -> dict:

@@ -2,7 +2,7 @@
 
 Made for cron every few minutes: each run makes at most one attempt per channel-day when the
 channel's escalating schedule says it is due (jobs.fetch), prints one line per channel, and exits
-with what cron needs to know: 0 fetched or empty, 3 waiting (retry scheduled), 4 failed or MANUAL
+with what cron needs to know: 0 fetched or empty, 3 waiting (retry scheduled), 4 failed, 6 MANUAL
 (past the deadline), 2 configuration or host-key problems, 5 another fetch holds the day.
 `--wait` stays in one process and follows the schedule until every channel is done or needs a
 person, with a progress display on a terminal and silence without one.
@@ -30,11 +30,10 @@ from commands.common import (
     print_json,
 )
 from recon.clock import parse_date, utcnow
-from recon.errors import ConfigError, ExitCode
+from recon.errors import ConfigError, most_urgent
 
 WaitOpt = Annotated[bool, typer.Option("--wait", help="Keep trying on the channel's schedule until done or past the deadline.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Try now even if finished, MANUAL or not yet due (re-checks a finished day).")]
-_PRECEDENCE = (ExitCode.USAGE, ExitCode.STAGE_FAILED, ExitCode.NOT_READY, ExitCode.OK)
 _LABEL = {"FETCHED": "OK", "EMPTY": "OK", "WAITING": "WAITING", "MANUAL": "ERROR", "FAILED": "ERROR"}
 
 
@@ -63,14 +62,13 @@ def register(app: typer.Typer) -> None:
             outcomes = _follow(ws, day, outcomes, out, fetch_day)
         if json:
             print_json([o.as_dict() for o in outcomes.values()])
-        codes = {o.exit_code for o in outcomes.values()}
-        exit_with(next((c for c in _PRECEDENCE if c in codes), ExitCode.OK))
+        exit_with(most_urgent(o.exit_code for o in outcomes.values()))
 
 
 def _show(outcome, out) -> None:
     label = _LABEL[outcome.state.value]
     line = f"{label} {outcome.channel} {outcome.date} {outcome.state.value}: {outcome.message}"
-    if outcome.state.value in ("FAILED", "MANUAL"):
+    if outcome.state.value in ("FAILED", "MANUAL", "WAITING"):  # every non-zero exit says why on stderr
         err_console.print(f"[bold red]{line}[/]" if err_console.is_terminal else line,
                           markup=err_console.is_terminal, highlight=False)
     else:

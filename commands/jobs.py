@@ -16,6 +16,7 @@ from commands.common import (
     check_engine,
     command,
     console,
+    err_console,
     exit_with,
     matchers_for,
     open_workspace,
@@ -65,10 +66,9 @@ def _run_dates(ws, dates, channel, force, quiet, as_json, log_format, jobs=1, en
     from rich.progress import Progress
 
     from jobs import logs
-    from jobs.pipeline import run_day
     from jobs.requery.run import requery_due
     from jobs.span import run_span
-    from recon.errors import ExitCode
+    from recon.errors import most_urgent
 
     logs.configure(ws.root, log_format)
     engine = check_engine(engine)
@@ -85,10 +85,13 @@ def _run_dates(ws, dates, channel, force, quiet, as_json, log_format, jobs=1, en
             store, matchers = _engine(ws), matchers_for(ws, channels, engine)
             for date in dates:
                 bar.update(task, description=f"{date}")
-                results.append(run_day(ws, date, store, channels=channels, force=force, matchers=matchers,
-                                       match_engine=engine, on_stage=lambda *_: bar.advance(task)))
+                results.append(_one_day(ws, date, store, channels=channels, force=force, matchers=matchers,
+                                        match_engine=engine, on_stage=lambda *_: bar.advance(task)))
     asked = requery_due(ws, channels=channels)  # after matching: ask the channels about due queue items
     summary = [_summary_row(ws, r) for r in results]
+    _print_outcomes([o for r in results for o in r.outcomes], as_json)
+    for message in asked.errors:
+        err_console.print(f"FAILED requery: {message}", markup=False, soft_wrap=True)
     if as_json:
         print_json(summary)
     else:
@@ -98,10 +101,35 @@ def _run_dates(ws, dates, channel, force, quiet, as_json, log_format, jobs=1, en
         for line in asked.lines:
             out.print(f"requery {line.outcome} item {line.item_id} ({line.channel}): {line.note}", markup=False,
                       soft_wrap=True)
-        for message in (*asked.errors, *asked.notes):
+        for message in asked.notes:
             out.print(f"requery {message}", markup=False, soft_wrap=True)
-    worst = max((*(r.exit_code for r in results), asked.exit_code), default=ExitCode.OK)
-    exit_with(worst)
+    exit_with(most_urgent([*(r.exit_code for r in results), asked.exit_code]))
+
+
+def _one_day(ws, date, store, **kwargs):
+    """One day's run; a day that cannot start (held by another run) is reported with the others."""
+    from jobs.failures import Outcome
+    from jobs.pipeline import DayRun, run_day
+    from recon.errors import Locked, NotWritable
+
+    try:
+        return run_day(ws, date, store, **kwargs)
+    except (Locked, NotWritable) as exc:
+        run = DayRun(date, refused=exc.exit_code)
+        state = "LOCKED" if isinstance(exc, Locked) else "FAILED"
+        run.outcomes.append(Outcome(date, "*", "run", state, exc.exit_code, exc.message, exc.hint or ""))
+        return run
+
+
+def _print_outcomes(outcomes, as_json: bool) -> None:
+    """Every stage that did not finish, one line each on stderr, whatever --quiet says."""
+    import json
+
+    for outcome in outcomes:
+        if as_json:
+            err_console.print(json.dumps(outcome.as_dict(), ensure_ascii=False), markup=False, soft_wrap=True)
+        else:
+            err_console.print(outcome.line(), markup=False, soft_wrap=True)
 
 
 def _summary_row(ws, result) -> dict:

@@ -11,14 +11,18 @@ Library entry point (the day pipeline and `recon fetch` call it):
 | FETCHED | files verified and in raw/<channel>/<D>/ (manifest.json)   | 0    |
 | EMPTY   | the channel says "no activity"; its answer is the proof (for a bank on a closed day of the settlement.toml calendar, the calendar is) | 0 |
 | WAITING | not published yet, or the server kept failing: retry at next_attempt_at | 3 |
-| MANUAL  | still nothing at the channel's deadline: a person must look | 4  |
+| MANUAL  | still nothing at the channel's deadline: a person must look | 6  |
 | FAILED  | permanent fault (auth, unsafe archive, bad answer): 4; config or host key: 2 | 4/2 |
 
 One call is one *attempt* of the channel's escalating schedule (jobs.schedule), whose position is
 kept in the store (jobs.fetch_state), so separate processes continue it. A call before the next
 attempt is due contacts nobody and answers WAITING. Finished, MANUAL and permanently FAILED days
 are not touched again unless `force` (after a person fixed something, or to re-check a finished
-day: an unchanged file changes nothing, a changed one is kept beside the first and flagged).
+day: an unchanged file changes nothing, a changed one is kept beside the first and flagged), with
+two exceptions that make recovery need no flag: a MANUAL day is looked at again on every call (a
+person dropping the statement into the source is all it takes), and `recheck=True` (what `recon
+run` and `rerun` pass for a finished day) compares the source with what was fetched: a changed
+file is fetched as the next revision, a source that is gone or unreachable changes nothing.
 
 Within an attempt, transient faults (timeouts, 5xx, dropped connections, a failed hash) are
 retried with exponential backoff (tenacity), honouring Retry-After; each try starts from
@@ -32,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import fcntl
+import functools
 import logging
 import random
 import uuid
@@ -56,8 +61,8 @@ from jobs.transports.base import (
     hash_algorithm,
 )
 from jobs.transports.options import FetchOptions
-from recon.clock import utcnow
-from recon.errors import ConfigError, ExitCode, Locked
+from recon.clock import on_screen, utcnow
+from recon.errors import ConfigError, ExitCode, Locked, ReconError
 from recon.files import TEMP_PREFIX
 from recon.matching.policy import LayerSettings
 from recon.workspace import Workspace
@@ -96,10 +101,11 @@ class FetchOutcome:
 
 
 _EXIT = {FetchState.FETCHED: ExitCode.OK, FetchState.EMPTY: ExitCode.OK, FetchState.WAITING: ExitCode.NOT_READY,
-         FetchState.MANUAL: ExitCode.STAGE_FAILED, FetchState.FAILED: ExitCode.STAGE_FAILED}
+         FetchState.MANUAL: ExitCode.MANUAL, FetchState.FAILED: ExitCode.STAGE_FAILED}
 
 
-def fetch_day(ws, channel: str, date: dt.date, now: dt.datetime | None = None, *, force: bool = False) -> FetchOutcome:
+def fetch_day(ws, channel: str, date: dt.date, now: dt.datetime | None = None, *, force: bool = False,
+              recheck: bool = False) -> FetchOutcome:
     """One attempt at channel/date (see the module docstring). `now` is for tests and replays."""
     now = now or utcnow()
     try:
@@ -114,13 +120,16 @@ def fetch_day(ws, channel: str, date: dt.date, now: dt.datetime | None = None, *
     with _lock(ws, channel, date):
         before = fetch_state.load(eng, channel, date)
         if before is not None and not force:
-            held = _unchanged(before, folder, now)
-            if held is not None:
+            held = _unchanged(before, folder, now, ws.channel_zone(channel))
+            if held is not None and not (recheck and held.state in DONE):
                 return held
+            if held is not None:
+                return _recheck(options, before, held, folder, now)
         attempts = (before.attempts if before else 0) + 1
         first = before.first_attempt_at if before and before.first_attempt_at else now
         state, next_at, message, files, flags, code = _attempt(options, date, folder, now, deadline, waits, attempts,
-                                                               quiet_day=_bank_holiday(ws, channel, date))
+                                                               quiet_day=_bank_holiday(ws, channel, date),
+                                                               zone=ws.channel_zone(channel))
         fetch_state.save(eng, fetch_state.DayState(
             channel, date, state.value, attempts, first, now, next_at,
             None if state in DONE else message))
@@ -129,7 +138,7 @@ def fetch_day(ws, channel: str, date: dt.date, now: dt.datetime | None = None, *
     return FetchOutcome(channel, date, state, tuple(files), message, next_at, attempts, tuple(flags), code)
 
 
-def _unchanged(before: fetch_state.DayState, folder: Path, now: dt.datetime) -> FetchOutcome | None:
+def _unchanged(before: fetch_state.DayState, folder: Path, now: dt.datetime, zone) -> FetchOutcome | None:
     """The answer for a day that is not due: finished, needing a person, or waiting its turn."""
     state = FetchState(before.state)
     names = tuple(current_names(read_manifest(folder)))
@@ -140,12 +149,32 @@ def _unchanged(before: fetch_state.DayState, folder: Path, now: dt.datetime) -> 
                             message=f"already {state.value.lower()} (use --force to check the channel again)", **common)
     if state is FetchState.WAITING and not schedule.is_due(now, before.next_attempt_at):
         return FetchOutcome(before.channel, before.business_date, state,
-                            message=f"next attempt due at {before.next_attempt_at.isoformat()} ({before.last_error})", **common)
-    if state in (FetchState.MANUAL, FetchState.FAILED) and before.next_attempt_at is None:
+                            message=f"next attempt due at {on_screen(before.next_attempt_at, zone)} ({before.last_error})", **common)
+    if state is FetchState.FAILED and before.next_attempt_at is None:
         return FetchOutcome(before.channel, before.business_date, state,
                             message=f"{before.last_error} (next: fix it, then recon fetch --date "
                                     f"{before.business_date} --channel {before.channel} --force)", **common)
     return None
+
+
+def _recheck(options: FetchOptions, before: fetch_state.DayState, held: FetchOutcome, folder: Path,
+             now: dt.datetime) -> FetchOutcome:
+    """A finished day, looked at again: a changed source file becomes the next revision; a source
+    that no longer has the file, or cannot be reached now, leaves the day as it was."""
+    try:
+        result = _with_retries(options, before.business_date, folder)
+    except ReconError as exc:
+        log.info("%s %s: source re-check skipped: %s", before.channel, before.business_date, exc)
+        return held
+    if isinstance(result, Discovery):
+        return held
+    files, flags = promote(folder, options.channel, before.business_date, result, now)
+    if not flags:
+        return held
+    message = f"{len(files)} file(s) in {folder}; {'; '.join(flags)}"
+    log.warning("%s %s: %s", before.channel, before.business_date, message)
+    return FetchOutcome(before.channel, before.business_date, FetchState.FETCHED, tuple(files), message,
+                        None, before.attempts, tuple(flags), ExitCode.OK)
 
 
 def _bank_holiday(ws: Workspace, channel: str, date: dt.date) -> str | None:
@@ -158,8 +187,9 @@ def _bank_holiday(ws: Workspace, channel: str, date: dt.date) -> str | None:
 
 
 def _attempt(options: FetchOptions, date: dt.date, folder: Path, now: dt.datetime, deadline: dt.datetime,
-             waits: tuple[dt.timedelta, ...], attempts: int, *, quiet_day: str | None = None):
+             waits: tuple[dt.timedelta, ...], attempts: int, *, quiet_day: str | None = None, zone=dt.timezone.utc):
     name = f"{options.channel} {date}"
+    _not_yet = functools.partial(_not_yet_at, zone=zone, source=_source_setting(options))
     try:
         result = _with_retries(options, date, folder)
     except ConfigError as exc:  # includes a refused host key
@@ -183,14 +213,22 @@ def _attempt(options: FetchOptions, date: dt.date, folder: Path, now: dt.datetim
     return FetchState.FETCHED, None, message, files, flags, ExitCode.OK
 
 
-def _not_yet(name, now, deadline, waits, attempts, reason, not_before=None):
+def _source_setting(options: FetchOptions) -> str:
+    """The setting that says where the statement is looked for, for messages."""
+    for key in ("path", "remote_path", "url"):
+        if getattr(options, key, None):
+            return options.setting(key)
+    return options.setting("transport")
+
+
+def _not_yet_at(name, now, deadline, waits, attempts, reason, not_before=None, *, zone, source: str):
     next_at = schedule.next_attempt(now, attempts, waits, deadline, not_before=not_before)
     if next_at is None:
-        channel, day = name.split()
-        message = (f"DEADLINE {deadline.isoformat()} PASSED after {attempts} attempt(s), a person must look; "
-                   f"{reason} (next: ask the channel, then recon fetch --date {day} --channel {channel} --force)")
-        return FetchState.MANUAL, None, message, [], [], ExitCode.STAGE_FAILED
-    return FetchState.WAITING, next_at, f"{reason}; attempt {attempts + 1} at {next_at.isoformat()}", [], [], ExitCode.NOT_READY
+        message = (f"no statement by the deadline {on_screen(deadline, zone)} after {attempts} attempt(s): {reason} "
+                   f"(setting {source}) (next: a person gets the statement there; the next recon run takes it)")
+        return FetchState.MANUAL, None, message, [], [], ExitCode.MANUAL
+    return (FetchState.WAITING, next_at, f"{reason}; attempt {attempts + 1} at {on_screen(next_at, zone)}", [], [],
+            ExitCode.NOT_READY)
 
 
 def _with_retries(options: FetchOptions, date: dt.date, folder: Path) -> Discovery | list[Staged]:

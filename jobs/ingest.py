@@ -77,8 +77,10 @@ def ingest_day(ws: Workspace, channel: str, date: dt.date) -> IngestResult:
         try:
             _, parsed = parse_file(path, ctx, cfg.format)
         except StatementRejected as exc:
-            quarantine(ws.quarantine_dir, path, exc.problem, channel=channel, date=date,
-                       problems=exc.problems, count=exc.problem_count)
+            where = quarantine(ws.quarantine_dir, path, exc.problem, channel=channel, date=date,
+                               problems=exc.problems, count=exc.problem_count)
+            exc.hint = (f"quarantined in {where.relative_to(ws.root)}; put a corrected statement into the source, "
+                        f"then recon rerun --date {date} --channel {channel}")
             raise
         bills.append(parsed.bill)
         if parsed.balances is not None:

@@ -49,12 +49,20 @@ class _Masked(logging.Formatter):
 
 def configure(root: Path, fmt: str = "text") -> None:
     """Attach the three file handlers under `root/logs/` (idempotent within a process)."""
-    folder = root / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
     for logger in (DIGEST, DETAIL):
         for handler in list(logger.handlers):
             logger.removeHandler(handler)
             handler.close()
+        # never Python's last-resort handler: it would print a second copy of a failure on stderr
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+    folder = root / "logs"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("digest.log", "detail.log", "error.log"):
+            open(folder / name, "a", encoding="utf-8").close()
+    except OSError:  # a read-only workspace: `recon status` must still answer; the run refuses later
+        return
     plain = _Masked("%(asctime)s %(levelname)s %(name)s: %(message)s")
     digest = logging.FileHandler(folder / "digest.log", encoding="utf-8")
     digest.setFormatter(_Json() if fmt == "json" else _TextDigest())

@@ -25,12 +25,13 @@ import polars as pl
 import sqlalchemy as sa
 
 from jobs import alerts, logs, stages
+from jobs.failures import Outcome, next_step, of_error, split_hint
 from jobs.ingest import raw_files
 from jobs.lease import hold
 from jobs.registry import DAY, State, get, record
-from recon.clock import utcnow
+from recon.clock import on_screen, utcnow
 from recon.crash import crashpoint
-from recon.errors import ExitCode, NotReady, ReconError
+from recon.errors import ExitCode, NotReady, NotWritable, ReconError, most_urgent
 from recon.files import sha256_file, sweep_temp
 from recon.matching.internal_source import load_internal
 from recon.store.engine import open_store
@@ -47,26 +48,31 @@ ALL_STAGES = tuple(s.value for s in (*CHANNEL_STAGES, *DAY_STAGES))
 class DayRun:
     date: dt.date
     states: dict[tuple[str, str], State] = field(default_factory=dict)  # (channel, stage) -> state
-    messages: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)  # progress worth a line on stdout
+    outcomes: list[Outcome] = field(default_factory=list)  # what did not finish: stderr, one line each
     refused: ExitCode | None = None  # a part of the day that could not start (locked, misconfigured)
 
     @property
     def exit_code(self) -> ExitCode:
-        values = set(self.states.values())
+        codes = [o.code for o in self.outcomes]
         if self.refused is not None:
-            return self.refused
-        if values & {State.FAILED, State.MANUAL}:
-            return ExitCode.STAGE_FAILED
+            codes.append(self.refused)
+        values = set(self.states.values())
+        if State.FAILED in values:
+            codes.append(ExitCode.STAGE_FAILED)
+        if State.MANUAL in values:
+            codes.append(ExitCode.MANUAL)
         if State.WAITING in values or State.PENDING in values:
-            return ExitCode.NOT_READY
-        return ExitCode.OK
+            codes.append(ExitCode.NOT_READY)
+        return most_urgent(codes)
 
     def absorb(self, other: DayRun) -> None:
         """Add another part of the same day (run in another process) to this one."""
         self.states.update(other.states)
         self.messages.extend(other.messages)
+        self.outcomes.extend(other.outcomes)
         if other.refused is not None:
-            self.refused = max(self.refused or other.refused, other.refused)
+            self.refused = most_urgent([self.refused or other.refused, other.refused])
 
 
 def _hash(parts: list[str]) -> str:
@@ -78,14 +84,15 @@ def _files_hash(paths) -> str:
 
 
 def run_day(ws: Workspace, date: dt.date, engine, *, channels: list[str] | None = None,
-            force: tuple[str, ...] = (), now: dt.datetime | None = None,
+            force: tuple[str, ...] = (), now: dt.datetime | None = None, recheck: bool = True,
             on_stage: Callable[[str, str, State], None] | None = None, part: str = "all",
             matchers: dict | None = None, match_engine: str | None = None, sweep: bool = True) -> DayRun:
     """Run every due stage of `date`; `force` names stages to redo even on unchanged inputs.
 
     `part` is "all", "channels" (fetch and parse of `channels` only) or "day" (match, clear and
     report, once every channel's parse has succeeded): `jobs.span` runs the two halves in separate
-    processes. `matchers` / `match_engine` choose layer 1's engines (commands.common.matchers_for). `sweep`
+    processes. `matchers` / `match_engine` choose layer 1's engines (commands.common.matchers_for).
+    `recheck` looks at the source of a fetched day again (a corrected statement is taken). `sweep`
     removes crashed runs' temp files first; a run sharing the workspace with live workers must not.
     """
     names = channels or sorted(ws.settings.channels)
@@ -98,7 +105,7 @@ def run_day(ws: Workspace, date: dt.date, engine, *, channels: list[str] | None 
     with hold(engine, date, held, ttl=ttl) as leases:
         for channel in names if part != "day" else ():
             for stage in CHANNEL_STAGES:
-                state = _channel_stage(ws, engine, date, channel, stage, force, now, result)
+                state = _channel_stage(ws, engine, date, channel, stage, force, now, result, recheck)
                 result.states[(channel, stage.value)] = state
                 if on_stage:
                     on_stage(channel, stage.value, state)
@@ -128,7 +135,7 @@ def _recorded(engine, date: dt.date, channel: str) -> State | None:
     return previous.state if previous else None
 
 
-def _channel_stage(ws, engine, date, channel, stage, force, now, result: DayRun) -> State:
+def _channel_stage(ws, engine, date, channel, stage, force, now, result: DayRun, recheck: bool = False) -> State:
     previous = get(engine, date, channel, stage.value)
     cfg = ws.settings.channel(channel)
     if stage is stages.Stage.FETCH:
@@ -136,17 +143,33 @@ def _channel_stage(ws, engine, date, channel, stage, force, now, result: DayRun)
             return State.SUCCEEDED
         if previous and stage.value not in force:
             if previous.state is State.SUCCEEDED:
+                if recheck:
+                    _recheck_source(ws, engine, date, channel, now)
                 return State.SUCCEEDED
             if previous.state is State.WAITING and previous.next_attempt_at and previous.next_attempt_at > now:
-                result.messages.append(f"{channel} {date}: waiting until {previous.next_attempt_at:%Y-%m-%d %H:%M} UTC")
+                result.outcomes.append(Outcome(
+                    date, channel, stage.value, "WAITING", ExitCode.NOT_READY,
+                    f"{split_hint(previous.error or 'not published yet')[0]}; next attempt at "
+                    f"{on_screen(previous.next_attempt_at, ws.channel_zone(channel))}",
+                    "nothing: a later recon run tries again"))
                 return State.WAITING
-        return _attempt(ws, engine, date, channel, stage, None, result, lambda: stages.fetch(ws, date, channel, now))
+        return _attempt(ws, engine, date, channel, stage, None, result,
+                        lambda: stages.fetch(ws, date, channel, now, force=stage.value in force, recheck=recheck))
     inputs = _files_hash(raw_files(ws, channel, date))
     bill = ws.bill_path(channel, date)
     if (previous and previous.state is State.SUCCEEDED and previous.input_hash == inputs
             and bill.exists() and stage.value not in force):
         return State.SUCCEEDED
     return _attempt(ws, engine, date, channel, stage, inputs, result, lambda: stages.parse(ws, date, channel))
+
+
+def _recheck_source(ws, engine, date, channel, now) -> None:
+    """A fetched day's source, looked at again: a file changed since it was fetched is taken as the
+    next revision (the parse stage sees new inputs and re-runs); otherwise nothing is written."""
+    outcome = stages.fetch(ws, date, channel, now, recheck=True)
+    if outcome.fetch is not None and outcome.fetch.flags:
+        record(engine, date, channel, stages.Stage.FETCH.value, State.SUCCEEDED, detail=outcome.detail)
+        LOG.warning("fetch %s %s: %s", channel, date, outcome.detail)
 
 
 def _day_inputs(ws: Workspace, date: dt.date, stage: stages.Stage) -> str:
@@ -221,37 +244,62 @@ def _alert_on_amount(ws: Workspace, date: dt.date) -> None:
 
 
 def _attempt(ws, engine, date, channel, stage, inputs, result: DayRun, func) -> State:
-    record(engine, date, channel, stage.value, State.RUNNING, starting=True)
+    try:
+        record(engine, date, channel, stage.value, State.RUNNING, starting=True)
+    except sa.exc.OperationalError as exc:  # a read-only or full store: nothing started, nothing to undo
+        raise NotWritable(f"{ws.store_url().split('?')[0]}: cannot record the run: {exc.orig}",
+                          hint="free space or make the workspace writable, then recon run") from None
     crashpoint(f"start-{stage.value}")
     started = time.perf_counter()
     try:
         outcome = func()
     except NotReady as exc:
         return _waiting(ws, engine, date, channel, stage, exc, result, started)
+    except OSError as exc:  # a full disk or read-only folder: the stage stays retryable, never RUNNING
+        return _failed(ws, engine, date, channel, stage, inputs, result, started, NotWritable(
+            f"{exc.filename or ws.root}: cannot write: {exc.strerror or exc}",
+            hint=f"free space or make the workspace writable; the next recon run retries {stage.value}"))
     except ReconError as exc:
-        record(engine, date, channel, stage.value, State.FAILED, input_hash=inputs, error=str(exc))
-        logs.digest(stage.value, channel, date, "FAILED", int(exc.exit_code), time.perf_counter() - started)
-        LOG.error("%s %s %s failed: %s", stage.value, channel, date, exc)
-        result.messages.append(f"{channel} {date} {stage.value}: {exc}")
-        alerts.send(ws.settings.alerts.webhook_env, "FAILED", date, channel, f"{stage.value}: {exc}")
-        return State.FAILED
+        return _failed(ws, engine, date, channel, stage, inputs, result, started, exc)
+    except BaseException:
+        _best_effort(engine, date, channel, stage, State.FAILED, "interrupted or crashed; the next run retries it")
+        raise
     crashpoint(f"end-{stage.value}")
     state, next_at = _state_of(outcome)
     failed = state in (State.FAILED, State.MANUAL)
     record(engine, date, channel, stage.value, state, input_hash=inputs, detail=outcome.detail,
            error=outcome.detail if failed else None, next_attempt_at=next_at,
            outputs=(outcome.detail,) if stage is stages.Stage.REPORT else ())
-    logs.digest(stage.value, channel, date, state.value, 4 if failed else 0, time.perf_counter() - started)
-    if state is State.FAILED:
-        result.messages.append(f"{channel} {date} {stage.value}: {outcome.detail}")
-        alerts.send(ws.settings.alerts.webhook_env, "FAILED", date, channel, f"{stage.value}: {outcome.detail}")
-    elif state is State.MANUAL:
-        text = f"{channel} {date}: statement still missing after the deadline: needs a person (MANUAL)"
-        result.messages.append(text)
-        alerts.send(ws.settings.alerts.webhook_env, "MANUAL", date, channel, text)
-    elif state is State.WAITING:
-        result.messages.append(f"{channel} {date}: {outcome.detail}")
+    code = outcome.fetch.exit_code if outcome.fetch is not None else ExitCode.OK
+    logs.digest(stage.value, channel, date, state.value, int(code), time.perf_counter() - started)
+    if state in (State.FAILED, State.MANUAL, State.WAITING):
+        message, step = split_hint(outcome.detail)
+        if state is State.WAITING:
+            step = "nothing: a later recon run tries again"
+        result.outcomes.append(Outcome(date, channel, stage.value, state.value, code, message,
+                                       step or next_step(date, channel, stage.value)))
+    if failed:
+        if stage is not stages.Stage.FETCH:  # jobs.fetch logs its own outcome
+            LOG.error("%s %s %s %s: %s", stage.value, channel, date, state.value, outcome.detail)
+        alerts.send(ws.settings.alerts.webhook_env, state.value, date, channel, f"{stage.value}: {outcome.detail}")
     return state
+
+
+def _failed(ws, engine, date, channel, stage, inputs, result: DayRun, started: float, exc: ReconError) -> State:
+    _best_effort(engine, date, channel, stage, State.FAILED, str(exc), inputs)
+    logs.digest(stage.value, channel, date, "FAILED", int(exc.exit_code), time.perf_counter() - started)
+    LOG.error("%s %s %s FAILED: %s", stage.value, channel, date, exc)
+    result.outcomes.append(of_error(date, channel, stage.value, exc))
+    alerts.send(ws.settings.alerts.webhook_env, "FAILED", date, channel, f"{stage.value}: {exc}")
+    return State.FAILED
+
+
+def _best_effort(engine, date, channel, stage, state: State, error: str, inputs: str | None = None) -> None:
+    """Record how a stage ended even when the store itself is failing (the disk that filled up)."""
+    try:
+        record(engine, date, channel, stage.value, state, input_hash=inputs, error=error)
+    except sa.exc.SQLAlchemyError as exc:
+        LOG.error("could not record %s %s %s as %s: %s", stage.value, channel, date, state.value, exc)
 
 
 def _state_of(outcome: stages.StageResult) -> tuple[State, dt.datetime | None]:
@@ -268,5 +316,5 @@ def _state_of(outcome: stages.StageResult) -> tuple[State, dt.datetime | None]:
 def _waiting(ws, engine, date, channel, stage, exc: NotReady, result: DayRun, started: float) -> State:
     record(engine, date, channel, stage.value, State.WAITING, error=str(exc))
     logs.digest(stage.value, channel, date, "WAITING", int(exc.exit_code), time.perf_counter() - started)
-    result.messages.append(f"{channel} {date} {stage.value}: {exc}")
+    result.outcomes.append(of_error(date, channel, stage.value, exc, state="WAITING"))
     return State.WAITING

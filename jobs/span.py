@@ -24,6 +24,7 @@ from pathlib import Path
 
 from jobs import pipeline
 from jobs.catalog import open_workspace
+from jobs.failures import of_error
 from recon.errors import ReconError
 from recon.files import sweep_temp
 from recon.store.engine import open_store
@@ -50,7 +51,7 @@ def _task(root: str, date: dt.date, channel: str | None, channels: list[str], fo
                                 matchers=build_matchers(ws, channels, match_engine), match_engine=match_engine)
     except ReconError as exc:  # a lease held elsewhere, a config error: reported with the day, not raised
         run = pipeline.DayRun(date, refused=exc.exit_code)
-        run.messages.append(f"{channel or 'day'} {date}: {exc}")
+        run.outcomes.append(of_error(date, channel or "*", "run", exc, state=type(exc).__name__.upper()))
         return run
 
 

@@ -43,8 +43,9 @@ class StageResult:
     fetch: FetchOutcome | None = None  # the fetcher's outcome (state, next_attempt_at) for FETCH
 
 
-def fetch(ws: Workspace, date: dt.date, channel: str, now: dt.datetime | None = None) -> StageResult:
-    outcome = fetch_day(ws, channel, date, now)
+def fetch(ws: Workspace, date: dt.date, channel: str, now: dt.datetime | None = None, *, force: bool = False,
+          recheck: bool = False) -> StageResult:
+    outcome = fetch_day(ws, channel, date, now, force=force, recheck=recheck)
     return StageResult(Stage.FETCH, channel, date, outcome.message, fetch=outcome)
 
 

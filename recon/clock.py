@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from recon.errors import ConfigError
 
 UTC = dt.timezone.utc
+EARLIEST = dt.date(1970, 1, 1)
 
 
 def utcnow() -> dt.datetime:
@@ -34,6 +35,11 @@ def window_utc(date: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]
     return start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
 
 
+def on_screen(instant: dt.datetime, zone: ZoneInfo) -> str:
+    """An instant as people read it: in the business zone, with the zone named."""
+    return f"{instant.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+
+
 def parse_date(text: str, today: dt.date) -> dt.date:
     """`YYYY-MM-DD`, or `today`/`yesterday` relative to `today`: the workspace's business date
     (`Workspace.today()`), never the host's."""
@@ -41,6 +47,11 @@ def parse_date(text: str, today: dt.date) -> dt.date:
     if text in special:
         return special[text]
     try:
-        return dt.date.fromisoformat(text)
+        date = dt.date.fromisoformat(text)
     except ValueError:
         raise ConfigError(f"--date: {text!r} is not a date (YYYY-MM-DD)") from None
+    # a typo like 9999-12-31 would otherwise open a run, leases and log lines for a day that cannot exist yet
+    if date > today + dt.timedelta(days=1) or date < EARLIEST:
+        raise ConfigError(f"date {date} is outside {EARLIEST}..{today + dt.timedelta(days=1)} "
+                          f"(at most one day after the business today, {today})")
+    return date

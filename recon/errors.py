@@ -22,8 +22,20 @@ class ExitCode(IntEnum):
     UNEXPECTED = 1
     USAGE = 2
     NOT_READY = 3
-    STAGE_FAILED = 4
+    STAGE_FAILED = 4  # an input (or the workspace) was refused: a person fixes it, then re-runs
     LOCKED = 5
+    MANUAL = 6  # a statement missed its deadline: a person gets it; the next run picks it up
+
+
+# When one run ends several ways, the code cron sees is the most urgent: a bug, a setting, an input
+# a person must fix, a statement a person must get, then the codes that fix themselves.
+PRECEDENCE = (ExitCode.UNEXPECTED, ExitCode.USAGE, ExitCode.STAGE_FAILED, ExitCode.MANUAL, ExitCode.LOCKED,
+              ExitCode.NOT_READY, ExitCode.OK)
+
+
+def most_urgent(codes) -> ExitCode:
+    found = set(codes)
+    return next((c for c in PRECEDENCE if c in found), ExitCode.OK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +131,12 @@ class Locked(ReconError):
 
     exit_code = ExitCode.LOCKED
     transient = True
+
+
+class NotWritable(ReconError):
+    """The workspace cannot be written (disk full, read-only mount): nothing was half-written."""
+
+    exit_code = ExitCode.STAGE_FAILED
 
 
 class InvariantBroken(ReconError):

@@ -33,7 +33,12 @@ def load_internal(ws: Workspace, channel: str, date: dt.date) -> pl.DataFrame:
     if cfg.source == "file":
         if not cfg.path:
             raise ConfigError(f"channels.{channel}.internal.path is required when source = \"file\"")
-        frame = read_typed_or_text(ws.resolve(internal.expand(cfg.path, date)))
+        try:
+            frame = read_typed_or_text(ws.resolve(internal.expand(cfg.path, date)))
+        except StageFailed as exc:  # name the setting, so the line says where to look
+            raise StageFailed(f"{exc.message} (setting channels.{channel}.internal.path)",
+                              hint=f"export our side of {date} there, then recon rerun --date {date} --from-stage match"
+                              ) from None
         # results name files relative to the workspace, so the same day gives the same bytes anywhere
         return frame.with_columns(pl.col("source_file").str.strip_prefix(f"{ws.root}/"))
     if cfg.source == "sql":

@@ -59,21 +59,21 @@ def test_late_file_waits_across_invocations_then_is_fetched(sftp, sftp_channel):
     assert (row.state, row.attempts, row.next_attempt_at, row.last_error) == ("FETCHED", 3, None, None)
 
 
-def test_past_the_deadline_the_day_is_manual_and_left_alone(sftp, sftp_channel):
+def test_past_the_deadline_the_day_is_manual_and_recovers_when_the_file_arrives(sftp, sftp_channel):
     root, fetch = sftp_channel
     ws = make_ws(root, {"wechat": fetch})
     deadline = dt.datetime(2024, 5, 2, 4, 0, tzinfo=dt.timezone.utc)  # D+1 12:00 Shanghai
 
     outcome = fetch_day(ws, "wechat", DAY, now=deadline + MIN)
 
-    assert outcome.state is FetchState.MANUAL and outcome.exit_code == ExitCode.STAGE_FAILED
-    assert "DEADLINE" in outcome.message and "a person must look" in outcome.message and "--force" in outcome.message
-    connections = sftp.cfg.connections
-    again = fetch_day(ws, "wechat", DAY, now=deadline + 30 * MIN)
-    assert again.state is FetchState.MANUAL and sftp.cfg.connections == connections
+    assert outcome.state is FetchState.MANUAL and outcome.exit_code == ExitCode.MANUAL
+    assert "no statement by the deadline 2024-05-02 12:00 Asia/Shanghai" in outcome.message
+    assert "channels.wechat.fetch.remote_path" in outcome.message and "next recon run" in outcome.message
+    again = fetch_day(ws, "wechat", DAY, now=deadline + 30 * MIN)  # looked at again: still nothing
+    assert again.state is FetchState.MANUAL
 
-    publish(sftp, "wechat_20240501.csv", BILL)  # the channel finally publishes; a person forces it
-    assert fetch_day(ws, "wechat", DAY, now=deadline + 60 * MIN, force=True).state is FetchState.FETCHED
+    publish(sftp, "wechat_20240501.csv", BILL)  # the channel finally publishes: no flag needed
+    assert fetch_day(ws, "wechat", DAY, now=deadline + 60 * MIN).state is FetchState.FETCHED
 
 
 def test_refetching_an_unchanged_file_changes_nothing(sftp, sftp_channel):

@@ -47,7 +47,7 @@ def test_manual_day_and_big_discrepancies_are_posted(tmp_path, webhook):
     (ws / "recon.toml").write_text(text)
     _with_alerts(ws, 'discrepancy_threshold = "100.00"')
     manual = recon(ws, "run", "--date", DAYS[0], "--quiet", env={"RECON_TEST_WEBHOOK": url})
-    assert manual.returncode == 4, manual.stderr
+    assert manual.returncode == 6, manual.stderr  # MANUAL: a person must get the statement
     assert [(a["event"], a["channel"], a["date"]) for a in received] == [("MANUAL", "wechat", DAYS[0])]
     assert url not in manual.stdout + manual.stderr + (ws / "logs" / "detail.log").read_text()
 
