@@ -44,13 +44,11 @@ def _engine(ws):
 
 
 def _due_dates(ws, engine) -> list[dt.date]:
-    """Every day of the look-back window up to yesterday that is not fully done."""
-    from jobs.registry import State, runs
-
+    """Every day of the look-back window up to yesterday: unfinished days continue, and finished ones
+    are looked at again (a statement corrected at the source, a changed rule set or internal export
+    re-runs what it feeds; a day whose inputs did not change does nothing)."""
     today = ws.today()
-    window = [today - dt.timedelta(days=n) for n in range(ws.settings.defaults.lookback_days, 0, -1)]
-    reported = {r.business_date for r in runs(engine, since=window[0], states=(State.SUCCEEDED,)) if r.stage == "report"}
-    return [d for d in window if d not in reported]
+    return [today - dt.timedelta(days=n) for n in range(ws.settings.defaults.lookback_days, 0, -1)]
 
 
 def _date_range(ws, since: str, until: str | None) -> list[dt.date]:
