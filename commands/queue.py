@@ -14,9 +14,9 @@ from typing import Annotated
 
 import typer
 
-from commands.common import JsonOpt, WorkspaceOpt, command, console, open_workspace, print_json
+from commands.common import JsonOpt, WorkspaceOpt, command, console, err_console, open_workspace, print_json
 from recon.clock import parse_date
-from recon.errors import ConfigError
+from recon.errors import ConfigError, ExitCode
 
 Since = Annotated[str | None, typer.Option("--since", help="Business dates from (YYYY-MM-DD).")]
 Until = Annotated[str | None, typer.Option("--until", help="Business dates up to (YYYY-MM-DD).")]
@@ -344,17 +344,22 @@ def register(app: typer.Typer) -> None:
         if not path.exists():
             raise ConfigError(f"{path}: not found")
         report = import_queue(engine, path, actor=_actor(by), accounting=accounting_of(ws))
+        # rows not applied are refused input: said on stderr, and the exit says so (4), even with --json
+        for p in report.conflicts:
+            err_console.print(f"CONFLICT {p} (next: recon queue export a fresh workbook and fill it again)",
+                              markup=False, soft_wrap=True)
+        for p in report.invalid:
+            err_console.print(f"ERROR {p} (next: correct the row, then recon queue import {path} again)",
+                              markup=False, soft_wrap=True)
         if as_json:
             print_json(report.as_dict())
-            return
-        out = console()
-        for line in report.applied:
-            out.print(f"OK {line}", markup=False)
-        for line in report.already:
-            out.print(f"ALREADY {line}", markup=False)
-        for p in report.conflicts:
-            out.print(f"CONFLICT {p}", markup=False)
-        for p in report.invalid:
-            out.print(f"ERROR {p}", markup=False)
-        out.print(f"{len(report.applied)} applied, {len(report.already)} already applied, "
-                  f"{len(report.conflicts)} conflict(s), {len(report.invalid)} invalid", markup=False)
+        else:
+            out = console()
+            for line in report.applied:
+                out.print(f"OK {line}", markup=False)
+            for line in report.already:
+                out.print(f"ALREADY {line}", markup=False)
+            out.print(f"{len(report.applied)} applied, {len(report.already)} already applied, "
+                      f"{len(report.conflicts)} conflict(s), {len(report.invalid)} invalid", markup=False)
+        if report.conflicts or report.invalid:
+            raise typer.Exit(int(ExitCode.STAGE_FAILED))

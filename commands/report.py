@@ -14,6 +14,7 @@ import typer
 
 from commands.common import DateOpt, JsonOpt, QuietOpt, WorkspaceOpt, command, console, open_workspace, print_json
 from recon.clock import parse_date
+from recon.errors import StageFailed
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +32,9 @@ def register(app: typer.Typer) -> None:
 
         ws = open_workspace(workspace)
         day = parse_date(date, ws.today())
+        if not (ws.results_dir(day) / "layer1.parquet").exists():  # an empty workbook would look like a quiet day
+            raise StageFailed(f"{day} was never reconciled: {ws.results_dir(day) / 'layer1.parquet'} does not exist",
+                              hint=f"recon run --date {day}")
         result = write_report(ws, day, out)
         per = result.data.per_channel()
         rows = [

@@ -44,5 +44,11 @@ def test_every_setting_is_in_the_readme():
 
 def test_readme_names_both_commands_and_exit_codes():
     assert "make demo" in README and "make test" in README
-    for code in range(6):
-        assert f"| {code} |" in README
+    from recon.errors import PRECEDENCE, ExitCode
+
+    table = README[README.index("## Exit codes"):README.index("## Configuration")]
+    assert "| code | meaning | what cron should do |" in table
+    for code in ExitCode:  # every code the program can exit with, with what a cron wrapper does
+        row = next(line for line in table.splitlines() if line.startswith(f"| {int(code)} |"))
+        assert row.count("|") == 4 and row.rstrip(" |").split("|")[-1].strip(), row
+    assert set(PRECEDENCE) == set(ExitCode)

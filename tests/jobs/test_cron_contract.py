@@ -151,3 +151,12 @@ def test_each_stage_that_failed_is_said_once(tmp_path):
     done = recon(ws, "run")  # not quiet: the table on stdout, the failure on stderr only
     assert done.returncode == 6
     assert len(done.stderr.splitlines()) == 1 and "no statement by the deadline" not in done.stdout
+
+
+def test_report_and_clear_of_a_day_never_reconciled_exit_4_with_the_command_to_run(tmp_path):
+    ws = cron_workspace(tmp_path / "ws")
+    for command in ("report", "clear"):
+        done = recon(ws, command, "--date", yesterday().isoformat())
+        assert done.returncode == 4, done.stdout
+        assert "reconciled" in done.stderr and f"--date {yesterday()}" in done.stderr
+    assert not (ws / "reports" / yesterday().isoformat()).exists()  # no empty workbook

@@ -55,7 +55,10 @@ def test_round_trip_applies_once_and_reports_conflicts(ws, tmp_path):
     ids = {i["key"]: i["id"] for i in json.loads(recon(ws, "queue", "list", "--json").stdout)}
     assert recon(ws, "queue", "resolve", str(ids["k4"]), "--note", "seen in bank", "--by", "wang").exit_code == 0
 
-    first = json.loads(recon(ws, "queue", "import", str(out), "--json").stdout)
+    imported = recon(ws, "queue", "import", str(out), "--json")
+    assert imported.exit_code == 4  # rows were refused: cron and scripts must see it
+    assert "CONFLICT" in imported.stderr and "ERROR" in imported.stderr
+    first = json.loads(imported.stdout)
     assert sorted(first["applied"]) == [f"{ids['k2']}: accept_ours", f"{ids['k5']}: write_off"]
     assert len(first["conflicts"]) == 1 and f"item {ids['k4']} changed since the export" in first["conflicts"][0]["message"]
     assert "by wang" in first["conflicts"][0]["message"]
