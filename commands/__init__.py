@@ -7,6 +7,7 @@ Modules import heavy libraries (polars, duckdb, openpyxl, sqlalchemy) inside the
 # The order commands appear in `recon --help`.
 MODULES = (
     "commands.workspace",
+    "commands.check",
     "commands.parse",
     "commands.fetch",
     "commands.match",

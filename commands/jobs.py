@@ -173,7 +173,10 @@ def run(
     log_format: LogFormatOpt = "text",
 ) -> None:
     """Run every stage that is due (safe to start from cron every few minutes)."""
+    from commands.check import static_or_exit
+
     ws = open_workspace(workspace)
+    static_or_exit(ws)  # a setting's typo is exit 2 now, not a late statement at the deadline
     if since:
         dates = _date_range(ws, since, until)
     else:
@@ -203,7 +206,10 @@ def rerun(
 
     if from_stage not in ALL_STAGES:
         raise ConfigError(f"--from-stage must be one of {', '.join(ALL_STAGES)}")
+    from commands.check import static_or_exit
+
     ws = open_workspace(workspace)
+    static_or_exit(ws)
     engine_ = _engine(ws)
     if failed:
         start = parse_date(since, ws.today()) if since else None

@@ -175,7 +175,8 @@ def init_workspace(root: Path) -> Path:
     if config.exists():
         raise ConfigError(f"{config} already exists; not overwriting it")
     root.mkdir(parents=True, exist_ok=True)
-    for sub in ("raw", "bills", "results", "reports", "quarantine", "rules"):
+    # drop/ and internal/ are where the template's example channel looks: uncommented, it runs
+    for sub in ("raw", "bills", "results", "reports", "quarantine", "rules", "drop", "internal"):
         (root / sub).mkdir(exist_ok=True)
     config.write_text(TEMPLATE, encoding="utf-8")
     return config
