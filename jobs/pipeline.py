@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -24,18 +23,14 @@ from dataclasses import dataclass, field
 import polars as pl
 import sqlalchemy as sa
 
-from jobs import alerts, logs, stages
+from jobs import alerts, fingerprints, logs, stages
 from jobs.failures import Outcome, next_step, of_error, split_hint
-from jobs.ingest import raw_files
 from jobs.lease import hold
 from jobs.registry import DAY, State, get, record
 from recon.clock import on_screen, utcnow
 from recon.crash import crashpoint
 from recon.errors import ExitCode, NotReady, NotWritable, ReconError, most_urgent
-from recon.files import sha256_file, sweep_temp
-from recon.matching.internal_source import load_internal
-from recon.store.engine import open_store
-from recon.store.tables.queue import queue_items
+from recon.files import sweep_temp
 from recon.workspace import Workspace
 
 LOG = logging.getLogger("recon.pipeline")
@@ -73,14 +68,6 @@ class DayRun:
         self.outcomes.extend(other.outcomes)
         if other.refused is not None:
             self.refused = most_urgent([self.refused or other.refused, other.refused])
-
-
-def _hash(parts: list[str]) -> str:
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-def _files_hash(paths) -> str:
-    return _hash([f"{p.name}:{sha256_file(p)}" for p in sorted(paths)])
 
 
 def run_day(ws: Workspace, date: dt.date, engine, *, channels: list[str] | None = None,
@@ -155,7 +142,7 @@ def _channel_stage(ws, engine, date, channel, stage, force, now, result: DayRun,
                 return State.WAITING
         return _attempt(ws, engine, date, channel, stage, None, result,
                         lambda: stages.fetch(ws, date, channel, now, force=stage.value in force, recheck=recheck))
-    inputs = _files_hash(raw_files(ws, channel, date))
+    inputs = fingerprints.parse_inputs(ws, channel, date)
     bill = ws.bill_path(channel, date)
     if (previous and previous.state is State.SUCCEEDED and previous.input_hash == inputs
             and bill.exists() and stage.value not in force):
@@ -172,44 +159,9 @@ def _recheck_source(ws, engine, date, channel, now) -> None:
         LOG.warning("fetch %s %s: %s", channel, date, outcome.detail)
 
 
-def _day_inputs(ws: Workspace, date: dt.date, stage: stages.Stage) -> str:
-    bills = [ws.bill_path(c, date) for c in sorted(ws.settings.channels)]
-    parts = [_files_hash([b for b in bills if b.exists()])]
-    if stage is stages.Stage.REPORT:
-        parts.append(_files_hash(sorted(ws.results_dir(date).glob("*.parquet"))))
-        parts.append(_files_hash(sorted(ws.clearing_dir(date).glob("*.csv"))))
-        parts.append(_queue_fingerprint(ws))
-    elif stage is stages.Stage.CLEAR:
-        # resolving a queue item releases held transactions: the queue is an input of clearing
-        parts.append(_files_hash(sorted(ws.results_dir(date).glob("*.parquet"))))
-        parts.append(_queue_fingerprint(ws))
-    else:
-        # carried pending items come from earlier days' results; the internal side may change too
-        earlier = [ws.results_dir(date - dt.timedelta(days=n)) / "layer1.parquet" for n in (1, 2, 3)]
-        parts.append(_files_hash([p for p in earlier if p.exists()]))
-        parts.append(_internal_fingerprint(ws, date))
-    return _hash(parts)
-
-
-def _queue_fingerprint(ws: Workspace) -> str:
-    query = sa.select(queue_items.c.id, queue_items.c.status, queue_items.c.version).order_by(queue_items.c.id)
-    with open_store(ws.store_url()).connect() as conn:
-        return _hash([repr(tuple(r)) for r in conn.execute(query)])
-
-
-def _internal_fingerprint(ws: Workspace, date: dt.date) -> str:
-    frames = []
-    for channel in sorted(ws.settings.channels):
-        try:
-            frames.append(load_internal(ws, channel, date).sort("txn_id").hash_rows().to_list())
-        except ReconError as exc:
-            frames.append([str(exc)])
-    return _hash([repr(f) for f in frames])
-
-
 def _day_stage(ws, engine, date, stage, force, result: DayRun, matchers=None, match_engine=None) -> State:
     previous = get(engine, date, DAY, stage.value)
-    inputs = _day_inputs(ws, date, stage)
+    inputs = fingerprints.day_inputs(ws, date, stage.value)
     output = {stages.Stage.MATCH: ws.results_dir(date) / "layer1.parquet",
               stages.Stage.CLEAR: ws.clearing_dir(date) / "settlements.csv",
               stages.Stage.REPORT: ws.report_path(date)}[stage]

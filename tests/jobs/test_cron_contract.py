@@ -160,3 +160,33 @@ def test_report_and_clear_of_a_day_never_reconciled_exit_4_with_the_command_to_r
         assert done.returncode == 4, done.stdout
         assert "reconciled" in done.stderr and f"--date {yesterday()}" in done.stderr
     assert not (ws / "reports" / yesterday().isoformat()).exists()  # no empty workbook
+
+
+def test_a_tolerance_change_rematches_on_the_next_run_and_the_queue_follows(tmp_path):
+    import polars as pl
+
+    ws = cron_workspace(tmp_path / "ws")
+    drop_statement(ws)
+    assert cron(ws).returncode == 0
+    results = ws / "results" / yesterday().isoformat() / "layer1.parquet"
+    assert pl.read_parquet(results).filter(pl.col("outcome") == "FEE_MISMATCH").height > 0
+
+    def open_fee_items() -> list[dict]:
+        items = json.loads(recon(ws, "queue", "list", "--json").stdout)
+        return [i for i in items if i["kind"] == "FEE_MISMATCH" and i["business_date"] == yesterday().isoformat()]
+
+    assert open_fee_items()
+    (ws / "rules" / "wechatpay.toml").parent.mkdir(exist_ok=True)
+    (ws / "rules" / "wechatpay.toml").write_text('[match]\nfee_tolerance = "1000.00"\n', encoding="utf-8")
+    done = cron(ws)
+    assert done.returncode == 0, done.stderr
+    attempts = {r["stage"]: r["attempts"] for r in json.loads(
+        recon(ws, "status", "--json", "--since", yesterday().isoformat()).stdout)}
+    assert attempts["match"] == 2 and attempts["parse"] == 2  # the rule set also feeds the parser
+    assert pl.read_parquet(results).filter(pl.col("outcome") == "FEE_MISMATCH").height == 0
+    assert open_fee_items() == []
+    again = cron(ws)  # nothing changed since: nothing re-runs
+    assert again.returncode == 0
+    after = {r["stage"]: r["attempts"] for r in json.loads(
+        recon(ws, "status", "--json", "--since", yesterday().isoformat()).stdout)}
+    assert after == attempts
