@@ -35,18 +35,17 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import fcntl
 import functools
 import logging
 import random
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from jobs import fetch_state, schedule
+from jobs.lease import hold
 from jobs.fetch_promote import Staged, current_names, promote, read_manifest, record_empty
 from jobs.transports import archive, load_transport
 from jobs.transports.base import (
@@ -62,7 +61,7 @@ from jobs.transports.base import (
 )
 from jobs.transports.options import FetchOptions
 from recon.clock import on_screen, utcnow
-from recon.errors import ConfigError, ExitCode, Locked, ReconError
+from recon.errors import ConfigError, ExitCode, ReconError
 from recon.files import TEMP_PREFIX
 from recon.matching.policy import LayerSettings
 from recon.workspace import Workspace
@@ -321,18 +320,7 @@ def _discard(staged: list[Staged]) -> None:
         Path(item.temp).unlink(missing_ok=True)
 
 
-@contextmanager
 def _lock(ws, channel: str, date: dt.date):
-    """One fetch per channel-day at a time; the kernel drops the lock if the process dies."""
-    path = ws.root / "tmp" / "locks" / f"fetch-{channel}-{date.isoformat()}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Locked(f"another process is fetching {channel} {date}", hint="wait for it to finish") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
+    """One fetch per channel-day at a time, by the same leases every run takes (jobs.lease)."""
+    ttl = dt.timedelta(seconds=ws.settings.defaults.lease_seconds)
+    return hold(fetch_state.engine(ws), date, [f"fetch/{channel}"], ttl=ttl)

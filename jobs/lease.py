@@ -3,8 +3,11 @@
 A lease is a row keyed by (date, channel) with its holder (host, pid, a random token) and an expiry.
 Taking it is one conditional write: insert, or take over a row whose lease has expired; if neither
 succeeds another live run holds it, and the caller exits 5 at once naming the holder. The holder
-renews while it works; a run killed with -9 simply stops renewing, and the next run takes over
-after `ttl` (at once when the dead holder was a process on this same host). Idempotency and mutual exclusion live in the database, not in a lock file, so they
+renews while it works (a heartbeat thread, every third of `ttl`, so one long stage keeps its claim),
+and every atomic write checks the claim first: a run whose lease was taken over stops with
+`LeaseLost` (exit 5) before it writes anything. A run killed with -9 simply stops renewing, and the
+next run takes over after `ttl` (at once when the dead holder was a process on this same host).
+Fetches of a channel-day hold a lease too (`fetch/<channel>`): one mechanism for every claim. Idempotency and mutual exclusion live in the database, not in a lock file, so they
 hold across machines sharing a PostgreSQL store too.
 """
 
@@ -13,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import logging
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -23,9 +28,15 @@ from sqlalchemy.exc import IntegrityError
 
 from recon.clock import utcnow
 from recon.errors import Locked
+from recon.files import guarded_writes
 from recon.store.tables.runs import leases
 
 DEFAULT_TTL = dt.timedelta(minutes=10)
+LOG = logging.getLogger("recon.lease")
+
+
+class LeaseLost(Locked):
+    """Another run took this run's lease over (it had expired): stop before writing anything."""
 
 def holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -79,18 +90,62 @@ class Lease:
                      hint="wait for it to finish, or for the lease to expire if that run died")
 
     def renew(self) -> None:
+        """Extend the claim; `LeaseLost` if another run holds it now."""
         with self.engine.begin() as conn:
-            conn.execute(leases.update().where(self._where(), leases.c.holder == self.holder)
-                         .values(expires_at=utcnow() + self.ttl))
+            kept = conn.execute(leases.update().where(self._where(), leases.c.holder == self.holder)
+                                .values(expires_at=utcnow() + self.ttl)).rowcount
+            if kept:
+                return
+            row = conn.execute(sa.select(leases.c.holder).where(self._where())).first()
+        raise LeaseLost(f"{self.date} {self.channel}: this run's lease was taken over by "
+                        f"{row.holder if row else 'nobody (released)'}; stopped before writing",
+                        hint="nothing: the run holding it now finishes the day")
 
     def release(self) -> None:
         with self.engine.begin() as conn:
             conn.execute(leases.delete().where(self._where(), leases.c.holder == self.holder))
 
 
+class Heartbeat:
+    """Renews leases from a thread while the main thread works; `check()` raises once one is lost."""
+
+    def __init__(self, held: list[Lease], interval: float) -> None:
+        self.held, self.interval = held, interval
+        self.lost: LeaseLost | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="lease-heartbeat", daemon=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                for lease in self.held:
+                    lease.renew()
+            except LeaseLost as exc:
+                self.lost = exc
+                return
+            except sa.exc.SQLAlchemyError as exc:  # a busy store: the next beat tries again
+                LOG.warning("lease renewal failed, retrying: %s", exc)
+
+    def check(self) -> None:
+        if self.lost is not None:
+            raise self.lost
+        for lease in self.held:
+            lease.renew()
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 @contextlib.contextmanager
 def hold(engine: Engine, date: dt.date, channels: list[str], *, ttl: dt.timedelta = DEFAULT_TTL) -> Iterator[list[Lease]]:
-    """Take the leases of every (date, channel) or none: a partial set is released before raising."""
+    """Take the leases of every (date, channel) or none: a partial set is released before raising.
+
+    While held, a heartbeat renews them and every atomic write in this thread checks them first."""
     holder = holder_id()
     taken: list[Lease] = []
     try:
@@ -98,7 +153,8 @@ def hold(engine: Engine, date: dt.date, channels: list[str], *, ttl: dt.timedelt
             lease = Lease(engine, date, channel, holder, ttl)
             lease.acquire()
             taken.append(lease)
-        yield taken
+        with Heartbeat(taken, max(ttl.total_seconds() / 3, 0.05)) as beat, guarded_writes(beat.check):
+            yield taken
     finally:
         for lease in reversed(taken):
             lease.release()

@@ -25,12 +25,12 @@ import sqlalchemy as sa
 
 from jobs import alerts, fingerprints, logs, stages
 from jobs.failures import Outcome, next_step, of_error, split_hint
-from jobs.lease import hold
+from jobs.lease import LeaseLost, hold
 from jobs.registry import DAY, State, get, record
 from recon.clock import on_screen, utcnow
 from recon.crash import crashpoint
-from recon.errors import ExitCode, NotReady, NotWritable, ReconError, most_urgent
-from recon.files import sweep_temp
+from recon.errors import ExitCode, Locked, NotReady, NotWritable, ReconError, most_urgent
+from recon.files import check_claim, sweep_temp
 from recon.workspace import Workspace
 
 LOG = logging.getLogger("recon.pipeline")
@@ -79,25 +79,24 @@ def run_day(ws: Workspace, date: dt.date, engine, *, channels: list[str] | None 
     `part` is "all", "channels" (fetch and parse of `channels` only) or "day" (match, clear and
     report, once every channel's parse has succeeded): `jobs.span` runs the two halves in separate
     processes. `matchers` / `match_engine` choose layer 1's engines (commands.common.matchers_for).
-    `recheck` looks at the source of a fetched day again (a corrected statement is taken). `sweep`
-    removes crashed runs' temp files first; a run sharing the workspace with live workers must not.
+    `recheck` looks at the source of a fetched day again (a corrected statement is taken). Temp files
+    are removed only where this run holds the lease, and (`sweep`) anywhere once older than a lease.
     """
     names = channels or sorted(ws.settings.channels)
     now = now or utcnow()
     result = DayRun(date)
-    if sweep:
-        sweep_temp(ws.root)  # a crashed run's half-written temp files are never inputs
     ttl = dt.timedelta(seconds=ws.settings.defaults.lease_seconds)
+    if sweep:  # temp files older than a lease: their writer is gone, whoever it was
+        sweep_temp(ws.root, older_than=ttl.total_seconds())
     held = names if part == "channels" else [*names, DAY]
-    with hold(engine, date, held, ttl=ttl) as leases:
+    with hold(engine, date, held, ttl=ttl):
+        _sweep_held(ws, date, names if part != "day" else [], day=part != "channels")
         for channel in names if part != "day" else ():
             for stage in CHANNEL_STAGES:
                 state = _channel_stage(ws, engine, date, channel, stage, force, now, result, recheck)
                 result.states[(channel, stage.value)] = state
                 if on_stage:
                     on_stage(channel, stage.value, state)
-                for lease in leases:
-                    lease.renew()
                 if state is not State.SUCCEEDED:
                     break
         if part == "channels":
@@ -114,6 +113,16 @@ def run_day(ws: Workspace, date: dt.date, engine, *, channels: list[str] | None 
                 on_stage(DAY, stage.value, state)
             ready = state is State.SUCCEEDED
     return result
+
+
+def _sweep_held(ws: Workspace, date: dt.date, channels: list[str], *, day: bool) -> None:
+    """A crashed run's temp files in the folders this run now holds the lease of (never another's)."""
+    for channel in channels:
+        sweep_temp(ws.raw_dir(channel, date))
+        sweep_temp(ws.bill_path(channel, date).parent, names=f"{date.isoformat()}.*")
+    if day:
+        for folder in (ws.results_dir(date), ws.clearing_dir(date), ws.report_path(date).parent):
+            sweep_temp(folder)
 
 
 def _recorded(engine, date: dt.date, channel: str) -> State | None:
@@ -207,6 +216,12 @@ def _attempt(ws, engine, date, channel, stage, inputs, result: DayRun, func) -> 
         outcome = func()
     except NotReady as exc:
         return _waiting(ws, engine, date, channel, stage, exc, result, started)
+    except LeaseLost:
+        raise  # the day is another run's now: not even its state is ours to write
+    except Locked as exc:  # a `recon fetch` by hand holds the channel-day: the next run goes on
+        _best_effort(engine, date, channel, stage, State.PENDING, str(exc))
+        result.outcomes.append(of_error(date, channel, stage.value, exc, state="LOCKED"))
+        return State.PENDING
     except OSError as exc:  # a full disk or read-only folder: the stage stays retryable, never RUNNING
         return _failed(ws, engine, date, channel, stage, inputs, result, started, NotWritable(
             f"{exc.filename or ws.root}: cannot write: {exc.strerror or exc}",
@@ -217,6 +232,7 @@ def _attempt(ws, engine, date, channel, stage, inputs, result: DayRun, func) -> 
         _best_effort(engine, date, channel, stage, State.FAILED, "interrupted or crashed; the next run retries it")
         raise
     crashpoint(f"end-{stage.value}")
+    check_claim()  # taken over while working: stop before recording what is now another run's
     state, next_at = _state_of(outcome)
     failed = state in (State.FAILED, State.MANUAL)
     record(engine, date, channel, stage.value, state, input_hash=inputs, detail=outcome.detail,

@@ -9,8 +9,8 @@ once every channel has that day, and after the previous day's stages, in day ord
 
 Work runs in N worker processes (spawned, each with its own store and DuckDB connections), sharing
 the store through the leases every run takes: a task finding its day held by another run gets
-`Locked`, as a second `recon run` would. Temp files of crashed runs are swept once, here, before any
-worker starts: a worker sweeping would delete the others' files in flight.
+`Locked`, as a second `recon run` would. Each task sweeps crashed runs' temp files only in the folders
+its leases cover; older ones (past a lease's TTL) are swept once, here, before any worker starts.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def run_span(ws: Workspace, dates: list[dt.date], *, jobs: int, build_matchers: 
     dates = sorted(dates)
     if not dates:
         return []
-    sweep_temp(ws.root)
+    sweep_temp(ws.root, older_than=ws.settings.defaults.lease_seconds)  # each task sweeps what it holds
     merged = {d: pipeline.DayRun(d) for d in dates}
     next_day = {c: 0 for c in names}  # index into dates of each channel's next day
     parsed = {d: 0 for d in dates}  # channels done with each day

@@ -9,15 +9,43 @@ directory is fsynced so the rename survives a power cut. A crash at any point le
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from recon.crash import crashpoint
 
 TEMP_PREFIX = ".tmp-"
+# Set by whoever holds a claim on what is being written (jobs.lease): called before every replace,
+# it raises when the claim was lost, so a run taken over never overwrites the new holder's outputs.
+_GUARD: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("write_guard", default=None)
+
+
+@contextlib.contextmanager
+def guarded_writes(check: Callable[[], None]) -> Iterator[None]:
+    """Run `check` (and any outer claim's check) before every atomic replace in this context."""
+    outer = _GUARD.get()
+
+    def both() -> None:
+        if outer is not None:
+            outer()
+        check()
+
+    token = _GUARD.set(both)
+    try:
+        yield
+    finally:
+        _GUARD.reset(token)
+
+
+def check_claim() -> None:
+    """Raise if the claim on what this context writes was lost (see `guarded_writes`)."""
+    if (guard := _GUARD.get()) is not None:
+        guard()
 
 
 def fsync_dir(directory: Path) -> None:
@@ -39,6 +67,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     try:
         yield tmp
         crashpoint("before-replace")  # the temp file is complete, the target not yet replaced
+        check_claim()
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -64,12 +93,21 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def sweep_temp(root: Path) -> list[Path]:
-    """Remove temporary files a crashed run left below `root`; returns what it removed."""
+def sweep_temp(root: Path, *, older_than: float | None = None, names: str = "*") -> list[Path]:
+    """Remove temporary files a crashed run left below `root`; returns what it removed.
+
+    Another live run may be writing under the same root: callers sweep only folders whose claim
+    they hold, or files older than `older_than` seconds (a claim's TTL: their writer is gone).
+    `names` narrows the files to a glob after the prefix (one day's, `2026-11-20.*`)."""
     removed = []
+    cutoff = time.time() - older_than if older_than is not None else None
     if root.exists():
-        for path in root.rglob(f"{TEMP_PREFIX}*"):
-            if path.is_file():
-                path.unlink(missing_ok=True)
-                removed.append(path)
+        for path in root.rglob(f"{TEMP_PREFIX}{names}"):
+            try:
+                if not path.is_file() or (cutoff is not None and path.stat().st_mtime > cutoff):
+                    continue
+            except FileNotFoundError:  # its writer renamed it just now
+                continue
+            path.unlink(missing_ok=True)
+            removed.append(path)
     return removed
