@@ -6,6 +6,7 @@ at fault; tracebacks are for bugs only (exit 1), and never show local variables 
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import sys
@@ -17,7 +18,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from recon.errors import ConfigError, ExitCode, ReconError
+from recon.errors import ConfigError, ExitCode, NotWritable, ReconError
 
 WorkspaceOpt = Annotated[
     Path | None,
@@ -100,13 +101,30 @@ def fail(error: ReconError) -> typer.Exit:
     return typer.Exit(int(error.exit_code))
 
 
+_UNWRITABLE = {errno.ENOSPC, errno.EROFS, errno.EDQUOT}
+
+
 @contextmanager
 def exits() -> Iterator[None]:
-    """Run a command body; a ReconError becomes its exit code and one stderr line."""
+    """Run a command body; a ReconError becomes its exit code and one stderr line.
+
+    A full disk or a read-only workspace is not a bug: one line and exit 4, wherever it struck
+    (the pipeline already left its stages retryable)."""
     try:
         yield
     except ReconError as error:
         raise fail(error) from None
+    except OSError as error:
+        if error.errno not in _UNWRITABLE:
+            raise
+        raise fail(NotWritable(f"{error.filename or 'the workspace'}: {error.strerror}",
+                               hint="free space or make the workspace writable, then run the command again")) from None
+    except Exception as error:  # the store's driver refusing a write, seen without importing it here
+        if type(error).__name__ != "OperationalError" or not type(error).__module__.startswith("sqlalchemy"):
+            raise
+        reason = str(getattr(error, "orig", error)).splitlines()[0]
+        raise fail(NotWritable(f"the store cannot be written: {reason}",
+                               hint="free space or make the workspace writable, then run the command again")) from None
 
 
 def command(func: Callable[..., Any]) -> Callable[..., Any]:

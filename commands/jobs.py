@@ -28,6 +28,7 @@ GLYPHS = {"SUCCEEDED": ("✔", "green"), "RUNNING": ("▶", "cyan"), "WAITING": 
           "PENDING": ("·", "dim"), "FAILED": ("✘", "red"), "MANUAL": ("!", "bold red")}
 LogFormatOpt = Annotated[str, typer.Option("--log-format", help="Log files as 'text' or 'json' lines.")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="With --since: the last date of the range (default: yesterday).")]
+MIN_FREE_BYTES = 16 * 2**20  # below this a run would fill the disk mid-stage: refuse before starting
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes: channels in parallel, each channel's days in order.")]
 
 
@@ -63,10 +64,20 @@ def _date_range(ws, since: str, until: str | None) -> list[dt.date]:
 def _run_dates(ws, dates, channel, force, quiet, as_json, log_format, jobs=1, engine=None) -> None:
     from rich.progress import Progress
 
+    import os
+    import shutil
+
     from jobs import logs
     from jobs.requery.run import requery_due
     from jobs.span import run_span
-    from recon.errors import most_urgent
+    from recon.errors import NotWritable, most_urgent
+
+    if not os.access(ws.root, os.W_OK):  # checked before any lease or registry row is written
+        raise NotWritable(f"{ws.root}: the workspace is not writable (read-only or no permission)",
+                          hint="make it writable, then recon run; recon status still reads it")
+    if (free := shutil.disk_usage(ws.root).free) < MIN_FREE_BYTES:
+        raise NotWritable(f"{ws.root}: only {free // 1024} KiB free, a run needs {MIN_FREE_BYTES // 2**20} MiB at least",
+                          hint="free space, then recon run")
 
     logs.configure(ws.root, log_format)
     engine = check_engine(engine)
@@ -106,12 +117,18 @@ def _run_dates(ws, dates, channel, force, quiet, as_json, log_format, jobs=1, en
 
 def _one_day(ws, date, store, **kwargs):
     """One day's run; a day that cannot start (held by another run) is reported with the others."""
+    import sqlalchemy as sa
+
     from jobs.failures import Outcome
     from jobs.pipeline import DayRun, run_day
     from recon.errors import Locked, NotWritable
 
     try:
-        return run_day(ws, date, store, **kwargs)
+        try:
+            return run_day(ws, date, store, **kwargs)
+        except sa.exc.OperationalError as exc:  # the store refused a write: a full disk, a read-only file
+            raise NotWritable(f"{ws.store_url().split('?')[0]}: cannot write the store: {exc.orig}",
+                              hint=f"free space or make the store writable; the next recon run retries {date}") from None
     except (Locked, NotWritable) as exc:
         run = DayRun(date, refused=exc.exit_code)
         state = "LOCKED" if isinstance(exc, Locked) else "FAILED"

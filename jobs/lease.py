@@ -42,7 +42,7 @@ def holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _dead_here(holder: str) -> bool:
+def holder_is_dead(holder: str) -> bool:
     """A holder on this host whose process no longer exists (killed -9): its lease is void now."""
     host, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]
@@ -81,7 +81,7 @@ class Lease:
                 return
             row = conn.execute(sa.select(leases.c.holder, leases.c.expires_at).where(self._where())).first()
         who, until = (row.holder, row.expires_at) if row else ("another run", now)
-        if row and _dead_here(row.holder):
+        if row and holder_is_dead(row.holder):
             with self.engine.begin() as conn:
                 if conn.execute(leases.update().where(self._where(), leases.c.holder == row.holder)
                                 .values(**values)).rowcount:

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from jobs.lease import holder_is_dead
 from recon.clock import utcnow
 from recon.redact import mask_pans
-from recon.store.tables.runs import stage_runs
+from recon.store.tables.runs import leases, stage_runs
 
 DAY = "*"
 
@@ -101,11 +102,20 @@ def reset(engine: Engine, date: dt.date, channel: str | None, stages: tuple[str,
             state=State.PENDING.value, input_hash=None, next_attempt_at=None, updated_at=utcnow())).rowcount
 
 
+INTERRUPTED = "interrupted: no run holds it any more (the next recon run retries it)"
+
+
 def runs(engine: Engine, since: dt.date | None = None, states: tuple[State, ...] = ()) -> list[StageRun]:
+    """Stage rows, oldest first. A RUNNING row no live lease covers is shown as what it is: a stage
+    whose run died (killed, or unable to record its end on a full disk), FAILED and retryable."""
     query = sa.select(stage_runs).order_by(stage_runs.c.business_date, stage_runs.c.channel, stage_runs.c.stage)
     if since:
         query = query.where(stage_runs.c.business_date >= since)
-    if states:
-        query = query.where(stage_runs.c.state.in_([s.value for s in states]))
     with engine.connect() as conn:
-        return [_row(r) for r in conn.execute(query)]
+        rows = [_row(r) for r in conn.execute(query)]
+        live = {(r.business_date, r.channel) for r in conn.execute(
+            sa.select(leases.c.business_date, leases.c.channel, leases.c.holder).where(leases.c.expires_at > utcnow()))
+            if not holder_is_dead(r.holder)}
+    rows = [replace(r, state=State.FAILED, error=INTERRUPTED)
+            if r.state is State.RUNNING and (r.business_date, r.channel) not in live else r for r in rows]
+    return [r for r in rows if not states or r.state in states]

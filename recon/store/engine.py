@@ -7,9 +7,11 @@ of failing at once) and enforced foreign keys. Schema creation and upgrades go t
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 
 from recon.store.schema import ensure_schema, forget
 
@@ -34,7 +36,20 @@ def dispose_store(url: str) -> None:
         engine.dispose()
 
 
+def _read_only_file(url: str) -> str | None:
+    """The path of a SQLite file on a read-only mount (WAL needs to write beside it), else None."""
+    database = make_url(url).database if url.startswith("sqlite") else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database)
+    return str(path) if path.exists() and not os.access(path.parent, os.W_OK) else None
+
+
 def _create(url: str) -> Engine:
+    if (frozen := _read_only_file(url)) is not None:
+        # read-only workspace: `recon status` and friends still read it; any write fails at once,
+        # one line (jobs.pipeline turns it into exit 4) instead of a traceback
+        return create_engine(f"sqlite:///file:{frozen}?mode=ro&immutable=1&uri=true")
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
 

@@ -58,7 +58,11 @@ def ensure_schema(engine: Engine) -> None:
     with _local:
         if key in _done:
             return
-        upgrade(engine, "heads")
+        # already current: no lock file, no write (a read-only workspace still answers `recon status`)
+        with engine.connect() as conn:
+            current = current_heads(conn) == script_heads()
+        if not current:
+            upgrade(engine, "heads")
         _done.add(key)
 
 
