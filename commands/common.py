@@ -82,6 +82,20 @@ def _spark_matcher(settings_json: str, root: Path):  # keyed by JSON: the settin
     return SparkMatcher.from_settings(SparkSettings.model_validate_json(settings_json), root)
 
 
+def on_screen(value, zone) -> str:
+    """A stored instant (aware datetime or ISO text, UTC) as people read it: the business zone, named."""
+    import datetime as dt
+
+    from recon.clock import on_screen as local
+
+    if not value:
+        return ""
+    instant = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.timezone.utc)
+    return local(instant, zone)
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 

@@ -266,7 +266,10 @@ def status(
                      "error": r.error} for r in rows])
         return
     channels = sorted({r.channel for r in rows} | set(ws.settings.channels))
-    table = Table(title=f"recon status since {start}")
+    zone = ws.zone
+    legend = "  ".join(f"{glyph} {state.lower()}" for state, (glyph, _) in GLYPHS.items())
+    table = Table(title=f"recon status since {start} (times in {zone.key})",
+                  caption=f"{legend}  ×N attempts  next: the next attempt; day: match, clear, report")
     table.add_column("date")
     for c in channels:
         table.add_column("day" if c == "*" else c)
@@ -277,7 +280,7 @@ def status(
             cells.append(" ".join(
                 f"[{GLYPHS[r.state.value][1]}]{r.stage[:5]}{GLYPHS[r.state.value][0]}"
                 + (f"×{r.attempts}" if r.attempts > 1 else "")
-                + (f" next {r.next_attempt_at:%m-%d %H:%M}" if r.next_attempt_at else "") + "[/]"
+                + (f" next {r.next_attempt_at.astimezone(zone):%m-%d %H:%M}" if r.next_attempt_at else "") + "[/]"
                 for r in mine) or "")
         table.add_row(d.isoformat(), *cells)
     console().print(table)

@@ -14,7 +14,16 @@ from typing import Annotated
 
 import typer
 
-from commands.common import JsonOpt, WorkspaceOpt, command, console, err_console, open_workspace, print_json
+from commands.common import (
+    JsonOpt,
+    WorkspaceOpt,
+    command,
+    console,
+    err_console,
+    on_screen,
+    open_workspace,
+    print_json,
+)
 from recon.clock import parse_date
 from recon.errors import ConfigError, ExitCode
 
@@ -92,7 +101,7 @@ def _print_done(done, as_json: bool) -> None:
             console().print(f"OK {d.item_id}: {d.action} {d.from_state} -> {d.to_state}", markup=False)
 
 
-def _print_requeries(out, events) -> None:
+def _print_requeries(out, events, zone) -> None:
     """The channel's answers to the item's re-queries, one line each (the full record is in history)."""
     from recon.excel.cells import safe_text
     from recon.queue.actions import REQUERY
@@ -104,7 +113,7 @@ def _print_requeries(out, events) -> None:
         when = f" at {d['time']}" if d.get("time") else ""
         outcome = " ".join(filter(None, (d.get("outcome"), d.get("proposal"))))
         digest = f" (answer sha256 {d['response_sha256'][:16]})" if d.get("response_sha256") else ""
-        out.print(f"  #{d.get('attempt')} {d.get('asked_at')} {d.get('status')}: {safe_text(d.get('why') or '')}{when}"
+        out.print(f"  #{d.get('attempt')} {on_screen(d.get('asked_at'), zone)} {d.get('status')}: {safe_text(d.get('why') or '')}{when}"
                   f" -> {outcome}{digest}", markup=False, soft_wrap=True)
 
 
@@ -165,12 +174,12 @@ def register(app: typer.Typer) -> None:
                 for k, v in sides[side].items():
                     t.add_row(k, safe_text(str(v)))
                 out.print(t)
-        _print_requeries(out, events)
-        h = Table(title="history")
+        _print_requeries(out, events, ws.zone)
+        h = Table(title=f"history (times in {ws.zone.key})")
         for col in ("at", "by", "action", "from", "to", "note"):
             h.add_column(col)
         for e in events:
-            h.add_row(e["at"], e["actor"], e["action"], e["from_state"] or "", e["to_state"], safe_text(e["note"]))
+            h.add_row(on_screen(e["at"], ws.zone), e["actor"], e["action"], e["from_state"] or "", e["to_state"], safe_text(e["note"]))
         out.print(h)
 
     def _act(workspace, fn, *args, as_json=False, **kwargs) -> None:
