@@ -98,7 +98,7 @@ def _run_dates(ws, dates, channel, force, quiet, as_json, log_format, jobs=1, en
                                         match_engine=engine, on_stage=lambda *_: bar.advance(task)))
     asked = requery_due(ws, channels=channels)  # after matching: ask the channels about due queue items
     summary = [_summary_row(ws, r) for r in results]
-    _print_outcomes([o for r in results for o in r.outcomes], as_json)
+    _print_outcomes([o for r in results for o in r.outcomes], as_json or log_format == "json")
     for message in asked.errors:
         err_console.print(f"FAILED requery: {message}", markup=False, soft_wrap=True)
     if as_json:

@@ -33,6 +33,7 @@ decompressed bill, non-empty, safe archive), then promoted by jobs.fetch_promote
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import functools
@@ -118,12 +119,13 @@ def fetch_day(ws, channel: str, date: dt.date, now: dt.datetime | None = None, *
     folder = ws.raw_dir(channel, date)
     with _lock(ws, channel, date):
         before = fetch_state.load(eng, channel, date)
-        if before is not None and not force:
+        if before is not None:
             held = _unchanged(before, folder, now, ws.channel_zone(channel))
-            if held is not None and not (recheck and held.state in DONE):
-                return held
-            if held is not None:
+            if held is not None and (force or recheck) and held.state in DONE:
+                # a finished day, asked again: a changed file is taken, a vanished one changes nothing
                 return _recheck(options, before, held, folder, now)
+            if held is not None and not force:
+                return held
         attempts = (before.attempts if before else 0) + 1
         first = before.first_attempt_at if before and before.first_attempt_at else now
         state, next_at, message, files, flags, code = _attempt(options, date, folder, now, deadline, waits, attempts,
@@ -164,12 +166,13 @@ def _recheck(options: FetchOptions, before: fetch_state.DayState, held: FetchOut
         result = _with_retries(options, before.business_date, folder)
     except ReconError as exc:
         log.info("%s %s: source re-check skipped: %s", before.channel, before.business_date, exc)
-        return held
+        return dataclasses.replace(held, message=f"source not re-checked ({exc}); the day keeps what was fetched")
     if isinstance(result, Discovery):
-        return held
+        return dataclasses.replace(held, message=f"the source has nothing now ({result.detail or result.state.value}); "
+                                                 "the day keeps what was fetched")
     files, flags = promote(folder, options.channel, before.business_date, result, now)
     if not flags:
-        return held
+        return dataclasses.replace(held, message="source re-checked: unchanged")
     message = f"{len(files)} file(s) in {folder}; {'; '.join(flags)}"
     log.warning("%s %s: %s", before.channel, before.business_date, message)
     return FetchOutcome(before.channel, before.business_date, FetchState.FETCHED, tuple(files), message,
