@@ -190,3 +190,19 @@ def test_a_tolerance_change_rematches_on_the_next_run_and_the_queue_follows(tmp_
     after = {r["stage"]: r["attempts"] for r in json.loads(
         recon(ws, "status", "--json", "--since", yesterday().isoformat()).stdout)}
     assert after == attempts
+
+
+def test_a_manual_day_is_recovered_at_once_by_rerun_date_and_failed_days_by_rerun_failed(tmp_path):
+    ws = cron_workspace(tmp_path / "ws", deadline="D+0 00:00")
+    assert cron(ws).returncode == 6
+    drop_statement(ws)
+    rerun = recon(ws, "rerun", "--date", yesterday().isoformat(), "--channel", "wechat", "--quiet")
+    assert rerun.returncode == 0, rerun.stderr
+    assert set(states(ws).values()) == {"SUCCEEDED"}
+
+    other = cron_workspace(tmp_path / "other", deadline="D+0 00:00")
+    assert cron(other).returncode == 6
+    drop_statement(other)
+    failed = recon(other, "rerun", "--failed", "--since", yesterday().isoformat(), "--quiet")
+    assert failed.returncode == 0, failed.stderr
+    assert set(states(other).values()) == {"SUCCEEDED"}
