@@ -65,3 +65,33 @@ def test_a_run_whose_lease_is_taken_over_stops_without_writing(ws, tmp_path):
     assert "taken over by elsewhere:1:thief" in err and len(err.splitlines()) == 1
     assert not (ws / "results" / DAYS[0] / "layer1.parquet").exists(), "a run taken over wrote its results"
     assert not list(ws.rglob(".tmp-*"))
+
+
+def test_the_heartbeat_renews_a_held_lease_and_a_write_after_a_takeover_raises(tmp_path):
+    import pytest
+
+    from jobs.lease import LeaseLost, hold
+    from recon.files import write_text
+    from recon.store.engine import open_store
+    from recon.store.tables.runs import leases
+
+    engine = open_store(f"sqlite:///{tmp_path / 'recon.db'}")
+    day = dt.date(2026, 11, 20)
+
+    def expiry():
+        with engine.connect() as conn:
+            return conn.execute(sa.select(leases.c.expires_at).where(leases.c.channel == "wechat")).scalar_one()
+
+    with hold(engine, day, ["wechat"], ttl=dt.timedelta(seconds=0.3)):
+        first = expiry()
+        deadline = time.monotonic() + 60
+        while expiry() == first:  # renewed by the heartbeat while this thread does nothing
+            assert time.monotonic() < deadline, "the lease was never renewed"
+            time.sleep(0.02)
+        write_text(tmp_path / "mine.txt", "written while the lease is held")
+        with engine.begin() as conn:
+            conn.execute(leases.update().values(holder="elsewhere:1:thief"))
+        with pytest.raises(LeaseLost, match="taken over by elsewhere:1:thief"):
+            write_text(tmp_path / "late.txt", "must not land")
+    assert (tmp_path / "mine.txt").exists() and not (tmp_path / "late.txt").exists()
+    assert not list(tmp_path.glob(".tmp-*"))
