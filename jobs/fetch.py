@@ -47,7 +47,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from jobs import fetch_state, schedule
 from jobs.lease import hold
-from jobs.fetch_promote import Staged, current_names, promote, read_manifest, record_empty
+from jobs.fetch_promote import Staged, current_names, promote, read_manifest, record_empty, same_as_fetched
 from jobs.transports import archive, load_transport
 from jobs.transports.base import (
     Availability,
@@ -163,6 +163,10 @@ def _recheck(options: FetchOptions, before: fetch_state.DayState, held: FetchOut
     """A finished day, looked at again: a changed source file becomes the next revision; a source
     that no longer has the file, or cannot be reached now, leaves the day as it was."""
     try:
+        with load_transport(options) as transport:  # a look first: sizes and times, nothing downloaded
+            found = transport.discover(before.business_date)
+        if found.state is Availability.READY and same_as_fetched(read_manifest(folder), found.files):
+            return dataclasses.replace(held, message="source re-checked: unchanged")
         result = _with_retries(options, before.business_date, folder)
     except ReconError as exc:
         log.info("%s %s: source re-check skipped: %s", before.channel, before.business_date, exc)
@@ -315,7 +319,7 @@ def _verified(item: archive.Unpacked, remote: RemoteFile, remote_size, packed, c
                                  f"(channel says {remote.hash_value}, got {actual})")
         digest = {"type": remote.hash_type, "value": remote.hash_value.lower()}
     return Staged(item.name, item.path, item.size, item.sha256, remote.source, item.name if packed else remote.name,
-                  remote_size, digest, packed)
+                  remote_size, digest, packed, remote.mtime)
 
 
 def _discard(staged: list[Staged]) -> None:
@@ -326,4 +330,4 @@ def _discard(staged: list[Staged]) -> None:
 def _lock(ws, channel: str, date: dt.date):
     """One fetch per channel-day at a time, by the same leases every run takes (jobs.lease)."""
     ttl = dt.timedelta(seconds=ws.settings.defaults.lease_seconds)
-    return hold(fetch_state.engine(ws), date, [f"fetch/{channel}"], ttl=ttl)
+    return hold(fetch_state.engine(ws), date, [f"fetch/{channel}"], ttl=ttl, zone=ws.zone)

@@ -40,6 +40,7 @@ class Staged:
     remote_size: int | None = None
     channel_hash: dict | None = None
     archive: dict | None = None
+    remote_mtime: float | None = None  # the source's modification time when found: a cheap "unchanged?"
 
 
 def read_manifest(folder: Path) -> dict | None:
@@ -92,7 +93,7 @@ def promote(folder: Path, channel: str, date: dt.date, staged: list[Staged], now
             name = _revision_name(item.name, revision)
         entry = {"name": name, "revision": revision, "remote_name": item.remote_name, "source": item.source,
                  "size": item.size, "sha256": item.sha256, "fetched_at": now.isoformat(),
-                 "remote_size": item.remote_size, "channel_hash": item.channel_hash, "archive": item.archive,
+                 "remote_size": item.remote_size, "remote_mtime": item.remote_mtime, "channel_hash": item.channel_hash, "archive": item.archive,
                  "flags": [CHANGED] if revision > 1 else []}
         entries.append(entry)
         changed = True
@@ -127,6 +128,21 @@ def record_empty(folder: Path, channel: str, date: dt.date, proof: dict, detail:
     manifest["proof"] = {"detail": detail, "answer": proof, "recorded_at": now.isoformat()}
     folder.mkdir(parents=True, exist_ok=True)
     _write(folder, manifest)
+
+
+def same_as_fetched(manifest: dict | None, found) -> bool:
+    """Every file a discovery found (`RemoteFile`s) has the size and mtime of its newest fetched
+    revision: the source did not change, nothing needs downloading. Unknown is never "same"."""
+    entries = (manifest or {}).get("files", [])
+    if not found:
+        return False
+    for remote in found:
+        mine = [e for e in entries if e["remote_name"] == remote.name]
+        newest = max(mine, key=lambda e: e["revision"], default=None)
+        if (newest is None or remote.size is None or remote.mtime is None
+                or newest.get("remote_size") != remote.size or newest.get("remote_mtime") != remote.mtime):
+            return False
+    return True
 
 
 def current_names(manifest: dict | None) -> list[str]:

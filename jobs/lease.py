@@ -21,12 +21,13 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from recon.clock import utcnow
+from recon.clock import on_screen, utcnow
 from recon.errors import Locked
 from recon.files import guarded_writes
 from recon.store.tables.runs import leases
@@ -58,8 +59,10 @@ def holder_is_dead(holder: str) -> bool:
 
 
 class Lease:
-    def __init__(self, engine: Engine, date: dt.date, channel: str, holder: str, ttl: dt.timedelta) -> None:
+    def __init__(self, engine: Engine, date: dt.date, channel: str, holder: str, ttl: dt.timedelta,
+                 zone: ZoneInfo | None = None) -> None:
         self.engine, self.date, self.channel, self.holder, self.ttl = engine, date, channel, holder, ttl
+        self.zone = zone  # the workspace's business zone, for the times in messages
 
     def _where(self) -> sa.ColumnElement[bool]:
         return sa.and_(leases.c.business_date == self.date, leases.c.channel == self.channel)
@@ -86,7 +89,8 @@ class Lease:
                 if conn.execute(leases.update().where(self._where(), leases.c.holder == row.holder)
                                 .values(**values)).rowcount:
                     return
-        raise Locked(f"{self.date} {self.channel} is locked by {who} until {until:%Y-%m-%d %H:%M:%S} UTC",
+        when = on_screen(until, self.zone) if self.zone else f"{until:%Y-%m-%d %H:%M} UTC"
+        raise Locked(f"{self.date} {self.channel} is locked by {who} until {when}",
                      hint="wait for it to finish, or for the lease to expire if that run died")
 
     def renew(self) -> None:
@@ -142,7 +146,8 @@ class Heartbeat:
 
 
 @contextlib.contextmanager
-def hold(engine: Engine, date: dt.date, channels: list[str], *, ttl: dt.timedelta = DEFAULT_TTL) -> Iterator[list[Lease]]:
+def hold(engine: Engine, date: dt.date, channels: list[str], *, ttl: dt.timedelta = DEFAULT_TTL,
+         zone: ZoneInfo | None = None) -> Iterator[list[Lease]]:
     """Take the leases of every (date, channel) or none: a partial set is released before raising.
 
     While held, a heartbeat renews them and every atomic write in this thread checks them first."""
@@ -150,7 +155,7 @@ def hold(engine: Engine, date: dt.date, channels: list[str], *, ttl: dt.timedelt
     taken: list[Lease] = []
     try:
         for channel in channels:
-            lease = Lease(engine, date, channel, holder, ttl)
+            lease = Lease(engine, date, channel, holder, ttl, zone)
             lease.acquire()
             taken.append(lease)
         with Heartbeat(taken, max(ttl.total_seconds() / 3, 0.05)) as beat, guarded_writes(beat.check):
