@@ -160,7 +160,9 @@ def _summary_row(ws, result) -> dict:
     return {"date": result.date.isoformat(), "exit_code": int(result.exit_code),
             "stages": {f"{c}/{s}": st.value for (c, s), st in result.states.items()},
             "rows": rows, "matched_pct": round(100 * matched / rows, 2) if rows else None,
-            "discrepancies": discrepancies, "messages": result.messages}
+            "discrepancies": discrepancies, "messages": result.messages,
+            # the stages this run did (skipped ones took nothing): wall seconds and peak memory
+            "usage": {f"{c}/{s}": u.as_dict() for (c, s), u in result.usage.items()}}
 
 
 def _print_summary(out, summary) -> None:

@@ -1,7 +1,7 @@
 """Run logs in three files, after seeds/002 section 4: a digest, the detail, and the errors.
 
 - `logs/digest.log`: one line per stage in a fixed format (time, stage, channel, date, result, exit
-  code, duration, rows), so ops can grep a day's story;
+  code, duration, rows, peak memory in MiB), so ops can grep a day's story and see where it went;
 - `logs/detail.log`: everything at INFO and above;
 - `logs/error.log`: failures with their stack traces.
 `--log-format json` writes one JSON object per line instead, for log shippers. Nothing here logs a
@@ -21,7 +21,7 @@ from recon.redact import mask_pans
 
 DIGEST = logging.getLogger("recon.digest")
 DETAIL = logging.getLogger("recon")
-DIGEST_FIELDS = ("stage", "channel", "date", "result", "code", "duration", "rows")
+DIGEST_FIELDS = ("stage", "channel", "date", "result", "code", "duration", "rows", "peak_mib")
 
 
 class _TextDigest(logging.Formatter):
@@ -29,7 +29,8 @@ class _TextDigest(logging.Formatter):
         d = getattr(record, "digest", {})
         stamp = dt.datetime.fromtimestamp(record.created, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         return (f"{stamp}|{d.get('stage', '-'):<6}|{d.get('channel', '-'):<12}|{d.get('date', '-')}|"
-                f"{d.get('result', '-'):<9}|{d.get('code', 0)}|{d.get('duration', 0.0):.3f}s|{d.get('rows', '-')}")
+                f"{d.get('result', '-'):<9}|{d.get('code', 0)}|{d.get('duration', 0.0):.3f}s|{d.get('rows', '-')}|"
+                f"{d.get('peak_mib', '-')}MiB")
 
 
 class _Json(logging.Formatter):
@@ -79,7 +80,9 @@ def configure(root: Path, fmt: str = "text") -> None:
     DETAIL.setLevel(logging.INFO)
 
 
-def digest(stage: str, channel: str, date: dt.date, result: str, code: int, duration: float, rows: int | str = "-") -> None:
+def digest(stage: str, channel: str, date: dt.date, result: str, code: int, duration: float, rows: int | str = "-",
+           *, peak_mib: int | str = "-") -> None:
+    """One stage's line; `peak_mib` is its resident memory peak (jobs.meter)."""
     DIGEST.info("%s %s %s %s", stage, channel, date, result, extra={"digest": {
         "stage": stage, "channel": channel, "date": date.isoformat(), "result": result, "code": code,
-        "duration": round(duration, 3), "rows": rows}})
+        "duration": round(duration, 3), "rows": rows, "peak_mib": peak_mib}})

@@ -16,14 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
 import sqlalchemy as sa
 
-from jobs import alerts, fingerprints, logs, stages
+from jobs import alerts, fingerprints, logs, meter, stages
 from jobs.failures import Outcome, next_step, of_error, split_hint
 from jobs.lease import LeaseLost, hold
 from jobs.registry import DAY, State, get, record
@@ -46,6 +45,7 @@ class DayRun:
     messages: list[str] = field(default_factory=list)  # progress worth a line on stdout
     outcomes: list[Outcome] = field(default_factory=list)  # what did not finish: stderr, one line each
     refused: ExitCode | None = None  # a part of the day that could not start (locked, misconfigured)
+    usage: dict[tuple[str, str], meter.Usage] = field(default_factory=dict)  # stages run: time, peak memory
 
     @property
     def exit_code(self) -> ExitCode:
@@ -64,6 +64,7 @@ class DayRun:
     def absorb(self, other: DayRun) -> None:
         """Add another part of the same day (run in another process) to this one."""
         self.states.update(other.states)
+        self.usage.update(other.usage)
         self.messages.extend(other.messages)
         self.outcomes.extend(other.outcomes)
         if other.refused is not None:
@@ -211,11 +212,12 @@ def _attempt(ws, engine, date, channel, stage, inputs, result: DayRun, func) -> 
         raise NotWritable(f"{ws.store_url().split('?')[0]}: cannot record the run: {exc.orig}",
                           hint="free space or make the workspace writable, then recon run") from None
     crashpoint(f"start-{stage.value}")
-    started = time.perf_counter()
     try:
-        outcome = func()
+        with meter.measure() as usage:
+            outcome = func()
     except NotReady as exc:
-        return _waiting(ws, engine, date, channel, stage, exc, result, started)
+        result.usage[(channel, stage.value)] = usage
+        return _waiting(ws, engine, date, channel, stage, exc, result, usage)
     except LeaseLost:
         raise  # the day is another run's now: not even its state is ours to write
     except Locked as exc:  # a `recon fetch` by hand holds the channel-day: the next run goes on
@@ -223,14 +225,17 @@ def _attempt(ws, engine, date, channel, stage, inputs, result: DayRun, func) -> 
         result.outcomes.append(of_error(date, channel, stage.value, exc, state="LOCKED"))
         return State.PENDING
     except OSError as exc:  # a full disk or read-only folder: the stage stays retryable, never RUNNING
-        return _failed(ws, engine, date, channel, stage, inputs, result, started, NotWritable(
+        result.usage[(channel, stage.value)] = usage
+        return _failed(ws, engine, date, channel, stage, inputs, result, usage, NotWritable(
             f"{exc.filename or ws.root}: cannot write: {exc.strerror or exc}",
             hint=f"free space or make the workspace writable; the next recon run retries {stage.value}"))
     except ReconError as exc:
-        return _failed(ws, engine, date, channel, stage, inputs, result, started, exc)
+        result.usage[(channel, stage.value)] = usage
+        return _failed(ws, engine, date, channel, stage, inputs, result, usage, exc)
     except BaseException:
         _best_effort(engine, date, channel, stage, State.FAILED, "interrupted or crashed; the next run retries it")
         raise
+    result.usage[(channel, stage.value)] = usage
     crashpoint(f"end-{stage.value}")
     check_claim()  # taken over while working: stop before recording what is now another run's
     state, next_at = _state_of(outcome)
@@ -239,7 +244,7 @@ def _attempt(ws, engine, date, channel, stage, inputs, result: DayRun, func) -> 
            error=outcome.detail if failed else None, next_attempt_at=next_at,
            outputs=(outcome.detail,) if stage is stages.Stage.REPORT else ())
     code = outcome.fetch.exit_code if outcome.fetch is not None else ExitCode.OK
-    logs.digest(stage.value, channel, date, state.value, int(code), time.perf_counter() - started)
+    logs.digest(stage.value, channel, date, state.value, int(code), usage.seconds, peak_mib=usage.peak_mib)
     if state in (State.FAILED, State.MANUAL, State.WAITING):
         message, step = split_hint(outcome.detail)
         if state is State.WAITING:
@@ -253,9 +258,10 @@ def _attempt(ws, engine, date, channel, stage, inputs, result: DayRun, func) -> 
     return state
 
 
-def _failed(ws, engine, date, channel, stage, inputs, result: DayRun, started: float, exc: ReconError) -> State:
+def _failed(ws, engine, date, channel, stage, inputs, result: DayRun, usage: meter.Usage,
+            exc: ReconError) -> State:
     _best_effort(engine, date, channel, stage, State.FAILED, str(exc), inputs)
-    logs.digest(stage.value, channel, date, "FAILED", int(exc.exit_code), time.perf_counter() - started)
+    logs.digest(stage.value, channel, date, "FAILED", int(exc.exit_code), usage.seconds, peak_mib=usage.peak_mib)
     LOG.error("%s %s %s FAILED: %s", stage.value, channel, date, exc)
     result.outcomes.append(of_error(date, channel, stage.value, exc))
     alerts.send(ws.settings.alerts.webhook_env, "FAILED", date, channel, f"{stage.value}: {exc}")
@@ -281,8 +287,8 @@ def _state_of(outcome: stages.StageResult) -> tuple[State, dt.datetime | None]:
             "FAILED": (State.FAILED, None)}.get(name, (State.SUCCEEDED, None))
 
 
-def _waiting(ws, engine, date, channel, stage, exc: NotReady, result: DayRun, started: float) -> State:
+def _waiting(ws, engine, date, channel, stage, exc: NotReady, result: DayRun, usage: meter.Usage) -> State:
     record(engine, date, channel, stage.value, State.WAITING, error=str(exc))
-    logs.digest(stage.value, channel, date, "WAITING", int(exc.exit_code), time.perf_counter() - started)
+    logs.digest(stage.value, channel, date, "WAITING", int(exc.exit_code), usage.seconds, peak_mib=usage.peak_mib)
     result.outcomes.append(of_error(date, channel, stage.value, exc, state="WAITING"))
     return State.WAITING

@@ -1,0 +1,54 @@
+"""Where layer 1 spends: each SQL file of the cascade and each Python step of one channel-day, timed.
+
+    nice .venv/bin/python benchmarks/profile_layer1.py WORKSPACE DATE
+
+WORKSPACE is one bench_day.py or bench_match.py left with --keep (its day already parsed). Runs
+`match_day` with every `engine.run` statement file and the explain / write steps wrapped in timers,
+and prints them by total time, so a change to the cascade shows where it moved the cost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from jobs.catalog import open_workspace  # noqa: E402
+from recon.matching import engine, layer1, layer1_day, passes  # noqa: E402
+
+SPENT: dict[str, float] = defaultdict(float)
+
+
+def timed(label: str, func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            SPENT[label if label != "engine.run" else f"sql/{args[1]}"] += time.perf_counter() - start
+    return wrapper
+
+
+def main() -> None:
+    root, day = Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2])
+    engine.run = timed("engine.run", engine.run)
+    for name in ("_near_misses", "_reasons", "check_coverage", "summarize", "copy", "register_side"):
+        setattr(layer1, name, timed(name, getattr(layer1, name)))
+    passes.Free.shrink = timed("Free.shrink", passes.Free.shrink)
+    layer1_day._write = timed("layer1_day._write (final sorted file)", layer1_day._write)
+    start = time.perf_counter()
+    summary = layer1_day.match_day(open_workspace(root), day)
+    total = time.perf_counter() - start
+    for label, seconds in sorted(SPENT.items(), key=lambda kv: -kv[1]):
+        print(f"{label:44} {seconds:8.2f} s")
+    print(f"{'match_day total':44} {total:8.2f} s   {summary.totals()}")
+
+
+if __name__ == "__main__":
+    main()
