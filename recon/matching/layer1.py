@@ -239,13 +239,21 @@ class DuckDBMatcher:
 
     def match(self, con: duckdb.DuckDBPyConnection, job: ChannelDay,
               scratch: Path) -> tuple[ChannelSummary, list[Path]]:
-        register_side(con, "ours_in", job.ours, job.carried_ours, OURS_FIELDS)
-        register_side(con, "theirs_in", job.theirs, job.carried_theirs, THEIRS_FIELDS)
-        run(con, job.rules, job.date, channel=job.channel, account=job.account, zone=job.zone)
-        summary = summarize(con, job.channel, *input_rows(con))
+        summary = self.decide(con, job)
         part = scratch / "part-0.parquet"
         copy(con, wide_sql(), part)
         return summary, [part]
+
+    def decide(self, con: duckdb.DuckDBPyConnection, job: ChannelDay) -> ChannelSummary:
+        """Match the channel-day into `res` on `con`; its rows are then `wide_sql()` on that connection.
+
+        The results file of a day with this one channel is written straight from `wide_sql()`
+        (layer1_day), not through a part file: one sort and one write of the wide rows instead of two.
+        """
+        register_side(con, "ours_in", job.ours, job.carried_ours, OURS_FIELDS)
+        register_side(con, "theirs_in", job.theirs, job.carried_theirs, THEIRS_FIELDS)
+        run(con, job.rules, job.date, channel=job.channel, account=job.account, zone=job.zone)
+        return summarize(con, job.channel, *input_rows(con))
 
 
 def input_rows(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
