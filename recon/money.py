@@ -12,6 +12,7 @@ the calling code.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import (
@@ -78,6 +79,10 @@ class Rounding(StrEnum):
             Rounding.DOWN: ROUND_DOWN,
             Rounding.UP: ROUND_UP,
         }[self]
+
+
+_MODES = {Rounding.HALF_UP: ROUND_HALF_UP, Rounding.HALF_EVEN: ROUND_HALF_EVEN, Rounding.DOWN: ROUND_DOWN,
+          Rounding.UP: ROUND_UP}
 
 
 class MoneyError(ValueError):
@@ -210,11 +215,19 @@ def from_minor(minor: int | str, currency: str, *, exp: int | None = None) -> De
         return normalize_zero(Decimal(minor).scaleb(-e).quantize(Decimal(1).scaleb(-e)))
 
 
+@functools.lru_cache(maxsize=1024)
+def _unit(currency: str, exp: int | None) -> Decimal:
+    # clearing quantizes every amount of a day: the unit is looked up once per currency, not per amount
+    return Decimal(1).scaleb(-exponent(currency, exp))
+
+
+_MONEY_CONTEXT = Context(prec=PRECISION)  # read-only here: quantize takes it as an argument
+
+
 def quantize(amount: Decimal, currency: str, policy: Rounding, *, exp: int | None = None) -> Decimal:
     """Round to the currency's minor unit with a named policy."""
-    e = exponent(currency, exp)
-    with localcontext(context()):
-        return normalize_zero(amount.quantize(Decimal(1).scaleb(-e), rounding=policy.decimal_mode))
+    rounded = amount.quantize(_unit(currency, exp), rounding=_MODES[policy], context=_MONEY_CONTEXT)
+    return rounded.copy_abs() if rounded.is_zero() else rounded  # normalize_zero, inline: called per amount
 
 
 def fmt(amount: Decimal, currency: str) -> str:

@@ -17,6 +17,7 @@ summed over days `held` is what is still held. Sums are only ever taken within o
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -69,6 +70,11 @@ class DayClearing:
     settlements: tuple[Settlement, ...]
 
 
+def _cached(lookup):
+    """A rule lookup remembered per (merchant, channel, currency, record type) for one day."""
+    return functools.lru_cache(maxsize=None)(lookup)
+
+
 def _whole(p: Presented) -> Decimal:
     currency_code(p.currency)
     if p.amount != quantize(p.amount, p.currency, Rounding.DOWN):
@@ -84,8 +90,9 @@ def compute_day(day: dt.date, presented: list[Presented], rules: ClearingRules,
                    key=lambda p: (p.trade_time is None, p.trade_time or dt.datetime.min, p.txn_id))
     volume = MonthVolume(prior_volume)
     groups: dict[tuple[str, str, str], list[tuple[Presented, Decimal]]] = defaultdict(list)
+    fee_rule, split_rule = _cached(rules.fee_rule), _cached(rules.split_rule)  # one lookup per scope, not per row
     for p in taken:
-        name, rule = rules.fee_rule(p.merchant_id, p.channel, p.currency, p.record_type)
+        name, rule = fee_rule(p.merchant_id, p.channel, p.currency, p.record_type)
         after = volume.after(p.merchant_id, p.currency, p.record_type, _whole(p))
         groups[(p.merchant_id, p.currency, name)].append((p, exact_fee(rule, p.amount, after)))
     fees: dict[str, tuple[str, Decimal]] = {}
@@ -100,7 +107,7 @@ def compute_day(day: dt.date, presented: list[Presented], rules: ClearingRules,
             lines.append(Line(p, amount, ZERO, "", (), ZERO, amount))
             continue
         name, fee = fees[p.txn_id]
-        found = rules.split_rule(p.merchant_id, p.channel, p.currency, p.record_type)
+        found = split_rule(p.merchant_id, p.channel, p.currency, p.record_type)
         shares = split_net(found[1] if found else None, amount - fee, p.currency)
         merchant = next(a for party, a in shares if party == MERCHANT)
         others = tuple((party, a) for party, a in shares if party != MERCHANT)
