@@ -48,10 +48,16 @@ def run_import(csv: Path, db: Path, out: mp.Queue) -> None:
     from recon.store.engine import engine_for
     from recon.store.schema import ensure_schema
 
+    from jobs.catalog import open_workspace
+    from recon.core.accounting import accounting_of
+
     engine = engine_for(f"sqlite:///{db}")
     ensure_schema(engine)
+    (db.parent / "ws").mkdir(exist_ok=True)
+    (db.parent / "ws" / "recon.toml").write_text(f'[store]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
+    accounting = accounting_of(open_workspace(db.parent / "ws"))  # the built-in accounting rules
     start = time.perf_counter()
-    result = import_file(Core(engine), csv, batch=10_000)
+    result = import_file(Core(engine, accounting), csv, batch=10_000)
     wall = time.perf_counter() - start
     out.put((wall, result.inserted, len(result.problems), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 
