@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from recon.clearing import fees_sql
 from recon.clearing.fee_rules import MERCHANT, ClearingRules
 from recon.clearing.fees import MonthVolume, exact_fee, round_fees
 from recon.clearing.holdback import Presented, State
@@ -88,17 +89,14 @@ def compute_day(day: dt.date, presented: list[Presented], rules: ClearingRules,
     # Tiers advance in clearing order: trade time, then txn id (a transaction without a time last).
     taken = sorted((p for p in presented if p.state != State.HELD),
                    key=lambda p: (p.trade_time is None, p.trade_time or dt.datetime.min, p.txn_id))
-    volume = MonthVolume(prior_volume)
-    groups: dict[tuple[str, str, str], list[tuple[Presented, Decimal]]] = defaultdict(list)
     fee_rule, split_rule = _cached(rules.fee_rule), _cached(rules.split_rule)  # one lookup per scope, not per row
-    for p in taken:
-        name, rule = fee_rule(p.merchant_id, p.channel, p.currency, p.record_type)
-        after = volume.after(p.merchant_id, p.currency, p.record_type, _whole(p))
-        groups[(p.merchant_id, p.currency, name)].append((p, exact_fee(rule, p.amount, after)))
-    fees: dict[str, tuple[str, Decimal]] = {}
-    for (_, currency, name), members in groups.items():
-        rounded = round_fees(rules.fees[name], currency, [f for _, f in members])
-        fees.update({p.txn_id: (name, f) for (p, _), f in zip(members, rounded, strict=True)})
+    names = []
+    for p in taken:  # every taken transaction has a fee rule and whole-unit amount, checked in order
+        names.append(fee_rule(p.merchant_id, p.channel, p.currency, p.record_type)[0])
+        _whole(p)
+    fees = fees_sql.day_fees(taken, names, rules, prior_volume)
+    if fees is None:  # beyond what the statement computes exactly: one transaction at a time
+        fees = fees_per_row(taken, rules, prior_volume)
 
     lines = []
     for p in presented:
@@ -117,6 +115,23 @@ def compute_day(day: dt.date, presented: list[Presented], rules: ClearingRules,
         if line.gross != line.net_payable + line.fee + line.splits + line.held:
             raise InvariantBroken(f"clearing {day}: {line.txn.txn_id} does not balance: {line}")
     return DayClearing(day, tuple(lines), settle(lines))
+
+
+def fees_per_row(taken: list[Presented], rules: ClearingRules,
+                 prior_volume: dict[tuple[str, str], Decimal]) -> dict[str, tuple[str, Decimal]]:
+    """The definition of a day's fees (fees_sql.day_fees computes the same at once): txn_id ->
+    (rule name, whole-unit fee), `taken` in clearing order."""
+    volume = MonthVolume(prior_volume)
+    groups: dict[tuple[str, str, str], list[tuple[Presented, Decimal]]] = defaultdict(list)
+    for p in taken:
+        name, rule = rules.fee_rule(p.merchant_id, p.channel, p.currency, p.record_type)
+        after = volume.after(p.merchant_id, p.currency, p.record_type, _whole(p))
+        groups[(p.merchant_id, p.currency, name)].append((p, exact_fee(rule, p.amount, after)))
+    fees: dict[str, tuple[str, Decimal]] = {}
+    for (_, currency, name), members in groups.items():
+        rounded = round_fees(rules.fees[name], currency, [f for _, f in members])
+        fees.update({p.txn_id: (name, f) for (p, _), f in zip(members, rounded, strict=True)})
+    return fees
 
 
 def settle(lines: list[Line]) -> tuple[Settlement, ...]:

@@ -1,0 +1,153 @@
+"""The day's fees as one DuckDB statement: month-to-date volume, tiers, min/max, named rounding.
+
+`compute.fees_per_row` is the definition (fees.py, one transaction at a time, Decimal); this is the
+same computation over the whole day at once, exact: amounts are DECIMAL(38, 6), rates DECIMAL(20,
+10), every product DECIMAL(38, 18), and rounding is done on integers of the currency's minor unit
+(never through a float, never DuckDB's round(), whose half-way rule is not the rule's). Each fee
+comes back as (units, exponent) and becomes a Decimal in Python exactly as `quantize` makes it.
+tests/clearing/test_fees_sql.py holds the two equal on generated days and rules (hypothesis).
+
+`day_fees` returns None where the statement cannot be exact (a rate finer than 10 decimals, an
+amount finer than 6, a fee beyond 20 integer digits); the caller then computes per row.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import duckdb
+import polars as pl
+
+from recon.clearing.fee_rules import ClearingRules
+from recon.clearing.holdback import Presented
+from recon.money import exponent
+
+RATE_SCALE, AMOUNT_SCALE = 10, 6
+
+# Inputs: tx (seq = clearing order, merchant_id, currency, record_type, name = fee rule, amount),
+# rule_params (name, kind, percent, fixed, fmin, fmax, ret, rounding, at_total), tiers (name, start,
+# percent), prior (merchant_id, currency, volume), units (currency, pow10).
+FEES_SQL = """
+WITH v AS (
+    -- every amount a CASE may pick is DECIMAL(38, 18) already: a CASE mixing scales 6 and 18 would
+    -- take DuckDB's common type DECIMAL(38, 6) and cut the exact fee's digits
+    SELECT t.seq, t.txn_id, t.merchant_id, t.currency, t.name, CAST(t.amount AS DECIMAL(38, 6)) AS amount, r.kind,
+           r.percent,
+           CAST(r.fixed AS DECIMAL(38, 18)) AS fixed, CAST(r.fmin AS DECIMAL(38, 18)) AS fmin,
+           CAST(r.fmax AS DECIMAL(38, 18)) AS fmax, r.ret, r.rounding, r.at_total, u.pow10,
+           -- MonthVolume.after: PAYMENT amounts counted in clearing order, this transaction included
+           coalesce(p.volume, 0) + sum(CASE WHEN t.record_type = 'PAYMENT' THEN abs(CAST(t.amount AS DECIMAL(38, 6))) ELSE 0 END)
+               OVER (PARTITION BY t.merchant_id, t.currency ORDER BY t.seq ROWS UNBOUNDED PRECEDING) AS vol
+    FROM tx t JOIN rule_params r USING (name) JOIN units u USING (currency)
+    LEFT JOIN prior p USING (merchant_id, currency)
+), rated AS (
+    SELECT v.*,
+           CASE WHEN kind = 'tiered' THEN (SELECT arg_max(s.percent, s.start) FROM tiers s
+                                           WHERE s.name = v.name AND s.start <= v.vol)
+                ELSE percent END AS rate
+    FROM v
+), raw AS (
+    SELECT *, CAST(abs(amount) * rate * 0.01 AS DECIMAL(38, 18)) + coalesce(fixed, CAST(0 AS DECIMAL(38, 18))) AS raw_fee
+    FROM rated
+), floored AS (
+    SELECT *, CASE WHEN fmin IS NOT NULL AND raw_fee < fmin THEN fmin ELSE raw_fee END AS low_fee FROM raw
+), exact AS (
+    SELECT *,
+           CAST(CASE WHEN kind = 'none' THEN CAST(0 AS DECIMAL(38, 18))
+                     WHEN kind = 'fixed' THEN coalesce(fixed, CAST(0 AS DECIMAL(38, 18)))
+                     WHEN fmax IS NOT NULL AND low_fee > fmax THEN fmax
+                     ELSE low_fee END AS DECIMAL(38, 18))
+             * CASE WHEN ret THEN -1 ELSE 1 END AS fee
+    FROM floored
+), grouped AS (
+    SELECT *,
+           row_number() OVER (PARTITION BY merchant_id, currency, name ORDER BY seq) AS pos,
+           sum(fee) OVER (PARTITION BY merchant_id, currency, name) AS total,
+           bool_or(fee < 0) OVER (PARTITION BY merchant_id, currency, name) AS any_negative,
+           abs(fee) * pow10 AS scaled
+    FROM exact
+), cut AS (
+    SELECT *, CAST(trunc(scaled) AS HUGEINT) AS floor_units, scaled - trunc(scaled) AS frac,
+           abs(total) * pow10 AS total_scaled
+    FROM grouped
+), rounded AS (
+    SELECT *,
+           -- a magnitude rounded by the rule's name (every policy is symmetric around zero)
+           floor_units + CASE rounding WHEN 'down' THEN 0 WHEN 'up' THEN CAST(frac > 0 AS INTEGER)
+                                       WHEN 'half_up' THEN CAST(frac >= 0.5 AS INTEGER)
+                                       ELSE CAST(frac > 0.5 OR (frac = 0.5 AND floor_units % 2 = 1) AS INTEGER) END
+             AS own_units,
+           CAST(trunc(total_scaled) AS HUGEINT)
+             + CASE rounding WHEN 'down' THEN 0
+                             WHEN 'up' THEN CAST(total_scaled > trunc(total_scaled) AS INTEGER)
+                             WHEN 'half_up' THEN CAST(total_scaled - trunc(total_scaled) >= 0.5 AS INTEGER)
+                             ELSE CAST(total_scaled - trunc(total_scaled) > 0.5
+                                       OR (total_scaled - trunc(total_scaled) = 0.5
+                                           AND CAST(trunc(total_scaled) AS HUGEINT) % 2 = 1) AS INTEGER) END
+             AS total_units
+    FROM cut
+), apportioned AS (
+    -- fees.apportion: each line its floor, the units still missing one each to the largest cut-off
+    -- parts (ties: the earlier line)
+    SELECT *,
+           total_units - sum(floor_units) OVER (PARTITION BY merchant_id, currency, name) AS missing,
+           count(*) OVER (PARTITION BY merchant_id, currency, name) AS members,
+           row_number() OVER (PARTITION BY merchant_id, currency, name ORDER BY frac DESC, pos) AS turn
+    FROM rounded
+)
+SELECT txn_id, name,
+       CASE WHEN at_total THEN floor_units + CAST(turn <= missing AS INTEGER) ELSE own_units END
+         * CASE WHEN at_total AND (total < 0 OR any_negative) THEN -1
+                WHEN NOT at_total AND fee < 0 THEN -1 ELSE 1 END AS units,
+       at_total AND (missing < 0 OR missing > members) AS broken
+FROM apportioned
+ORDER BY seq
+"""
+
+
+def _exact_at(value: Decimal | None, scale: int) -> bool:
+    return value is None or value == value.quantize(Decimal(1).scaleb(-scale))
+
+
+def day_fees(taken: list[Presented], names: list[str], rules: ClearingRules,
+             prior_volume: dict[tuple[str, str], Decimal]) -> dict[str, tuple[str, Decimal]] | None:
+    """txn_id -> (fee rule name, whole-unit fee) for the taken transactions (in clearing order),
+    `names` their fee rules' names; None where the statement could not be exact."""
+    used = {n: rules.fees[n] for n in sorted(set(names))}
+    rates = [r.percent for r in used.values()] + [t.percent for r in used.values() for t in r.tiers]
+    if not all(_exact_at(x, RATE_SCALE) for x in rates) or not all(_exact_at(p.amount, AMOUNT_SCALE) for p in taken):
+        return None
+    money = pl.Decimal(38, AMOUNT_SCALE)
+    rate = pl.Decimal(20, RATE_SCALE)
+    tx = pl.DataFrame({"seq": range(len(taken)), "txn_id": [p.txn_id for p in taken],
+                       "merchant_id": [p.merchant_id for p in taken], "currency": [p.currency for p in taken],
+                       "record_type": [p.record_type for p in taken], "name": names,
+                       "amount": [str(p.amount) for p in taken]},  # text: DuckDB parses it exactly, faster
+                      schema={"seq": pl.Int64, "txn_id": pl.String, "merchant_id": pl.String, "currency": pl.String,
+                              "record_type": pl.String, "name": pl.String, "amount": pl.String})
+    params = pl.DataFrame([{"name": n, "kind": r.kind, "percent": r.percent, "fixed": r.fixed, "fmin": r.min,
+                            "fmax": r.max, "ret": r.direction == "return", "rounding": r.rounding.value,
+                            "at_total": r.round_at == "total"} for n, r in used.items()],
+                          schema={"name": pl.String, "kind": pl.String, "percent": rate, "fixed": money, "fmin": money,
+                                  "fmax": money, "ret": pl.Boolean, "rounding": pl.String, "at_total": pl.Boolean})
+    tiers = pl.DataFrame([{"name": n, "start": t.start, "percent": t.percent} for n, r in used.items() for t in r.tiers],
+                         schema={"name": pl.String, "start": money, "percent": rate})
+    prior = pl.DataFrame([{"merchant_id": m, "currency": c, "volume": v} for (m, c), v in prior_volume.items()],
+                         schema={"merchant_id": pl.String, "currency": pl.String, "volume": money})
+    currencies = sorted(set(tx["currency"]))
+    units = pl.DataFrame({"currency": currencies, "pow10": [10 ** exponent(c) for c in currencies]},
+                         schema={"currency": pl.String, "pow10": pl.Int64})
+    con = duckdb.connect(":memory:")
+    try:
+        for table, frame in (("tx", tx), ("rule_params", params), ("tiers", tiers), ("prior", prior), ("units", units)):
+            con.register(table, frame)
+        out = con.execute(FEES_SQL).fetchall()
+    except duckdb.OutOfRangeException:  # a fee beyond DECIMAL(38, 18): the per-row path is exact
+        return None
+    finally:
+        con.close()
+    if any(broken for *_, broken in out):
+        raise ValueError("cannot apportion a rounded total over its lines")  # as fees.apportion
+    exps = {c: exponent(c) for c in currencies}
+    cur = dict(zip(tx["txn_id"], tx["currency"], strict=True))
+    return {txn_id: (name, Decimal(int(units)).scaleb(-exps[cur[txn_id]])) for txn_id, name, units, _ in out}
