@@ -153,7 +153,7 @@ def classify(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) -> tuple
     # released only when *all* of its discrepancies are closed.
     dates = {r.item[3] for r in rows} | {i.business_date for i in closed_today}
     items = released_items(engine, zone, day, dates)
-    by_key = {(i.kind, i.channel, i.account, i.business_date, i.key): i for i in items}
+    by_key = {(i.channel, i.account, i.business_date, i.key): i for i in items}  # an item's identity
     by_base: dict[tuple, list[_Item]] = defaultdict(list)
     for i in items:
         by_base[(i.channel, i.account, i.business_date, i.key.split("#", 1)[0])].append(i)
@@ -166,7 +166,7 @@ def classify(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) -> tuple
             originals[r.txn.txn_id].append(r)
     for txn_id, group in originals.items():
         unsettled = [r for r in group if not r.settled]
-        closed = [by_key.get(r.item) for r in unsettled]
+        closed = [by_key.get(r.item[1:]) for r in unsettled]
         if all(i is not None and i.closed_on <= day for i in closed):
             note = "; ".join(f"{i.kind} {i.status} on {i.closed_on}" for i in closed if i is not None)
             out[txn_id] = _as(group[0].txn, State.CLEARED, note)
@@ -191,12 +191,12 @@ def classify(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) -> tuple
             earlier_path = results_dir(item.business_date) / "layer1.parquet"
             cache[item.business_date] = read_rows(earlier_path) if earlier_path.exists() else []
         day_rows = [r for r in cache[item.business_date] if not r.carried]
-        for txn_id in sorted({r.txn.txn_id for r in day_rows if r.item == (item.kind, item.channel, item.account,
-                                                                             item.business_date, item.key)}):
+        for txn_id in sorted({r.txn.txn_id for r in day_rows if r.item[1:] == (item.channel, item.account,
+                                                                                 item.business_date, item.key)}):
             if txn_id in out:
                 continue
             unsettled = [r for r in day_rows if r.txn.txn_id == txn_id and not r.settled]
-            closed = [by_key.get(r.item) for r in unsettled]
+            closed = [by_key.get(r.item[1:]) for r in unsettled]
             if all(i is not None for i in closed) and max(i.closed_on for i in closed) == day:
                 first = unsettled[0].txn
                 out[txn_id] = _as(first, State.RELEASED, "; ".join(f"{i.kind} {i.status} on {day}" for i in closed))

@@ -5,9 +5,12 @@ MATCHED and AUTO_RESOLVED is a discrepancy. Layers 0 (internal checks), 2 (bill)
 cash) share a generic shape: business_date, channel, kind, key, our_amount, their_amount, diff,
 reason, with optional account, currency and any extra columns, which are kept as detail.
 
-A pending row carried from an earlier day belongs to the item of the day it was first seen, so its
-natural key uses `carried_from` as the business date: one cross-day discrepancy is one item across
-days, and the day it finally matches is the day that item auto-resolves.
+An item is identified by what it is about, not by the day that raised it nor by its current kind:
+(layer, channel, account, period, key). A pending row carried from an earlier day belongs to the
+item of the day it was first seen (`carried_from` is its period), so a cross-day PENDING that ages
+out into LOCAL_ONLY is the same item, and the day it finally matches is the day it auto-resolves.
+A layer-2 settlement row's period is the period it settles (`period_start`), not the day that
+reported it, so a period reported on five days is one item.
 """
 
 from __future__ import annotations
@@ -35,7 +38,10 @@ _OUR = ("our_txn_id", "our_merchant_id", "our_merchant_txn_id", "our_channel_txn
 _THEIR = ("their_channel_txn_id", "their_merchant_txn_id", "their_channel_refund_id",
           "their_merchant_refund_id", "their_record_type", "their_currency", "their_amount",
           "their_fee", "their_status", "their_trade_time", "their_source_file", "their_source_line")
-NaturalKey = tuple[int, str, str, str, dt.date, str]
+Identity = tuple[int, str, str, dt.date, str]  # layer, channel, account, period, key
+_SETTLED_KEYS = ("match_key", "our_merchant_txn_id", "our_channel_txn_id", "our_txn_id",
+                 "our_merchant_refund_id", "their_merchant_txn_id", "their_channel_txn_id",
+                 "their_merchant_refund_id", "their_channel_refund_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +65,8 @@ class Discrepancy:
     detail: str  # JSON of both sides' rows, source file and line included
 
     @property
-    def natural_key(self) -> NaturalKey:
-        return (self.layer, self.kind, self.channel, self.account, self.business_date, self.key)
+    def identity(self) -> Identity:
+        return (self.layer, self.channel, self.account, self.business_date, self.key)
 
     def figures(self) -> dict[str, str | None]:
         """What a person's resolution was based on; a change here re-opens a resolved item."""
@@ -77,7 +83,7 @@ class Settled:
     channel: str
     account: str
     business_date: dt.date
-    key: str
+    keys: tuple[str, ...]  # every id the row is known by: an item raised under any of them is this row
     outcome: str
     reason: str
 
@@ -105,10 +111,10 @@ def _money(value: Any, file: Path, column: str) -> Decimal | None:
 
 
 def _unique_keys(records: list[dict[str, Any]]) -> None:
-    """Rows sharing a natural key (a DUPLICATE's copies) get '#2', '#3'... in file order."""
+    """Rows sharing an identity (a DUPLICATE's copies) get '#2', '#3'... in file order."""
     seen: Counter = Counter()
     for rec in records:
-        nk = (rec["kind"], rec["channel"], rec["account"], rec["business_date"], rec["key"])
+        nk = (rec["channel"], rec["account"], rec["business_date"], rec["key"])
         seen[nk] += 1
         if seen[nk] > 1:
             rec["key"] = f"{rec['key']}#{seen[nk]}"
@@ -125,7 +131,8 @@ def read_layer1(path: Path) -> tuple[list[Discrepancy], list[Settled]]:
                or row.get("our_merchant_txn_id") or row.get("their_merchant_txn_id") or "?")
         account = row.get("account") or ""
         if row["outcome"] in SETTLED_OUTCOMES:
-            settled.append(Settled(1, row["channel"], account, day, key, row["outcome"], row.get("reason") or ""))
+            keys = tuple(dict.fromkeys(k for k in (key, *(row.get(c) for c in _SETTLED_KEYS)) if k))
+            settled.append(Settled(1, row["channel"], account, day, keys, row["outcome"], row.get("reason") or ""))
             continue
         detail = {
             "ours": {c[4:]: _text(row.get(c)) for c in _OUR if row.get(c) is not None},
@@ -149,23 +156,38 @@ def read_layer1(path: Path) -> tuple[list[Discrepancy], list[Settled]]:
     return [Discrepancy(**rec) for rec in found], settled
 
 
-def read_generic(path: Path, layer: int) -> list[Discrepancy]:
+def _period(row: dict[str, Any]) -> dt.date:
+    """The day an item of a generic layer is about: a settlement's period, else the row's day."""
+    if row.get("section") == "settlement" and row.get("period_start") is not None:
+        return row["period_start"]
+    return row["business_date"]
+
+
+def read_generic(path: Path, layer: int) -> tuple[list[Discrepancy], list[Settled]]:
     frame = pl.read_parquet(path)
     missing = [c for c in GENERIC_COLUMNS if c not in frame.columns]
     if missing:
         raise StageFailed(f"{path}: missing column(s) {', '.join(missing)}")
     found: list[dict[str, Any]] = []
+    settled: list[Settled] = []
     for row in frame.iter_rows(named=True):
-        # Layers 2 and 3 also write their good news (BILL_OK, SETTLED, CASH_OK...): not items.
+        # Layers 2 and 3 also write their good news (BILL_OK, SETTLED, CASH_OK...): not items, but
+        # they close the item of the same period (a settlement paid in parts closes when paid up).
         # Waiting kinds (a payout in transit) are items in PENDING, closed when they stop appearing.
         waiting = row["kind"] == "PENDING" or row["kind"] in WAITING_KINDS
         if row.get("is_discrepancy") is False and not waiting:
+            payouts = row.get("payout_ids")
+            why = row["reason"] or ""
+            if payouts:
+                why = f"paid by {payouts.replace(',', ', ')}: {why}" if why else f"paid by {payouts}"
+            settled.append(Settled(layer, row["channel"], row.get("account") or "", _period(row),
+                                   (str(row["key"]),), row["kind"], why))
             continue
         extra = {c: _text(v) for c, v in row.items() if c not in GENERIC_COLUMNS and v is not None}
         extra["results_file"] = str(path)
         found.append(dict(
             layer=layer, kind=row["kind"], channel=row["channel"], account=row.get("account") or "",
-            business_date=row["business_date"], key=str(row["key"]), pending=waiting,
+            business_date=_period(row), key=str(row["key"]), pending=waiting,
             currency=row.get("currency"),
             our_amount=_money(row["our_amount"], path, "our_amount"),
             their_amount=_money(row["their_amount"], path, "their_amount"),
@@ -174,7 +196,7 @@ def read_generic(path: Path, layer: int) -> list[Discrepancy]:
             reason=row["reason"] or "", detail=json.dumps({"extra": extra}, sort_keys=True, ensure_ascii=False),
         ))
     _unique_keys(found)
-    return [Discrepancy(**rec) for rec in found]
+    return [Discrepancy(**rec) for rec in found], settled
 
 
 def read_day(results_dir: Path) -> tuple[dict[int, list[Discrepancy]], list[Settled]]:
@@ -185,8 +207,7 @@ def read_day(results_dir: Path) -> tuple[dict[int, list[Discrepancy]], list[Sett
         path = results_dir / name
         if not path.exists():
             continue
-        if layer == 1:
-            by_layer[1], settled = read_layer1(path)
-        else:
-            by_layer[layer] = read_generic(path, layer)
+        found, good = read_layer1(path) if layer == 1 else read_generic(path, layer)
+        by_layer[layer] = found
+        settled += good
     return by_layer, settled

@@ -3,7 +3,11 @@
 Matching calls this after writing `results/<D>/layer*.parquet`, and again on every re-run. The
 rules, in the order a person would expect them:
 - a discrepancy seen for the first time becomes an item (OPEN, or PENDING for cross-day rows);
-- one already in the queue is updated in place (its natural key is unique in the database);
+- one already in the queue is updated in place: an item is what it is about (layer, channel,
+  account, period, key; unique in the database), so a PENDING that ages out becomes LOCAL_ONLY /
+  CHANNEL_ONLY in the same item, and the event says so;
+- the newest day decides: the results of a day earlier than the last day that reported an item
+  (a re-run of day one after day two matched it) leave the item as the later day left it;
 - a person's decision survives re-runs: a RESOLVED or WRITTEN_OFF item stays closed unless the
   figures it was decided on changed; then it re-opens and the event says what changed;
 - an open item that a re-run of its day no longer reports, or that a later day matched (a
@@ -17,11 +21,11 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 
 from recon.clock import utcnow
 from recon.queue import adjustments
-from recon.queue.sources import Discrepancy, NaturalKey, Settled, read_day
+from recon.queue.sources import Discrepancy, Identity, Settled, read_day
 from recon.queue.store import queue_engine
 from recon.store.tables.queue import ACTIVE_STATES, State, queue_events, queue_items
 
@@ -58,20 +62,25 @@ def _values(d: Discrepancy) -> dict[str, object]:
     return {n: getattr(d, n) for n in (*_FIGURES, "reason", "detail")}
 
 
+def _settled_index(settled: list[Settled]) -> dict[tuple, Settled]:
+    return {(s.layer, s.channel, s.account, s.business_date, k): s for s in settled for k in s.keys}
+
+
 def sync_results(ws, date: dt.date) -> SyncReport:
     """Upsert every discrepancy in `results/<date>/layer*.parquet` into the queue."""
     by_layer, settled = read_day(ws.results_dir(date))
     report = SyncReport(date=date, layers=tuple(sorted(by_layer)))
     if not by_layer:
         return report
-    incoming: dict[NaturalKey, Discrepancy] = {d.natural_key: d for ds in by_layer.values() for d in ds}
-    days = {date} | {k[4] for k in incoming} | {s.business_date for s in settled}
+    incoming: dict[Identity, Discrepancy] = {d.identity: d for ds in by_layer.values() for d in ds}
+    days = {date} | {k[3] for k in incoming} | {s.business_date for s in settled}
     engine = queue_engine(ws)
     now = utcnow()
     with engine.begin() as conn:
+        c = queue_items.c
         rows = conn.execute(select(queue_items).where(
-            queue_items.c.business_date.in_(sorted(days)), queue_items.c.layer.in_(report.layers))).all()
-        existing = {(r.layer, r.kind, r.channel, r.account, r.business_date, r.key): r for r in rows}
+            c.layer.in_(report.layers), or_(c.business_date.in_(sorted(days)), c.last_seen == date))).all()
+        existing = {(r.layer, r.channel, r.account, r.business_date, r.key): r for r in rows}
         updates: list[dict] = []
         events: list[dict] = []
 
@@ -80,42 +89,51 @@ def sync_results(ws, date: dt.date) -> SyncReport:
                                to_state=new, note=note, data=json.dumps(data or {}, sort_keys=True), ref=None))
 
         new_items: list[Discrepancy] = []
-        for nk, d in incoming.items():
-            row = existing.get(nk)
+        for ident, d in incoming.items():
+            row = existing.get(ident)
             if row is None:
                 new_items.append(d)
                 continue
+            if row.last_seen > date:
+                # A later day has already spoken about this item (matched it, aged it out): the
+                # results of an earlier day, re-run, never overrule it.
+                report.unchanged += 1
+                continue
             fresh = State.PENDING.value if d.pending else State.OPEN.value
             old_fig, new_fig = _row_figures(row), d.figures()
-            changed = _changes(old_fig, new_fig)
-            base = dict(_id=row.id, **_values(d), last_seen=max(row.last_seen, date),
+            changed = "; ".join(x for x in ((f"kind {row.kind} -> {d.kind}" if row.kind != d.kind else ""),
+                                            _changes(old_fig, new_fig)) if x)
+            base = dict(_id=row.id, kind=row.kind, **_values(d), last_seen=max(row.last_seen, date),
                         status=row.status, resolution=row.resolution, closed_at=row.closed_at,
                         updated_at=row.updated_at, version=row.version)
+            data = {"before": {"kind": row.kind, **old_fig}, "after": {"kind": d.kind, **new_fig}}
             if row.status in ACTIVE_STATES:
                 if changed:
-                    base.update(updated_at=now, version=row.version + 1)
-                    event(row.id, "updated", row.status, row.status, f"figures changed: {changed}",
-                          {"before": old_fig, "after": new_fig})
+                    status = fresh if row.kind != d.kind else row.status
+                    base.update(kind=d.kind, status=status, updated_at=now, version=row.version + 1)
+                    event(row.id, "updated", row.status, status,
+                          f"{changed} in the results of {date.isoformat()}", data)
                     report.updated += 1
                 else:
                     report.unchanged += 1
-            elif row.status == State.AUTO_RESOLVED.value or changed:
-                why = (f"figures changed: {changed}" if changed
+            elif row.status == State.AUTO_RESOLVED.value or _changes(old_fig, new_fig):
+                why = (f"{changed} in the results of {date.isoformat()}" if changed
                        else f"reported again by the results of {date.isoformat()}")
-                base.update(status=fresh, resolution=None, closed_at=None, updated_at=now, version=row.version + 1)
+                base.update(kind=d.kind, status=fresh, resolution=None, closed_at=None, updated_at=now,
+                            version=row.version + 1)
                 # The acceptance rested on the old figures: its adjustment goes with it.
                 reversed_ = adjustments.reverse_live(conn, row.id, f"reopened by {ACTOR}: {why}")
                 event(row.id, "reopened", row.status, fresh, why,
-                      {"before": old_fig, "after": new_fig, **({"reversed": reversed_} if reversed_ else {})})
+                      {**data, **({"reversed": reversed_} if reversed_ else {})})
                 report.reopened += 1
             else:
                 report.unchanged += 1  # a person's decision stands: the figures it rested on hold
             updates.append(base)
 
         # Open items this day's results no longer report, or that a settled row now matches.
-        settled_index = {(s.layer, s.channel, s.account, s.business_date, s.key): s for s in settled}
-        for nk, row in existing.items():
-            if nk in incoming or row.status not in ACTIVE_STATES:
+        settled_index = _settled_index(settled)
+        for ident, row in existing.items():
+            if ident in incoming or row.status not in ACTIVE_STATES or row.last_seen > date:
                 continue
             base_key = row.key.split("#", 1)[0]
             hit: Settled | None = settled_index.get((row.layer, row.channel, row.account, row.business_date, base_key))
@@ -125,8 +143,9 @@ def sync_results(ws, date: dt.date) -> SyncReport:
                 why = f"no longer reported by layer {row.layer} when {date.isoformat()} was re-run"
             else:
                 continue
-            updates.append(dict(_id=row.id, **{n: getattr(row, n) for n in (*_FIGURES, "reason", "detail")},
-                                last_seen=row.last_seen, status=State.AUTO_RESOLVED.value,
+            updates.append(dict(_id=row.id, kind=row.kind,
+                                **{n: getattr(row, n) for n in (*_FIGURES, "reason", "detail")},
+                                last_seen=date, status=State.AUTO_RESOLVED.value,
                                 resolution="auto", closed_at=now, updated_at=now, version=row.version + 1))
             event(row.id, "auto_resolved", row.status, State.AUTO_RESOLVED.value, why)
             report.auto_resolved += 1
@@ -143,7 +162,7 @@ def sync_results(ws, date: dt.date) -> SyncReport:
                 event(item_id, "created", None, p["status"], p["reason"])
             report.created = len(ids)
         if updates:
-            cols = [*_FIGURES, "reason", "detail", "last_seen", "status", "resolution", "closed_at",
+            cols = ["kind", *_FIGURES, "reason", "detail", "last_seen", "status", "resolution", "closed_at",
                     "updated_at", "version"]
             # Bind names must differ from column names in an executemany UPDATE.
             conn.execute(update(queue_items).where(queue_items.c.id == bindparam("_id"))

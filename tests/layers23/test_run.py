@@ -72,7 +72,7 @@ def test_the_queue_reads_both_files_and_flags_only_discrepancies(tmp_path):
     run_layers23(ws, TUE, internal=internal([]), positions={IBAN: ("EUR", Decimal("2200000.00"))})
     for n in (2, 3):
         path = ws.results_dir(TUE) / f"layer{n}.parquet"
-        items = read_generic(path, n)  # unique natural keys, money parsed exactly
+        items, _ = read_generic(path, n)  # unique identities, money parsed exactly
         frame = pl.read_parquet(path)
         # good news (BILL_OK, SETTLED, CASH_OK...) is not an item; waiting kinds are PENDING items
         wanted = frame.filter(pl.col("is_discrepancy") | pl.col("kind").is_in(list(WAITING_KINDS)))

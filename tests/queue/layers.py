@@ -98,7 +98,8 @@ def write_generic(ws: Workspace, layer: int, rows: list[dict], day: dt.date = DA
     schema = dict(GENERIC_SCHEMA)
     for r in rows:
         for k, v in r.items():
-            schema.setdefault(k, pl.String())
+            kind = pl.Boolean() if isinstance(v, bool) else pl.Date() if isinstance(v, dt.date) else pl.String()
+            schema.setdefault(k, kind)
     frame = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
     path = ws.results_dir(day) / f"layer{layer}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)

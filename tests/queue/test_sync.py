@@ -108,3 +108,56 @@ def test_layers_two_and_three_with_extra_columns(store_ws):
     assert got["wechat:2025-03-14"].diff == Decimal("-20000.00")
     assert got["wechat:2025-03-14"].sides()["extra"]["settle_date"] == "2025-03-15"
     assert got["bank:6222"].layer == 3 and got["bank:6222"].severity == "HIGH"
+
+
+def _day(n: int) -> dt.date:
+    return DAY + dt.timedelta(days=n)
+
+
+def test_pending_that_ages_out_becomes_local_only_in_the_same_item(store_ws):
+    write_layer1(store_ws, [row("PENDING", "k3", their=None)])
+    sync_results(store_ws, DAY)
+    write_layer1(store_ws, [row("PENDING", "k3", their=None, day=_day(1), carried_from=DAY)], day=_day(1))
+    sync_results(store_ws, _day(1))
+    write_layer1(store_ws, [row("LOCAL_ONLY", "k3", their=None, day=_day(2), carried_from=DAY)], day=_day(2))
+    assert sync_results(store_ws, _day(2)).updated == 1
+    every = items(store_ws, states=("OPEN", "PENDING", "RESOLVED", "AUTO_RESOLVED", "WRITTEN_OFF"))
+    assert list(every) == ["k3"]
+    assert (every["k3"].kind, every["k3"].status, every["k3"].business_date) == ("LOCAL_ONLY", "OPEN", DAY)
+    with queue_engine(store_ws).connect() as conn:
+        log = history(conn, every["k3"].id)
+    assert [(e["action"], e["from_state"], e["to_state"]) for e in log] == [
+        ("created", None, "PENDING"), ("updated", "PENDING", "OPEN")]
+    assert "kind PENDING -> LOCAL_ONLY in the results of 2025-03-16" in log[-1]["note"]
+
+
+def test_rerunning_an_earlier_day_never_reopens_what_a_later_day_resolved(store_ws):
+    day_one = [row("PENDING", "k3", their=None)]
+    write_layer1(store_ws, day_one)
+    sync_results(store_ws, DAY)
+    write_layer1(store_ws, [row("AUTO_RESOLVED", "k3", day=_day(1), carried_from=DAY)], day=_day(1))
+    assert sync_results(store_ws, _day(1)).auto_resolved == 1
+    write_layer1(store_ws, day_one)  # day one re-run: it still says PENDING, as it did
+    again = sync_results(store_ws, DAY)
+    assert (again.reopened, again.created, again.unchanged) == (0, 0, 1)
+    k3 = items(store_ws, states=("AUTO_RESOLVED",))["k3"]
+    with queue_engine(store_ws).connect() as conn:
+        assert [e["action"] for e in history(conn, k3.id)] == ["created", "auto_resolved"]
+
+
+def test_a_settlement_period_is_one_item_and_closes_naming_its_payouts(store_ws):
+    key = "period:2025-03-10..2025-03-14:CNY"
+    for n, kind in enumerate(("SETTLEMENT_PENDING", "SETTLEMENT_PENDING")):
+        write_generic(store_ws, 2, [generic(kind, key, "1000.00", "600.00", day=_day(n), section="settlement",
+                                            period_start=dt.date(2025, 3, 10), is_discrepancy=False)], day=_day(n))
+        sync_results(store_ws, _day(n))
+    open_items = items(store_ws)
+    assert list(open_items) == [key] and open_items[key].status == "PENDING"
+    assert open_items[key].business_date == dt.date(2025, 3, 10)
+    write_generic(store_ws, 2, [generic("SETTLED", key, "1000.00", "1000.00", day=_day(2), section="settlement",
+                                        period_start=dt.date(2025, 3, 10), is_discrepancy=False,
+                                        payout_ids="po_1,po_2")], day=_day(2))
+    assert sync_results(store_ws, _day(2)).auto_resolved == 1
+    closed = items(store_ws, states=("AUTO_RESOLVED",))[key]
+    with queue_engine(store_ws).connect() as conn:
+        assert "SETTLED in the results of 2025-03-16: paid by po_1, po_2" in history(conn, closed.id)[-1]["note"]

@@ -1,8 +1,9 @@
 """Queue tables: one row per discrepancy (`queue_items`) and its append-only history (`queue_events`).
 
-An item is identified by its natural key (layer, kind, channel, account, business date, key): the
-unique index on it is what makes a re-run of a day update items instead of duplicating them
-(DOMAIN.md: idempotency lives in a database unique index). `version` grows by one on every change,
+An item is identified by what it is about (layer, channel, account, business date or period, key),
+not by its kind, which changes as the problem does (a PENDING ageing into LOCAL_ONLY): the unique
+index on that identity is what makes a re-run of a day, or a later day, update items instead of
+duplicating them (DOMAIN.md: idempotency lives in a database unique index). `version` grows by one on every change,
 so an exported workbook can tell whether a row changed since it was exported.
 
 `queue_events` is the audit trail. The application only ever inserts into it, and database triggers
@@ -91,6 +92,8 @@ queue_items = Table(
     Column("closed_at", UtcDateTime),
     Column("version", Integer, nullable=False, default=1),
     UniqueConstraint("layer", "kind", "channel", "account", "business_date", "key"),
+    # One real-world problem, one item, whatever its kind becomes (PENDING -> LOCAL_ONLY in place).
+    Index("ix_queue_items_identity", "layer", "channel", "account", "business_date", "key", unique=True),
     Index("ix_queue_items_status_date", "status", "business_date"),
     Index("ix_queue_items_last_seen", "last_seen", "layer"),
 )
