@@ -3,7 +3,7 @@
 The queue reads these files generically, so every row carries the same columns whatever section it
 comes from: what was compared (`section`, `key`), our figure, theirs, the difference (their - our,
 as in layer 1) and a sentence with both figures. Non-discrepancies (BILL_OK, SETTLED, CASH_OK,
-PAYOUT_RECEIVED) and waiting states (SETTLEMENT_PENDING, PAYOUT_IN_TRANSIT) are written too so the
+PAYOUT_RECEIVED, and SETTLEMENT_NOT_CHECKED for a channel nothing reports payouts of) and waiting states (SETTLEMENT_PENDING, PAYOUT_IN_TRANSIT) are written too so the
 report can show them; `is_discrepancy` says which rows a person must look at.
 
 Rows are sorted by every column in a fixed order, a total order, so a re-run writes the same bytes.
@@ -25,7 +25,7 @@ from recon.money import fmt
 from recon.schema import MONEY
 
 # Kinds that are not discrepancies: the queue must not open items for them.
-OK_KINDS = frozenset({"BILL_OK", "SETTLED", "CASH_OK", "PAYOUT_RECEIVED"})
+OK_KINDS = frozenset({"BILL_OK", "SETTLED", "CASH_OK", "PAYOUT_RECEIVED", "SETTLEMENT_NOT_CHECKED"})
 WAITING_KINDS = frozenset({"SETTLEMENT_PENDING", "PAYOUT_IN_TRANSIT"})
 
 RESULT_COLUMNS: dict[str, pl.DataType] = {

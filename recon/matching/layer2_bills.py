@@ -3,8 +3,15 @@
 Layer 1 pairs rows one by one; it can pass every pair and still miss that the channel's bill adds up
 to something else: a fee line charged twice, a row only the totals show, a record type we do not
 book at all. Here both sides are summarised per channel, account, currency and record type (count,
-amount, fee, net) and compared as totals. Each group yields BILL_OK or one row per figure that
-differs: BILL_COUNT_MISMATCH, BILL_AMOUNT_MISMATCH, BILL_FEE_MISMATCH, each naming both figures.
+amount, fee, net) and compared as totals. Each group yields BILL_OK or one row for its difference, carrying counts and amounts
+together: BILL_AMOUNT_MISMATCH when the amounts differ, else BILL_COUNT_MISMATCH, else
+BILL_FEE_MISMATCH (its figures are then the fees); the reason names every figure that differs.
+
+A payment near midnight is in our day and in the channel's next bill. Layer 1 has already explained
+it (PENDING today, matched across days tomorrow), so the totals are compared as if each cross-day
+row were booked on the day the channel bills it: today's rows still pending leave their side's
+totals, and rows carried in from an earlier day that matched today join the side that booked them
+earlier. The reason names the rows so moved. `crossday(...)` reads them from layer 1's results.
 
 Our side is the internal frame (recon/internal.py columns) the caller loaded for the day; it has no
 channel account, so its rows are labelled with the channel's configured account, or with the
@@ -14,6 +21,7 @@ bill's only account when none is configured.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import polars as pl
@@ -55,6 +63,39 @@ def summarise(internal: pl.DataFrame, bill: pl.DataFrame, channel: str, account:
     return query("bill_summary", our_rows=ours, their_rows=theirs)
 
 
+@dataclass
+class Moved:
+    """Layer-1 rows of one (currency, record type) moved between days for the comparison."""
+
+    our: list = field(default_factory=lambda: [0, Decimal(0), Decimal(0)])  # count, amount, fee
+    their: list = field(default_factory=lambda: [0, Decimal(0), Decimal(0)])
+    ids: list[str] = field(default_factory=list)
+
+
+def crossday(layer1: pl.DataFrame, bill: pl.DataFrame, channel: str) -> dict[tuple[str, str], Moved]:
+    """(currency, record type) -> the adjustment of each side for rows layer 1 found across midnight."""
+    today_lines = set(zip(bill["source_file"].to_list(), bill["source_line"].to_list(), strict=True))
+    moved: dict[tuple[str, str], Moved] = {}
+    rows = layer1.filter((pl.col("channel") == channel) & (
+        ((pl.col("outcome") == "PENDING") & pl.col("carried_from").is_null())
+        | (pl.col("outcome").is_in(["MATCHED", "AUTO_RESOLVED"]) & pl.col("carried_from").is_not_null())))
+    for r in rows.iter_rows(named=True):
+        if r["outcome"] == "PENDING":  # today's row the other side books later: out of today's totals
+            side, sign = ("our" if r["our_source_file"] is not None else "their"), -1
+        else:  # carried in: the side whose row is not in today's input booked it on an earlier day
+            theirs_today = (r["their_source_file"], r["their_source_line"]) in today_lines
+            side, sign = ("our" if theirs_today else "their"), 1
+        if r[f"{side}_status"] != "SUCCESS":  # the totals count only rows that moved money
+            continue
+        m = moved.setdefault((r[f"{side}_currency"], r[f"{side}_record_type"]), Moved())
+        fig = getattr(m, side)
+        fig[0] += sign
+        fig[1] += sign * r[f"{side}_amount"]
+        fig[2] += sign * (r[f"{side}_fee"] or Decimal(0))
+        m.ids.append(r["match_key"] or r["our_txn_id"] or r["their_channel_txn_id"] or "?")
+    return moved
+
+
 def _row(date: dt.date, g: dict, kind: str, ours: Decimal, theirs: Decimal, reason: str) -> ResultRow:
     return ResultRow(
         business_date=date, layer=LAYER, section=SECTION, channel=g["channel"], account=g["account"],
@@ -64,29 +105,50 @@ def _row(date: dt.date, g: dict, kind: str, ours: Decimal, theirs: Decimal, reas
     )
 
 
+def _adjusted(g: dict, m: Moved | None) -> dict:
+    if m is None:
+        return g
+    g = dict(g)
+    for side in ("our", "their"):
+        n, amount, fee = getattr(m, side)
+        g[f"{side}_count"] += n
+        g[f"{side}_amount"] += amount
+        g[f"{side}_fee"] += fee
+        g[f"{side}_net"] += amount - fee
+    return g
+
+
 def compare_bills(date: dt.date, internal: pl.DataFrame, bill: pl.DataFrame, channel: str,
-                  account: str, tolerance: Decimal = Decimal("0")) -> list[ResultRow]:
-    """Layer-2 bill rows for one channel and day."""
+                  account: str, tolerance: Decimal = Decimal("0"),
+                  moved: dict[tuple[str, str], Moved] | None = None) -> list[ResultRow]:
+    """Layer-2 bill rows for one channel and day: one per group, BILL_OK or its one difference."""
     rows: list[ResultRow] = []
-    for g in summarise(internal, bill, channel, account).iter_rows(named=True):
-        cur, rtype = g["currency"], g["record_type"]
+    for raw in summarise(internal, bill, channel, account).iter_rows(named=True):
+        cur, rtype = raw["currency"], raw["record_type"]
+        m = (moved or {}).get((cur, rtype))
+        g = _adjusted(raw, m)
         what = f"{rtype} {cur} on {date}"
-        found = False
+        money = lambda v: money_text(v, cur)  # noqa: E731
+        facts = []
         if g["our_count"] != g["their_count"]:
-            found = True
-            rows.append(_row(date, g, "BILL_COUNT_MISMATCH", g["our_amount"], g["their_amount"],
-                             f"{what}: we have {g['our_count']} rows, the channel's bill has {g['their_count']}"))
-        if abs(g["their_amount"] - g["our_amount"]) > tolerance:
-            found = True
-            rows.append(_row(date, g, "BILL_AMOUNT_MISMATCH", g["our_amount"], g["their_amount"],
-                             f"{what}: our total is {money_text(g['our_amount'], cur)}, "
-                             f"the channel's is {money_text(g['their_amount'], cur)}"))
-        if abs(g["their_fee"] - g["our_fee"]) > tolerance:
-            found = True
-            rows.append(_row(date, g, "BILL_FEE_MISMATCH", g["our_fee"], g["their_fee"],
-                             f"{what}: we expect fees of {money_text(g['our_fee'], cur)}, "
-                             f"the channel charged {money_text(g['their_fee'], cur)}"))
-        if not found:
+            facts.append(f"we have {g['our_count']} rows, the channel's bill has {g['their_count']}")
+        amounts = abs(g["their_amount"] - g["our_amount"]) > tolerance
+        if amounts:
+            facts.append(f"our total is {money(g['our_amount'])}, the channel's is {money(g['their_amount'])}")
+        fees = abs(g["their_fee"] - g["our_fee"]) > tolerance
+        if fees:
+            facts.append(f"we expect fees of {money(g['our_fee'])}, the channel charged {money(g['their_fee'])}")
+        note = ""
+        if m is not None:
+            note = (f" (counting {len(m.ids)} row(s) layer 1 found across midnight on the day the channel "
+                    f"bills them: {', '.join(sorted(m.ids)[:5])}{', ...' if len(m.ids) > 5 else ''})")
+        if not facts:
             rows.append(_row(date, g, "BILL_OK", g["our_net"], g["their_net"],
-                             f"{what}: {g['our_count']} rows, net {money_text(g['our_net'], cur)} on both sides"))
+                             f"{what}: {g['our_count']} rows, net {money(g['our_net'])} on both sides{note}"))
+        elif amounts or not fees:
+            kind = "BILL_AMOUNT_MISMATCH" if amounts else "BILL_COUNT_MISMATCH"
+            rows.append(_row(date, g, kind, g["our_amount"], g["their_amount"], f"{what}: {'; '.join(facts)}{note}"))
+        else:
+            rows.append(_row(date, g, "BILL_FEE_MISMATCH", g["our_fee"], g["their_fee"],
+                             f"{what}: {'; '.join(facts)}{note}"))
     return rows

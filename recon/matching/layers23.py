@@ -78,7 +78,9 @@ def _bill_rows(ws: Workspace, date: dt.date, channel: str, internal: InternalSou
         notes.append(f"{channel}: no internal side given; bill totals not compared")
         return []
     account = layer2_bills.our_account(ws.settings.channel(channel).account, today)
-    return layer2_bills.compare_bills(date, ours, today, channel, account, tolerance)
+    layer1 = ws.results_dir(date) / "layer1.parquet"  # written before layers 2 and 3 run
+    moved = layer2_bills.crossday(pl.read_parquet(layer1), today, channel) if layer1.exists() else None
+    return layer2_bills.compare_bills(date, ours, today, channel, account, tolerance, moved)
 
 
 def _layer2(ws: Workspace, cfg: LayerSettings, date: dt.date, channel: str, internal: InternalSource,
@@ -89,6 +91,16 @@ def _layer2(ws: Workspace, cfg: LayerSettings, date: dt.date, channel: str, inte
     if bills_too:
         rows += _bill_rows(ws, date, channel, internal, policy.tolerance, notes)
 
+    if not policy.payout_channel and not policy.payouts_reported:
+        # Nothing can ever say this channel paid: a check would raise a "missing" every period.
+        why = (f"{channel}: no payout source (its {fmt} bills carry no payouts and no payout_channel "
+               "is set in settlement.toml): settlement not checked")
+        notes.append(why)
+        rows.append(ResultRow(business_date=date, layer=2, section="settlement", channel=channel,
+                              account=ws.settings.channel(channel).account or "", currency="",
+                              kind="SETTLEMENT_NOT_CHECKED", key="settlement", our_amount=None,
+                              their_amount=None, reason=why))
+        return rows, []
     periods = cycle.open_periods(date)
     # Layer 3 follows payouts until their landing window closes: read back far enough for both.
     landing_back = date - dt.timedelta(days=3 * policy.landing_days + 7)

@@ -33,6 +33,7 @@ class SettlementPolicy(StrictModel):
     payout_window_days: int = Field(2, ge=0, le=31)  # grace after the due date before "missing"
     tolerance: Money = Decimal("0")  # |paid - owed| at or under this is settled
     payout_channel: str | None = None  # where payouts are reported (WeChat: the fund-flow bill)
+    payouts_reported: bool = True  # the channel's own bills carry its payouts (false: trade-only bills)
     landing_days: int = Field(2, ge=0, le=31)  # a payout's credit may reach the bank this late
     flag_unexpected_credits: bool = True  # bank credits no payout explains are discrepancies
 

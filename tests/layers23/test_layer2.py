@@ -112,12 +112,13 @@ def test_fee_charged_twice_is_a_bill_fee_mismatch(tmp_path):
     assert (fee["account"], fee["currency"], fee["our_count"], fee["their_count"]) == ("acct_1", "EUR", 2, 2)
 
 
-def test_a_line_only_the_channel_has_changes_count_and_amount(tmp_path):
+def test_a_line_only_the_channel_has_is_one_difference_with_count_and_amount(tmp_path):
     ws = workspace(tmp_path)
     write_bill(ws, "stripe", MON, [line("PAYMENT", "ch_1", "100.00"), line("PAYMENT", "ch_9", "25.00"),
                                    line("PAYMENT", "ch_x", "70.00", status="FAILED")])  # failed: not counted
     run_layers23(ws, MON, internal=internal([("t1", "PAYMENT", "100.00", "0")]), settings=layer_settings())
     kinds = {r["kind"]: r for r in rows_of(ws.results_dir(MON) / "layer2.parquet", section="bill")}
-    assert set(kinds) == {"BILL_COUNT_MISMATCH", "BILL_AMOUNT_MISMATCH"}
-    assert (kinds["BILL_COUNT_MISMATCH"]["our_count"], kinds["BILL_COUNT_MISMATCH"]["their_count"]) == (1, 2)
-    assert kinds["BILL_AMOUNT_MISMATCH"]["diff"] == Decimal("25")
+    assert set(kinds) == {"BILL_AMOUNT_MISMATCH"}  # one difference, one row: counts travel with it
+    row = kinds["BILL_AMOUNT_MISMATCH"]
+    assert (row["our_count"], row["their_count"], row["diff"]) == (1, 2, Decimal("25"))
+    assert "we have 1 rows, the channel's bill has 2" in row["reason"] and "25.00 EUR" in row["reason"]
