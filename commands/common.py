@@ -41,9 +41,15 @@ def check_engine(engine: str | None) -> str | None:
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+# Piped to a file or `grep`, a table is never cut to 80 columns ("S20…"): lines are as wide as
+# their content. On a terminal, rich fits the terminal as usual.
+PIPE_WIDTH = 100_000
+
+
 def console(quiet: bool = False) -> Console:
-    """Rich on a TTY, plain when piped, silent with --quiet."""
-    return Console(quiet=quiet, highlight=False)
+    """Rich on a TTY, plain and never truncated when piped, silent with --quiet."""
+    piped = not sys.stdout.isatty()
+    return Console(quiet=quiet, highlight=False, width=PIPE_WIDTH if piped else None)
 
 
 def open_workspace(path: Path | None):  # -> recon.workspace.Workspace (import kept lazy)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -50,7 +52,7 @@ def _actor(by: str | None) -> str:
         return os.environ.get("USER", "unknown")
 
 
-def _filter(today, since, until, channel, layer, kind, state, assignee, min_amount, older_than):
+def _filter(today, since, until, channel, layer, kind, state, assignee, min_amount, older_than, search=None):
     from recon.config.toml import exact_decimal
     from recon.queue.query import Filter, parse_states
 
@@ -66,7 +68,7 @@ def _filter(today, since, until, channel, layer, kind, state, assignee, min_amou
             raise ConfigError(f"--min-amount: {exc}") from None
     return Filter(since=parse_date(since, today) if since else None, until=parse_date(until, today) if until else None,
                   channel=channel, layer=layer, kind=kind, states=states, assignee=assignee,
-                  min_amount=amount, older_than=older_than)
+                  min_amount=amount, older_than=older_than, search=search or None)
 
 
 def _context(workspace):
@@ -80,16 +82,43 @@ def _table(items, title: str):
     from rich.table import Table
 
     from recon.excel.cells import safe_text
+    from recon.money import plain
 
     table = Table(title=title)
     for name in ("id", "sev", "L", "kind", "channel", "date", "status", "key", "ours", "theirs", "diff", "age", "assignee"):
         table.add_column(name, justify="right" if name in ("id", "ours", "theirs", "diff", "age") else "left")
-    money = lambda v: "" if v is None else format(v, ",f")  # noqa: E731
+    def money(value, currency):  # at the currency's exponent (JPY 2,501; KWD 1.250), exact
+        text = plain(value, currency)
+        return "" if text is None else format(Decimal(text), ",f")
+
     for i in items:
         table.add_row(str(i.id), i.severity, str(i.layer), i.kind, i.channel, i.business_date.isoformat(),
-                      i.status, safe_text(i.key), money(i.our_amount), money(i.their_amount), money(i.diff),
+                      i.status, safe_text(i.key), money(i.our_amount, i.currency), money(i.their_amount, i.currency), i.diff_text,
                       str(i.age_days), i.assignee or "")
     return table
+
+
+DELIMITED = ("id", "severity", "layer", "kind", "channel", "business_date", "status", "key", "currency",
+             "our_amount", "their_amount", "diff", "age_days", "assignee", "reason")
+
+
+def _delimited(items, sep: str) -> None:
+    """One header and one row per item, amounts at the currency's exponent, text formula-escaped."""
+    import csv
+
+    from recon.excel.cells import is_risky, safe_text
+
+    def cell(name: str, value) -> str:
+        text = "" if value is None else str(value)
+        if name == "reason":
+            text = safe_text(text)  # free text: where card numbers can live
+        return "'" + text if is_risky(text) else text  # a spreadsheet must not run it as a formula
+
+    writer = csv.writer(sys.stdout, delimiter=sep, lineterminator="\n")
+    writer.writerow(DELIMITED)
+    for i in items:
+        row = i.as_json()
+        writer.writerow([cell(c, row[c]) for c in DELIMITED])
 
 
 def _print_done(done, as_json: bool) -> None:
@@ -129,6 +158,9 @@ def register(app: typer.Typer) -> None:
               min_amount: MinAmount = None, older_than: OlderThan = None,
               sort: Annotated[str, typer.Option(help="severity | age | amount | date | id")] = "severity",
               limit: Annotated[int | None, typer.Option(min=1, help="Show at most N items.")] = None,
+              search: Annotated[str | None, typer.Option(
+                  "--search", "-s", help="Only items whose key, reason or ids (order number, serials) contain TEXT.")] = None,
+              fmt: Annotated[str, typer.Option("--format", help="table | tsv | csv (one row per item, for scripts)")] = "table",
               workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
         """List queue items (default: OPEN and PENDING), most severe first."""
         from recon.queue.query import SORTS, select_items
@@ -136,11 +168,15 @@ def register(app: typer.Typer) -> None:
         if sort not in SORTS:
             raise ConfigError(f"--sort: {sort!r}; one of {', '.join(SORTS)}")
         ws, engine, th = _context(workspace)
-        flt = _filter(ws.today(), since, until, channel, layer, kind, state, assignee, min_amount, older_than)
+        if fmt not in ("table", "tsv", "csv"):
+            raise ConfigError(f"--format: {fmt!r}; one of table, tsv, csv")
+        flt = _filter(ws.today(), since, until, channel, layer, kind, state, assignee, min_amount, older_than, search)
         with engine.connect() as conn:
             items = select_items(conn, flt, th, ws.today(), sort)[:limit]
         if as_json:
             print_json([i.as_json() for i in items])
+        elif fmt != "table":
+            _delimited(items, "\t" if fmt == "tsv" else ",")
         else:
             console().print(_table(items, f"{len(items)} item(s)"))
 

@@ -15,18 +15,22 @@ from decimal import Decimal
 
 import httpx
 
+from recon.money import plain
+
 LOG = logging.getLogger("recon.alerts")
 
 
 def send(webhook_env: str | None, event: str, date: dt.date, channel: str, text: str, *,
-         amount: Decimal | None = None, timeout: float = 5.0) -> bool:
+         amount: Decimal | None = None, currency: str | None = None, timeout: float = 5.0) -> bool:
     """POST one alert; returns whether the webhook accepted it. Never raises."""
     url = os.environ.get(webhook_env) if webhook_env else None
     if not url:
         return False
     body = {"source": "recon", "event": event, "date": date.isoformat(), "channel": channel, "text": text}
     if amount is not None:
-        body["amount"] = str(amount)
+        body["amount"] = plain(amount, currency)  # at the currency's exponent: JPY "2501", USD "41.00"
+        if currency:
+            body["currency"] = currency
     try:
         response = httpx.post(url, json=body, timeout=timeout)
         response.raise_for_status()

@@ -30,6 +30,7 @@ from recon.clock import on_screen, utcnow
 from recon.crash import crashpoint
 from recon.errors import ExitCode, Locked, NotReady, NotWritable, ReconError, most_urgent
 from recon.files import check_claim, sweep_temp
+from recon.money import fmt
 from recon.workspace import Workspace
 
 LOG = logging.getLogger("recon.pipeline")
@@ -200,9 +201,10 @@ def _alert_on_amount(ws: Workspace, date: dt.date) -> None:
                 .group_by("currency").agg(pl.col("stake").sum()).sort("currency"))
     for currency, amount in at_stake.iter_rows():
         if amount is not None and amount > threshold:
-            text = f"{date}: discrepancies put {amount} {currency} at stake (threshold {threshold})"
+            text = f"{date}: discrepancies put {fmt(amount, currency)} at stake (threshold {threshold})"
             LOG.warning(text)
-            alerts.send(ws.settings.alerts.webhook_env, "DISCREPANCY_AMOUNT", date, "*", text, amount=amount)
+            alerts.send(ws.settings.alerts.webhook_env, "DISCREPANCY_AMOUNT", date, "*", text, amount=amount,
+                        currency=currency)
 
 
 def _attempt(ws, engine, date, channel, stage, inputs, result: DayRun, func) -> State:

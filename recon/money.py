@@ -237,3 +237,20 @@ def fmt(amount: Decimal, currency: str) -> str:
         exact_at_unit = amount == amount.quantize(unit, rounding=ROUND_DOWN)
         shown = amount.quantize(unit) if exact_at_unit else amount.normalize()
     return f"{normalize_zero(shown):,} {currency}"
+
+
+def plain(amount: Decimal | None, currency: str | None) -> str | None:
+    """Text for programs and tables: the amount at its currency's exponent (JPY `2501`, CNY `12.50`,
+    KWD `1.250`), no separators; finer digits are shown, never rounded away. The stored value is
+    unchanged. An unknown currency keeps the amount's own digits without trailing zeros."""
+    if amount is None:
+        return None
+    try:
+        unit = Decimal(1).scaleb(-exponent(currency or ""))
+    except (MoneyError, ValueError, KeyError):
+        shown = amount.normalize()
+        return format(normalize_zero(shown if shown.as_tuple().exponent <= 0 else shown.quantize(Decimal(1))), "f")
+    with localcontext(context()):
+        exact_at_unit = amount == amount.quantize(unit, rounding=ROUND_DOWN)
+        shown = amount.quantize(unit) if exact_at_unit else amount.normalize()
+    return format(normalize_zero(shown), "f")

@@ -81,7 +81,8 @@ class _Item:
 
 
 READ_COLUMNS = ("business_date", "channel", "outcome", "carried_from", "our_txn_id", "our_merchant_id",
-                "our_record_type", "our_currency", "our_amount", "our_status", "our_trade_time")
+                "our_record_type", "our_currency", "our_amount", "our_fee", "our_status", "our_trade_time",
+                "group_id")
 KEY_COLUMNS = ("match_key", "our_txn_id", "their_channel_txn_id", "our_merchant_txn_id", "their_merchant_txn_id")
 
 
@@ -110,11 +111,18 @@ def read_rows(path: Path) -> list[_Row]:
     frame = pl.read_parquet(path, columns=list(dict.fromkeys((*READ_COLUMNS, "account", *KEY_COLUMNS))))
     keys = item_keys(frame)
     frame = frame.select(READ_COLUMNS)
+    # A combined payment (1:N group) carries our money once, on its anchor line; the other lines of
+    # the group are the same transaction of ours and take the anchor's figures.
+    grouped = frame.filter(pl.col("group_id").is_not_null() & pl.col("our_amount").is_not_null())
+    anchors = {(txn, group): (amount, fee) for txn, group, amount, fee
+               in grouped.select("our_txn_id", "group_id", "our_amount", "our_fee").iter_rows()}
     rows = []
     for n, (values, item) in enumerate(zip(frame.iter_rows(), keys.iter_rows(), strict=True), start=1):
         row = dict(zip(READ_COLUMNS, values))
         if row.get("our_txn_id") is None or row.get("our_status") != "SUCCESS":
             continue
+        if row.get("our_amount") is None and (row["our_txn_id"], row.get("group_id")) in anchors:
+            row = {**row, "our_amount": anchors[(row["our_txn_id"], row["group_id"])][0]}
         missing = [c for c in ("our_merchant_id", "our_record_type", "our_currency", "our_amount") if row.get(c) is None]
         if missing:
             raise StageFailed(f"{path}: row {n} ({row['our_txn_id']}): no {', '.join(missing)}")

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine
 from recon.core.accounting import AccountingRules, Event, Posting, postings_for
 from recon.core.errors import IdempotencyConflict, NotFound, Unbalanced
 from recon.core.idempotency import insert_once
+from recon.money import plain
 from recon.store.tables.core import entries, postings
 
 
@@ -93,8 +94,9 @@ class Balance:
         return self.debits - self.credits
 
     def as_dict(self) -> dict[str, str]:
-        return {"account": self.account, "currency": self.currency, "debits": str(self.debits),
-                "credits": str(self.credits), "balance": str(self.balance)}
+        cur = self.currency  # amounts at the currency's exponent: JPY 0 decimals, KWD 3
+        return {"account": self.account, "currency": cur, "debits": plain(self.debits, cur),
+                "credits": plain(self.credits, cur), "balance": plain(self.balance, cur)}
 
 
 def _rows(conn: Connection) -> Iterable[sa.Row]:
@@ -132,7 +134,8 @@ class TrialBalance:
 
     def as_dict(self) -> dict[str, object]:
         return {"balanced": self.balanced, "mixed_entries": list(self.mixed_entries),
-                "currencies": [{"currency": c, "debits": str(d), "credits": str(k), "difference": str(d - k)}
+                "currencies": [{"currency": c, "debits": plain(d, c), "credits": plain(k, c),
+                                "difference": plain(d - k, c)}
                                for c, d, k in self.totals]}
 
 

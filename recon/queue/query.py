@@ -1,6 +1,6 @@
 """Selecting queue items: the filters `recon queue list` and the bulk actions share.
 
-Date, channel, layer, kind, state and assignee filter in SQL. The money filter (`--min-amount`) and
+Date, channel, layer, kind, state, assignee and the text search filter in SQL. The money filter (`--min-amount`) and
 the age filter run in Python on the loaded items: money is stored as exact decimal text on SQLite,
 where a SQL comparison would compare strings (or go through float), and age depends on "today".
 """
@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from recon.config.settings import QueueSettings
 from recon.queue.severity import LEVEL_RANK
@@ -33,6 +33,7 @@ class Filter:
     min_amount: Decimal | None = None
     older_than: int | None = None
     ids: tuple[int, ...] = ()
+    search: str | None = None  # text in the key, the reason or either side's ids (order numbers)
 
     def is_empty(self) -> bool:
         return self == Filter()
@@ -72,6 +73,12 @@ def select_items(conn, flt: Filter, thresholds: QueueSettings, today: dt.date,
         stmt = stmt.where(c.assignee == flt.assignee)
     if flt.ids:
         stmt = stmt.where(c.id.in_(flt.ids))
+    if flt.search:
+        # Case-blind, literal (a % or _ in the text is not a wildcard); `detail` holds both sides'
+        # ids: order number, our serial, the channel's serial, refund ids, source file.
+        text = flt.search.strip().lower()
+        stmt = stmt.where(or_(*(func.lower(col).contains(text, autoescape=True)
+                                for col in (c.key, c.reason, c.detail))))
     items = [to_item(r, thresholds, today) for r in conn.execute(stmt.order_by(c.id))]
     if flt.min_amount is not None:
         items = [i for i in items if i.at_stake >= flt.min_amount]

@@ -32,7 +32,7 @@ from recon.money import MoneyError, parse_amount
 SETTLED_OUTCOMES = frozenset({"MATCHED", "AUTO_RESOLVED"})
 LAYER_FILES = {0: "layer0.parquet", 1: "layer1.parquet", 2: "layer2.parquet", 3: "layer3.parquet"}
 GENERIC_COLUMNS = ("business_date", "channel", "kind", "key", "our_amount", "their_amount", "diff", "reason")
-_OUR = ("our_txn_id", "our_merchant_id", "our_merchant_txn_id", "our_channel_txn_id",
+_OUR = ("our_txn_id", "our_merchant_id", "our_merchant_order_no", "our_merchant_txn_id", "our_channel_txn_id",
         "our_merchant_refund_id", "our_record_type", "our_currency", "our_amount", "our_fee",
         "our_status", "our_trade_time", "our_source_file", "our_source_line")
 _THEIR = ("their_channel_txn_id", "their_merchant_txn_id", "their_channel_refund_id",
@@ -146,7 +146,8 @@ def read_layer1(path: Path) -> tuple[list[Discrepancy], list[Settled]]:
             currency=row.get("our_currency") or row.get("their_currency"),
             our_amount=_money(row.get("our_amount"), path, "our_amount"),
             their_amount=_money(row.get("their_amount"), path, "their_amount"),
-            diff=_money(row.get("diff_amount"), path, "diff_amount"),
+            # A fee mismatch's difference is the fee's (the amounts agree); the rest, the amount's.
+            diff=_money(row.get("diff_fee" if row["outcome"] == "FEE_MISMATCH" else "diff_amount"), path, "diff"),
             our_fee=_money(row.get("our_fee"), path, "our_fee"),
             their_fee=_money(row.get("their_fee"), path, "their_fee"),
             our_status=row.get("our_status"), their_status=row.get("their_status"),

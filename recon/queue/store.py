@@ -17,10 +17,15 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from recon.config.settings import QueueSettings
+from recon.money import plain
 from recon.queue.severity import aging_bucket, severity
 from recon.store.engine import open_store
 from recon.store.tables.queue import State, queue_events, queue_items
 from recon.workspace import Workspace
+
+
+# What an item's `diff` is the difference of (their - ours): the amount, or the fee for a fee mismatch.
+_DIFF_OF = {"FEE_MISMATCH": "fee", "STATUS_MISMATCH": "status"}
 
 
 def queue_engine(ws: Workspace) -> Engine:
@@ -49,6 +54,10 @@ class Item:
     updated_at: dt.datetime
     closed_at: dt.datetime | None
     detail: str
+    our_fee: Decimal | None
+    their_fee: Decimal | None
+    our_status: str | None
+    their_status: str | None
     age_days: int
     aging_bucket: str
     severity: str
@@ -61,18 +70,29 @@ class Item:
                 return abs(value)
         return Decimal(0)
 
+    @property
+    def diff_text(self) -> str:
+        """The diff a person reads: the statuses of a STATUS_MISMATCH, else the money (the fee
+        difference of a FEE_MISMATCH) at the currency's exponent."""
+        if self.kind == "STATUS_MISMATCH" and (self.our_status or self.their_status):
+            return f"{self.our_status or '-'} / {self.their_status or '-'}"
+        text = plain(self.diff, self.currency)
+        return "" if text is None else format(Decimal(text), ",f")
+
     def sides(self) -> dict[str, Any]:
         return json.loads(self.detail or "{}")
 
     def as_json(self) -> dict[str, Any]:
         """The `recon queue list --json` item (DESIGN.md): amounts as strings, never floats."""
-        money = lambda v: None if v is None else format(v, "f")  # noqa: E731
+        money = lambda v: plain(v, self.currency)  # noqa: E731 - at the currency's exponent
         return {
             "id": self.id, "layer": self.layer, "kind": self.kind, "channel": self.channel,
             "account": self.account, "business_date": self.business_date.isoformat(),
             "status": self.status, "key": self.key, "currency": self.currency,
             "our_amount": money(self.our_amount), "their_amount": money(self.their_amount),
-            "diff": money(self.diff), "age_days": self.age_days, "aging_bucket": self.aging_bucket,
+            "diff": money(self.diff), "diff_of": _DIFF_OF.get(self.kind, "amount"),
+            "our_fee": money(self.our_fee), "their_fee": money(self.their_fee),
+            "our_status": self.our_status, "their_status": self.their_status, "age_days": self.age_days, "aging_bucket": self.aging_bucket,
             "severity": self.severity, "assignee": self.assignee, "resolution": self.resolution,
             "reason": self.reason, "version": self.version,
             "updated_at": self.updated_at.isoformat(),
@@ -89,7 +109,8 @@ def to_item(row, thresholds: QueueSettings, today: dt.date) -> Item:
         business_date=row.business_date, key=row.key, status=row.status, currency=row.currency,
         our_amount=row.our_amount, their_amount=row.their_amount, diff=row.diff, reason=row.reason,
         assignee=row.assignee, resolution=row.resolution, version=row.version,
-        updated_at=row.updated_at, closed_at=closed, detail=row.detail, age_days=age,
+        updated_at=row.updated_at, closed_at=closed, detail=row.detail, our_fee=row.our_fee,
+        their_fee=row.their_fee, our_status=row.our_status, their_status=row.their_status, age_days=age,
         aging_bucket=aging_bucket(age),
     )
     stake = next((abs(v) for v in (row.diff, row.their_amount, row.our_amount) if v is not None), Decimal(0))

@@ -30,7 +30,7 @@ LAYER1_SCHEMA: dict[str, pl.DataType] = {
     "their_record_type": pl.String(), "their_currency": pl.String(), "their_amount": MONEY,
     "their_fee": MONEY, "their_status": pl.String(), "their_trade_time": UTC_TIME,
     "their_source_file": pl.String(), "their_source_line": pl.Int64(),
-    "diff_amount": MONEY, "diff_fee": MONEY,
+    "diff_amount": MONEY, "diff_fee": MONEY, "our_merchant_order_no": pl.String(),
 }
 GENERIC_SCHEMA: dict[str, pl.DataType] = {
     "business_date": pl.Date(), "channel": pl.String(), "account": pl.String(), "kind": pl.String(),

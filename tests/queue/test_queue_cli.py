@@ -45,7 +45,7 @@ def test_list_json_fields_and_filters(day):
     for field in ("id", "layer", "kind", "channel", "business_date", "status", "key", "our_amount",
                   "their_amount", "diff", "age_days", "severity", "aging_bucket"):
         assert field in k2
-    assert (k2["our_amount"], k2["their_amount"], k2["diff"]) == ("100.000000", "100.500000", "0.500000")
+    assert (k2["our_amount"], k2["their_amount"], k2["diff"]) == ("100.00", "100.50", "0.50")  # CNY: 2 decimals
     assert k2["business_date"] == "2025-03-14" and k2["layer"] == 1 and k2["status"] == "OPEN"
     assert set(listed(day, "--kind", "PENDING")) == {"k3"}
     assert set(listed(day, "--state", "pending")) == {"k3"}
@@ -112,3 +112,36 @@ def test_bulk_asks_for_confirmation_unless_yes(day):
     assert done.exit_code == 0, done.output
     assert {d["to"] for d in json.loads(done.stdout)} == {"RESOLVED"}
     assert set(listed(day)) == {"k3"}  # only the pending item is left
+
+
+def test_search_finds_items_by_order_number_key_or_reason(ws):
+    write_layer1(ws, [
+        row("LOCAL_ONLY", "k5", their=None, our_merchant_order_no="S2026112000032"),
+        row("CHANNEL_ONLY", "k6", our=None, reason="no record of ours; closest: channel line bill.csv:9"),
+        row("AMOUNT_MISMATCH", "S2026_x", their="100.50"),
+    ])
+    sync_results(ws, DAY)
+    assert set(listed(ws, "--search", "S2026112000032")) == {"k5"}  # the order number, in either side's ids
+    assert set(listed(ws, "--search", "bill.CSV:9")) == {"k6"}  # the reason, case-blind
+    assert set(listed(ws, "--search", "s2026_")) == {"S2026_x"}  # `_` is literal, not a wildcard
+    assert set(listed(ws, "--search", "nothing-like-this")) == set()
+
+
+def test_piped_tables_are_never_truncated_and_tsv_csv_are_for_scripts(ws):
+    long_key = "ORDER-20261120-" + "x" * 90
+    write_layer1(ws, [row("FEE_MISMATCH", long_key, their_fee=__import__("decimal").Decimal("0.65"),
+                          diff_fee=__import__("decimal").Decimal("0.05")),
+                      row("STATUS_MISMATCH", "k8", our_status="FAILED")])
+    sync_results(ws, DAY)
+    table = recon(ws, "queue", "list")
+    assert table.exit_code == 0 and long_key in table.stdout  # CliRunner is not a terminal
+    fee_line = next(line for line in table.stdout.splitlines() if long_key in line)
+    assert "0.05" in fee_line  # a fee mismatch's diff is the fee's
+    status_line = next(line for line in table.stdout.splitlines() if " k8 " in line)
+    assert "FAILED / SUCCESS" in status_line
+    tsv = recon(ws, "queue", "list", "--format", "tsv", "--sort", "id")
+    lines = [line.split("\t") for line in tsv.stdout.splitlines()]
+    assert lines[0][:3] == ["id", "severity", "layer"] and len(lines) == 3
+    assert lines[1][7] == long_key and lines[1][11] == "0.05" and lines[1][9] == "100.00"
+    assert recon(ws, "queue", "list", "--format", "csv").stdout.startswith("id,severity,layer")
+    assert recon(ws, "queue", "list", "--format", "xml").exit_code == 2
