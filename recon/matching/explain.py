@@ -95,6 +95,37 @@ def _near(row: dict, near: dict | None, *, ours: bool) -> str:
     return f"; closest: {what}: {', '.join(notes)}"
 
 
+def group_hints(rows: list[dict]) -> dict[int, str]:
+    """Without a group rule, a combined payment (one order of ours, several channel lines echoing
+    its serial) falls apart into LOCAL_ONLY + CHANNEL_ONLY + DUPLICATE. When the lines add up to our
+    amount exactly, each of those rows names the likely group and the rule that would pair it."""
+    unpaired = ("LOCAL_ONLY", "CHANNEL_ONLY", "DUPLICATE")
+    ours = {}
+    lines: dict[tuple, list[int]] = {}
+    for n, r in enumerate(rows):
+        if r["outcome"] not in unpaired:
+            continue
+        if r["our_source_file"] is not None and r["our_merchant_txn_id"]:
+            ours.setdefault((r["our_merchant_txn_id"], r["our_currency"]), []).append(n)
+        elif r["their_source_file"] is not None and r["their_merchant_txn_id"]:
+            lines.setdefault((r["their_merchant_txn_id"], r["their_currency"]), []).append(n)
+    hints: dict[int, str] = {}
+    for key, members in lines.items():
+        mine = ours.get(key, [])
+        if len(members) < 2 or len(mine) != 1:
+            continue
+        order = rows[mine[0]]
+        total = sum((rows[m]["their_amount"] for m in members), Decimal(0))
+        if total != order["our_amount"]:
+            continue
+        hint = (f"likely one combined payment: {len(members)} channel lines with merchant_txn_id {key[0]} add up "
+                f"to our {order['our_txn_id']} ({money(total, key[1])} {key[1]}); the rule "
+                f'[match] group_key = "merchant_txn_id" would pair them')
+        for n in (*mine, *members):
+            hints[n] = hint
+    return hints
+
+
 def reason(row: dict, near: dict | None, *, pending_days: int, window: str, date: dt.date) -> str | None:
     """The `reason` text of one result row (None for a plain match)."""
     outcome = row["outcome"]

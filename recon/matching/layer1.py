@@ -164,12 +164,14 @@ def _reasons(con, rules: MatchRules, date: dt.date) -> None:
     near.update({("T", r["uid"]): r for r in con.sql("SELECT * FROM near_t").pl().iter_rows(named=True)})
     keys, sides, reasons, closest = [], [], [], []
     explain_rows = engine.sql("wide", extra=engine.sql("explain_rows"), where=engine.sql("explain_where"))
-    for row in con.sql(explain_rows).pl().iter_rows(named=True):
+    rows = list(con.sql(explain_rows).pl().iter_rows(named=True))
+    hints = {} if rules.group_key else explain.group_hints(rows)
+    for n, row in enumerate(rows):
         hit = near.get((row["x_side"], row["x_key"]))
         sides.append(row["x_side"])
         keys.append(row["x_key"])
-        reasons.append(explain.reason(row, hit, pending_days=rules.pending_days,
-                                      window=rules.cross_day_window, date=date))
+        text = explain.reason(row, hit, pending_days=rules.pending_days, window=rules.cross_day_window, date=date)
+        reasons.append("; ".join(filter(None, (text, hints.get(n)))) or None)
         closest.append(f"{hit['c_label']} ({hit['c_file']}:{hit['c_line']})" if hit else None)
     frame = pl.DataFrame({"x_side": sides, "x_key": keys, "reason": reasons, "closest": closest},
                          schema={"x_side": pl.String, "x_key": pl.Int64, "reason": pl.String, "closest": pl.String})

@@ -140,6 +140,12 @@ def test_group_one_order_settled_by_several_lines_conserves_the_amount():
     without_rule = run([ours(0, "M1", "100.00", at(10, 0), fee="0.60")], lines)
     # without the rule, a second line echoing our serial is the channel charging twice
     assert sorted(without_rule["outcome"]) == ["CHANNEL_ONLY", "DUPLICATE", "LOCAL_ONLY"]
+    # ... unless the lines add up to our order exactly: then all three name the group and the rule
+    for text in without_rule["reason"].to_list():
+        assert "likely one combined payment: 2 channel lines with merchant_txn_id M1 add up to our" in text
+        assert '[match] group_key = "merchant_txn_id"' in text
+    charged_twice = run([ours(0, "M1", "100.00", at(10, 0))], [lines[0], {**lines[1], "amount": D("60.00")}])
+    assert not any("combined" in (t or "") for t in charged_twice["reason"].to_list())
 
 
 def test_no_reference_pass_suggests_and_accepts_only_above_the_named_score():
