@@ -11,7 +11,8 @@ A payment near midnight is in our day and in the channel's next bill. Layer 1 ha
 it (PENDING today, matched across days tomorrow), so the totals are compared as if each cross-day
 row were booked on the day the channel bills it: today's rows still pending leave their side's
 totals, and rows carried in from an earlier day that matched today join the side that booked them
-earlier. The reason names the rows so moved. `crossday(...)` reads them from layer 1's results.
+earlier. A combined payment (a 1:N group) counts once. The reason names the rows so counted.
+`crossday(...)` reads them from layer 1's results.
 
 Our side is the internal frame (recon/internal.py columns) the caller loaded for the day; it has no
 channel account, so its rows are labelled with the channel's configured account, or with the
@@ -70,6 +71,7 @@ class Moved:
     our: list = field(default_factory=lambda: [0, Decimal(0), Decimal(0)])  # count, amount, fee
     their: list = field(default_factory=lambda: [0, Decimal(0), Decimal(0)])
     ids: list[str] = field(default_factory=list)
+    groups: set[str] = field(default_factory=set)  # combined payments: several lines, one of ours
 
 
 def crossday(layer1: pl.DataFrame, bill: pl.DataFrame, channel: str) -> dict[tuple[str, str], Moved]:
@@ -93,6 +95,15 @@ def crossday(layer1: pl.DataFrame, bill: pl.DataFrame, channel: str) -> dict[tup
         fig[1] += sign * r[f"{side}_amount"]
         fig[2] += sign * (r[f"{side}_fee"] or Decimal(0))
         m.ids.append(r["match_key"] or r["our_txn_id"] or r["their_channel_txn_id"] or "?")
+    # A combined payment is one row of ours and several channel lines: its extra lines are not a
+    # difference in the count (its amount is compared line by line in layer 1 already).
+    extra = layer1.filter((pl.col("channel") == channel) & pl.col("group_id").is_not_null()
+                          & (pl.col("group_size") > 1) & pl.col("our_amount").is_null()
+                          & pl.col("their_source_file").is_not_null() & (pl.col("their_status") == "SUCCESS"))
+    for r in extra.iter_rows(named=True):
+        m = moved.setdefault((r["their_currency"], r["their_record_type"]), Moved())
+        m.their[0] -= 1
+        m.groups.add(r["group_id"])
     return moved
 
 
@@ -138,10 +149,13 @@ def compare_bills(date: dt.date, internal: pl.DataFrame, bill: pl.DataFrame, cha
         fees = abs(g["their_fee"] - g["our_fee"]) > tolerance
         if fees:
             facts.append(f"we expect fees of {money(g['our_fee'])}, the channel charged {money(g['their_fee'])}")
-        note = ""
-        if m is not None:
-            note = (f" (counting {len(m.ids)} row(s) layer 1 found across midnight on the day the channel "
-                    f"bills them: {', '.join(sorted(m.ids)[:5])}{', ...' if len(m.ids) > 5 else ''})")
+        notes = []
+        if m is not None and m.ids:
+            notes.append(f"counting {len(m.ids)} row(s) layer 1 found across midnight on the day the channel "
+                         f"bills them: {', '.join(sorted(m.ids)[:5])}{', ...' if len(m.ids) > 5 else ''}")
+        if m is not None and m.groups:
+            notes.append(f"{len(m.groups)} combined payment(s) counted once: {', '.join(sorted(m.groups)[:5])}")
+        note = f" ({'; '.join(notes)})" if notes else ""
         if not facts:
             rows.append(_row(date, g, "BILL_OK", g["our_net"], g["their_net"],
                              f"{what}: {g['our_count']} rows, net {money(g['our_net'])} on both sides{note}"))

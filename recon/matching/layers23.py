@@ -149,6 +149,10 @@ def _layer3(ws: Workspace, cfg: LayerSettings, date: dt.date, banks: list[str],
         pol = policy_of[p.channel]
         return cfg.calendar.add_days(p.arrival_date, pol.landing_days, business=pol.business_days)
 
+    if not banks:  # nothing could ever show a payout landing: following them would raise a ghost each
+        if payouts:
+            notes.append("no bank statement channel: payouts are not followed to the bank")
+        return rows
     rows += layer3_cash.match_payouts(date, payouts, credits, close_of,
                                       lambda bank: bank not in policy_of or policy_of[bank].flag_unexpected_credits)
     return rows

@@ -1,0 +1,197 @@
+"""The queue over several days through the real CLI (`recon match`, `queue list`, `clear`, `report`).
+
+Each scenario of issue 17 is played day by day on a real workspace (statements as standardized
+bills, our side as the internal CSV the `file` source reads) and the whole queue is checked after
+every day: one item per real-world problem, updated in place, closed by the day that settles it,
+and left alone by a re-run of an earlier day.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from tests.matching.factory import _ours, _theirs, frames
+
+MON, TUE, WED = dt.date(2024, 5, 6), dt.date(2024, 5, 7), dt.date(2024, 5, 8)
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+CONFIG = """
+[defaults]
+timezone = "Asia/Shanghai"
+
+[channels.wx]
+format = "wechatpay.trade"
+account = "1900000109"
+
+[channels.wx.internal]
+source = "file"
+path = "internal/{date:%Y-%m-%d}.csv"
+"""
+FUNDS = """
+[channels.wx_funds]
+format = "wechatpay.fundflow"
+account = "1900000109"
+"""
+PERIOD = "period:2024-05-06..2024-05-06:CNY"
+runner = CliRunner()
+
+
+def at(day: dt.date, hh: int, mm: int, ss: int = 0) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hh, mm, ss, tzinfo=SHANGHAI).astimezone(dt.UTC)
+
+
+def pay(n: int, amount: str, time: dt.datetime, *, mtx: str | None = None) -> tuple[dict, dict]:
+    """(our row, the channel's line) of one payment; mtx: our serial, echoed by the channel."""
+    mtx = mtx or f"M{n:04d}"
+    ours = _ours(n, mtx, None, "PAYMENT", None, Decimal(amount), Decimal("0"), time)
+    theirs = _theirs(f"C{n:04d}", mtx, "PAYMENT", None, None, Decimal(amount), Decimal("0"), time)
+    return {**ours, "txn_id": f"T{n:04d}", "source_line": n + 1}, {**theirs, "source_line": n + 1}
+
+
+def write_day(root: Path, day: dt.date, ours: list[dict], theirs: list[dict]) -> None:
+    bill, internal = frames(ours, [{**t, "bill_date": day, "source_file": f"wx-{day}.csv"} for t in theirs])
+    (root / "bills" / "wx").mkdir(parents=True, exist_ok=True)
+    bill.write_parquet(root / "bills" / "wx" / f"{day}.parquet")
+    (root / "internal").mkdir(exist_ok=True)
+    internal.with_columns(pl.col("trade_time").map_elements(lambda t: t.isoformat(), return_dtype=pl.String),
+                          pl.col("amount").cast(pl.String), pl.col("fee").cast(pl.String)
+                          ).drop("source_file", "source_line").write_csv(root / "internal" / f"{day}.csv")
+
+
+def write_payouts(root: Path, day: dt.date, payouts: list[tuple[str, str]]) -> None:
+    """The fund-flow bill of `day`: one PAYOUT line per (ref, amount)."""
+    lines = [{**_theirs(ref, None, "PAYOUT", None, None, -Decimal(amount), Decimal("0"), at(day, 9, 0)),
+              "channel": "wx_funds", "bill_date": day, "source_file": f"funds-{day}.csv", "source_line": i + 2}
+             for i, (ref, amount) in enumerate(payouts)]
+    bill, _ = frames([], lines)
+    (root / "bills" / "wx_funds").mkdir(parents=True, exist_ok=True)
+    bill.write_parquet(root / "bills" / "wx_funds" / f"{day}.parquet")
+
+
+def recon(root: Path, *args: str):
+    result = runner.invoke(app, [*args, "--workspace", str(root)])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def queue(root: Path) -> dict[str, dict]:
+    items = json.loads(recon(root, "queue", "list", "--state", "all", "--json").stdout)
+    return {i["key"]: i for i in items}
+
+
+def view(items: dict[str, dict]) -> dict[str, tuple]:
+    return {k: (i["layer"], i["kind"], i["status"]) for k, i in items.items()}
+
+
+def history(root: Path, item_id: int) -> list[dict]:
+    return json.loads(recon(root, "queue", "show", str(item_id), "--json").stdout)["history"]
+
+
+@pytest.fixture()
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "recon.toml").write_text(CONFIG + FUNDS, encoding="utf-8")
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "settlement.toml").write_text('[channels.wx]\npayout_channel = "wx_funds"\n')
+    return tmp_path
+
+
+def test_three_days_cross_day_payment_partial_settlement_and_a_rerun_of_day_one(root: Path):
+    p1, p2, p3 = pay(1, "1000.00", at(MON, 10, 0)), pay(2, "250.00", at(MON, 23, 59, 58)), \
+        pay(3, "80.00", at(MON, 23, 59, 58))
+    p4, p5 = pay(4, "300.00", at(TUE, 11, 0)), pay(5, "120.00", at(WED, 11, 0))
+    # Monday: we book all three; the channel bills only p1 (p2 lands in Tuesday's bill, p3 never).
+    write_day(root, MON, [p1[0], p2[0], p3[0]], [p1[1]])
+    recon(root, "match", "--date", str(MON))
+    day1 = queue(root)
+    assert view(day1) == {"M0002": (1, "PENDING", "PENDING"), "M0003": (1, "PENDING", "PENDING")}
+    bill = pl.read_parquet(root / "results" / str(MON) / "layer2.parquet").filter(pl.col("section") == "bill")
+    assert bill["kind"].to_list() == ["BILL_OK"]  # the two cross-day rows are layer 1's, not a bill difference
+    assert "across midnight" in bill["reason"][0]
+
+    # Tuesday: p2 arrives; p3 ages out in place; Monday's settlement (owed 1,000.00) is paid 400.00.
+    write_day(root, TUE, [p4[0]], [p2[1], p4[1]])
+    write_payouts(root, TUE, [("PO-1", "400.00")])
+    recon(root, "match", "--date", str(TUE))
+    day2 = queue(root)
+    assert view(day2) == {"M0002": (1, "PENDING", "AUTO_RESOLVED"), "M0003": (1, "LOCAL_ONLY", "OPEN"),
+                          PERIOD: (2, "SETTLEMENT_PENDING", "PENDING")}
+    assert day2["M0003"]["id"] == day1["M0003"]["id"]  # the same item: one problem, one item
+    assert day2["M0003"]["business_date"] == str(MON)
+    assert (day2[PERIOD]["our_amount"], day2[PERIOD]["their_amount"]) == ("1000.00", "400.00")
+    assert pl.read_parquet(root / "results" / str(TUE) / "layer2.parquet").filter(
+        pl.col("section") == "bill")["kind"].to_list() == ["BILL_OK"]
+    assert [e["action"] for e in history(root, day2["M0003"]["id"])] == ["created", "updated"]
+
+    # Wednesday: the rest of Monday's settlement (600.00) and Tuesday's (550.00) are paid.
+    write_day(root, WED, [p5[0]], [p5[1]])
+    write_payouts(root, WED, [("PO-2", "600.00"), ("PO-3", "550.00")])
+    recon(root, "match", "--date", str(WED))
+    day3 = queue(root)
+    assert view(day3) == {"M0002": (1, "PENDING", "AUTO_RESOLVED"), "M0003": (1, "LOCAL_ONLY", "OPEN"),
+                          PERIOD: (2, "SETTLEMENT_PENDING", "AUTO_RESOLVED")}
+    settled = history(root, day3[PERIOD]["id"])
+    assert [e["action"] for e in settled] == ["created", "auto_resolved"]
+    assert "SETTLED in the results of 2024-05-08: paid by PO-1, PO-2" in settled[-1]["note"]
+
+    # Monday re-run: still PENDING there, but Tuesday has spoken: nothing re-opens, nothing is added.
+    before = {k: history(root, i["id"]) for k, i in day3.items()}
+    recon(root, "match", "--date", str(MON))
+    assert queue(root) == day3
+    assert {k: history(root, i["id"]) for k, i in day3.items()} == before
+    table = recon(root, "queue", "list", "--state", "all").stdout
+    print(table)  # the closing note of issue 17 shows this table
+    assert "1,000.00" in table and "SETTLEMENT_PENDING" in table
+
+
+def test_a_channel_without_a_payout_source_is_not_checked_and_raises_nothing(tmp_path: Path):
+    (tmp_path / "recon.toml").write_text(CONFIG, encoding="utf-8")
+    for day in (MON, TUE):
+        p = pay(day.day, "500.00", at(day, 10, 0))
+        write_day(tmp_path, day, [p[0]], [p[1]])
+        result = json.loads(recon(tmp_path, "match", "--date", str(day), "--json").stdout)
+        assert any("no payout source" in n and "settlement not checked" in n for n in result["layers23"]["notes"])
+    assert queue(tmp_path) == {}
+    rows = pl.read_parquet(tmp_path / "results" / str(TUE) / "layer2.parquet")
+    assert rows.filter(pl.col("section") == "settlement")["kind"].to_list() == ["SETTLEMENT_NOT_CHECKED"]
+
+
+def test_a_group_keyed_combined_payment_reconciles_clears_and_reports(tmp_path: Path):
+    (tmp_path / "recon.toml").write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "wechatpay.toml").write_text('[match]\ngroup_key = "merchant_txn_id"\n')
+    ours, line_a = pay(1, "100.00", at(MON, 10, 0), mtx="M-A1")
+    _, line_b = pay(2, "40.00", at(MON, 10, 0), mtx="M-A1")
+    line_a = {**line_a, "amount": Decimal("60.00"), "net_amount": Decimal("60.00")}
+    other, other_line = pay(3, "7.00", at(MON, 11, 0))
+    write_day(tmp_path, MON, [ours, other], [line_a, line_b, other_line])
+    recon(tmp_path, "match", "--date", str(MON))
+    results = pl.read_parquet(tmp_path / "results" / str(MON) / "layer1.parquet")
+    assert results["outcome"].to_list() == ["MATCHED"] * 3
+    assert queue(tmp_path) == {}
+    recon(tmp_path, "clear", "--date", str(MON))
+    with open(tmp_path / "clearing" / str(MON) / "settlements.csv", encoding="utf-8") as fh:
+        [line] = list(csv.DictReader(fh))
+    assert (line["merchant_id"], line["currency"], Decimal(line["gross"])) == ("MER1", "CNY", Decimal("107.00"))
+    recon(tmp_path, "report", "--date", str(MON))
+    assert (tmp_path / "reports" / str(MON) / f"recon-{MON}.xlsx").exists()
+
+
+def test_without_a_group_rule_the_combined_payment_names_its_group_and_rule(tmp_path: Path):
+    (tmp_path / "recon.toml").write_text(CONFIG, encoding="utf-8")
+    ours, line_a = pay(1, "100.00", at(MON, 10, 0), mtx="M-A1")
+    _, line_b = pay(2, "40.00", at(MON, 10, 0), mtx="M-A1")
+    line_a = {**line_a, "amount": Decimal("60.00"), "net_amount": Decimal("60.00")}
+    write_day(tmp_path, MON, [ours], [line_a, line_b])
+    recon(tmp_path, "match", "--date", str(MON))
+    items = json.loads(recon(tmp_path, "queue", "list", "--layer", "1", "--json").stdout)
+    assert sorted(i["kind"] for i in items) == ["CHANNEL_ONLY", "DUPLICATE", "LOCAL_ONLY"]
+    for item in items:
+        assert 'group_key = "merchant_txn_id"' in item["reason"] and "T0001" in item["reason"]
