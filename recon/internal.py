@@ -3,7 +3,8 @@
 Three sources give the same frame (DESIGN.md, "Internal transactions"): the payment core's store
 (`source = "core"`), a CSV/Parquet file another system exports (`source = "file"`), or any SQL
 database (`source = "sql"`). Whatever the source, columns are read as text and money is parsed by
-`recon.money`, never inferred: a float in an export is refused, not rounded.
+`recon.money`, never inferred: a float in an export is refused, not rounded, and so is an amount
+finer than its currency's minor unit (JPY 100.5), naming the file and line.
 
 The business day of a transaction is its `trade_time` in the channel's time zone; the file source
 trusts the file to hold the day it is named for, the others select by that rule.
@@ -19,7 +20,7 @@ import polars as pl
 from recon.errors import ConfigError, StageFailed
 from recon.formula import csv_untext
 from recon.idtext import clean_id
-from recon.money import MoneyError, iso_currency, parse_amount
+from recon.money import MoneyError, iso_currency, parse_amount, unit_problem
 from recon.schema import MONEY, RECORD_TYPES, STATUSES, UTC_TIME
 
 INTERNAL_COLUMNS: dict[str, pl.DataType] = {
@@ -63,8 +64,12 @@ def from_records(records: list[dict], source: str) -> pl.DataFrame:
         try:
             amount = _money(rec.get("amount"))
             fee = _money(rec.get("fee") or "0")
+            # Read time, not clearing time: JPY 100.5 on our side would match and fail days later.
+            finer = unit_problem(amount, str(rec["currency"]).strip())
         except MoneyError as exc:
             raise StageFailed(f"{source}:{line}: {exc}") from None
+        if finer:
+            raise StageFailed(f"{source}:{line}: {finer}")
         rtype, status = str(rec["record_type"]).strip(), str(rec["status"]).strip()
         if rtype not in RECORD_TYPES:
             raise StageFailed(f"{source}:{line}: record_type {rtype!r} is not one of {', '.join(RECORD_TYPES)}")

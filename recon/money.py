@@ -254,3 +254,13 @@ def plain(amount: Decimal | None, currency: str | None) -> str | None:
         exact_at_unit = amount == amount.quantize(unit, rounding=ROUND_DOWN)
         shown = amount.quantize(unit) if exact_at_unit else amount.normalize()
     return format(normalize_zero(shown), "f")
+
+
+def unit_problem(amount: Decimal, currency: str) -> str | None:
+    """Why `amount` cannot be money of `currency` (a digit below its minor unit: JPY 100.5, CNY
+    1.005), or None. Our own side must be exact at the unit; only rates and fees computed from them
+    may carry more digits."""
+    if not finer_than_unit(amount, currency):
+        return None
+    exp = exponent(currency)
+    return f"amount {amount} is finer than the minor unit of {currency} ({exp} decimal{'s' if exp != 1 else ''})"

@@ -31,7 +31,7 @@ from recon.core.ledger import Posted, post
 from recon.core.machine import MACHINES, Moved, PayState, record, transition
 from recon.core.uow import UnitOfWork, unit_of_work
 from recon.idtext import clean_id
-from recon.money import MoneyError, iso_currency
+from recon.money import MoneyError, iso_currency, unit_problem
 from recon.store.tables.core import txns
 
 
@@ -122,6 +122,8 @@ class Core:
             currency = iso_currency(req.currency)
         except MoneyError as exc:
             raise CoreError(f"payment {req.merchant_order_no}: {exc}") from None
+        if finer := unit_problem(req.amount, currency):
+            raise CoreError(f"payment {req.merchant_order_no}: {finer}")
         merchant_id, order_no = clean_id(req.merchant_id), clean_id(req.merchant_order_no)  # no invisible chars
         if not merchant_id or not order_no:
             raise CoreError("payment: merchant_id and merchant_order_no must not be empty")

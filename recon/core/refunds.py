@@ -29,6 +29,7 @@ from recon.core.idempotency import fingerprint, insert_once
 from recon.core.machine import Moved, PayState, RefundState, record, transition
 from recon.core.orders import Core, Txn, load, same_request
 from recon.core.uow import unit_of_work
+from recon.money import unit_problem
 from recon.store.tables.core import txns
 
 
@@ -67,6 +68,8 @@ def create_refund(core: Core, req: RefundRequest) -> Txn:
     payment = core.by_serial(req.merchant_txn_id)
     if payment.merchant_id != req.merchant_id:
         raise NotFound(f"payment {req.merchant_txn_id} does not belong to merchant {req.merchant_id}")
+    if finer := unit_problem(req.amount, payment.currency):
+        raise CoreError(f"refund {req.refund_no}: {finer}")
     values = {"record_type": "REFUND", "merchant_id": req.merchant_id, "request_no": req.refund_no,
               "channel": payment.channel, "currency": payment.currency, "amount": -req.amount,
               "fee": Decimal(0), "original_txn_id": payment.txn_id}

@@ -28,7 +28,7 @@ from recon.core.uow import unit_of_work
 from recon.errors import ConfigError
 from recon.internal import empty_internal
 from recon.idtext import clean_id
-from recon.money import MoneyError, iso_currency, parse_amount
+from recon.money import MoneyError, iso_currency, parse_amount, plain
 from recon.store.tables.core import txns
 from recon.workspace import Workspace
 
@@ -96,8 +96,8 @@ def txn_dict(txn: Txn) -> dict[str, Any]:
             "merchant_id": txn.merchant_id, "merchant_order_no": txn.merchant_order_no,
             "merchant_txn_id": txn.merchant_txn_id, "channel_txn_id": txn.channel_txn_id,
             "merchant_refund_id": txn.merchant_refund_id, "original_txn_id": txn.original_txn_id,
-            "channel": txn.channel, "currency": txn.currency, "amount": str(txn.amount), "fee": str(txn.fee),
-            "refunded": str(txn.refunded), "trade_time": txn.trade_time.isoformat()}
+            "channel": txn.channel, "currency": txn.currency, "amount": plain(txn.amount, txn.currency),
+            "fee": plain(txn.fee, txn.currency), "refunded": plain(txn.refunded, txn.currency), "trade_time": txn.trade_time.isoformat()}
 
 
 def _rules(core: Core, data: dict[str, Any], ws: Workspace) -> RuleSet:

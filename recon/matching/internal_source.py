@@ -22,6 +22,7 @@ from recon import internal
 from recon.core.export import internal_frame
 from recon.errors import ConfigError, StageFailed
 from recon.internal import INTERNAL_COLUMNS, REQUIRED
+from recon.money import MoneyError, exponent, unit_problem
 from recon.schema import RECORD_TYPES, STATUSES
 from recon.store.engine import engine_for
 from recon.workspace import Workspace
@@ -53,7 +54,9 @@ def load_internal(ws: Workspace, channel: str, date: dt.date) -> pl.DataFrame:
             engine.dispose()
         return internal.from_records(records, f"channels.{channel}.internal.query")
     # engine_for caches one engine per URL for the process; it is not ours to dispose.
-    return internal_frame(engine_for(ws.store_url()), channel, date, ws.settings.channel_zone(channel))
+    frame = internal_frame(engine_for(ws.store_url()), channel, date, ws.settings.channel_zone(channel))
+    check_units(frame, "the payment core's store")
+    return frame
 
 
 def internal_input(ws: Workspace, channel: str, date: dt.date) -> pl.DataFrame | Path:
@@ -63,6 +66,7 @@ def internal_input(ws: Workspace, channel: str, date: dt.date) -> pl.DataFrame |
         path = ws.resolve(internal.expand(cfg.path, date))
         if _typed(path, with_source=True):
             _check_parquet(path)
+            check_units(pl.read_parquet(path, columns=["currency", "amount", "source_line"]), path)
             return path
     return load_internal(ws, channel, date)
 
@@ -112,4 +116,18 @@ def _check(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
         row = bad.row(0, named=True)
         what = next(k for k in checks if row[k])
         raise StageFailed(f"{path}:{row['source_line']}: bad {what}")
+    check_units(frame, path)
     return frame.with_columns(pl.col("fee").fill_null(0))
+
+
+def check_units(frame: pl.DataFrame, path: Path | str) -> None:
+    """No amount finer than its currency's minor unit (JPY 100.5); the first one names its line."""
+    for currency in sorted(frame["currency"].drop_nulls().unique().to_list()):
+        try:
+            exp = exponent(currency)
+        except MoneyError as exc:
+            raise StageFailed(f"{path}: {exc}") from None
+        rows = frame.filter((pl.col("currency") == currency) & (pl.col("amount").round(exp) != pl.col("amount")))
+        if rows.height:
+            first = rows.sort("source_line").row(0, named=True)
+            raise StageFailed(f"{path}:{first['source_line']}: {unit_problem(first['amount'], currency)}")

@@ -41,14 +41,14 @@ def test_record_pay_and_balance(ws):
     made = run(ws, "record", '{"type": "payment", "merchant_id": "m1", "merchant_order_no": "o1", '
                              '"channel": "wechat", "currency": "CNY", "amount": 12.30, '
                              '"trade_time": "2024-03-01T10:00:00+08:00"}')
-    assert made["state"] == "INIT" and made["amount"] == "12.300000" and len(made["txn_id"]) == 32
+    assert made["state"] == "INIT" and made["amount"] == "12.30" and len(made["txn_id"]) == 32
     run(ws, "record", json.dumps({"type": "start", "txn_id": made["txn_id"]}))
     paid = run(ws, "record", json.dumps({"type": "result", "txn_id": made["txn_id"], "code": "SUCCESS",
                                          "channel_txn_id": "4200001", "fee": "0.07"}))
     assert paid["state"] == "PAID" and paid["channel_txn_id"] == "4200001"
     assert run(ws, "balance", "liabilities:merchant") == [
-        {"account": "liabilities:merchant:m1", "currency": "CNY", "debits": "0", "credits": "12.300000",
-         "balance": "-12.300000"}]
+        {"account": "liabilities:merchant:m1", "currency": "CNY", "debits": "0.00", "credits": "12.30",
+         "balance": "-12.30"}]  # at CNY's exponent
     assert run(ws, "trial-balance")["balanced"] is True
     check = run(ws, "check", "--date", "2024-03-01")
     assert check["transactions"] == 1 and check["differences"] == []
@@ -78,3 +78,20 @@ def test_an_illegal_event_exits_4_naming_state_and_event(ws):
                                                                "code": "SUCCESS"}), "--workspace", str(ws)])
     assert result.exit_code == 4
     assert "event PAY_SUCCESS is not allowed in state INIT" in result.output
+
+
+def test_amounts_finer_than_the_currency_unit_are_refused_on_record_and_import(ws, tmp_path):
+    jpy = runner.invoke(app, ["core", "record", '{"type": "payment", "merchant_id": "m1", "merchant_order_no": "j1", '
+                              '"channel": "wechat", "currency": "JPY", "amount": "100.5"}', "--workspace", str(ws)])
+    assert jpy.exit_code == 4
+    assert "amount 100.5 is finer than the minor unit of JPY (0 decimals)" in jpy.output
+    ok = run(ws, "record", '{"type": "payment", "merchant_id": "m1", "merchant_order_no": "k1", '
+                           '"channel": "wechat", "currency": "KWD", "amount": "1.250"}')
+    assert ok["txn_id"]  # KWD has three decimals
+    path = tmp_path / "import.csv"
+    path.write_text(HEADER + ROWS[0] + "\n" + ROWS[0].replace("P1,", "P2,").replace("o1", "o2")
+                    .replace("CNY,100.00", "CNY,100.005") + "\n", encoding="utf-8")
+    refused = runner.invoke(app, ["core", "import", str(path), "--workspace", str(ws)])
+    assert refused.exit_code == 4
+    assert f"{path}:3: amount 100.005 is finer than the minor unit of CNY (2 decimals)" in refused.output
+    assert run(ws, "balance") == [] or all(b["currency"] != "CNY" for b in run(ws, "balance"))  # nothing half-written

@@ -247,3 +247,40 @@ def test_spark_settings_are_validated(tmp_path: Path):
                                          encoding="utf-8")
     with pytest.raises(ConfigError, match="match.spark: .*set master or remote, not both"):
         open_workspace(tmp_path)
+
+
+@pytest.mark.parametrize("source", ["csv", "parquet", "sql"])
+def test_an_internal_amount_finer_than_its_currency_unit_is_refused_at_read_time(tmp_path: Path, source: str):
+    import sqlalchemy as sa
+
+    from recon.errors import StageFailed
+
+    ours, theirs = clean_day(4, seed=3, refunds=False)
+    ours[2] = {**ours[2], "currency": "JPY", "amount": Decimal("100.5")}
+    theirs[2] = {**theirs[2], "currency": "JPY", "amount": Decimal("100.5"), "net_amount": Decimal("100.5")}
+    (tmp_path / "recon.toml").write_text(CONFIG, encoding="utf-8")
+    write_day(tmp_path, D1, ours, theirs)
+    where = "2024-05-01.csv:4"
+    if source == "parquet":
+        _, internal = frames(ours, theirs)
+        internal.write_parquet(tmp_path / "internal" / f"{D1}.parquet")
+        (tmp_path / "recon.toml").write_text(CONFIG.replace(".csv", ".parquet"), encoding="utf-8")
+        where = "2024-05-01.parquet:4"
+    elif source == "sql":
+        _, internal = frames(ours, theirs)
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'erp.db'}")
+        text = internal.with_columns(pl.col("trade_time").map_elements(lambda t: t.isoformat(), return_dtype=pl.String),
+                                     pl.col("amount").cast(pl.String), pl.col("fee").cast(pl.String))
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE txns (" + ", ".join(f"{c} TEXT" for c in text.columns) + ")"))
+            conn.execute(sa.text("INSERT INTO txns VALUES (" + ", ".join(f":{c}" for c in text.columns) + ")"),
+                         text.drop("source_file", "source_line").with_columns(source_file=pl.lit(None),
+                                                                               source_line=pl.lit(None)).to_dicts())
+        engine.dispose()
+        (tmp_path / "recon.toml").write_text(CONFIG.replace(
+            'source = "file"\npath = "internal/{date:%Y-%m-%d}.csv"',
+            f'source = "sql"\nurl = "sqlite:///{tmp_path / "erp.db"}"\nquery = "SELECT * FROM txns"'), encoding="utf-8")
+        where = "channels.wx.internal.query:4"
+    with pytest.raises(StageFailed, match=rf"{where}: amount 100.5\d* is finer than the minor unit of JPY"):
+        match_day(open_workspace(tmp_path), D1)
+    assert not (tmp_path / "results" / str(D1) / "layer1.parquet").exists()
