@@ -63,6 +63,9 @@ class Discrepancy:
     their_status: str | None
     reason: str
     detail: str  # JSON of both sides' rows, source file and line included
+    # Another line of a combined payment whose anchor's item speaks for the whole group: it names
+    # that item (same identity) but is not an item of its own.
+    member: bool = False
 
     @property
     def identity(self) -> Identity:
@@ -124,6 +127,7 @@ def read_layer1(path: Path) -> tuple[list[Discrepancy], list[Settled]]:
     frame = pl.read_parquet(path)
     found: list[dict[str, Any]] = []
     settled: list[Settled] = []
+    lines: dict[str, list[dict[str, Any]]] = {}  # combined payments (1:N groups) by group id
     for row in frame.iter_rows(named=True):
         carried = row.get("carried_from")
         day = carried or row["business_date"]
@@ -151,10 +155,38 @@ def read_layer1(path: Path) -> tuple[list[Discrepancy], list[Settled]]:
             our_fee=_money(row.get("our_fee"), path, "our_fee"),
             their_fee=_money(row.get("their_fee"), path, "their_fee"),
             our_status=row.get("our_status"), their_status=row.get("their_status"),
-            reason=row.get("reason") or "", detail=json.dumps(detail, sort_keys=True, ensure_ascii=False),
+            reason=row.get("reason") or "", detail=detail,
         ))
-    _unique_keys(found)
+        if (row.get("group_size") or 1) > 1 and row.get("group_id") is not None:
+            found[-1]["group"] = row["group_id"]
+            lines.setdefault(row["group_id"], []).append(found[-1])
+    _unique_keys([rec for rec in found if not _member(rec)])
+    for members in lines.values():
+        _one_item_per_group(members)
+    for rec in found:
+        rec.pop("group", None)
+        rec["detail"] = json.dumps(rec["detail"], sort_keys=True, ensure_ascii=False)
     return [Discrepancy(**rec) for rec in found], settled
+
+
+def _member(rec: dict[str, Any]) -> bool:
+    """A line of a combined payment other than the one carrying our money (the anchor)."""
+    return "group" in rec and rec["our_amount"] is None
+
+
+def _one_item_per_group(members: list[dict[str, Any]]) -> None:
+    """A combined payment is one problem: its anchor's item carries the group's total and lines."""
+    anchor = next((m for m in members if not _member(m)), None)
+    if anchor is None:
+        return
+    total = sum((m["their_amount"] or Decimal(0) for m in members), Decimal(0))
+    anchor["their_amount"] = total
+    anchor["detail"]["group"] = {
+        "id": anchor["group"], "size": len(members), "their_total": _text(total),
+        "lines": [m["detail"]["theirs"] for m in members]}
+    for m in members:
+        if m is not anchor:
+            m.update(key=anchor["key"], member=True)
 
 
 def _period(row: dict[str, Any]) -> dt.date:

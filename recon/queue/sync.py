@@ -72,7 +72,7 @@ def sync_results(ws, date: dt.date) -> SyncReport:
     report = SyncReport(date=date, layers=tuple(sorted(by_layer)))
     if not by_layer:
         return report
-    incoming: dict[Identity, Discrepancy] = {d.identity: d for ds in by_layer.values() for d in ds}
+    incoming: dict[Identity, Discrepancy] = {d.identity: d for ds in by_layer.values() for d in ds if not d.member}
     days = {date} | {k[3] for k in incoming} | {s.business_date for s in settled}
     engine = queue_engine(ws)
     now = utcnow()

@@ -195,3 +195,22 @@ def test_without_a_group_rule_the_combined_payment_names_its_group_and_rule(tmp_
     assert sorted(i["kind"] for i in items) == ["CHANNEL_ONLY", "DUPLICATE", "LOCAL_ONLY"]
     for item in items:
         assert 'group_key = "merchant_txn_id"' in item["reason"] and "T0001" in item["reason"]
+
+
+def test_a_combined_payment_that_differs_is_one_item_with_the_group_total_and_its_lines(tmp_path: Path):
+    (tmp_path / "recon.toml").write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "wechatpay.toml").write_text('[match]\ngroup_key = "merchant_txn_id"\n')
+    ours, line_a = pay(1, "100.00", at(MON, 10, 0), mtx="M-A1")
+    _, line_b = pay(2, "39.00", at(MON, 10, 0), mtx="M-A1")
+    line_a = {**line_a, "amount": Decimal("60.00"), "net_amount": Decimal("60.00")}
+    write_day(tmp_path, MON, [ours], [line_a, line_b])
+    recon(tmp_path, "match", "--date", str(MON))
+    [item] = json.loads(recon(tmp_path, "queue", "list", "--layer", "1", "--json").stdout)
+    assert (item["kind"], item["key"], item["our_amount"], item["their_amount"], item["diff"]) == \
+        ("AMOUNT_MISMATCH", "M-A1", "100.00", "99.00", "-1.00")
+    group = json.loads(recon(tmp_path, "queue", "show", str(item["id"]), "--json").stdout)["sides"]["group"]
+    assert (group["size"], group["their_total"]) == (2, "99.000000")
+    assert sorted(line["channel_txn_id"] for line in group["lines"]) == ["C0001", "C0002"]
+    # clearing holds the whole order (one transaction of ours), it does not fail on the second line
+    recon(tmp_path, "clear", "--date", str(MON))
