@@ -89,6 +89,9 @@ class Settled:
     keys: tuple[str, ...]  # every id the row is known by: an item raised under any of them is this row
     outcome: str
     reason: str
+    # The final figures where the row has them (a settled period: owed, paid, diff); the item that
+    # closes takes them, so it shows what settled it rather than the last shortfall.
+    figures: tuple[tuple[str, Decimal | None], ...] = ()
 
 
 def _text(value: Any) -> Any:
@@ -213,8 +216,9 @@ def read_generic(path: Path, layer: int) -> tuple[list[Discrepancy], list[Settle
             why = row["reason"] or ""
             if payouts:
                 why = f"paid by {payouts.replace(',', ', ')}: {why}" if why else f"paid by {payouts}"
+            figures = tuple((c, _money(row[c], path, c)) for c in ("our_amount", "their_amount", "diff"))
             settled.append(Settled(layer, row["channel"], row.get("account") or "", _period(row),
-                                   (str(row["key"]),), row["kind"], why))
+                                   (str(row["key"]),), row["kind"], why, figures))
             continue
         extra = {c: _text(v) for c, v in row.items() if c not in GENERIC_COLUMNS and v is not None}
         extra["results_file"] = str(path)

@@ -143,8 +143,9 @@ def sync_results(ws, date: dt.date) -> SyncReport:
                 why = f"no longer reported by layer {row.layer} when {date.isoformat()} was re-run"
             else:
                 continue
+            final = dict(hit.figures) if hit is not None else {}
             updates.append(dict(_id=row.id, kind=row.kind,
-                                **{n: getattr(row, n) for n in (*_FIGURES, "reason", "detail")},
+                                **{n: final.get(n, getattr(row, n)) for n in (*_FIGURES, "reason", "detail")},
                                 last_seen=date, status=State.AUTO_RESOLVED.value,
                                 resolution="auto", closed_at=now, updated_at=now, version=row.version + 1))
             event(row.id, "auto_resolved", row.status, State.AUTO_RESOLVED.value, why)

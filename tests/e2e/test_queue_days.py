@@ -137,6 +137,7 @@ def test_three_days_cross_day_payment_partial_settlement_and_a_rerun_of_day_one(
     day3 = queue(root)
     assert view(day3) == {"M0002": (1, "PENDING", "AUTO_RESOLVED"), "M0003": (1, "LOCAL_ONLY", "OPEN"),
                           PERIOD: (2, "SETTLEMENT_PENDING", "AUTO_RESOLVED")}
+    assert (day3[PERIOD]["their_amount"], day3[PERIOD]["diff"]) == ("1000.00", "0.00")  # what settled it
     settled = history(root, day3[PERIOD]["id"])
     assert [e["action"] for e in settled] == ["created", "auto_resolved"]
     assert "SETTLED in the results of 2024-05-08: paid by PO-1, PO-2" in settled[-1]["note"]

@@ -57,6 +57,7 @@ def test_manual_day_and_big_discrepancies_are_posted(tmp_path, webhook):
     assert done.returncode == 0, done.stderr
     amount = [a for a in received if a["event"] == "DISCREPANCY_AMOUNT"]
     assert len(amount) == 1 and amount[0]["amount"].startswith("1")  # more than 100 CNY at stake
+    assert amount[0]["currency"] == "CNY" and len(amount[0]["amount"].split(".")[1]) == 2  # CNY's exponent
 
 
 def test_a_dead_webhook_never_fails_the_run(tmp_path):

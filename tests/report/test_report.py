@@ -89,7 +89,7 @@ def test_all_sheets_charts_and_figures(day_ws):
     frame = pl.read_parquet(day_ws.results_dir(DAY) / "layer1.parquet")
     expected = {r["match_key"]: r for r in frame.iter_rows(named=True)}
     sheet = wb["Layer 1 discrepancies"]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:AJ6"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:AK6"
     rows = by_header(sheet)
     assert {r["Match key"] for r in rows} == {"k2", "k3", "k4", "k5", "k6"}
     for r in rows:
