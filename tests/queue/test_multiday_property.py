@@ -2,7 +2,8 @@
 
 Hypothesis books payments (some near midnight that the channel bills the next day, some never
 billed, some billed late by a corrected statement, some only the channel has), runs the days in
-order, re-runs arbitrary earlier days (after late lines arrive or not), pays a settlement period in
+order (a day whose statement is late runs when it arrives, after later days), re-runs arbitrary
+earlier days (after late lines arrive or not), pays a settlement period in
 parts, and lets a person resolve items in between. After every step the queue must equal what the
 newest results say:
 - each identity (layer, channel, account, period, key) has at most one active item;
@@ -93,6 +94,7 @@ class QueueDays(RuleBasedStateMachine):
         self.payments: list[Payment] = []
         self.parts: list[tuple[dt.date, Decimal]] = []  # the settlement of D0, paid in parts
         self.today = D0  # the next day to run
+        self.late_days: list[dt.date] = []  # days whose statement has not come yet
         self.seen: dict[int, list[tuple]] = {}
 
     def teardown(self) -> None:
@@ -147,15 +149,27 @@ class QueueDays(RuleBasedStateMachine):
         frame.write_parquet(self.ws.results_dir(day) / "layer2.parquet")
 
     @precondition(lambda self: self.today < D0 + dt.timedelta(days=DAYS))
-    @rule()
-    def run_next_day(self) -> None:
-        self._run(self.today)
+    @rule(statement_late=st.sampled_from([False, False, False, True]))
+    def run_next_day(self, statement_late: bool) -> None:
+        if statement_late:  # the day cannot run yet; later days run before it
+            self.late_days.append(self.today)
+        else:
+            self._run(self.today)
         self.today += dt.timedelta(days=1)
+
+    @precondition(lambda self: self.late_days)
+    @rule(data=st.data())
+    def late_statement_arrives(self, data) -> None:
+        day = data.draw(st.sampled_from(self.late_days))
+        self.late_days.remove(day)
+        self._run(day)
 
     @precondition(lambda self: self.today > D0)
     @rule(back=st.integers(min_value=1, max_value=DAYS))
     def rerun_earlier_day(self, back: int) -> None:
-        self._run(max(self.today - dt.timedelta(days=back), D0))
+        day = max(self.today - dt.timedelta(days=back), D0)
+        if day not in self.late_days:
+            self._run(day)
 
     @rule(data=st.data())
     def person_resolves(self, data) -> None:
@@ -171,6 +185,9 @@ class QueueDays(RuleBasedStateMachine):
         word: dict[tuple, tuple[str, bool]] = {}
         day = D0
         while day < self.today or self.ws.results_dir(day).exists():
+            if not (self.ws.results_dir(day) / "layer1.parquet").exists():
+                day += dt.timedelta(days=1)
+                continue
             found, settled = read_day(self.ws.results_dir(day))
             for ds in found.values():
                 for d in ds:
