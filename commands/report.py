@@ -7,6 +7,7 @@ glance without opening Excel.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,7 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from recon.excel.cells import safe_text
+        from recon.money import plain
         from recon.report.summary import ratio
         from recon.report.workbook import write_report
 
@@ -41,7 +43,7 @@ def register(app: typer.Typer) -> None:
             {"channel": r["channel"], "account": r["account"], "currency": r["currency"], "lines": r["lines"],
              "matched": r["matched"], "matched_pct": None if (p := ratio(r["matched"], r["lines"])) is None else format(p * 100, "f"),
              "discrepancies": r["discrepancies"], "pending": r["pending"],
-             "at_stake": format(r["at_stake"], "f") if r["at_stake"] is not None else "0"}
+             "at_stake": plain(r["at_stake"] or Decimal(0), r["currency"])}  # at the currency's exponent
             for r in (per.iter_rows(named=True) if per.height else [])
         ]
         if as_json:

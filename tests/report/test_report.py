@@ -75,6 +75,7 @@ def test_all_sheets_charts_and_figures(day_ws):
     assert out["path"] == str(path)
     cny_line = out["channels"][0]
     assert (cny_line["currency"], cny_line["lines"], cny_line["matched"], cny_line["matched_pct"]) == ("CNY", 6, 1, "16.6700")
+    assert len(cny_line["at_stake"].split(".")[1]) == 2  # at CNY's exponent, not 6 decimals
     wb = load_workbook(path)
     assert wb.sheetnames == ["Summary", "Layer 1 discrepancies", "Layer 2 bill", "Layer 3 cash",
                              "Pending cross-day", "Clearing", "Run info"]
