@@ -27,7 +27,7 @@ import polars as pl
 
 from recon.errors import StageFailed
 from recon.matching.layer23_results import WAITING_KINDS
-from recon.money import MoneyError, parse_amount
+from recon.money import MoneyError, parse_amount, plain
 
 SETTLED_OUTCOMES = frozenset({"MATCHED", "AUTO_RESOLVED"})
 LAYER_FILES = {0: "layer0.parquet", 1: "layer1.parquet", 2: "layer2.parquet", 3: "layer3.parquet"}
@@ -104,6 +104,15 @@ def _text(value: Any) -> Any:
     return str(value)
 
 
+def _shown(row: dict[str, Any], column: str) -> Any:
+    """A side's value as `queue show` and the export print it: money at its currency's exponent."""
+    value = row.get(column)
+    if isinstance(value, Decimal) and column.endswith(("_amount", "_fee")):
+        side = column.split("_", 1)[0]
+        return plain(value, row.get(f"{side}_currency"))
+    return _text(value)
+
+
 def _money(value: Any, file: Path, column: str) -> Decimal | None:
     if value is None or isinstance(value, Decimal):
         return value
@@ -142,8 +151,8 @@ def read_layer1(path: Path) -> tuple[list[Discrepancy], list[Settled]]:
             settled.append(Settled(1, row["channel"], account, day, keys, row["outcome"], row.get("reason") or ""))
             continue
         detail = {
-            "ours": {c[4:]: _text(row.get(c)) for c in _OUR if row.get(c) is not None},
-            "theirs": {c[6:]: _text(row.get(c)) for c in _THEIR if row.get(c) is not None},
+            "ours": {c[4:]: _shown(row, c) for c in _OUR if row.get(c) is not None},
+            "theirs": {c[6:]: _shown(row, c) for c in _THEIR if row.get(c) is not None},
             "pass_name": row.get("pass_name"), "confidence": _text(row.get("confidence")),
             "carried_from": _text(carried), "results_file": str(path),
         }
@@ -185,7 +194,7 @@ def _one_item_per_group(members: list[dict[str, Any]]) -> None:
     total = sum((m["their_amount"] or Decimal(0) for m in members), Decimal(0))
     anchor["their_amount"] = total
     anchor["detail"]["group"] = {
-        "id": anchor["group"], "size": len(members), "their_total": _text(total),
+        "id": anchor["group"], "size": len(members), "their_total": plain(total, anchor["currency"]),
         "lines": [m["detail"]["theirs"] for m in members]}
     for m in members:
         if m is not anchor:
