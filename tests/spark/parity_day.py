@@ -18,7 +18,7 @@ from tests.matching.factory import KINDS, _ours, _theirs, inject
 
 D1, D2 = dt.date(2024, 5, 1), dt.date(2024, 5, 2)
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-BIG = D("12345678901234567890123456.123456")  # 26 digits before the point
+BIG = D("12345678901234567890123456.120000")  # 26 digits before the point, six after (our side is exact at CNY cents)
 RULES = MatchRules(
     group_key="merchant_txn_id", amount_tolerance=D("0.01"), fee_tolerance_rel=D("0.000000001"),
     id_variants=(IdVariant(name="wx-prefix", strip_prefix="WX"),),
