@@ -64,12 +64,8 @@ def from_records(records: list[dict], source: str) -> pl.DataFrame:
         try:
             amount = _money(rec.get("amount"))
             fee = _money(rec.get("fee") or "0")
-            # Read time, not clearing time: JPY 100.5 on our side would match and fail days later.
-            finer = unit_problem(amount, str(rec["currency"]).strip())
         except MoneyError as exc:
             raise StageFailed(f"{source}:{line}: {exc}") from None
-        if finer:
-            raise StageFailed(f"{source}:{line}: {finer}")
         rtype, status = str(rec["record_type"]).strip(), str(rec["status"]).strip()
         if rtype not in RECORD_TYPES:
             raise StageFailed(f"{source}:{line}: record_type {rtype!r} is not one of {', '.join(RECORD_TYPES)}")
@@ -79,6 +75,9 @@ def from_records(records: list[dict], source: str) -> pl.DataFrame:
             currency = iso_currency(str(rec["currency"]).strip())
         except MoneyError as exc:
             raise StageFailed(f"{source}:{line}: {exc}") from None
+        # Read time, not clearing time: JPY 100.5 on our side would match and fail days later.
+        if finer := unit_problem(amount, currency):
+            raise StageFailed(f"{source}:{line}: {finer}")
         sign = SIGNS.get(rtype)
         if sign is not None and amount * sign < 0:
             raise StageFailed(f"{source}:{line}: a {rtype} amount is {'positive' if sign > 0 else 'negative'} "

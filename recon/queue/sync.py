@@ -133,10 +133,19 @@ def sync_results(ws, date: dt.date) -> SyncReport:
         # Open items this day's results no longer report, or that a settled row now matches.
         settled_index = _settled_index(settled)
         for ident, row in existing.items():
-            if ident in incoming or row.status not in ACTIVE_STATES or row.last_seen > date:
+            if ident in incoming or row.last_seen > date:
                 continue
             base_key = row.key.split("#", 1)[0]
             hit: Settled | None = settled_index.get((row.layer, row.channel, row.account, row.business_date, base_key))
+            if row.status not in ACTIVE_STATES:
+                if hit is not None and date > row.last_seen:
+                    # A closed item this later day settled: it has spoken, so an earlier day's
+                    # re-run (its old shortfall) must not re-open the person's decision.
+                    updates.append(dict(_id=row.id, kind=row.kind, last_seen=date,
+                                        **{n: getattr(row, n) for n in (*_FIGURES, "reason", "detail", "status",
+                                                                        "resolution", "closed_at", "updated_at",
+                                                                        "version")}))
+                continue
             if hit is not None:
                 why = f"{hit.outcome} in the results of {date.isoformat()}" + (f": {hit.reason}" if hit.reason else "")
             elif row.last_seen == date:
