@@ -32,7 +32,7 @@ from sqlalchemy import Engine, or_, select
 
 from recon.clock import window_utc
 from recon.errors import StageFailed
-from recon.queue.sources import SETTLED_OUTCOMES
+from recon.queue.sources import SETTLED_OUTCOMES, read_layer1
 from recon.store.tables.queue import queue_items
 
 RELEASING = ("RESOLVED", "WRITTEN_OFF")
@@ -80,45 +80,24 @@ class _Item:
     closed_on: dt.date
 
 
-READ_COLUMNS = ("business_date", "channel", "outcome", "carried_from", "our_txn_id", "our_merchant_id",
-                "our_record_type", "our_currency", "our_amount", "our_fee", "our_status", "our_trade_time",
-                "group_id")
-KEY_COLUMNS = ("match_key", "our_txn_id", "their_channel_txn_id", "our_merchant_txn_id", "their_merchant_txn_id")
-
-
-def item_keys(frame: pl.DataFrame) -> pl.DataFrame:
-    """Each results row's queue key (kind or null, channel, account, day, key), as
-    recon.queue.sources.read_layer1 keys its items, computed column-wise: read_layer1 builds every
-    row's whole item (detail JSON and all), which clearing does not need and which cost most of its
-    time. tests/clearing/test_holdback_keys.py holds the two to the same keys."""
-    settled = pl.col("outcome").is_in(list(SETTLED_OUTCOMES))
-    blank_is_null = lambda c: pl.when(pl.col(c) != "").then(pl.col(c))  # noqa: E731  (Python's `or`)
-    keyed = frame.select(
-        settled=settled, kind=pl.when(~settled).then(pl.col("outcome")), channel=pl.col("channel"),
-        account=pl.coalesce(blank_is_null("account"), pl.lit("")),
-        day=pl.coalesce("carried_from", "business_date"),
-        key=pl.coalesce(*(blank_is_null(c) for c in KEY_COLUMNS), pl.lit("?")),
-    )
-    # copies sharing a natural key (a DUPLICATE's) get '#2', '#3'... in file order, discrepancies only
-    nth = pl.int_range(pl.len()).over("kind", "channel", "account", "day", "key") + 1
-    return keyed.select("kind", "channel", "account", "day",
-                        key=pl.when(~pl.col("settled") & (nth > 1)).then(pl.format("{}#{}", "key", nth)).otherwise("key"))
-
-
 def read_rows(path: Path) -> list[_Row]:
     """Our side of every row of one results file, with the queue key of the row's item."""
-    # only the columns clearing reads: converting the other ~35 of every row to Python was most of the time
-    frame = pl.read_parquet(path, columns=list(dict.fromkeys((*READ_COLUMNS, "account", *KEY_COLUMNS))))
-    keys = item_keys(frame)
-    frame = frame.select(READ_COLUMNS)
+    frame = pl.read_parquet(path)
+    found, settled = read_layer1(path)  # both in file order, as the queue keyed them
+    open_iter, settled_iter = iter(found), iter(settled)
     # A combined payment (1:N group) carries our money once, on its anchor line; the other lines of
     # the group are the same transaction of ours and take the anchor's figures.
-    grouped = frame.filter(pl.col("group_id").is_not_null() & pl.col("our_amount").is_not_null())
-    anchors = {(txn, group): (amount, fee) for txn, group, amount, fee
-               in grouped.select("our_txn_id", "group_id", "our_amount", "our_fee").iter_rows()}
+    grouped = (frame.filter(pl.col("group_id").is_not_null() & pl.col("our_amount").is_not_null())
+               if "group_id" in frame.columns else frame.clear())
+    anchors = {(r["our_txn_id"], r["group_id"]): (r["our_amount"], r["our_fee"]) for r in grouped.iter_rows(named=True)}
     rows = []
-    for n, (values, item) in enumerate(zip(frame.iter_rows(), keys.iter_rows(), strict=True), start=1):
-        row = dict(zip(READ_COLUMNS, values))
+    for n, row in enumerate(frame.iter_rows(named=True), start=1):
+        if row["outcome"] in SETTLED_OUTCOMES:
+            s = next(settled_iter)
+            item = (None, s.channel, s.account, s.business_date, s.keys[0])
+        else:
+            d = next(open_iter)
+            item = (d.kind, d.channel, d.account, d.business_date, d.key)
         if row.get("our_txn_id") is None or row.get("our_status") != "SUCCESS":
             continue
         if row.get("our_amount") is None and (row["our_txn_id"], row.get("group_id")) in anchors:
