@@ -27,8 +27,8 @@ Dialects accepted, and why (issue #19; each has a hand-written test in tests/par
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import io
 import re
 import zipfile
 from pathlib import Path
@@ -42,7 +42,7 @@ from parsers.balances import Balance, BalanceType, balances_frame, bill_frame, c
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.camt_entries import AMOUNT as _AMOUNT
 from parsers.camt_entries import Report, _qualify, created_date, entry_rows, xml_date
-from parsers.registry import open_member_bytes
+from parsers.payload import member_file
 from parsers.xml_encoding import decided_stream
 from recon.errors import Problem, StatementRejected
 from recon.money import MoneyError, parse_amount
@@ -83,22 +83,23 @@ class _CamtParser:
         balances: list[Balance] = []
         checks: list[str] = []
         warnings: list[Problem] = []
-        for label, stream in self._documents(path, name):
-            stream, note = decided_stream(stream)
-            if note:
-                checks.append(f"{label}: {note}")
-                warnings.append(Problem(label, 1, note, code="encoding_decided"))
-            for rep in self._reports(stream, label, ctx):
-                checks.extend(rep.check(label, self.message))
-                if rep.copy_duplicate:
-                    text = f"report {rep.report_id} is marked {rep.copy_duplicate} (copy/duplicate of an earlier message)"
-                    checks.append(text)
-                    warnings.append(Problem(label, rep.line, text, code="copy_duplicate"))
-                warnings.extend(rep.warnings)
-                balances.extend(rep.balances)
-                frames.append(bill_frame(rep.entries, channel=ctx.channel, source_file=name, bill_date=ctx.bill_date,
-                                         statement_dates={rep.report_id: rep.report_date()}))
-                rep.entries.clear()
+        with contextlib.closing(self._documents(path, name)) as documents:  # closed at once, a member's temp file too
+            for label, stream in documents:
+                stream, note = decided_stream(stream)
+                if note:
+                    checks.append(f"{label}: {note}")
+                    warnings.append(Problem(label, 1, note, code="encoding_decided"))
+                for rep in self._reports(stream, label, ctx):
+                    checks.extend(rep.check(label, self.message))
+                    if rep.copy_duplicate:
+                        text = f"report {rep.report_id} is marked {rep.copy_duplicate} (copy/duplicate of an earlier message)"
+                        checks.append(text)
+                        warnings.append(Problem(label, rep.line, text, code="copy_duplicate"))
+                    warnings.extend(rep.warnings)
+                    balances.extend(rep.balances)
+                    frames.append(bill_frame(rep.entries, channel=ctx.channel, source_file=name, bill_date=ctx.bill_date,
+                                             statement_dates={rep.report_id: rep.report_date()}))
+                    rep.entries.clear()
         bill = concat_bills(frames, channel=ctx.channel, source_file=name)
         return ParsedStatement(bill, balances_frame(balances, channel=ctx.channel, source_file=name), tuple(checks), tuple(warnings))
 
@@ -106,8 +107,9 @@ class _CamtParser:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as zf:
                 members = sorted(zf.namelist())
-            for member in members:  # bounded by open_member_bytes: a zip bomb is refused
-                yield f"{name}!{member}", io.BytesIO(open_member_bytes(path, member, limit=_MEMBER_LIMIT))
+            for member in members:  # inflated to a file under the cap (a zip bomb is refused), then streamed
+                with member_file(path, member, limit=_MEMBER_LIMIT) as plain, open(plain, "rb") as fh:
+                    yield f"{name}!{member}", fh
         else:
             with open(path, "rb") as fh:
                 yield name, fh

@@ -8,6 +8,7 @@ beangulp): first-match-wins would make the result depend on plugin load order.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import mmap
 import zipfile
@@ -17,6 +18,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from parsers.base import SAMPLE_BYTES, ParseContext, ParsedStatement, Sample, StatementParser
+from parsers.payload import MAX_STATEMENT_BYTES, open_member_bytes, plain_statement, read_payload  # noqa: F401 (re-exported)
 from recon.errors import ConfigError, ReconError, StatementRejected
 from recon.money import exponent
 from recon.schema import conform, mask_free_text, standard_problems, validate_bill
@@ -99,7 +101,10 @@ def parse_file(path: Path, ctx: ParseContext, format_id: str | None = None) -> t
     if getattr(parser, "line_based", True):
         refuse_line_faults(path, name)
     try:
-        parsed = parser.parse(path, ctx)
+        # A gzip statement is inflated to a plain file first (a chunk of memory, the size cap enforced
+        # while writing), which the parser reads by path like any uncompressed statement.
+        with plain_statement(path) as plain:
+            parsed = parser.parse(plain, ctx if plain == path else dataclasses.replace(ctx, source_name=name))
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a damaged container, whichever parser opened it
         raise StatementRejected(name, None, f"damaged zip or gzip container: {exc}", code="truncated") from None
     # memo and counterparty are free text a stranger wrote: no card number reaches the bill Parquet
@@ -145,53 +150,3 @@ def refuse_line_faults(path: Path, name: str) -> None:
     finally:
         if isinstance(data, mmap.mmap):
             data.close()
-
-
-# The largest statement a parser holds in memory, packed or not (README: "Statement size"). Parsing
-# is in memory and peaks at a few times this; inflating stops at it, a chunk at a time, so a small
-# gzip that would inflate to gigabytes costs at most this much before it is refused.
-MAX_STATEMENT_BYTES = 512 << 20
-CHUNK = 1 << 20
-
-
-def _bounded(read, limit: int, what: str, path: Path) -> bytes:
-    """Everything `read` yields, a chunk at a time, refused as soon as it passes `limit` bytes."""
-    out = bytearray()
-    while block := read(CHUNK):
-        out += block
-        if len(out) > limit:
-            raise StatementRejected(str(path), None, f"{what} exceeds {limit} bytes (the statement size cap)",
-                                    code="too_large")
-    return bytes(out)
-
-
-def open_member_bytes(path: Path, member: str, *, limit: int) -> bytes:
-    """One zip member's bytes, refusing members that inflate beyond `limit` (a zip bomb)."""
-    limit = min(limit, MAX_STATEMENT_BYTES)
-    with zipfile.ZipFile(path) as zf:
-        info = zf.getinfo(member)
-        if info.file_size > limit:
-            raise StatementRejected(str(path), None, f"zip member {member!r} inflates to {info.file_size} bytes (limit {limit})", code="too_large")
-        try:
-            with zf.open(info) as fh:  # the header's size can lie: count what really comes out
-                return _bounded(fh.read, limit, f"zip member {member!r}", path)
-        except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:  # offsets or streams the zip's own directory lies about
-            raise StatementRejected(str(path), None, f"damaged zip: member {member!r} cannot be read ({exc})", code="truncated") from None
-
-
-def read_payload(path: Path, *, limit: int = MAX_STATEMENT_BYTES) -> bytes:
-    """A file's bytes, gunzipped when it is gzip; a truncated gzip is a rejection, not a prefix."""
-    limit = min(limit, MAX_STATEMENT_BYTES)
-    with open(path, "rb") as fh:
-        gzipped = fh.read(2) == b"\x1f\x8b"
-    if not gzipped:
-        size = path.stat().st_size
-        if size > limit:
-            raise StatementRejected(str(path), None, f"statement is {size} bytes, more than {limit} "
-                                    "(the statement size cap)", code="too_large")
-        return path.read_bytes()
-    try:
-        with gzip.open(path, "rb") as gz:
-            return _bounded(gz.read, limit, "gzip payload", path)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise StatementRejected(str(path), None, f"gzip stream is damaged or truncated: {exc}", code="truncated") from None

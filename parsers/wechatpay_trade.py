@@ -291,7 +291,7 @@ def _standardize(steps: list[Step], header: list[str], ctx: ParseContext, name: 
                            code="bad_time", value=trade_time))
     steps.append(dst_gap_check(txt["local_time"], "trade_time", name, ctx.zone))
     if not ctx.bill_date and _date_in_name(path) is None and height == 0:
-        steps.append(StatementRejected(str(path), None, "cannot tell the bill date of an empty bill; pass --date",
+        steps.append(StatementRejected(name, None, "cannot tell the bill date of an empty bill; pass --date",
                                        code="no_date"))
         return [derived], {}, {}
     is_refund = txt["is_refund"]

@@ -12,6 +12,8 @@ import contextlib
 import contextvars
 import hashlib
 import os
+import random
+import string
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -74,6 +76,33 @@ def atomic_path(target: Path) -> Iterator[Path]:
         fsync_dir(target.parent)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def scratch_beside(source: Path) -> Iterator[Path]:
+    """A new, empty private file beside `source`, removed however the block ends.
+
+    Named `.tmp-<source name>.<letters>` so a crash's leftover is swept with the rest (`sweep_temp`),
+    and the random part is letters after the whole name, so whatever reads a date or a code out of
+    the file's name finds the source's. A read-only folder falls back to the system temp folder."""
+    source = Path(source)
+    for folder in (source.parent, Path(tempfile.gettempdir())):
+        for _ in range(100):
+            tail = "".join(random.choices(string.ascii_lowercase, k=10))
+            tmp = folder / f"{TEMP_PREFIX}{source.name}.{tail}"
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                continue
+            except OSError:  # a read-only or vanished folder: try the next
+                break
+            os.close(fd)
+            try:
+                yield tmp
+            finally:
+                tmp.unlink(missing_ok=True)
+            return
+    raise FileExistsError(f"no temporary file could be created beside {source}")
 
 
 def write_bytes(target: Path, data: bytes) -> None:
