@@ -1,6 +1,6 @@
-"""Decompression has a memory budget (issue 18, defect 11): what a bomb costs is bounded by a chunk
-(unpacking a download) or by the documented statement size cap (a parser's payload), never by what
-the archive claims or would inflate to. Measured in a fresh process (peak RSS), so the test process's
+"""Decompression has a memory budget (issue 18, defect 11): what a bomb costs is bounded by a chunk,
+whether unpacking a download or inflating a parser's payload (to a temporary file, under the
+documented statement size cap), never by what the archive claims or would inflate to. Measured in a fresh process (peak RSS), so the test process's
 own memory does not count."""
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def test_a_parsers_payload_stops_at_the_size_cap(bombs, tmp_path):
     cap = 16 * MiB
     got = _probe(str(cap), bombs["gz"], tmp_path)
     assert got["error"].startswith("StatementRejected") and "size cap" in got["error"]
-    assert got["delta_kib"] * 1024 < 4 * cap  # bounded by the cap, not by the 256 MiB the bomb holds
+    assert got["delta_kib"] * 1024 < 8 * MiB  # a few chunks: inflated to disk, refused at the cap while writing
 
 
 def test_a_statement_over_the_documented_cap_is_refused_before_it_is_read(tmp_path):
