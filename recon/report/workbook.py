@@ -1,7 +1,8 @@
 """The day's Excel report, `reports/<D>/recon-<D>.xlsx`: what analysts open every morning.
 
 Sheets: Summary (with charts), internal checks (layer 0, when present), layer-1 discrepancies,
-layer 2, layer 3, pending cross-day items, clearing (when clearing/<D>/settlements.csv exists),
+combined payments (1:N groups of the day, each group's lines then its total against our order's
+amount; only when the day has groups), layer 2, layer 3, pending cross-day items, clearing (when clearing/<D>/settlements.csv exists),
 re-queries (the channel's answers about the day's items, when any were asked) and run info (inputs with sha256, rule files, recon version, the matcher's run metadata and timings).
 
 The workbook is written in openpyxl's write-only mode (a day can hold 100,000 discrepancies), to a
@@ -26,6 +27,7 @@ from openpyxl import Workbook
 from recon.excel.words import t
 from recon.files import atomic_path
 from recon.report.data import REQUERY_COLUMNS, DayData, gather
+from recon.report.groups import GROUP_COLUMNS, group_rows
 from recon.report.sheets import write_pairs, write_table
 from recon.report.summary import write_summary
 
@@ -64,6 +66,9 @@ def build_workbook(data: DayData, language: str) -> Workbook:
     if data.layer1 is not None:
         write_table(wb, t("sheet.layer1", language), data.layer1_discrepancies, language,
                     columns=_ordered(data.layer1.columns, LAYER1_COLUMNS))
+        groups = group_rows(data.layer1, language)
+        if groups.height:
+            write_table(wb, t("sheet.groups", language), groups, language, columns=list(GROUP_COLUMNS))
     for layer in (2, 3):
         if layer in data.others:
             write_table(wb, t(f"sheet.layer{layer}", language), data.others[layer], language,

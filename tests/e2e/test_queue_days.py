@@ -14,6 +14,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 import pytest
 from typer.testing import CliRunner
@@ -182,7 +183,19 @@ def test_a_group_keyed_combined_payment_reconciles_clears_and_reports(tmp_path: 
         [line] = list(csv.DictReader(fh))
     assert (line["merchant_id"], line["currency"], Decimal(line["gross"])) == ("MER1", "CNY", Decimal("107.00"))
     recon(tmp_path, "report", "--date", str(MON))
-    assert (tmp_path / "reports" / str(MON) / f"recon-{MON}.xlsx").exists()
+    # the report shows the group: its id, its two lines and the group's total against our order
+    wb = openpyxl.load_workbook(tmp_path / "reports" / str(MON) / f"recon-{MON}.xlsx")
+    assert "Combined payments" in wb.sheetnames
+    rows = list(wb["Combined payments"].iter_rows(values_only=True))
+    head = rows[0]
+    assert head[:3] == ("Group", "Row", "Channel")
+    got = [dict(zip(head, r)) for r in rows[1:]]
+    assert [(r["Group"], r["Row"], r["Channel txn id"], r["Channel amount"]) for r in got[:2]] == [
+        ("M-A1", "Line", "C0001", Decimal("60")), ("M-A1", "Line", "C0002", Decimal("40"))]
+    total = got[2]
+    assert (total["Group"], total["Row"], total["Lines in group"], total["Channel amount"], total["Our amount"],
+            total["Difference"], total["Our txn id"]) == ("M-A1", "Total", 2, 100, 100, 0, "T0001")
+    assert len(got) == 3  # the single payment (M0003) is no group
 
 
 def test_without_a_group_rule_the_combined_payment_names_its_group_and_rule(tmp_path: Path):
@@ -215,3 +228,13 @@ def test_a_combined_payment_that_differs_is_one_item_with_the_group_total_and_it
     assert sorted(line["channel_txn_id"] for line in group["lines"]) == ["C0001", "C0002"]
     # clearing holds the whole order (one transaction of ours), it does not fail on the second line
     recon(tmp_path, "clear", "--date", str(MON))
+    # the report's group total shows the difference the analyst has to explain, highlighted
+    recon(tmp_path, "report", "--date", str(MON))
+    wb = openpyxl.load_workbook(tmp_path / "reports" / str(MON) / f"recon-{MON}.xlsx")
+    rows = list(wb["Combined payments"].iter_rows())
+    head = [c.value for c in rows[0]]
+    total = next(r for r in rows[1:] if r[head.index("Row")].value == "Total")
+    values = {h: c.value for h, c in zip(head, total)}
+    assert (values["Group"], values["Channel amount"], values["Our amount"], values["Difference"]) == \
+        ("M-A1", 99, 100, -1)
+    assert "AMOUNT_MISMATCH" in values["Outcome"] and total[head.index("Difference")].font.b
