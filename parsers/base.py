@@ -74,7 +74,17 @@ class StatementParser(Protocol):
     # Optional: bill money columns the format documents finer than the currency's minor unit
     # (`{"fee": 5}` for WeChat). Without it every amount must fit its currency (JPY 0, CNY 2...):
     # the registry checks every bill, a plugin's included (recon.schema.standard_problems).
+    # Optional: `sensitive_id_fields`, the bill id columns where this format may carry card data
+    # (`frozenset({"merchant_txn_id"})` for a format whose order number is the card number). Ids are
+    # never masked otherwise; the parse stage masks card numbers in these as in memo/counterparty.
+    # Read with `sensitive_id_fields(parser)` (default empty): optional, like `max_decimals`, so a
+    # plugin written before it still satisfies the protocol.
 
     def identify(self, sample: Sample) -> bool: ...
 
     def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement: ...
+
+
+def sensitive_id_fields(parser: object) -> frozenset[str]:
+    """The id columns the parser declares may hold card data (empty unless it declares some)."""
+    return frozenset(getattr(parser, "sensitive_id_fields", frozenset()))

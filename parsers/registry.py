@@ -17,10 +17,11 @@ from functools import lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from parsers.base import SAMPLE_BYTES, ParseContext, ParsedStatement, Sample, StatementParser
+from parsers.base import SAMPLE_BYTES, ParseContext, ParsedStatement, Sample, StatementParser, sensitive_id_fields
 from parsers.payload import MAX_STATEMENT_BYTES, open_member_bytes, plain_statement, read_payload  # noqa: F401 (re-exported)
 from recon.errors import ConfigError, ReconError, StatementRejected
 from recon.money import exponent
+from recon.redact import FREE_TEXT_COLUMNS
 from recon.schema import conform, mask_free_text, standard_problems, validate_bill
 
 GROUP = "recon.parsers"
@@ -107,8 +108,11 @@ def parse_file(path: Path, ctx: ParseContext, format_id: str | None = None) -> t
             parsed = parser.parse(plain, ctx if plain == path else dataclasses.replace(ctx, source_name=name))
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a damaged container, whichever parser opened it
         raise StatementRejected(name, None, f"damaged zip or gzip container: {exc}", code="truncated") from None
-    # memo and counterparty are free text a stranger wrote: no card number reaches the bill Parquet
-    bill = validate_bill(mask_free_text(conform(parsed.bill)), name)
+    # memo and counterparty are free text a stranger wrote: no card number reaches the bill Parquet.
+    # Id columns are left whole (they are what matching and people look up) unless the format
+    # declares that one of them can carry card data.
+    masked = FREE_TEXT_COLUMNS + tuple(sorted(sensitive_id_fields(parser) - set(FREE_TEXT_COLUMNS)))
+    bill = validate_bill(mask_free_text(conform(parsed.bill), masked), name)
     problems, count = standard_problems(bill, name, exponent=lambda c: exponent(c, ctx.rules.exponent_override(c)),
                                         max_decimals=getattr(parser, "max_decimals", None))
     if problems:

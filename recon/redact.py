@@ -8,9 +8,10 @@ ten digit runs passes Luhn by chance, so an order number must never be taken for
 Where masking applies is the other half of the rule. Recon masks every copy of *free text* it writes:
 error lines (which may quote a rejected line whole), log lines, messages kept in the store, queue
 notes, quarantine reasons, and the bill's free-text columns (`memo`, `counterparty`). It never masks
-identifier fields (order numbers, serials, keys, merchant ids, file names): they are what matching
-and people look things up by, and a mask there would make a row unmatchable. Only free text that landed in an id field (a value
-with spaces in it) is masked there.
+identifier fields (order numbers, serials, keys, merchant ids, file names), whatever they hold, spaces
+included: they are what matching and people look things up by, and a mask there would make a row
+unmatchable and the order unfindable. Card data in an id field is masked only where the statement
+format declares that field sensitive (a parser's `sensitive_id_fields`), once, when the bill is parsed.
 """
 
 from __future__ import annotations
@@ -45,12 +46,6 @@ def _mask(match: re.Match[str]) -> str:
 def mask_pans(text: str) -> str:
     """Mask card-number-like runs (13-19 digits, Luhn-valid, not glued to letters) to first 6 + last 4."""
     return _PAN_RE.sub(_mask, text) if any(c.isdigit() for c in text) else text
-
-
-def mask_id(value: str) -> str:
-    """An identifier field's value: one token is an identifier and stays whole; text with spaces in an
-    id field (`card 4111 ...` typed into an order-number box) is free text and is masked."""
-    return mask_pans(value) if any(c.isspace() for c in value.strip()) else value
 
 
 def is_id_column(name: str) -> bool:

@@ -30,7 +30,7 @@ from recon.excel.words import LANGUAGES, t
 from recon.files import atomic_path
 from recon.queue import actions
 from recon.queue.store import Item
-from recon.redact import is_id_column, mask_id
+from recon.redact import is_id_column
 from recon.store.tables.queue import queue_events, queue_items
 
 READ_ONLY = ("id", "version", "layer", "kind", "channel", "account", "business_date", "status",
@@ -56,7 +56,7 @@ def export_queue(items: list[Item], out: Path, language: str = "en") -> Path:
         for col, name in enumerate(READ_ONLY, 1):
             value = values[name]
             if is_id_column(name) and isinstance(value, str):  # the item's key: an order number, kept whole
-                put(ws.cell(r, col), mask_id(value), mask=False)
+                put(ws.cell(r, col), value, mask=False)
             else:
                 put(ws.cell(r, col), value)
     last = max(len(items) + 1, 2)

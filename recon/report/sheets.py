@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from recon.excel.cells import mask_pans, value_for, wcell
 from recon.excel.words import t
 from recon.money import MoneyError, exponent
-from recon.redact import is_id_column, mask_id
+from recon.redact import is_id_column
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -92,7 +92,7 @@ def write_table(wb, title: str, frame: pl.DataFrame, language: str, *, columns: 
             if i in diffs and v is not None and v != 0:
                 out.append(wcell(ws, v, fmt, font=DIFF_FONT, fill=DIFF_FILL))
             elif i in ids and isinstance(v, str):
-                out.append(value_for(ws, mask_id(v), mask=False))
+                out.append(value_for(ws, v, mask=False))
             else:
                 out.append(value_for(ws, v, fmt if i in money else None))
         ws.append(out)

@@ -73,3 +73,20 @@ def test_round_trip_applies_once_and_reports_conflicts(ws, tmp_path):
     assert all_items["k4"]["assignee"] is None  # the conflicting row changed nothing
     history = json.loads(recon(ws, "queue", "show", str(ids["k5"]), "--json").stdout)["history"]
     assert [e["action"] for e in history] == ["created", "write_off"]  # applied exactly once
+
+
+def test_ids_and_keys_are_never_masked_in_list_show_and_export(ws, tmp_path):
+    # A key with spaces that holds a Luhn-valid 16-digit run: an id, so shown whole everywhere
+    # (until issue 17, text with spaces in an id field was masked in the export and the report).
+    key = "ORDER 4111 1111 1111 1111"
+    write_layer1(ws, [row("LOCAL_ONLY", key, their=None)])
+    sync_results(ws, DAY)
+    [item] = json.loads(recon(ws, "queue", "list", "--json").stdout)
+    assert item["key"] == key
+    shown = recon(ws, "queue", "show", str(item["id"]), "--json")
+    assert json.loads(shown.stdout)["key"] == key
+    out = tmp_path / "queue.xlsx"
+    assert recon(ws, "queue", "export", "--out", str(out)).exit_code == 0
+    sheet = load_workbook(out).active
+    col = COLUMNS.index("key") + 1
+    assert sheet.cell(2, col).value == key
