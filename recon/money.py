@@ -263,4 +263,5 @@ def unit_problem(amount: Decimal, currency: str) -> str | None:
     if not finer_than_unit(amount, currency):
         return None
     exp = exponent(currency)
-    return f"amount {amount} is finer than the minor unit of {currency} ({exp} decimal{'s' if exp != 1 else ''})"
+    # as a person wrote it: a store's Decimal(38, 6) would say 100.500000
+    return f"amount {amount.normalize():f} is finer than the minor unit of {currency} ({exp} decimal{'s' if exp != 1 else ''})"

@@ -55,7 +55,7 @@ def load_internal(ws: Workspace, channel: str, date: dt.date) -> pl.DataFrame:
         return internal.from_records(records, f"channels.{channel}.internal.query")
     # engine_for caches one engine per URL for the process; it is not ours to dispose.
     frame = internal_frame(engine_for(ws.store_url()), channel, date, ws.settings.channel_zone(channel))
-    check_units(frame, "the payment core's store")
+    check_units(frame, "the payment core's store", record="txn_id")  # a store row has no line: name the txn
     return frame
 
 
@@ -120,8 +120,9 @@ def _check(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
     return frame.with_columns(pl.col("fee").fill_null(0))
 
 
-def check_units(frame: pl.DataFrame, path: Path | str) -> None:
-    """No amount finer than its currency's minor unit (JPY 100.5); the first one names its line."""
+def check_units(frame: pl.DataFrame, path: Path | str, *, record: str | None = None) -> None:
+    """No amount finer than its currency's minor unit (JPY 100.5); the first one names its line, or
+    its `record` column's value (the payment core's txn id) where rows have no line."""
     for currency in sorted(frame["currency"].drop_nulls().unique().to_list()):
         try:
             exp = exponent(currency)
@@ -130,4 +131,5 @@ def check_units(frame: pl.DataFrame, path: Path | str) -> None:
         rows = frame.filter((pl.col("currency") == currency) & (pl.col("amount").round(exp) != pl.col("amount")))
         if rows.height:
             first = rows.sort("source_line").row(0, named=True)
-            raise StageFailed(f"{path}:{first['source_line']}: {unit_problem(first['amount'], currency)}")
+            where = f"{path}: {record} {first[record]}" if record else f"{path}:{first['source_line']}"
+            raise StageFailed(f"{where}: {unit_problem(first['amount'], currency)}")
