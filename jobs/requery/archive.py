@@ -38,7 +38,10 @@ def redact(value: object) -> object:
 
 def redacted_body(answer: Answer) -> object:
     """The answer's body as JSON with private fields removed, or its masked text when it is not JSON."""
-    text = answer.exchange.text()
+    try:
+        text = answer.exchange.text()
+    except UnicodeDecodeError:  # a refused answer (cut at the size cap, or not UTF-8): its sha256 identifies it
+        return f"<{len(answer.exchange.body)} bytes, not UTF-8>"
     try:
         return redact(json.loads(text)) if text else None
     except ValueError:

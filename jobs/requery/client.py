@@ -69,6 +69,11 @@ def send(http: httpx.Client, request: httpx.Request, asked: str) -> Exchange:
         fault = f"HTTP {resp.status_code} redirect to {public_url(resp.headers.get('location', ''))} not followed"
     elif len(body) > MAX_BODY:
         fault = f"answer larger than {MAX_BODY} bytes: not an order query's answer"
+    else:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:  # every channel answers in UTF-8: never read around bad bytes
+            fault = f"answer is not UTF-8 (byte {exc.start}): refused"
     return Exchange(request.method, where, asked, resp.status_code, headers, bytes(body[:MAX_BODY]), fault)
 
 

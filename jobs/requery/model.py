@@ -55,7 +55,8 @@ class Exchange:
         return hashlib.sha256(self.body).hexdigest() if self.body else None
 
     def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
+        """The body as text; `send` has refused (fault set) any answer that is not UTF-8."""
+        return self.body.decode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)

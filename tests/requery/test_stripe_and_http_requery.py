@@ -148,3 +148,16 @@ def test_a_redirect_is_not_followed_and_the_key_goes_nowhere_else(tmp_path, http
         assert "redirect to http://127.0.0.1" in requeries(ws, ids["k1"])[0]["said"] and "not followed" in run.lines[0].note
     finally:
         elsewhere.close()
+
+
+def test_an_answer_that_is_not_utf8_is_refused_never_read_around(tmp_path, http, keys, monkeypatch):
+    http.route("/api/orders/", lambda h: send(h, 200, b'{"data": {"state": "PAID", "memo": "caf\xe9"}}'))
+    monkeypatch.setenv("PSP_API_KEY", "psp-key-0123456789")
+    ws = make_ws(tmp_path / "ws", keys, {"adapter": "http", "url": http.url(""), "api_key_env": "PSP_API_KEY"},
+                 rules=PSP_RULES)
+    ids = queue(ws, row("LOCAL_ONLY", "k1", their=None))
+
+    run = requery_items(ws, (ids["k1"],), now=LATER)
+
+    assert (run.lines[0].status, run.lines[0].outcome) == ("UNKNOWN", "WAITING")
+    assert "answer is not UTF-8 (byte 39): refused" in requeries(ws, ids["k1"])[0]["said"]
