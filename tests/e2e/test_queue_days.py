@@ -238,3 +238,41 @@ def test_a_combined_payment_that_differs_is_one_item_with_the_group_total_and_it
     assert (values["Group"], values["Channel amount"], values["Our amount"], values["Difference"]) == \
         ("M-A1", 99, 100, -1)
     assert "AMOUNT_MISMATCH" in values["Outcome"] and total[head.index("Difference")].font.b
+
+
+def ledger(root: Path) -> tuple[Decimal, bool]:
+    """What the queue's postings moved on the channels' assets, and whether the books balance."""
+    rows = json.loads(recon(root, "core", "balance", "assets:channel", "--json").stdout)
+    balanced = json.loads(recon(root, "core", "trial-balance", "--json").stdout)["balanced"]
+    return sum((Decimal(r["balance"]) for r in rows), Decimal("0")), balanced
+
+
+def test_days_a_rerun_and_resolutions_between_keep_one_item_and_one_adjustment(root: Path):
+    ours, theirs = pay(1, "100.00", at(MON, 10, 0))
+    write_day(root, MON, [ours], [{**theirs, "amount": Decimal("99.90")}])
+    p2 = pay(2, "50.00", at(TUE, 10, 0))
+    write_day(root, TUE, [p2[0]], [p2[1]])
+
+    recon(root, "match", "--date", str(MON))
+    item = queue(root)["M0001"]
+    assert (item["kind"], item["status"]) == ("AMOUNT_MISMATCH", "OPEN")
+    assert ledger(root) == (Decimal("0"), True)
+
+    recon(root, "queue", "resolve", str(item["id"]), "--accept", "channel", "--note", "the channel is right")
+    moved, balanced = ledger(root)
+    assert abs(moved) == Decimal("0.10") and balanced
+
+    recon(root, "match", "--date", str(TUE))  # the next day, then the first day again: nothing books twice
+    recon(root, "match", "--date", str(MON))
+    assert queue(root)["M0001"]["status"] == "RESOLVED" and queue(root)["M0001"]["id"] == item["id"]
+    assert ledger(root) == (moved, True)
+
+    recon(root, "queue", "reopen", str(item["id"]), "--note", "wrong call")
+    assert queue(root)["M0001"]["status"] == "OPEN"
+    assert ledger(root) == (Decimal("0"), True)  # the reversal
+
+    recon(root, "queue", "resolve", str(item["id"]), "--accept", "channel", "--note", "checked again")
+    recon(root, "match", "--date", str(MON))
+    assert ledger(root) == (moved, True)  # one live adjustment, whatever came before
+    # the re-runs added nothing to the item: only what people did
+    assert [e["action"] for e in history(root, item["id"])] == ["created", "accept_channel", "reopen", "accept_channel"]
