@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import polars as pl
 import pytest
 
 from recon.clock import business_today
@@ -46,6 +47,24 @@ def test_a_day_runs_end_to_end_and_a_second_run_does_nothing(ws):
     assert all(r["attempts"] == 1 for r in status(ws)), "a finished stage ran again"
     digest = (ws / "logs" / "digest.log").read_text()
     assert "|fetch " in digest and "|match " in digest
+
+
+def test_our_side_changing_re_matches_the_day_and_rewriting_the_same_bytes_does_not(ws):
+    assert recon(ws, "run", "--date", DAYS[0], "--quiet").returncode == 0
+
+    def match_attempts() -> int:
+        return next(r["attempts"] for r in status(ws) if r["date"] == DAYS[0] and r["stage"] == "match")
+
+    ours = ws / "internal" / f"wechat_{DAYS[0]}.csv"
+    ours.write_bytes(ours.read_bytes())  # a fresh export with the same content: nothing to do
+    assert recon(ws, "run", "--date", DAYS[0], "--quiet").returncode == 0
+    assert match_attempts() == 1
+    ours.write_text(ours.read_text(encoding="utf-8").replace(",723.88,", ",723.80,", 1), encoding="utf-8")
+    assert recon(ws, "run", "--date", DAYS[0], "--quiet").returncode == 0
+    assert match_attempts() == 2
+    row = pl.read_parquet(ws / "results" / DAYS[0] / "layer1.parquet").filter(
+        pl.col("our_txn_id") == "T2026112000030")
+    assert row["outcome"].to_list() == ["AMOUNT_MISMATCH"]
 
 
 def test_a_second_concurrent_run_of_the_day_exits_5_naming_the_holder(ws):
