@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from recon.config.settings import QueueSettings
 from recon.money import plain
 from recon.queue.severity import aging_bucket, severity
+from recon.redact import mask_pans
 from recon.store.engine import open_store
 from recon.store.tables.queue import State, queue_events, queue_items
 from recon.workspace import Workspace
@@ -94,7 +95,8 @@ class Item:
             "our_fee": money(self.our_fee), "their_fee": money(self.their_fee),
             "our_status": self.our_status, "their_status": self.their_status, "age_days": self.age_days, "aging_bucket": self.aging_bucket,
             "severity": self.severity, "assignee": self.assignee, "resolution": self.resolution,
-            "reason": self.reason, "version": self.version,
+            # Free text from a statement: a card number in it is masked here as in every report.
+            "reason": mask_pans(self.reason) if self.reason else self.reason, "version": self.version,
             "updated_at": self.updated_at.isoformat(),
         }
 
@@ -136,6 +138,6 @@ def histories(conn, item_ids) -> dict[int, list[dict[str, Any]]]:
         for r in rows:
             out.setdefault(r.item_id, []).append(
                 {"at": r.at.isoformat(), "actor": r.actor, "action": r.action,
-                 "from_state": r.from_state, "to_state": r.to_state, "note": r.note,
+                 "from_state": r.from_state, "to_state": r.to_state, "note": mask_pans(r.note) if r.note else r.note,
                  "data": json.loads(r.data or "{}")})
     return out

@@ -11,7 +11,9 @@ rules, in the order a person would expect them:
 - a person's decision survives re-runs: a RESOLVED or WRITTEN_OFF item stays closed unless the
   figures it was decided on changed; then it re-opens and the event says what changed;
 - an open item that a re-run of its day no longer reports, or that a later day matched (a
-  cross-day row arriving in the next bill), becomes AUTO_RESOLVED with the reason.
+  cross-day row arriving in the next bill), becomes AUTO_RESOLVED with the reason;
+- a day whose statement came late, run after a later day that already settled a period (layers 2
+  and 3), raises no item for that period's old shortfall: the later day has spoken.
 Everything is one transaction: a failed sync leaves the queue as it was.
 """
 
@@ -25,7 +27,7 @@ from sqlalchemy import bindparam, insert, or_, select, update
 
 from recon.clock import utcnow
 from recon.queue import adjustments
-from recon.queue.sources import Discrepancy, Identity, Settled, read_day
+from recon.queue.sources import LAYER_FILES, Discrepancy, Identity, Settled, read_day, read_generic
 from recon.queue.store import queue_engine
 from recon.store.tables.queue import ACTIVE_STATES, State, queue_events, queue_items
 
@@ -64,6 +66,30 @@ def _values(d: Discrepancy) -> dict[str, object]:
 
 def _settled_index(settled: list[Settled]) -> dict[tuple, Settled]:
     return {(s.layer, s.channel, s.account, s.business_date, k): s for s in settled for k in s.keys}
+
+
+def _settled_later(ws, date: dt.date) -> set[tuple]:
+    """Identities that the layer-2/3 results of a day after `date` report settled.
+
+    Only these layers: their files are one row per period or account, so reading every later day
+    stays cheap, and only their outcomes are decided by money arriving after the day.
+    """
+    later: set[tuple] = set()
+    root = ws.results_dir(date).parent
+    if not root.is_dir():
+        return later
+    for day_dir in sorted(root.iterdir()):
+        try:
+            day = dt.date.fromisoformat(day_dir.name)
+        except ValueError:
+            continue
+        if day <= date:
+            continue
+        for layer in (2, 3):
+            path = day_dir / LAYER_FILES[layer]
+            if path.exists():
+                later |= set(_settled_index(read_generic(path, layer)[1]))
+    return later
 
 
 def sync_results(ws, date: dt.date) -> SyncReport:
@@ -160,6 +186,10 @@ def sync_results(ws, date: dt.date) -> SyncReport:
             event(row.id, "auto_resolved", row.status, State.AUTO_RESOLVED.value, why)
             report.auto_resolved += 1
 
+        if new_items and any(d.layer in (2, 3) for d in new_items):
+            settled_later = _settled_later(ws, date)
+            report.unchanged += sum(d.identity in settled_later for d in new_items)
+            new_items = [d for d in new_items if d.identity not in settled_later]
         if new_items:
             params = [dict(layer=d.layer, kind=d.kind, channel=d.channel, account=d.account,
                            business_date=d.business_date, key=d.key,

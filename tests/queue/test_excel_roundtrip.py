@@ -90,3 +90,14 @@ def test_ids_and_keys_are_never_masked_in_list_show_and_export(ws, tmp_path):
     sheet = load_workbook(out).active
     col = COLUMNS.index("key") + 1
     assert sheet.cell(2, col).value == key
+
+
+def test_card_numbers_in_a_reason_are_masked_in_list_and_show_json(ws):
+    # A reason is free text copied from a statement: the same card number that the report masks
+    # must not come back whole through `--json`, which scripts forward to chat and tickets.
+    write_layer1(ws, [row("CHANNEL_ONLY", "k9", our=None, reason="card 4111 1111 1111 1111 refused")])
+    sync_results(ws, DAY)
+    [item] = json.loads(recon(ws, "queue", "list", "--json").stdout)
+    assert "4111 1111 1111 1111" not in item["reason"] and "1111" in item["reason"]
+    shown = json.loads(recon(ws, "queue", "show", str(item["id"]), "--json").stdout)
+    assert "4111 1111 1111 1111" not in json.dumps(shown), json.dumps(shown)

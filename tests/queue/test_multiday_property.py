@@ -229,3 +229,22 @@ def test_the_queue_converges_to_the_newest_results_over_days_and_reruns():
     run_state_machine_as_test(QueueDays, settings=settings(
         max_examples=15, stateful_step_count=30, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+
+
+def test_a_late_day_raises_no_item_for_a_period_a_later_day_settled():
+    # Found by the machine above: D1's statement comes late, D2 sees the period paid up (SETTLED),
+    # then D1 runs and reports its old shortfall. The later day has spoken; no PENDING item.
+    days = QueueDays()
+    try:
+        days.run_next_day(statement_late=False)
+        days.payout_part(Decimal("600.00"))
+        days.run_next_day(statement_late=True)
+        days.payout_part(Decimal("400.00"))
+        days.run_next_day(statement_late=False)
+        late = days.late_days.pop()
+        days._run(late)
+        days.queue_holds_exactly_the_newest_truth()
+        with queue_engine(days.ws).connect() as conn:
+            assert conn.execute(select(queue_items).where(queue_items.c.layer == 2)).all() == []
+    finally:
+        days.teardown()
