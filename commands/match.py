@@ -4,6 +4,11 @@ Thin: parses the options, calls `recon.matching.day.reconcile_day` (layer 1, the
 the queue), prints layer 1's outcomes and the other layers' findings as tables (or JSON). A dry run
 (or `--rules FILE`) only compares layer 1 with the stored results and writes nothing. A missing
 bill exits 3 (not ready), a bad rule file exits 2 naming the file, key and reason.
+
+`--since D1 [--until D2]` is the what-if over history (recon.matching.whatif): every stored day of
+the range re-matched as a dry run, outcome transitions per day and in total. A range is only ever
+previewed here; re-matching it for real is `recon rerun --since D1 --until D2 --from-stage match`
+(leases, run registry, queue), so this command refuses a range without --dry-run or --rules.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ import typer
 
 from commands.common import (
     ChannelOpt,
-    DateOpt,
     EngineOpt,
     JsonOpt,
     QuietOpt,
@@ -29,6 +33,11 @@ from commands.common import (
 )
 from recon.clock import parse_date
 
+DateOpt = Annotated[str | None, typer.Option(
+    "--date", "-d", help="Business date, YYYY-MM-DD (or 'yesterday', 'today'); or a range with --since.")]
+SinceOpt = Annotated[str | None, typer.Option(
+    "--since", help="With --dry-run or --rules: re-match every stored day from this date (to --until) and show what would move.")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="With --since: the last date of the range (default: yesterday).")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would change against the stored results; write nothing.")]
 RulesOpt = Annotated[Path | None, typer.Option("--rules", help="Match with this rule file instead (implies --dry-run).",
                                                exists=False, dir_okay=False)]
@@ -39,22 +48,34 @@ def register(app: typer.Typer) -> None:
 
 
 @command
-def match(date: DateOpt, channel: ChannelOpt = None, dry_run: DryRunOpt = False, rules: RulesOpt = None,
-          engine: EngineOpt = None, workspace: WorkspaceOpt = None, json: JsonOpt = False,
-          quiet: QuietOpt = False) -> None:
-    """Match our transactions against each channel's bill for a day (layer 1)."""
+def match(date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None, channel: ChannelOpt = None,
+          dry_run: DryRunOpt = False, rules: RulesOpt = None, engine: EngineOpt = None,
+          workspace: WorkspaceOpt = None, json: JsonOpt = False, quiet: QuietOpt = False) -> None:
+    """Match our transactions against each channel's bill for a day (layer 1); or preview a range."""
     from jobs.stages import reconcile
     from recon.errors import ConfigError
     from rules.loader import load_rules_file
 
+    if date is not None and (since or until):
+        raise ConfigError("--date and --since/--until exclude each other: one day, or a range")
+    if date is None and not since:
+        raise ConfigError("recon match needs --date D (or --since D1 [--until D2] with --dry-run)",
+                          hint="recon match --date yesterday")
+    if since and not (dry_run or rules is not None):
+        raise ConfigError("recon match --since/--until only previews a range: add --dry-run (or --rules FILE)",
+                          hint=f"to re-match the range for real: recon rerun --since {since}"
+                               f"{f' --until {until}' if until else ''} --from-stage match")
     ws = open_workspace(workspace)
-    day = parse_date(date, ws.today())
     override = None
     if rules is not None:
         if not rules.exists():
             raise ConfigError(f"--rules: {rules} does not exist")
         override = load_rules_file(rules).match
     engine = check_engine(engine)
+    if since:
+        _what_if(ws, since, until, channel, override, rules, engine, as_json=json, quiet=quiet)
+        return
+    day = parse_date(date, ws.today())
     matchers = matchers_for(ws, [channel] if channel else None, engine)
     result = reconcile(ws, day, channel, rules_override=override, dry_run=dry_run or rules is not None,
                        matchers=matchers, engine=engine)
@@ -68,6 +89,62 @@ def match(date: DateOpt, channel: ChannelOpt = None, dry_run: DryRunOpt = False,
             _print_layers23(others, out)
             for note in others.notes:
                 out.print(f"  note: {note}", markup=False)
+
+
+def _what_if(ws, since: str, until: str | None, channel: str | None, override, rules: Path | None,
+             engine: str | None, *, as_json: bool, quiet: bool) -> None:
+    """The range preview: each stored day re-matched as a dry run, transitions per day and in total."""
+    from rich.progress import Progress
+
+    from recon.errors import ConfigError
+    from recon.matching.whatif import days_in, what_if
+
+    first, last = parse_date(since, ws.today()), parse_date(until or "yesterday", ws.today())
+    if last < first:
+        raise ConfigError(f"--until {last} is before --since {first}")
+    out = console(quiet or as_json)
+    matchers = matchers_for(ws, [channel] if channel else None, engine)
+    with Progress(console=out, transient=True, disable=quiet or as_json or not out.is_terminal) as bar:
+        task = bar.add_task("re-matching", total=len(days_in(first, last)))
+        result = what_if(ws, first, last, channel, rules_override=override, matchers=matchers, engine_override=engine,
+                         on_day=lambda day: bar.update(task, advance=1, description=f"{day}"))
+    if as_json:
+        print_json({**result.as_dict(), "rules": str(rules) if rules is not None else None})
+    elif not quiet:
+        _print_what_if(result, rules, out)
+
+
+def _print_what_if(result, rules: Path | None, out) -> None:
+    from rich.table import Table
+
+    def amounts(t) -> str:
+        from recon.money import fmt
+
+        return ", ".join(fmt(a, c) if c else str(a) for c, a in t.amounts)
+
+    cols = ("channel", "side", "before", "after", "rows", "amount")
+    with_rules = f" with {rules.name}" if rules is not None else " with the rules in force"
+    days = Table(title=f"what-if{with_rules}, {result.since}..{result.until}: outcome transitions per day (nothing written)")
+    for col in ("date", *cols):
+        days.add_column(col, justify="right" if col in ("rows", "amount") else "left")
+    for day in result.days:
+        moves = day.transitions or (None,)
+        for i, t in enumerate(moves):
+            date = str(day.business_date) if i == 0 else ""
+            if t is None:
+                days.add_row(date, ", ".join(c.channel for c in day.channels), "", "no change", "", "0", "")
+            else:
+                days.add_row(date, t.channel, t.side, t.before or "(new)", t.after or "(gone)", str(t.rows), amounts(t))
+    out.print(days)
+    totals = Table(title=f"total over {len(result.days)} day(s) compared, "
+                         f"{sum(1 for d in result.days if d.transitions)} with changes")
+    for col in cols:
+        totals.add_column(col, justify="right" if col in ("rows", "amount") else "left")
+    for t in result.totals():
+        totals.add_row(t.channel, t.side, t.before or "(new)", t.after or "(gone)", str(t.rows), amounts(t))
+    out.print(totals if result.totals() else "no row would change outcome on any day compared")
+    for s in result.skipped:
+        out.print(f"skipped {s.business_date}{f' {s.channel}' if s.channel else ''}: {s.reason}", markup=False)
 
 
 def _print_layers23(others, out) -> None:

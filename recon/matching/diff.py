@@ -4,16 +4,20 @@ Before replacing `results/<D>/layer1.parquet`, or when trying `--rules FILE`, a 
 what would move: per outcome, how many rows there are now and would be; and which rows move from
 one outcome to another. Rows are identified by their input row (side, source file, line), the one
 identity both runs share, so a pair that merely changed its pass does not count as a change.
+`transitions` adds the side and the money that moves, for a what-if over history (whatif.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
 from recon.matching import engine
+from recon.matching.layer1 import quote
+from recon.money import plain
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +60,51 @@ def compare(con: duckdb.DuckDBPyConnection, new_table: str, stored: Path,
     changes = tuple(Change(*row) for row in
                     con.sql(engine.sql("diff_rows", new=new_table)).fetchall())
     return counts, changes
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """Input rows of one channel and side moving from outcome `before` to `after`, with their money.
+
+    `amounts` sums each row's own amount (ours or theirs), per currency: (currency, sum) pairs."""
+
+    channel: str
+    side: str  # "ours" or "theirs"
+    before: str | None  # None: the row was not in the stored results
+    after: str | None  # None: the row is gone from the new results
+    rows: int
+    amounts: tuple[tuple[str, Decimal], ...]
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return self.channel, self.side, self.before or "", self.after or ""
+
+    def as_dict(self) -> dict:
+        return {"channel": self.channel, "side": self.side, "before": self.before, "after": self.after,
+                "rows": self.rows, "amounts": {c: plain(a, c) for c, a in self.amounts}}
+
+
+def transitions(con: duckdb.DuckDBPyConnection, stored: Path, new: Path, channel: str) -> tuple[Transition, ...]:
+    """How `channel`'s input rows move between two results files, by side, with amounts per currency."""
+    found: dict[tuple, tuple[int, list[tuple[str, Decimal]]]] = {}
+    rows = con.execute(engine.sql("whatif_rows", stored=quote(stored), new=quote(new)), {"channel": channel}).fetchall()
+    for side, before, after, currency, count, amount in rows:
+        n, amounts = found.get((side, before, after), (0, []))
+        found[(side, before, after)] = (n + count, [*amounts, (currency or "", amount)])
+    return tuple(Transition(channel, side, before, after, n, tuple(amounts))
+                 for (side, before, after), (n, amounts) in found.items())
+
+
+def add_up(moves: list[Transition]) -> tuple[Transition, ...]:
+    """The sum of transitions (of several days): rows and per-currency amounts per (channel, side, before, after)."""
+    rows: dict[tuple, int] = {}
+    money: dict[tuple, dict[str, Decimal]] = {}
+    sample: dict[tuple, Transition] = {}
+    for t in moves:
+        rows[t.key] = rows.get(t.key, 0) + t.rows
+        per = money.setdefault(t.key, {})
+        for currency, amount in t.amounts:
+            per[currency] = per.get(currency, Decimal(0)) + amount
+        sample.setdefault(t.key, t)
+    return tuple(Transition(t.channel, t.side, t.before, t.after, rows[k], tuple(sorted(money[k].items())))
+                 for k, t in sorted(sample.items()))

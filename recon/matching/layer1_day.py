@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from recon.config.ruleset import MatchRules
@@ -41,11 +41,15 @@ def engine_for(ws: Workspace, channel: str, override: str | None = None) -> str:
 
 def match_day(ws: Workspace, date: dt.date, channel: str | None = None, *,
               rules_override: MatchRules | None = None, dry_run: bool = False,
-              matchers: Mapping[str, Matcher] | None = None, engine_override: str | None = None) -> Layer1Summary:
+              matchers: Mapping[str, Matcher] | None = None, engine_override: str | None = None,
+              earlier: Callable[[dt.date], Path] | None = None, keep: Path | None = None) -> Layer1Summary:
     """Layer 1 for every configured channel (or one) on `date`; writes results unless `dry_run`.
 
     Each channel runs on its engine (`engine_for`); `matchers` maps an engine name to the matcher the
     caller built for it (DuckDB is built in), so this library never starts Spark by itself.
+    A what-if over several days (recon.matching.whatif) chains its dry runs: `earlier` says where an
+    earlier day's results are (pending rows are carried from there; default: the workspace's), and
+    `keep` receives, on a dry run, the re-matched channels' would-be rows.
     """
     matched = transaction_channels(ws)
     if channel:
@@ -77,7 +81,7 @@ def match_day(ws: Workspace, date: dt.date, channel: str | None = None, *,
         for i, name in enumerate(names):
             cfg = ws.settings.channel(name)
             rules = rules_override or rules_for(ws, name)
-            history = carry.earlier_results(lambda day: results_path(ws, day), date, rules.pending_days)
+            history = carry.earlier_results(earlier or (lambda day: results_path(ws, day)), date, rules.pending_days)
             carried_ours, carried_theirs = carry.carried(history, name)
             job = ChannelDay(rules, date, name, cfg.account, ws.settings.channel_zone(name),
                              internal_input(ws, name, date), ws.bill_path(name, date), carried_ours, carried_theirs)
@@ -103,6 +107,9 @@ def match_day(ws: Workspace, date: dt.date, channel: str | None = None, *,
                 sources.append(f"SELECT * FROM read_parquet({quote(target)}) WHERE channel <> {quote(channel)}")
             con.execute("CREATE OR REPLACE VIEW day_results AS " + " UNION ALL BY NAME ".join(sources))
             if dry_run:
+                if keep is not None:
+                    _write(con, f"SELECT * FROM day_results WHERE channel IN ({', '.join(map(quote, names))}) {ORDER_BY}",
+                           keep)
                 counts, changes = diff.compare(con, "day_results", target, names)
                 return Layer1Summary(date, None, tuple(summaries), dry_run=True, changes=changes, counts=counts)
             _write(con, f"SELECT * FROM day_results {ORDER_BY}", out)

@@ -1,0 +1,172 @@
+"""`recon match --dry-run --rules FILE --since D1 --until D2`: a rule change previewed over stored days.
+
+A real workspace is matched day by day through the CLI (as cron would), then a candidate rule file
+is tried over the range: the transitions must appear on the days the change affects and nowhere
+else, the totals must be the sum of the days, days without stored inputs are listed as skipped, and
+the workspace tree is byte for byte what it was (results, queue store, logs, temp folders).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_queue_days import CONFIG, at, pay, recon, runner, write_day
+from cli import app
+
+MON, TUE, WED, THU, FRI = (dt.date(2024, 5, 6) + dt.timedelta(days=n) for n in range(5))
+LOOSE = 'name = "loose"\n[match]\namount_tolerance = "1.00"\n'
+
+
+def tree(root: Path) -> dict[str, str]:
+    """Every file and folder under `root`: relative path -> sha256 of its bytes ('dir' for folders)."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        rel = str(path.relative_to(root))
+        found[rel] = "dir" if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def off_by(pair: tuple[dict, dict], theirs: str) -> tuple[dict, dict]:
+    """A payment the channel billed at another amount."""
+    ours, line = pair
+    return ours, {**line, "amount": Decimal(theirs), "net_amount": Decimal(theirs)}
+
+
+def what_if(root: Path, *args: str, code: int = 0):
+    result = runner.invoke(app, ["match", "--dry-run", *args, "--workspace", str(root)])
+    assert result.exit_code == code, result.output
+    return result
+
+
+@pytest.fixture()
+def root(tmp_path: Path) -> Path:
+    """Mon-Wed matched and stored; Thu has its inputs but was never matched; Fri has nothing."""
+    (tmp_path / "recon.toml").write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "loose.toml").write_text(LOOSE, encoding="utf-8")
+    # Monday: one bill line 0.50 short (a tolerance of 1.00 absorbs it), one clean payment
+    write_day(tmp_path, MON, *zip(off_by(pay(1, "100.00", at(MON, 10, 0)), "99.50"), pay(2, "20.00", at(MON, 11, 0))))
+    # Tuesday: clean; nothing a tolerance changes
+    write_day(tmp_path, TUE, *zip(pay(3, "30.00", at(TUE, 10, 0)), pay(4, "40.00", at(TUE, 11, 0))))
+    # Wednesday: 0.30 over and 0.70 short (absorbed), 5.00 short (not)
+    write_day(tmp_path, WED, *zip(off_by(pay(5, "50.00", at(WED, 9, 0)), "50.30"),
+                                  off_by(pay(6, "60.00", at(WED, 10, 0)), "59.30"),
+                                  off_by(pay(7, "70.00", at(WED, 11, 0)), "65.00")))
+    for day in (MON, TUE, WED):
+        recon(tmp_path, "match", "--date", str(day), "-q")
+    write_day(tmp_path, THU, *zip(pay(8, "80.00", at(THU, 10, 0))))
+    return tmp_path
+
+
+def test_a_tolerance_moves_the_days_it_affects_and_no_others(root: Path):
+    before = tree(root)
+    doc = json.loads(what_if(root, "--rules", str(root / "loose.toml"), "--since", str(MON), "--until", str(FRI),
+                             "--json").stdout)
+    assert tree(root) == before  # nothing written: results, queue store, logs, temp folders
+
+    days = {d["business_date"]: d for d in doc["days"]}
+    assert list(days) == [str(MON), str(TUE), str(WED)]
+
+    def moves(day: dt.date) -> list[tuple]:
+        [wx] = days[str(day)]["channels"]
+        assert wx["channel"] == "wx"
+        return [(t["side"], t["before"], t["after"], t["rows"], t["amounts"]) for t in wx["transitions"]]
+
+    assert moves(MON) == [("ours", "AMOUNT_MISMATCH", "MATCHED", 1, {"CNY": "100.00"}),
+                          ("theirs", "AMOUNT_MISMATCH", "MATCHED", 1, {"CNY": "99.50"})]
+    assert moves(TUE) == [] and days[str(TUE)]["rows_changed"] == 0
+    assert moves(WED) == [("ours", "AMOUNT_MISMATCH", "MATCHED", 2, {"CNY": "110.00"}),
+                          ("theirs", "AMOUNT_MISMATCH", "MATCHED", 2, {"CNY": "109.60"})]
+    # per outcome, stored vs would be: Wednesday's 5.00 stays a mismatch
+    [wed] = days[str(WED)]["channels"]
+    assert {c["outcome"]: (c["stored"], c["new"]) for c in wed["counts"]} == {
+        "AMOUNT_MISMATCH": (3, 1), "MATCHED": (0, 2)}
+
+    totals = doc["totals"]
+    assert totals["transitions"] == [
+        {"channel": "wx", "side": "ours", "before": "AMOUNT_MISMATCH", "after": "MATCHED", "rows": 3,
+         "amounts": {"CNY": "210.00"}},
+        {"channel": "wx", "side": "theirs", "before": "AMOUNT_MISMATCH", "after": "MATCHED", "rows": 3,
+         "amounts": {"CNY": "209.10"}}]
+    assert totals["rows_changed"] == sum(d["rows_changed"] for d in doc["days"]) == 6
+    assert (totals["days_compared"], totals["days_changed"]) == (3, 2)
+    assert doc["skipped"] == [
+        {"business_date": str(THU), "channel": None, "reason": f"no stored results (results/{THU}/layer1.parquet): "
+                                                               "the day was never matched"},
+        {"business_date": str(FRI), "channel": None, "reason": f"no stored results (results/{FRI}/layer1.parquet): "
+                                                               "the day was never matched"}]
+    assert (doc["dry_run"], doc["since"], doc["until"], doc["channels"]) == (True, str(MON), str(FRI), ["wx"])
+    assert doc["rules"].endswith("loose.toml")
+
+
+def test_the_table_shows_each_day_the_totals_and_the_skipped_days(root: Path):
+    before = tree(root)
+    out = what_if(root, "--rules", str(root / "loose.toml"), "--since", str(MON), "--until", str(THU)).stdout
+    print(out)  # the report of issue 23 quotes this output
+    assert tree(root) == before
+    lines = out.splitlines()
+    assert any(str(MON) in line and "ours" in line and "AMOUNT_MISMATCH" in line and "MATCHED" in line
+               and "100.00 CNY" in line for line in lines)
+    assert any(str(TUE) in line and "no change" in line for line in lines)
+    assert any("theirs" in line and "AMOUNT_MISMATCH" in line and " 3 " in line and "209.10 CNY" in line
+               for line in lines)
+    assert "total over 3 day(s) compared, 2 with changes" in out
+    assert f"skipped {THU}: no stored results" in out
+
+
+def test_the_rules_in_force_change_nothing_and_a_channel_day_without_its_bill_is_skipped(root: Path):
+    (root / "bills" / "wx" / f"{TUE}.parquet").unlink()  # Tuesday's parsed bill gone; its results stay
+    before = tree(root)
+    doc = json.loads(what_if(root, "--since", str(MON), "--until", str(WED), "--channel", "wx", "--json").stdout)
+    assert tree(root) == before
+    assert [d["business_date"] for d in doc["days"]] == [str(MON), str(WED)]
+    assert doc["totals"]["transitions"] == [] and doc["totals"]["rows_changed"] == 0
+    assert doc["skipped"] == [{"business_date": str(TUE), "channel": "wx",
+                               "reason": f"no parsed bill (bills/wx/{TUE}.parquet)"}]
+
+
+def test_a_changed_pending_rule_is_carried_from_the_what_if_day_before_not_the_stored_one(tmp_path: Path):
+    """Stored with pending_days = 0, previewed with 1: Monday's late payment would wait, and Tuesday
+    would close it against the channel's line (carried from Monday's what-if, not its stored rows)."""
+    (tmp_path / "recon.toml").write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "wechatpay.toml").write_text("[match]\npending_days = 0\n", encoding="utf-8")
+    (tmp_path / "patient.toml").write_text('name = "patient"\n[match]\npending_days = 1\n', encoding="utf-8")
+    late, early = pay(1, "250.00", at(MON, 23, 59, 58)), pay(2, "10.00", at(MON, 10, 0))
+    write_day(tmp_path, MON, [late[0], early[0]], [early[1]])
+    write_day(tmp_path, TUE, [], [{**late[1], "trade_time": at(TUE, 0, 0, 3)}])
+    for day in (MON, TUE):
+        recon(tmp_path, "match", "--date", str(day), "-q")
+    before = tree(tmp_path)
+    doc = json.loads(what_if(tmp_path, "--rules", str(tmp_path / "patient.toml"), "--since", str(MON),
+                             "--until", str(TUE), "--json").stdout)
+    assert tree(tmp_path) == before
+    moves = {d["business_date"]: [(t["side"], t["before"], t["after"], t["rows"])
+                                  for c in d["channels"] for t in c["transitions"]] for d in doc["days"]}
+    assert moves[str(MON)] == [("ours", "LOCAL_ONLY", "PENDING", 1)]
+    assert moves[str(TUE)] == [("ours", None, "AUTO_RESOLVED", 1), ("theirs", "CHANNEL_ONLY", "AUTO_RESOLVED", 1)]
+
+
+def test_refusals_exit_with_the_config_code_and_write_nothing(root: Path):
+    (root / "bad.toml").write_text('name = "bad"\n[match]\namount_tolerence = "1"\n', encoding="utf-8")
+    negative = root / "negative.toml"
+    negative.write_text('name = "neg"\n[match]\namount_tolerance = "-1"\n', encoding="utf-8")
+    before = tree(root)  # the rule files are in place; from here nothing may change
+    bad = what_if(root, "--rules", str(root / "bad.toml"), "--since", str(MON), "--until", str(WED), code=2)
+    assert "bad.toml: match.amount_tolerence: unknown key" in bad.stderr
+    assert "cannot be negative" in what_if(root, "--rules", str(negative), "--since", str(MON), code=2).stderr
+    backwards = what_if(root, "--since", str(WED), "--until", str(MON), code=2)
+    assert "before --since" in backwards.stderr
+    for_real = runner.invoke(app, ["match", "--since", str(MON), "--until", str(WED), "--workspace", str(root)])
+    assert for_real.exit_code == 2
+    assert "only previews a range" in for_real.stderr and "recon rerun --since" in for_real.stderr
+    both = runner.invoke(app, ["match", "--date", str(MON), "--since", str(MON), "--dry-run", "-w", str(root)])
+    assert both.exit_code == 2 and "exclude each other" in both.stderr
+    unknown = what_if(root, "--since", str(MON), "--channel", "nope", code=2)
+    assert "nope" in unknown.stderr
+    assert tree(root) == before
