@@ -65,7 +65,12 @@ def match(date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None, 
         raise ConfigError("recon match --since/--until only previews a range: add --dry-run (or --rules FILE)",
                           hint=f"to re-match the range for real: recon rerun --since {since}"
                                f"{f' --until {until}' if until else ''} --from-stage match")
-    ws = open_workspace(workspace)
+    if since:  # a preview leaves even a workspace without log files as it was
+        from jobs.catalog import open_workspace as open_quietly
+
+        ws = open_quietly(workspace)
+    else:
+        ws = open_workspace(workspace)
     override = None
     if rules is not None:
         if not rules.exists():
@@ -143,8 +148,27 @@ def _print_what_if(result, rules: Path | None, out) -> None:
     for t in result.totals():
         totals.add_row(t.channel, t.side, t.before or "(new)", t.after or "(gone)", str(t.rows), amounts(t))
     out.print(totals if result.totals() else "no row would change outcome on any day compared")
-    for s in result.skipped:
-        out.print(f"skipped {s.business_date}{f' {s.channel}' if s.channel else ''}: {s.reason}", markup=False)
+    for first, last, channel, reason in _runs(result.skipped):
+        days = str(first) if first == last else f"{first}..{last}"
+        out.print(f"skipped {days}{f' {channel}' if channel else ''}: {reason}", markup=False)
+
+
+def _runs(skipped) -> list[tuple]:
+    """Consecutive days skipped for one reason, as (first, last, channel, reason): a range reaching
+    back before the first run is one line, not one per day (the day in a reason's path becomes <D>)."""
+    import datetime as dt
+
+    runs: list[list] = []
+    open_runs: dict[tuple, list] = {}  # (channel, reason) -> its latest run
+    for s in skipped:
+        key = (s.channel, s.reason.replace(str(s.business_date), "<D>"))
+        run = open_runs.get(key)
+        if run is not None and s.business_date - run[1] == dt.timedelta(days=1):
+            run[1] = s.business_date
+        else:
+            open_runs[key] = run = [s.business_date, s.business_date, *key]
+            runs.append(run)
+    return [(a, b, c, r if a != b else r.replace("<D>", str(a))) for a, b, c, r in runs]
 
 
 def _print_layers23(others, out) -> None:

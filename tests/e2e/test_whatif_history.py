@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -116,11 +117,17 @@ def test_the_table_shows_each_day_the_totals_and_the_skipped_days(root: Path):
     assert any("theirs" in line and "AMOUNT_MISMATCH" in line and " 3 " in line and "209.10 CNY" in line
                for line in lines)
     assert "total over 3 day(s) compared, 2 with changes" in out
-    assert f"skipped {THU}: no stored results" in out
+    assert f"skipped {THU}: no stored results (results/{THU}/layer1.parquet)" in out
+    # a range reaching past the stored days: one line for the run of days skipped for one reason
+    longer = what_if(root, "--rules", str(root / "loose.toml"), "--since", str(MON), "--until", "2024-05-20").stdout
+    assert f"skipped {THU}..2024-05-20: no stored results (results/<D>/layer1.parquet)" in longer
+    assert what_if(root, "--since", str(MON), "--until", str(THU), "--quiet").stdout == ""
+    assert tree(root) == before
 
 
 def test_the_rules_in_force_change_nothing_and_a_channel_day_without_its_bill_is_skipped(root: Path):
     (root / "bills" / "wx" / f"{TUE}.parquet").unlink()  # Tuesday's parsed bill gone; its results stay
+    shutil.rmtree(root / "logs")  # a preview creates no log files either
     before = tree(root)
     doc = json.loads(what_if(root, "--since", str(MON), "--until", str(WED), "--channel", "wx", "--json").stdout)
     assert tree(root) == before
