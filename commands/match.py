@@ -36,8 +36,10 @@ from recon.clock import parse_date
 DateOpt = Annotated[str | None, typer.Option(
     "--date", "-d", help="Business date, YYYY-MM-DD (or 'yesterday', 'today'); or a range with --since.")]
 SinceOpt = Annotated[str | None, typer.Option(
-    "--since", help="With --dry-run or --rules: re-match every stored day from this date (to --until) and show what would move.")]
-UntilOpt = Annotated[str | None, typer.Option("--until", help="With --since: the last date of the range (default: yesterday).")]
+    "--since", help="With --dry-run or --rules: re-match every stored day from this date (to --until), "
+                    "show what would move.")]
+UntilOpt = Annotated[str | None, typer.Option(
+    "--until", help="With --since: the last date of the range (default: yesterday).")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would change against the stored results; write nothing.")]
 RulesOpt = Annotated[Path | None, typer.Option("--rules", help="Match with this rule file instead (implies --dry-run).",
                                                exists=False, dir_okay=False)]
@@ -129,7 +131,8 @@ def _print_what_if(result, rules: Path | None, out) -> None:
 
     cols = ("channel", "side", "before", "after", "rows", "amount")
     with_rules = f" with {rules.name}" if rules is not None else " with the rules in force"
-    days = Table(title=f"what-if{with_rules}, {result.since}..{result.until}: outcome transitions per day (nothing written)")
+    days = Table(title=f"what-if{with_rules}, {result.since}..{result.until}: "
+                       "outcome transitions per day (nothing written)")
     for col in ("date", *cols):
         days.add_column(col, justify="right" if col in ("rows", "amount") else "left")
     for day in result.days:

@@ -122,7 +122,8 @@ def what_if(ws: Workspace, since: dt.date, until: dt.date, channel: str | None =
             for day in days_in(since, until):
                 stored = results_path(ws, day)
                 if not stored.exists():
-                    skipped.append(Skipped(day, None, f"no stored results ({_rel(ws, stored)}): the day was never matched"))
+                    skipped.append(Skipped(day, None,
+                                           f"no stored results ({_rel(ws, stored)}): the day was never matched"))
                 else:
                     compared = []
                     for name in names:
