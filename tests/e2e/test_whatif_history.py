@@ -177,3 +177,75 @@ def test_refusals_exit_with_the_config_code_and_write_nothing(root: Path):
     unknown = what_if(root, "--since", str(MON), "--channel", "nope", code=2)
     assert "nope" in unknown.stderr
     assert tree(root) == before
+
+
+def test_a_group_counts_our_order_once_and_its_lines_each(tmp_path: Path):
+    """A 1:N group repeats our order on each of its lines (money on the anchor only): the what-if
+    counts that order as one row of 100.00, and the channel's two lines as two rows."""
+    (tmp_path / "recon.toml").write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "wechatpay.toml").write_text('[match]\ngroup_key = "merchant_txn_id"\n')
+    (tmp_path / "loose.toml").write_text('name = "loose"\n[match]\ngroup_key = "merchant_txn_id"\n'
+                                         'amount_tolerance = "1.00"\n', encoding="utf-8")
+    ours, line_a = pay(1, "100.00", at(MON, 10, 0), mtx="M-A1")
+    _, line_b = pay(2, "39.50", at(MON, 10, 0), mtx="M-A1")
+    line_a = {**line_a, "amount": Decimal("60.00"), "net_amount": Decimal("60.00")}
+    write_day(tmp_path, MON, [ours], [line_a, line_b])
+    recon(tmp_path, "match", "--date", str(MON), "-q")
+    before = tree(tmp_path)
+    doc = json.loads(what_if(tmp_path, "--rules", str(tmp_path / "loose.toml"), "--since", str(MON),
+                             "--until", str(MON), "--json").stdout)
+    assert tree(tmp_path) == before
+    [day] = doc["days"]
+    [wx] = day["channels"]
+    assert [(t["side"], t["before"], t["after"], t["rows"], t["amounts"]) for t in wx["transitions"]] == [
+        ("ours", "AMOUNT_MISMATCH", "MATCHED", 1, {"CNY": "100.00"}),
+        ("theirs", "AMOUNT_MISMATCH", "MATCHED", 2, {"CNY": "99.50"})]
+
+
+TWO = CONFIG + """
+[channels.wx2]
+format = "wechatpay.trade"
+account = "1900000110"
+
+[channels.wx2.internal]
+source = "file"
+path = "internal/wx2-{date:%Y-%m-%d}.csv"
+"""
+
+
+def test_two_channels_each_compared_and_skipped_on_its_own_and_channel_narrows(tmp_path: Path):
+    (tmp_path / "recon.toml").write_text(TWO, encoding="utf-8")
+    (tmp_path / "loose.toml").write_text(LOOSE, encoding="utf-8")
+    for day in (MON, TUE):
+        write_day(tmp_path, day, *zip(off_by(pay(day.day, "10.00", at(day, 10, 0)), "10.40")))
+        ours, line = off_by(pay(day.day + 50, "20.00", at(day, 10, 0)), "19.00" if day == MON else "20.00")
+        second = tmp_path / "second"
+        write_day(second, day, [{**ours, "channel": "wx2"}], [{**line, "channel": "wx2", "account": "1900000110"}])
+        (tmp_path / "bills" / "wx2").mkdir(parents=True, exist_ok=True)
+        (second / "bills" / "wx" / f"{day}.parquet").rename(tmp_path / "bills" / "wx2" / f"{day}.parquet")
+        (second / "internal" / f"{day}.csv").rename(tmp_path / "internal" / f"wx2-{day}.csv")
+        recon(tmp_path, "match", "--date", str(day), "-q")
+    shutil.rmtree(tmp_path / "second")
+    (tmp_path / "internal" / f"wx2-{TUE}.csv").unlink()  # our wx2 export of Tuesday is gone
+    before = tree(tmp_path)
+    doc = json.loads(what_if(tmp_path, "--rules", str(tmp_path / "loose.toml"), "--since", str(MON),
+                             "--until", str(TUE), "--json").stdout)
+    assert tree(tmp_path) == before
+    assert doc["channels"] == ["wx", "wx2"]
+    got = {(d["business_date"], c["channel"]): [(t["side"], t["before"], t["after"], t["rows"])
+                                                for t in c["transitions"]]
+           for d in doc["days"] for c in d["channels"]}
+    mismatch_gone = [("ours", "AMOUNT_MISMATCH", "MATCHED", 1), ("theirs", "AMOUNT_MISMATCH", "MATCHED", 1)]
+    assert got == {(str(MON), "wx"): mismatch_gone, (str(MON), "wx2"): mismatch_gone,  # 0.40 and 1.00: absorbed
+                   (str(TUE), "wx"): mismatch_gone}
+    assert doc["skipped"] == [{"business_date": str(TUE), "channel": "wx2",
+                               "reason": f"no internal export (internal/wx2-{TUE}.csv)"}]
+    assert [(t["channel"], t["side"], t["rows"]) for t in doc["totals"]["transitions"]] == [
+        ("wx", "ours", 2), ("wx", "theirs", 2), ("wx2", "ours", 1), ("wx2", "theirs", 1)]
+    narrowed = json.loads(what_if(tmp_path, "--rules", str(tmp_path / "loose.toml"), "--since", str(MON),
+                                  "--until", str(TUE), "--channel", "wx2", "--json").stdout)
+    assert narrowed["channels"] == ["wx2"]
+    assert [(d["business_date"], [c["channel"] for c in d["channels"]]) for d in narrowed["days"]] == [
+        (str(MON), ["wx2"])]
+    assert narrowed["totals"]["rows_changed"] == 2
