@@ -40,6 +40,9 @@ SinceOpt = Annotated[str | None, typer.Option(
                     "show what would move.")]
 UntilOpt = Annotated[str | None, typer.Option(
     "--until", help="With --since: the last date of the range (default: yesterday).")]
+JobsOpt = Annotated[int, typer.Option(
+    "--jobs", "-j", min=1,
+    help="With --since: worker processes, channels side by side (each channel's days in order).")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would change against the stored results; write nothing.")]
 RulesOpt = Annotated[Path | None, typer.Option("--rules", help="Match with this rule file instead (implies --dry-run).",
                                                exists=False, dir_okay=False)]
@@ -51,7 +54,7 @@ def register(app: typer.Typer) -> None:
 
 @command
 def match(date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None, channel: ChannelOpt = None,
-          dry_run: DryRunOpt = False, rules: RulesOpt = None, engine: EngineOpt = None,
+          dry_run: DryRunOpt = False, rules: RulesOpt = None, engine: EngineOpt = None, jobs: JobsOpt = 1,
           workspace: WorkspaceOpt = None, json: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Match our transactions against each channel's bill for a day (layer 1); or preview a range."""
     from jobs.stages import reconcile
@@ -63,6 +66,8 @@ def match(date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None, 
     if date is None and not since:
         raise ConfigError("recon match needs --date D (or --since D1 [--until D2] with --dry-run)",
                           hint="recon match --date yesterday")
+    if jobs > 1 and not since:
+        raise ConfigError("--jobs applies to a range (--since): one day's channels run in one process")
     if since and not (dry_run or rules is not None):
         raise ConfigError("recon match --since/--until only previews a range: add --dry-run (or --rules FILE)",
                           hint=f"to re-match the range for real: recon rerun --since {since}"
@@ -80,7 +85,7 @@ def match(date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None, 
         override = load_rules_file(rules).match
     engine = check_engine(engine)
     if since:
-        _what_if(ws, since, until, channel, override, rules, engine, as_json=json, quiet=quiet)
+        _what_if(ws, since, until, channel, override, rules, engine, jobs, as_json=json, quiet=quiet)
         return
     day = parse_date(date, ws.today())
     matchers = matchers_for(ws, [channel] if channel else None, engine)
@@ -99,22 +104,26 @@ def match(date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None, 
 
 
 def _what_if(ws, since: str, until: str | None, channel: str | None, override, rules: Path | None,
-             engine: str | None, *, as_json: bool, quiet: bool) -> None:
+             engine: str | None, jobs: int, *, as_json: bool, quiet: bool) -> None:
     """The range preview: each stored day re-matched as a dry run, transitions per day and in total."""
     from rich.progress import Progress
 
+    from jobs.catalog import open_workspace as open_quietly
     from recon.errors import ConfigError
+    from recon.matching.policy import transaction_channels
     from recon.matching.whatif import days_in, what_if
 
     first, last = parse_date(since, ws.today()), parse_date(until or "yesterday", ws.today())
     if last < first:
         raise ConfigError(f"--until {last} is before --since {first}")
     out = console(quiet or as_json)
-    matchers = matchers_for(ws, [channel] if channel else None, engine)
+    matchers = matchers_for(ws, [channel] if channel else None, engine) if jobs == 1 else None
+    steps = len(days_in(first, last)) * (1 if channel else max(len(transaction_channels(ws)), 1))
     with Progress(console=out, transient=True, disable=quiet or as_json or not out.is_terminal) as bar:
-        task = bar.add_task("re-matching", total=len(days_in(first, last)))
+        task = bar.add_task("re-matching", total=steps)
         result = what_if(ws, first, last, channel, rules_override=override, matchers=matchers, engine_override=engine,
-                         on_day=lambda day: bar.update(task, advance=1, description=f"{day}"))
+                         on_step=lambda n: bar.advance(task, n), jobs=jobs, opener=open_quietly,
+                         build_matchers=matchers_for)
     if as_json:
         print_json({**result.as_dict(), "rules": str(rules) if rules is not None else None})
     elif not quiet:

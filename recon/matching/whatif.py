@@ -8,7 +8,8 @@ Each stored day (its results, its parsed bill and our side in the workspace) is 
 Days are chained as a real span would run them: a row a changed rule leaves PENDING on day D is
 carried into D+1 from D's what-if rows, not from D's stored ones; those rows live in a scratch
 folder under the workspace's temp dir, removed at the end. Nothing else is written: not the
-results, the queue, the ledger, fingerprints or the run registry.
+results, the queue, the ledger, fingerprints or the run registry. With --jobs N, channels run side
+by side in worker processes, each walking its days in order (one channel's days cannot overlap).
 
 A day without stored results, or a channel-day without its bill or internal export, is reported
 as skipped with the reason; a history has holes (weekends, days never run) and that is no error.
@@ -20,6 +21,8 @@ import contextlib
 import datetime as dt
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,54 +104,112 @@ def days_in(since: dt.date, until: dt.date) -> list[dt.date]:
     return [since + dt.timedelta(days=n) for n in range((until - since).days + 1)]
 
 
+# (workspace folder) -> Workspace, and (workspace, channels, forced engine) -> layer-1 matchers: what a
+# worker process needs to open the workspace and start its engines (jobs.catalog, commands.common)
+OpenWorkspace = Callable[[Path], Workspace]
+BuildMatchers = Callable[[Workspace, list[str], str | None], dict]
+ChannelDays = dict[dt.date, "ChannelWhatIf | Skipped"]
+
+
 def what_if(ws: Workspace, since: dt.date, until: dt.date, channel: str | None = None, *,
             rules_override: MatchRules | None = None, matchers: Mapping[str, Matcher] | None = None,
-            engine_override: str | None = None,
-            on_day: Callable[[dt.date], None] | None = None) -> WhatIf:
+            engine_override: str | None = None, on_step: Callable[[int], None] | None = None,
+            jobs: int = 1, opener: OpenWorkspace | None = None,
+            build_matchers: BuildMatchers | None = None) -> WhatIf:
     """Every stored day from `since` to `until` re-matched (with `rules_override`, else the rules in
-    force) and compared with its stored results; `on_day` is called after each day (progress)."""
+    force) and compared with its stored results.
+
+    `on_step(n)`: n more channel-days done (progress; there are days x channels in all). With
+    `jobs` > 1 (and `opener`, `build_matchers` to set up each worker), channels run side by side in
+    worker processes, each channel's days in order, as `recon run --jobs` does.
+    """
     if channel:
         ws.settings.channel(channel)  # an unknown channel is a config error, before any work
     names = tuple(c for c in transaction_channels(ws) if channel in (None, c))
     if channel and not names:
         raise ConfigError(f"channel {channel} is not matched line by line (a bank or payout-only channel): "
                           "layer 1 has nothing to re-match")
-    days: list[DayWhatIf] = []
-    skipped: list[Skipped] = []
-    kept: dict[tuple[dt.date, str], Path] = {}  # (day, channel) -> that day's what-if rows
+    step = on_step or (lambda n: None)
+    stored_days, skipped = [], []
+    for day in days_in(since, until):
+        stored = results_path(ws, day)
+        if stored.exists():
+            stored_days.append(day)
+        else:
+            skipped.append(Skipped(day, None, f"no stored results ({_rel(ws, stored)}): the day was never matched"))
+            step(len(names))
     with _scratch(ws.temp_dir) as scratch:
-        con = engine.connect(threads=1)  # comparing two files of one channel-day: small next to matching
-        try:
-            for day in days_in(since, until):
-                stored = results_path(ws, day)
-                if not stored.exists():
-                    skipped.append(Skipped(day, None,
-                                           f"no stored results ({_rel(ws, stored)}): the day was never matched"))
-                else:
-                    compared = []
-                    for name in names:
-                        missing = _missing_input(ws, name, day)
-                        if missing:
-                            skipped.append(Skipped(day, name, missing))
-                            continue
-                        keep = scratch / f"{day}-{len(kept)}.parquet"
-                        try:
-                            summary = match_day(ws, day, name, rules_override=rules_override, dry_run=True,
-                                                matchers=matchers, engine_override=engine_override, keep=keep,
-                                                earlier=lambda d, n=name: kept.get((d, n)) or results_path(ws, d))
-                        except (NotReady, StageFailed) as exc:  # an input refused: that channel-day is not compared
-                            skipped.append(Skipped(day, name, exc.message))
-                            continue
-                        kept[(day, name)] = keep
-                        compared.append(ChannelWhatIf(name, diff.transitions(con, stored, keep, name),
-                                                      tuple(c for c in summary.counts if c.channel == name)))
-                    if compared:
-                        days.append(DayWhatIf(day, tuple(compared)))
-                if on_day:
-                    on_day(day)
-        finally:
-            con.close()
+        if jobs > 1 and len(names) > 1 and opener is not None:
+            found = _in_processes(ws, names, stored_days, scratch, jobs, rules_override, engine_override,
+                                  opener, build_matchers, step)
+        else:
+            found = {name: _channel_days(ws, name, stored_days, scratch / f"channel-{i}", rules_override,
+                                         matchers, engine_override, step) for i, name in enumerate(names)}
+    days = []
+    for day in stored_days:
+        outcomes = [found[name][day] for name in names]
+        skipped.extend(o for o in outcomes if isinstance(o, Skipped))
+        compared = tuple(o for o in outcomes if isinstance(o, ChannelWhatIf))
+        if compared:
+            days.append(DayWhatIf(day, compared))
+    skipped.sort(key=lambda s: (s.business_date, s.channel is not None, s.channel or ""))
     return WhatIf(since, until, names, tuple(days), tuple(skipped))
+
+
+def _channel_days(ws: Workspace, name: str, days: list[dt.date], scratch: Path, rules_override: MatchRules | None,
+                  matchers: Mapping[str, Matcher] | None, engine_override: str | None,
+                  step: Callable[[int], None]) -> ChannelDays:
+    """One channel's stored days in order, each re-matched and compared (or why it was skipped)."""
+    scratch.mkdir()
+    kept: dict[dt.date, Path] = {}  # day -> that day's what-if rows, carried into the next days
+    found: ChannelDays = {}
+    con = engine.connect(threads=1)  # comparing two files of one channel-day: small next to matching
+    try:
+        for day in days:
+            found[day] = _one(ws, name, day, scratch / f"{day}.parquet", kept, con, rules_override, matchers,
+                              engine_override)
+            step(1)
+    finally:
+        con.close()
+    return found
+
+
+def _one(ws: Workspace, name: str, day: dt.date, keep: Path, kept: dict[dt.date, Path], con,
+         rules_override: MatchRules | None, matchers: Mapping[str, Matcher] | None,
+         engine_override: str | None) -> ChannelWhatIf | Skipped:
+    missing = _missing_input(ws, name, day)
+    if missing:
+        return Skipped(day, name, missing)
+    try:
+        summary = match_day(ws, day, name, rules_override=rules_override, dry_run=True, matchers=matchers,
+                            engine_override=engine_override, keep=keep,
+                            earlier=lambda d: kept.get(d) or results_path(ws, d))
+    except (NotReady, StageFailed) as exc:  # an input refused: that channel-day is not compared
+        return Skipped(day, name, exc.message)
+    kept[day] = keep
+    return ChannelWhatIf(name, diff.transitions(con, results_path(ws, day), keep, name),
+                         tuple(c for c in summary.counts if c.channel == name))
+
+
+def _worker(opener: OpenWorkspace, root: str, name: str, days: list[dt.date], scratch: str,
+            rules: MatchRules | None, engine_override: str | None, build_matchers: BuildMatchers | None) -> ChannelDays:
+    """One channel's days in a worker process (module-level, so a spawned process can run it)."""
+    ws = opener(Path(root))
+    matchers = build_matchers(ws, [name], engine_override) if build_matchers else None
+    return _channel_days(ws, name, days, Path(scratch), rules, matchers, engine_override, lambda n: None)
+
+
+def _in_processes(ws: Workspace, names: tuple[str, ...], days: list[dt.date], scratch: Path, jobs: int,
+                  rules_override: MatchRules | None, engine_override: str | None, opener: OpenWorkspace,
+                  build_matchers: BuildMatchers | None, step: Callable[[int], None]) -> dict[str, ChannelDays]:
+    found: dict[str, ChannelDays] = {}
+    with ProcessPoolExecutor(max_workers=min(jobs, len(names)), mp_context=get_context("spawn")) as pool:
+        running = {pool.submit(_worker, opener, str(ws.root), name, days, str(scratch / f"channel-{i}"), rules_override,
+                               engine_override, build_matchers): name for i, name in enumerate(names)}
+        for future in as_completed(running):
+            found[running[future]] = future.result()
+            step(len(days))
+    return found
 
 
 def _missing_input(ws: Workspace, channel: str, day: dt.date) -> str | None:

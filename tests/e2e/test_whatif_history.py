@@ -249,3 +249,8 @@ def test_two_channels_each_compared_and_skipped_on_its_own_and_channel_narrows(t
     assert [(d["business_date"], [c["channel"] for c in d["channels"]]) for d in narrowed["days"]] == [
         (str(MON), ["wx2"])]
     assert narrowed["totals"]["rows_changed"] == 2
+    # channels side by side in two worker processes: the same document
+    side_by_side = what_if(tmp_path, "--rules", str(tmp_path / "loose.toml"), "--since", str(MON),
+                           "--until", str(TUE), "--json", "--jobs", "2").stdout
+    assert json.loads(side_by_side) == doc
+    assert tree(tmp_path) == before
