@@ -117,11 +117,10 @@ def _what_if(ws, since: str, until: str | None, channel: str | None, override, r
     if last < first:
         raise ConfigError(f"--until {last} is before --since {first}")
     out = console(quiet or as_json)
-    matchers = matchers_for(ws, [channel] if channel else None, engine) if jobs == 1 else None
     steps = len(days_in(first, last)) * (1 if channel else max(len(transaction_channels(ws)), 1))
     with Progress(console=out, transient=True, disable=quiet or as_json or not out.is_terminal) as bar:
         task = bar.add_task("re-matching", total=steps)
-        result = what_if(ws, first, last, channel, rules_override=override, matchers=matchers, engine_override=engine,
+        result = what_if(ws, first, last, channel, rules_override=override, engine_override=engine,
                          on_step=lambda n: bar.advance(task, n), jobs=jobs, opener=open_quietly,
                          build_matchers=matchers_for)
     if as_json:

@@ -32,7 +32,7 @@ from recon.errors import ConfigError, NotReady, StageFailed
 from recon.matching import diff, engine
 from recon.matching.diff import OutcomeCount, Transition
 from recon.matching.layer1 import Matcher
-from recon.matching.layer1_day import match_day, results_path
+from recon.matching.layer1_day import match_day, results_path, rules_for
 from recon.matching.policy import transaction_channels
 from recon.workspace import Workspace
 
@@ -119,9 +119,10 @@ def what_if(ws: Workspace, since: dt.date, until: dt.date, channel: str | None =
     """Every stored day from `since` to `until` re-matched (with `rules_override`, else the rules in
     force) and compared with its stored results.
 
-    `on_step(n)`: n more channel-days done (progress; there are days x channels in all). With
-    `jobs` > 1 (and `opener`, `build_matchers` to set up each worker), channels run side by side in
-    worker processes, each channel's days in order, as `recon run --jobs` does.
+    `on_step(n)`: n more channel-days done (progress; there are days x channels in all). Layer 1's
+    engines are `matchers`, else `build_matchers` makes them (in each worker process). With `jobs` > 1
+    (and `opener` to open the workspace in a worker), channels run side by side in worker
+    processes, each channel's days in order, as `recon run --jobs` does.
     """
     if channel:
         ws.settings.channel(channel)  # an unknown channel is a config error, before any work
@@ -143,6 +144,8 @@ def what_if(ws: Workspace, since: dt.date, until: dt.date, channel: str | None =
             found = _in_processes(ws, names, stored_days, scratch, jobs, rules_override, engine_override,
                                   opener, build_matchers, step)
         else:
+            if matchers is None and build_matchers is not None:
+                matchers = build_matchers(ws, list(names), engine_override)
             found = {name: _channel_days(ws, name, stored_days, scratch / f"channel-{i}", rules_override,
                                          matchers, engine_override, step) for i, name in enumerate(names)}
     days = []
@@ -163,11 +166,14 @@ def _channel_days(ws: Workspace, name: str, days: list[dt.date], scratch: Path, 
     scratch.mkdir()
     kept: dict[dt.date, Path] = {}  # day -> that day's what-if rows, carried into the next days
     found: ChannelDays = {}
+    window = (rules_override or rules_for(ws, name)).pending_days  # how far back a carry reads
     con = engine.connect(threads=1)  # comparing two files of one channel-day: small next to matching
     try:
         for day in days:
             found[day] = _one(ws, name, day, scratch / f"{day}.parquet", kept, con, rules_override, matchers,
                               engine_override)
+            for old in [d for d in kept if (day - d).days >= window]:  # a year's what-if is not kept on disk
+                kept.pop(old).unlink()
             step(1)
     finally:
         con.close()
