@@ -108,8 +108,8 @@ def match_day(ws: Workspace, date: dt.date, channel: str | None = None, *,
             con.execute("CREATE OR REPLACE VIEW day_results AS " + " UNION ALL BY NAME ".join(sources))
             if dry_run:
                 if keep is not None:
-                    rematched = ", ".join(map(quote, names))
-                    _write(con, f"SELECT * FROM day_results WHERE channel IN ({rematched}) {ORDER_BY}", keep)
+                    rematched = ", ".join(map(quote, names))  # scratch for a what-if: no order needed
+                    copy(con, f"SELECT * FROM day_results WHERE channel IN ({rematched})", keep)
                 counts, changes = diff.compare(con, "day_results", target, names)
                 return Layer1Summary(date, None, tuple(summaries), dry_run=True, changes=changes, counts=counts)
             _write(con, f"SELECT * FROM day_results {ORDER_BY}", out)
