@@ -63,6 +63,8 @@ def match(date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None, 
 
     if date is not None and (since or until):
         raise ConfigError("--date and --since/--until exclude each other: one day, or a range")
+    if until and not since:
+        raise ConfigError("--until ends a range: give its first day with --since")
     if date is None and not since:
         raise ConfigError("recon match needs --date D (or --since D1 [--until D2] with --dry-run)",
                           hint="recon match --date yesterday")

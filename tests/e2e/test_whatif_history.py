@@ -172,6 +172,8 @@ def test_refusals_exit_with_the_config_code_and_write_nothing(root: Path):
     for_real = runner.invoke(app, ["match", "--since", str(MON), "--until", str(WED), "--workspace", str(root)])
     assert for_real.exit_code == 2
     assert "only previews a range" in for_real.stderr and "recon rerun --since" in for_real.stderr
+    alone = runner.invoke(app, ["match", "--until", str(WED), "--dry-run", "-w", str(root)])
+    assert alone.exit_code == 2 and "give its first day with --since" in alone.stderr
     both = runner.invoke(app, ["match", "--date", str(MON), "--since", str(MON), "--dry-run", "-w", str(root)])
     assert both.exit_code == 2 and "exclude each other" in both.stderr
     unknown = what_if(root, "--since", str(MON), "--channel", "nope", code=2)
