@@ -12,12 +12,13 @@ UNKNOWN, never guessed. Tolerances are exact decimals: a TOML float is refused (
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from recon.config.toml import Money, StrictModel
 
@@ -75,6 +76,37 @@ class IdVariant(StrictModel):
         return _check_key(value)
 
 
+# A proposal search enumerates at most this many subsets per block (recon.matching.proposals):
+# the limits below are refused when their worst case exceeds it, so a day's search stays bounded.
+MAX_SUBSET_EVALUATIONS = 2_000_000
+
+
+def subset_bound(rows: int, members: int) -> int:
+    """The most subsets of 1..`members` rows out of `rows` a block search may look at."""
+    return sum(math.comb(rows, k) for k in range(1, members + 1))
+
+
+class ProposalRules(StrictModel):
+    """Exact-sum proposals (`[match.proposals]`): after every pass, several unmatched rows of one
+    side whose sum equals one unmatched row of the other exactly, within a block (currency, record
+    type and, unless `by_counterparty` is false, counterparty; the channel-day is the day window).
+    A block of more than `max_block_rows` rows is not searched; subsets hold 2..`max_members` rows."""
+
+    enabled: bool = True
+    max_block_rows: int = Field(24, ge=3, le=200)
+    max_members: int = Field(4, ge=2, le=10)
+    by_counterparty: bool = True
+    auto_accept: bool = False  # true: unambiguous proposals are MATCHED (pass_name exact_sum)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ProposalRules:
+        worst = subset_bound(self.max_block_rows, self.max_members)
+        if worst > MAX_SUBSET_EVALUATIONS:
+            raise ValueError(f"max_block_rows = {self.max_block_rows} with max_members = {self.max_members} "
+                             f"may look at {worst:,} subsets per block; at most {MAX_SUBSET_EVALUATIONS:,}")
+        return self
+
+
 class MatchRules(StrictModel):
     """Layer-1 policy: which keys pair rows, what counts as equal, how long a row may wait.
 
@@ -97,6 +129,7 @@ class MatchRules(StrictModel):
     id_variants: tuple[IdVariant, ...] = ()
     group_key: str | None = None  # 1:N: one of our orders settled by several channel lines
     auto_accept_score: float | None = Field(None, gt=0, le=1)  # None: suggestions always need a person
+    proposals: ProposalRules = ProposalRules()
 
     @field_validator("amount_tolerance", "fee_tolerance", "amount_tolerance_rel", "fee_tolerance_rel")
     @classmethod

@@ -29,7 +29,7 @@ import polars as pl
 from recon.clock import window_utc
 from recon.config.ruleset import MatchRules
 from recon.errors import StageFailed
-from recon.matching import engine, explain, passes
+from recon.matching import engine, explain, passes, proposals
 from recon.matching.model import RESULT_COLUMNS, SORT_ORDER, ChannelSummary
 
 # Carried rows get row ids far above any day's own rows, so the two never collide.
@@ -132,6 +132,7 @@ def run(con: duckdb.DuckDBPyConnection, rules: MatchRules, date: dt.date, *, cha
     check_coverage(con, channel)
     _near_misses(con, rules, free)
     _reasons(con, rules, date)
+    proposals.propose(con, rules.proposals)  # after every pass: leftovers that add up exactly
 
 
 def check_coverage(con, channel: str) -> None:
