@@ -94,7 +94,7 @@ class ProposalRules(StrictModel):
 
     enabled: bool = True
     max_block_rows: int = Field(24, ge=3, le=200)
-    max_members: int = Field(4, ge=2, le=10)
+    max_members: int = Field(5, ge=2, le=10)
     by_counterparty: bool = True
     auto_accept: bool = False  # true: unambiguous proposals are MATCHED (pass_name exact_sum)
 
