@@ -109,9 +109,8 @@ def propose(con, rules: ProposalRules) -> Stats:
         stats.max_block_evaluations = max(stats.max_block_evaluations, evaluations)
         stats.proposals += found
         for p in found:
-            outcome = "MATCHED" if p.accepted else "SUGGESTED"
-            updates += [(r.side, r.key, outcome, PASS_NAME, p.confidence, p.reason())
-                        for r in (*p.members, p.target)]
+            outcome, reason = "MATCHED" if p.accepted else "SUGGESTED", p.reason()
+            updates += [(r.side, r.key, outcome, PASS_NAME, p.confidence, reason) for r in (*p.members, p.target)]
     if updates:
         _write(con, updates)
     return stats
