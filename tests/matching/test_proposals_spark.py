@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from cli import app
@@ -48,6 +49,7 @@ def _day() -> tuple[pl.DataFrame, pl.DataFrame]:
     return bill, internal
 
 
+@pytest.mark.slow
 def test_proposals_are_byte_identical_on_duckdb_and_spark(tmp_path: Path, spark):  # noqa: F811
     conf = "{ " + ", ".join(f'"{k}" = "{v}"' for k, v in TEST_CONF.items()) + " }"
     bill, internal = _day()
