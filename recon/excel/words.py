@@ -120,6 +120,69 @@ _TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+# Outcomes and kinds of every layer: the ONE table of their labels (report, queue export, its
+# drop-downs and import). Keys are the data values; `kind_label` shows them, `kind_from_label` reads
+# either language back.
+KINDS: dict[str, tuple[str, str]] = {
+    # layer 1 (DOMAIN.md, "Discrepancy kinds")
+    "MATCHED": ("Matched", "已匹配"),
+    "AMOUNT_MISMATCH": ("Amount mismatch", "金额不符"),
+    "FEE_MISMATCH": ("Fee mismatch", "手续费不符"),
+    "STATUS_MISMATCH": ("Status mismatch", "状态不符"),
+    "CURRENCY_MISMATCH": ("Currency mismatch", "币种不符"),
+    "CHANNEL_ONLY": ("Channel only", "长款(渠道有我方无)"),
+    "LOCAL_ONLY": ("Local only", "短款(我方有渠道无)"),
+    "DUPLICATE": ("Duplicate", "重复"),
+    "PENDING": ("Pending cross-day", "跨日挂账"),
+    "SUGGESTED": ("Suggested match", "建议匹配"),
+    "AUTO_RESOLVED": ("Auto-resolved", "自动核销"),
+    # layer 0 (internal checks)
+    "LEDGER_MISSING": ("Ledger entry missing", "缺少记账"),
+    "LEDGER_ORPHAN": ("Orphan ledger entry", "多余记账"),
+    "LEDGER_AMOUNT_MISMATCH": ("Ledger amount mismatch", "记账金额不符"),
+    # layer 2 (bill, settlement)
+    "BILL_OK": ("Bill agrees", "账单相符"),
+    "BILL_AMOUNT_MISMATCH": ("Bill amount mismatch", "账单金额不符"),
+    "BILL_COUNT_MISMATCH": ("Bill count mismatch", "账单笔数不符"),
+    "BILL_FEE_MISMATCH": ("Bill fee mismatch", "账单手续费不符"),
+    "SETTLED": ("Settled", "已结算"),
+    "SETTLEMENT_PENDING": ("Settlement pending", "待结算"),
+    "SETTLEMENT_MISSING": ("Settlement missing", "结算缺失"),
+    "SETTLEMENT_SHORT": ("Settlement short", "结算少付"),
+    "SETTLEMENT_OVER": ("Settlement over", "结算多付"),
+    "SETTLEMENT_NOT_CHECKED": ("Settlement not checked", "结算未核对"),
+    # layer 3 (cash)
+    "CASH_OK": ("Cash agrees", "账实相符"),
+    "CASH_MISMATCH": ("Cash mismatch", "账实不符"),
+    "CASH_NO_STATEMENT": ("No bank statement", "缺少银行对账单"),
+    "CASH_UNBOOKED": ("Unbooked bank line", "银行未入账款项"),
+    "PAYOUT_RECEIVED": ("Payout received", "结算款已到账"),
+    "PAYOUT_IN_TRANSIT": ("Payout in transit", "结算款在途"),
+    "PAYOUT_NOT_RECEIVED": ("Payout not received", "结算款未到账"),
+    "PAYOUT_AMOUNT_MISMATCH": ("Payout amount mismatch", "到账金额不符"),
+    "UNEXPECTED_CREDIT": ("Unexpected credit", "不明来账"),
+}
+# Checked and found in order: shown as "checked, OK" counts, never counted as discrepancies.
+OK_OUTCOMES = frozenset({"MATCHED", "AUTO_RESOLVED", "BILL_OK", "SETTLED", "CASH_OK", "PAYOUT_RECEIVED",
+                         "SETTLEMENT_NOT_CHECKED"})
+# Not yet decidable (a window still open): neither OK nor a discrepancy.
+WAITING_OUTCOMES = frozenset({"PENDING", "SETTLEMENT_PENDING", "PAYOUT_IN_TRANSIT"})
+_KIND_BY_LABEL = {label.casefold(): key for key, pair in KINDS.items() for label in (key, *pair)}
+
+
+def kind_label(kind: str | None, language: str = "en") -> str | None:
+    """The shown label of an outcome/kind; an unknown kind shows as it is."""
+    if kind is None:
+        return None
+    pair = KINDS.get(kind)
+    return kind if pair is None else (pair[1] if language == "zh" else pair[0])
+
+
+def kind_from_label(label: str) -> str | None:
+    """The kind a label (English, Chinese or the data value itself) names; None when none does."""
+    return _KIND_BY_LABEL.get(label.strip().casefold())
+
+
 def t(key: str, language: str = "en") -> str:
     """The label for `key` in `language`; the key itself when there is no translation."""
     pair = _TEXT.get(key)
