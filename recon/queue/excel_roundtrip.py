@@ -1,7 +1,12 @@
 """The queue as a workbook: analysts fill in resolutions in Excel, recon applies them back.
 
-`export_queue` writes the selected items with their `version`, plus editable columns: a resolution
-chosen from a validated drop-down, a write-off account, an assignee and a note. `import_queue`
+`export_queue` writes the selected items: first the editable columns (marked by their fill and a
+header comment): a resolution chosen from a validated drop-down, a write-off account, an assignee
+and a note; then the item as people read it (kinds, statuses and headers in the report's language,
+money in the report's formats, widths from content); last, hidden, the internal `version` and
+`updated_at` the import checks for conflicts. The drop-down shows the language's labels; the
+import reads codes, English and Chinese labels alike (`resolution_of`) and names the cell of a
+resolution it cannot read. `import_queue`
 reads the workbook back (values only, never formulas: FAULTS.md D9), validates every row on its
 own, and applies the rows that are valid, each in its own transaction.
 
@@ -14,10 +19,13 @@ Two guarantees make this safe to repeat:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -26,50 +34,101 @@ from sqlalchemy import Engine, select
 from recon.core.accounting import AccountingRules
 from recon.errors import Problem, StageFailed
 from recon.excel.cells import put
-from recon.excel.words import LANGUAGES, t
+from recon.excel.words import LANGUAGES, kind_label, t
 from recon.files import atomic_path
+from recon.money import MoneyError, exponent, plain
 from recon.queue import actions
 from recon.queue.store import Item
 from recon.redact import is_id_column
 from recon.store.tables.queue import queue_events, queue_items
 
-READ_ONLY = ("id", "version", "layer", "kind", "channel", "account", "business_date", "status",
-             "severity", "age_days", "key", "currency", "our_amount", "their_amount", "diff",
-             "assignee", "reason", "updated_at")
-EDITABLE = ("resolution", "write_off_account", "assign_to", "note")
-COLUMNS = READ_ONLY + EDITABLE
+EDITABLE = ("resolution", "write_off_account", "assign_to", "note")  # first: what the analyst fills in
+READ_ONLY = ("id", "kind", "layer", "channel", "account", "business_date", "status", "severity", "age_days",
+             "key", "currency", "our_amount", "their_amount", "diff", "assignee", "reason")
+INTERNAL = ("version", "updated_at")  # last and hidden: the import's conflict check, not for reading
+COLUMNS = EDITABLE + READ_ONLY + INTERNAL
 CHOICES = ("accept_channel", "accept_ours", "write_off", "reopen")
+# Words a person may type or pick for a resolution, besides the codes and the labels of both languages:
+# what `recon queue resolve --help` and `recon queue --help` print (commands/queue.py).
+_ALIASES = {"write-off": "write_off", "ours": "accept_ours", "channel": "accept_channel"}
+_RESOLUTION_BY_WORD = {w.casefold(): c for c in CHOICES
+                       for w in (c, t(f"choice.{c}", "en"), t(f"choice.{c}", "zh"))} | _ALIASES
 _EDIT_FILL = PatternFill("solid", fgColor="FFF2CC")
+_HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
+_WIDE = frozenset({"reason", "note"})
+MAX_WIDTH = 60
+
+
+def resolution_of(text: str) -> str | None:
+    """The action a resolution cell names (code, English or Chinese label); None when it names none."""
+    return _RESOLUTION_BY_WORD.get(text.strip().casefold())
+
+
+def _money_format(currency: str | None) -> str:
+    """The report's money format: the currency's exponent (JPY 0, KWD 3; 2 when unknown)."""
+    try:
+        exp = exponent(currency) if currency else 2
+    except MoneyError:
+        exp = 2
+    return "#,##0" + ("." + "0" * exp if exp else "")
+
+
+def _width(value: object) -> int:
+    text = "" if value is None else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK takes two columns
+
+
+def _shown(item: Item, name: str, language: str) -> object:
+    if name == "kind":
+        return kind_label(item.kind, language)
+    if name in ("status", "severity"):
+        return t(f"{name}.{getattr(item, name)}", language)
+    if name == "updated_at":
+        return item.updated_at.isoformat()
+    return getattr(item, name, None)
 
 
 def export_queue(items: list[Item], out: Path, language: str = "en") -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = t("sheet.queue", language)
-    for col, name in enumerate(COLUMNS, 1):
-        cell = put(ws.cell(1, col), t(name, language))
+    headers = [t(name, language) for name in COLUMNS]
+    widths = [_width(h) + 3 for h in headers]
+    hint = t("queue.editable_note", language)
+    for col, (name, header) in enumerate(zip(COLUMNS, headers, strict=True), 1):
+        cell = put(ws.cell(1, col), header)
         cell.font = Font(bold=True)
+        cell.fill = _EDIT_FILL if name in EDITABLE else _HEAD_FILL
         if name in EDITABLE:
-            cell.fill = _EDIT_FILL
+            cell.comment = Comment(hint if name == "resolution" else t("queue.editable", language), "recon")
     for r, item in enumerate(items, 2):
-        values = {**{n: getattr(item, n, None) for n in READ_ONLY}, "updated_at": item.updated_at.isoformat()}
-        for col, name in enumerate(READ_ONLY, 1):
-            value = values[name]
-            if is_id_column(name) and isinstance(value, str):  # the item's key: an order number, kept whole
-                put(ws.cell(r, col), value, mask=False)
-            else:
-                put(ws.cell(r, col), value)
+        money = _money_format(item.currency)
+        for col, name in enumerate(COLUMNS, 1):
+            cell = ws.cell(r, col)
+            if name in EDITABLE:
+                cell.fill = _EDIT_FILL
+                continue
+            value = _shown(item, name, language)
+            # the item's key is an order number: kept whole, never masked
+            put(cell, value, money if name in ("our_amount", "their_amount", "diff") else None,
+                mask=not (is_id_column(name) and isinstance(value, str)))
+            shown = plain(value, item.currency) if isinstance(value, Decimal) else value
+            widths[col - 1] = max(widths[col - 1], _width(shown.isoformat() if isinstance(shown, dt.date) else shown) + 2)
     last = max(len(items) + 1, 2)
+    labels = [c if language != "zh" else t(f"choice.{c}", "zh") for c in CHOICES]
     res_col = get_column_letter(COLUMNS.index("resolution") + 1)
-    dv = DataValidation(type="list", formula1='"' + ",".join(CHOICES) + '"', allow_blank=True,
-                        showErrorMessage=True, errorTitle="resolution",
-                        error="Choose one of: " + ", ".join(CHOICES))
+    dv = DataValidation(type="list", formula1='"' + ",".join(labels) + '"', allow_blank=True,
+                        showErrorMessage=True, errorTitle=t("resolution", language),
+                        error=("请从列表中选择: " if language == "zh" else "Choose one of: ") + ", ".join(labels))
     dv.add(f"{res_col}2:{res_col}{last + 500}")  # room for rows analysts add by copy-down
     ws.add_data_validation(dv)
-    ws.freeze_panes = "B2"
+    widths[0] = max(widths[0], *(_width(x) + 4 for x in labels))  # the drop-down's longest choice fits
+    ws.freeze_panes = ws.cell(2, len(EDITABLE) + 2)  # the editable columns and the id stay in view
     ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{last}"
     for col, name in enumerate(COLUMNS, 1):
-        ws.column_dimensions[get_column_letter(col)].width = 40 if name in ("reason", "note", "key") else 14
+        dim = ws.column_dimensions[get_column_letter(col)]
+        dim.width = max(min(widths[col - 1], MAX_WIDTH), 30 if name in _WIDE else 8)
+        dim.hidden = name in INTERNAL
     with atomic_path(out) as tmp:
         wb.save(tmp)
     return out
@@ -121,7 +180,8 @@ def import_queue(engine: Engine, path: Path, *, actor: str, accounting: Accounti
         cols = _header_map(next(rows, ()))
         for line, raw in enumerate(rows, 2):
             get = lambda name: raw[cols[name]] if cols[name] < len(raw) else None  # noqa: E731
-            resolution, assign_to = _text(get("resolution")).lower(), _text(get("assign_to"))
+            raw_resolution, assign_to = _text(get("resolution")), _text(get("assign_to"))
+            resolution = raw_resolution
             if not resolution and not assign_to:
                 continue
             item_id, version = _int(get("id")), _int(get("version"))
@@ -129,9 +189,14 @@ def import_queue(engine: Engine, path: Path, *, actor: str, accounting: Accounti
             if item_id is None or version is None:
                 report.invalid.append(where("id and version must be whole numbers (do not edit them)"))
                 continue
-            if resolution and resolution not in CHOICES:
-                report.invalid.append(where(f"resolution {resolution!r} is not one of {', '.join(CHOICES)}"))
-                continue
+            if resolution:
+                action = resolution_of(resolution)
+                if action is None:
+                    cell = f"{get_column_letter(cols['resolution'] + 1)}{line}"
+                    choices = ", ".join(f"{c} ({t(f'choice.{c}', 'zh')})" for c in CHOICES)
+                    report.invalid.append(where(f"cell {cell}: resolution {raw_resolution!r} is not one of {choices}"))
+                    continue
+                resolution = action
             note, account = _text(get("note")), _text(get("write_off_account"))
             if resolution in ("accept_channel", "accept_ours", "write_off", "reopen") and not note:
                 report.invalid.append(where(f"item {item_id}: {resolution} needs a note"))

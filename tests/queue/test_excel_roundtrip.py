@@ -43,7 +43,8 @@ def test_round_trip_applies_once_and_reports_conflicts(ws, tmp_path):
     sheet = wb.active
     validations = sheet.data_validations.dataValidation
     assert validations and validations[0].type == "list" and "accept_channel" in validations[0].formula1
-    injected = [c for c in sheet["K"] if c.value == '=HYPERLINK("x")']
+    key_column = sheet.cell(1, COLUMNS.index("key") + 1).column_letter
+    injected = [c for c in sheet[key_column] if c.value == '=HYPERLINK("x")']
     assert injected and injected[0].data_type == "s"  # text, never a formula
     wb.close()
 

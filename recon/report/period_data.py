@@ -1,0 +1,198 @@
+"""Everything a period report shows (`recon report --since D1 --until D2`), gathered before writing.
+
+The period report reads what the daily one reads, for every stored day of the period:
+results/<D>/layer{0,1,2,3}.parquet, clearing/<D>/settlements.csv, and the queue (items still open
+at the period's end, aged at that end with the queue's own definition, `recon.queue.store.to_item`).
+
+Every results row of every layer becomes one fact: (date, layer, channel, account, currency, kind,
+class, amount at stake), where class is OK (checked and in order: `OK_OUTCOMES`), waiting (a window
+still open: `WAITING_OUTCOMES`) or a discrepancy. All figures are polars aggregations of those
+facts over the exact Decimal columns; nothing here is float.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+from recon.excel.words import OK_OUTCOMES, WAITING_OUTCOMES
+from recon.money import parse_amount
+from recon.queue.query import Filter, select_items
+from recon.queue.severity import aging_bucket, severity
+from recon.queue.store import Item, queue_engine
+from recon.schema import MONEY
+from recon.store.tables.queue import ACTIVE_STATES
+
+LAYERS = (0, 1, 2, 3)
+OK, WAITING, DISCREPANCY = "ok", "waiting", "discrepancy"
+CLEARING_COLUMNS = ("merchant_id", "currency", "gross", "refunds", "fees", "splits", "held", "net_payable")
+CLEARING_MONEY = CLEARING_COLUMNS[2:]
+_FACT_SCHEMA = {"date": pl.Date(), "layer": pl.Int8(), "channel": pl.String(), "account": pl.String(),
+                "currency": pl.String(), "kind": pl.String(), "class": pl.String(), "stake": MONEY}
+
+
+@dataclass
+class PeriodData:
+    since: dt.date
+    until: dt.date
+    workspace: str
+    days: list[dt.date] = field(default_factory=list)  # days of the period with stored results
+    facts: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_FACT_SCHEMA))
+    open_items: list[Item] = field(default_factory=list)  # open at the period's end, aged at it
+    clearing: pl.DataFrame | None = None  # per merchant and currency, summed over the period
+    clearing_days: list[dt.date] = field(default_factory=list)
+
+    @property
+    def missing_days(self) -> list[dt.date]:
+        stored = set(self.days)
+        span = (self.until - self.since).days + 1
+        return [d for d in (self.since + dt.timedelta(days=n) for n in range(span)) if d not in stored]
+
+    def per_channel_day(self) -> pl.DataFrame:
+        """One row per day, layer, channel, account and currency: lines, OK, waiting, discrepancies, amount."""
+        return _counts(self.facts, ["date", "layer", "channel", "account", "currency"])
+
+    def per_channel(self) -> pl.DataFrame:
+        """The period in one table: every layer and channel (the Summary)."""
+        return _counts(self.facts, ["layer", "channel", "account", "currency"])
+
+    def per_day(self) -> pl.DataFrame:
+        """One row per stored day: layer-1 lines and matched, discrepancies and waiting of every layer."""
+        l1 = self.facts.filter(pl.col("layer") == 1)
+        lines = l1.group_by("date").agg(lines=pl.len(), matched=(pl.col("class") == OK).sum())
+        rest = self.facts.group_by("date").agg(discrepancies=(pl.col("class") == DISCREPANCY).sum(),
+                                               waiting=(pl.col("class") == WAITING).sum())
+        days = pl.DataFrame({"date": self.days}, schema={"date": pl.Date()})
+        out = days.join(lines, on="date", how="left").join(rest, on="date", how="left")
+        return out.with_columns(pl.col(c).fill_null(0).cast(pl.Int64)
+                                for c in ("lines", "matched", "discrepancies", "waiting")).sort("date")
+
+    def kinds_day(self) -> pl.DataFrame:
+        """Discrepancies per day, layer, channel, kind and currency: count and amount at stake."""
+        return (self.facts.filter(pl.col("class") == DISCREPANCY)
+                .group_by("date", "layer", "channel", "kind", "currency")
+                .agg(count=pl.len(), amount=pl.col("stake").sum())
+                .sort("date", "layer", "channel", "kind", "currency", nulls_last=True))
+
+    def kinds(self) -> pl.DataFrame:
+        """Discrepancies of the period per layer, kind and currency."""
+        return (self.facts.filter(pl.col("class") == DISCREPANCY)
+                .group_by("layer", "kind", "currency").agg(count=pl.len(), amount=pl.col("stake").sum())
+                .sort("layer", "kind", "currency", nulls_last=True))
+
+    def kind_pivot(self) -> tuple[list[str], list[tuple[dt.date, list[int]]]]:
+        """Discrepancy counts per day (rows) and kind (columns), every stored day present (the chart's data)."""
+        counts = self.facts.filter(pl.col("class") == DISCREPANCY).group_by("date", "kind").len()
+        kinds = sorted(set(counts["kind"].to_list()))
+        got = {(d, k): n for d, k, n in counts.iter_rows()}
+        return kinds, [(d, [got.get((d, k), 0) for k in kinds]) for d in self.days]
+
+    def channel_pivot(self) -> tuple[list[str], list[tuple[dt.date, list[tuple[int, int]]]]]:
+        """Layer-1 (matched, lines) per day (rows) and channel (columns)."""
+        l1 = (self.facts.filter(pl.col("layer") == 1).group_by("date", "channel")
+              .agg(matched=(pl.col("class") == OK).sum(), lines=pl.len()))
+        channels = sorted(set(l1["channel"].to_list()))
+        got = {(d, c): (m, n) for d, c, m, n in l1.iter_rows()}
+        return channels, [(d, [got.get((d, c), (0, 0)) for c in channels]) for d in self.days]
+
+
+def _counts(facts: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    cls = pl.col("class")
+    return (facts.group_by(keys)
+            .agg(lines=pl.len(), ok=(cls == OK).sum(), waiting=(cls == WAITING).sum(),
+                 discrepancies=(cls == DISCREPANCY).sum(),
+                 amount=pl.col("stake").filter(cls == DISCREPANCY).sum())
+            .sort(keys, nulls_last=True))
+
+
+def _col(frame: pl.DataFrame, *names: str) -> pl.Expr:
+    present = [n for n in names if n in frame.columns]
+    if not present:
+        return pl.lit(None)
+    return pl.coalesce(*present) if len(present) > 1 else pl.col(present[0])
+
+
+def layer_facts(frame: pl.DataFrame, date: dt.date, layer: int) -> pl.DataFrame:
+    """The facts of one results file (layer 1's `outcome` is the other layers' `kind`)."""
+    kind = "outcome" if layer == 1 else "kind"
+    money = [c for c in ("diff_amount", "diff", "their_amount", "our_amount") if c in frame.columns]
+    stake = (pl.coalesce(*[pl.col(c).cast(MONEY) for c in money]).abs() if money else pl.lit(None)).cast(MONEY)
+    k = pl.col(kind)
+    if "diff_fee" in frame.columns:  # a fee mismatch is about the fee (as its queue item's diff is)
+        stake = pl.when(k == "FEE_MISMATCH").then(pl.col("diff_fee").cast(MONEY).abs()).otherwise(stake)
+    ok = k.is_in(list(OK_OUTCOMES))
+    if "is_discrepancy" in frame.columns:  # layers 2/3 say which rows a person must look at, as the queue reads them
+        ok = ok | ((pl.col("is_discrepancy") == False) & ~k.is_in(list(WAITING_OUTCOMES)))  # noqa: E712
+    cls = pl.when(ok).then(pl.lit(OK)).when(k.is_in(list(WAITING_OUTCOMES))) \
+        .then(pl.lit(WAITING)).otherwise(pl.lit(DISCREPANCY))
+    return frame.select(
+        date=pl.lit(date, pl.Date()), layer=pl.lit(layer, pl.Int8()),
+        channel=_col(frame, "channel").cast(pl.String), account=_col(frame, "account").cast(pl.String),
+        currency=_col(frame, "currency", "our_currency", "their_currency").cast(pl.String),
+        kind=k.cast(pl.String), **{"class": cls}, stake=stake)
+
+
+def _clearing_day(path: Path) -> pl.DataFrame | None:
+    if not path.exists():
+        return None
+    frame = pl.read_csv(path, infer_schema=False)  # strings: money parsed exactly
+    return frame.select(
+        pl.col("merchant_id"), pl.col("currency"),
+        *(pl.col(c).map_elements(lambda v: Decimal(0) if v in (None, "") else parse_amount(v), return_dtype=MONEY)
+          for c in CLEARING_MONEY))
+
+
+def open_at(ws, until: dt.date) -> list[Item]:
+    """Items open at the end of `until`, aged at `until` as the queue ages them (oldest first).
+
+    Open now, or closed after the period's end (in the workspace's zone): the period's reader sees
+    the queue as it stood at the close of its last day.
+    """
+    th = ws.settings.queue
+    with queue_engine(ws).connect() as conn:
+        items = select_items(conn, Filter(until=until), th, until, "age")
+    out = []
+    for i in items:
+        if i.status in ACTIVE_STATES:
+            out.append(i)
+        elif i.closed_at is not None and _local_date(i.closed_at, ws.zone) > until:
+            age = max((until - i.business_date).days, 0)  # to_item stops ageing at the close; this was open
+            out.append(dataclasses.replace(i, age_days=age, aging_bucket=aging_bucket(age),
+                                           severity=severity(i.at_stake, age, th)))
+    return sorted(out, key=lambda i: (-i.age_days, i.id))
+
+
+def _local_date(instant: dt.datetime, zone) -> dt.date:
+    return (instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)).astimezone(zone).date()
+
+
+def gather_period(ws, since: dt.date, until: dt.date) -> PeriodData:
+    data = PeriodData(since=since, until=until, workspace=ws.root.name)
+    facts, clearing = [], []
+    for n in range((until - since).days + 1):
+        day = since + dt.timedelta(days=n)
+        results = ws.results_dir(day)
+        stored = False
+        for layer in LAYERS:
+            path = results / f"layer{layer}.parquet"
+            if path.exists():
+                stored = True
+                facts.append(layer_facts(pl.read_parquet(path), day, layer))
+        if stored:
+            data.days.append(day)
+        settled = _clearing_day(ws.clearing_dir(day) / "settlements.csv")
+        if settled is not None:
+            clearing.append(settled)
+            data.clearing_days.append(day)
+    if facts:
+        data.facts = pl.concat([f.cast(_FACT_SCHEMA) for f in facts])
+    if clearing:
+        data.clearing = (pl.concat(clearing).group_by("merchant_id", "currency")
+                         .agg(*(pl.col(c).sum() for c in CLEARING_MONEY)).sort("merchant_id", "currency"))
+    data.open_items = open_at(ws, until)
+    return data

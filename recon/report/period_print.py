@@ -1,0 +1,110 @@
+"""Writing and print setup of the period workbook's sheets (ordinary, not write-only, worksheets).
+
+A period workbook holds aggregates (a row per day and channel, per day and kind, per open item), so
+its sheets are built in memory, which lets every sheet get what a printed page needs: landscape,
+one page wide, its header rows repeated on every page, wrapped long text, widths from content, and
+a footer naming the workspace, the period, page x of y and the recon version.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from recon.excel.cells import DATE_FORMAT, put
+from recon.report.sheets import HEADER_FILL, HEADER_FONT
+
+TITLE_FONT = Font(bold=True, size=14)
+BLOCK_FONT = Font(bold=True, size=12)
+WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+MAX_WIDTH = 48  # wider text wraps; a page one-wide stays readable
+MIN_WIDTH = 6
+
+
+def text_width(value: object) -> int:
+    """Columns a value takes in Excel's default fonts (CJK characters take two)."""
+    text = value if isinstance(value, str) else "" if value is None else str(value)
+    return max((sum(2 if ord(ch) > 0x2E80 else 1 for ch in line) for line in text.split("\n")), default=0)
+
+
+class Sheet:
+    """A worksheet filled top to bottom, remembering widths so they can be set from content at the end."""
+
+    def __init__(self, ws) -> None:
+        self.ws, self.row, self.widths = ws, 0, {}
+
+    def title(self, text: str) -> int:
+        self.row += 1
+        put(self.ws.cell(self.row, 1), text).font = TITLE_FONT
+        return self.row
+
+    def label(self, text: str) -> int:
+        self.row += 2 if self.row else 1
+        put(self.ws.cell(self.row, 1), text).font = BLOCK_FONT
+        return self.row
+
+    def header(self, names: list[str]) -> int:
+        self.row += 1
+        for col, name in enumerate(names, 1):
+            cell = put(self.ws.cell(self.row, col), name)
+            cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, WRAP
+            self._fit(col, name, 2)
+        return self.row
+
+    def add(self, values: list, formats: list[str | None] | None = None, *, whole: set[int] = frozenset()) -> int:
+        """One row; `formats` per column (money, percent, date); text wraps at MAX_WIDTH.
+
+        Free text has card numbers masked; `whole` names (0-based) identifier columns written as they are."""
+        self.row += 1
+        for col, value in enumerate(values, 1):
+            fmt = formats[col - 1] if formats and col <= len(formats) else None
+            cell = put(self.ws.cell(self.row, col), value, fmt, mask=col - 1 not in whole)
+            cell.alignment = WRAP if isinstance(value, str) else TOP
+            shown = value if fmt is None or not isinstance(value, (int, float, Decimal)) else _shown(value, fmt)
+            self._fit(col, shown, 3 if fmt == DATE_FORMAT else 1)
+        return self.row
+
+    def pair(self, label: str, value: object, fmt: str | None = None) -> int:
+        return self.add([label, value], [None, fmt])
+
+    def _fit(self, col: int, value: object, pad: int) -> None:
+        self.widths[col] = max(self.widths.get(col, MIN_WIDTH), text_width(value) + pad)
+
+    def set_widths(self, floor: dict[int, int] | None = None) -> None:
+        for col, width in self.widths.items():
+            width = max(width, (floor or {}).get(col, 0))
+            self.ws.column_dimensions[get_column_letter(col)].width = min(width, MAX_WIDTH)
+
+
+def _shown(value: object, fmt: str) -> str:
+    """Roughly what a number looks like with its format (for the width only)."""
+    if fmt.endswith("%"):
+        return "100.00%"
+    decimals = len(fmt.split(".")[1]) if "." in fmt else 0
+    return f"{value:,.{decimals}f}"
+
+
+def footer_text(text: str) -> str:
+    """Literal text in a header/footer: `&` starts a code there, so it is doubled."""
+    return text.replace("&", "&&")
+
+
+def print_ready(ws, *, title_rows: str | None, left: str, center: str, right: str) -> None:
+    """Landscape A4, one page wide (as many tall as needed), `title_rows` repeated, the footer set."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top, ws.page_margins.bottom, ws.page_margins.footer = 0.5, 0.7, 0.3
+    if title_rows:
+        ws.print_title_rows = title_rows
+    for footer in (ws.oddFooter, ws.evenFooter, ws.firstFooter):
+        footer.left.text, footer.left.size = footer_text(left), 8
+        footer.center.text, footer.center.size = footer_text(center), 8
+        footer.right.text, footer.right.size = right, 8  # holds the &[Page] codes: not escaped
