@@ -26,7 +26,7 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import Engine, select
@@ -56,6 +56,8 @@ _RESOLUTION_BY_WORD = {w.casefold(): c for c in CHOICES
 _EDIT_FILL = PatternFill("solid", fgColor="FFF2CC")
 _HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
 _WIDE = frozenset({"reason", "note"})
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_MONEY = frozenset({"our_amount", "their_amount", "diff"})
 MAX_WIDTH = 60
 
 
@@ -110,8 +112,11 @@ def export_queue(items: list[Item], out: Path, language: str = "en") -> Path:
                 continue
             value = _shown(item, name, language)
             # the item's key is an order number: kept whole, never masked
-            put(cell, value, money if name in ("our_amount", "their_amount", "diff") else None,
-                mask=not (is_id_column(name) and isinstance(value, str)))
+            put(cell, value, mask=not (is_id_column(name) and isinstance(value, str)))
+            if name in _MONEY:  # also when empty: a figure typed in later shows as money
+                cell.number_format = money
+            if name in _WIDE:
+                cell.alignment = _WRAP
             shown = plain(value, item.currency) if isinstance(value, Decimal) else value
             widths[col - 1] = max(widths[col - 1], _width(shown.isoformat() if isinstance(shown, dt.date) else shown) + 2)
     last = max(len(items) + 1, 2)
