@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
+from sqlalchemy import select
 
 from recon.excel.words import OK_OUTCOMES, WAITING_OUTCOMES
 from recon.money import parse_amount
@@ -26,7 +27,7 @@ from recon.queue.query import Filter, select_items
 from recon.queue.severity import aging_bucket, severity
 from recon.queue.store import Item, queue_engine
 from recon.schema import MONEY
-from recon.store.tables.queue import ACTIVE_STATES
+from recon.store.tables.queue import ACTIVE_STATES, State, queue_items
 
 LAYERS = (0, 1, 2, 3)
 OK, WAITING, DISCREPANCY = "ok", "waiting", "discrepancy"
@@ -150,17 +151,24 @@ def _clearing_day(path: Path) -> pl.DataFrame | None:
 def open_at(ws, until: dt.date) -> list[Item]:
     """Items open at the end of `until`, aged at `until` as the queue ages them (oldest first).
 
-    Open now, or closed after the period's end (in the workspace's zone): the period's reader sees
-    the queue as it stood at the close of its last day.
+    Open now, or closed after the period's end: a person's decision by its time in the workspace's
+    zone, an automatic close by the results day that settled it (`last_seen`; the demo and a
+    back-fill run many days in minutes, so the clock would say they were all open).
     """
     th = ws.settings.queue
     with queue_engine(ws).connect() as conn:
         items = select_items(conn, Filter(until=until), th, until, "age")
+        auto = [i.id for i in items if i.status == State.AUTO_RESOLVED.value]
+        settled_on = dict(conn.execute(select(queue_items.c.id, queue_items.c.last_seen)
+                                       .where(queue_items.c.id.in_(auto))).all()) if auto else {}
     out = []
     for i in items:
         if i.status in ACTIVE_STATES:
             out.append(i)
-        elif i.closed_at is not None and _local_date(i.closed_at, ws.zone) > until:
+            continue
+        closed = settled_on.get(i.id) if i.id in settled_on else \
+            (_local_date(i.closed_at, ws.zone) if i.closed_at is not None else None)
+        if closed is not None and closed > until:
             age = max((until - i.business_date).days, 0)  # to_item stops ageing at the close; this was open
             out.append(dataclasses.replace(i, age_days=age, aging_bucket=aging_bucket(age),
                                            severity=severity(i.at_stake, age, th)))

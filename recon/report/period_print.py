@@ -22,6 +22,7 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 MAX_WIDTH = 48  # wider text wraps; a page one-wide stays readable
 MIN_WIDTH = 6
+LINE_HEIGHT = 13  # points per line of the default 11 pt font
 
 
 def text_width(value: object) -> int:
@@ -74,9 +75,25 @@ class Sheet:
         self.widths[col] = max(self.widths.get(col, MIN_WIDTH), text_width(value) + pad)
 
     def set_widths(self, floor: dict[int, int] | None = None) -> None:
+        """Column widths from content (at most MAX_WIDTH), then row heights for the text that wraps.
+
+        LibreOffice and Excel keep a row's stored height when opening a file, so a wrapped cell
+        would print over the next row: each row gets the height of its tallest wrapped cell."""
+        final = {}
         for col, width in self.widths.items():
-            width = max(width, (floor or {}).get(col, 0))
-            self.ws.column_dimensions[get_column_letter(col)].width = min(width, MAX_WIDTH)
+            final[col] = min(max(width, (floor or {}).get(col, 0)), MAX_WIDTH)
+            self.ws.column_dimensions[get_column_letter(col)].width = final[col]
+        for row in self.ws.iter_rows(min_row=1, max_row=self.row):
+            lines = max((_lines(c.value, final.get(c.column, MIN_WIDTH)) for c in row if isinstance(c.value, str)),
+                        default=1)
+            if lines > 1:
+                self.ws.row_dimensions[row[0].row].height = LINE_HEIGHT * lines + 2
+
+
+def _lines(text: str, width: int) -> int:
+    """Lines a wrapped text takes in a column `width` characters wide (words are not split)."""
+    room = max(width - 1, 1)
+    return sum(max(-(-text_width(part) // room), 1) for part in text.split("\n"))
 
 
 def _shown(value: object, fmt: str) -> str:

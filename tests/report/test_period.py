@@ -42,7 +42,9 @@ def build(root: Path, language: str = "en"):
     write_generic(ws, 2, [generic("BILL_OK", "wechat:bill", "500.00", "500.00", day=D1, is_discrepancy=False),
                           generic("SETTLEMENT_SHORT", "wechat:settle", "1000.00", "980.00", day=D1,
                                   is_discrepancy=True)], day=D1)
-    write_layer1(ws, [row("MATCHED", "c1", day=D2), row("CHANNEL_ONLY", "c2", our=None, day=D2)], day=D2)
+    # a4, pending on D1, arrives in D2's bill: the queue closes it automatically on D2
+    write_layer1(ws, [row("MATCHED", "c1", day=D2), row("CHANNEL_ONLY", "c2", our=None, day=D2),
+                      row("MATCHED", "a4", day=D2, carried_from=D1)], day=D2)
     write_generic(ws, 3, [generic("CASH_OK", "bank:1", "10.00", "10.00", day=D2, is_discrepancy=False),
                           generic("PAYOUT_RECEIVED", "bank:po", "7.00", "7.00", day=D2, is_discrepancy=False),
                           generic("CASH_MISMATCH", "bank:2", "2200.00", "2000.00", day=D2, is_discrepancy=True)],
@@ -97,7 +99,7 @@ def test_trends_equal_each_days_results_and_never_count_ok_outcomes(period_ws):
     assert list(trend) == [D1, D2, D3]
     # by hand: D1 6 layer-1 lines, 3 matched; discrepancies a3, b2 and the settlement short (BILL_OK is not one)
     assert [(trend[d]["Lines"], trend[d]["Matched"], trend[d]["Discrepancies"], trend[d]["Waiting"])
-            for d in (D1, D2, D3)] == [(6, 3, 3, 1), (2, 1, 2, 0), (4, 3, 1, 0)]
+            for d in (D1, D2, D3)] == [(6, 3, 3, 1), (3, 2, 2, 0), (4, 3, 1, 0)]
     assert trend[D1]["Matched %"] == 0.5 and trend[D3]["Matched %"] == 0.75
     for day in (D1, D2, D3):  # and from the results files themselves
         l1 = pl.read_parquet(ws.results_dir(day) / "layer1.parquet")
@@ -149,6 +151,12 @@ def test_open_items_are_aged_at_the_period_end_as_the_queue_ages_them(period_ws)
     assert rows[everything["a3"].id]["Age (days)"] == 2 and rows[everything["a3"].id]["Age bucket"] == "2-3"
     assert rows[everything["c2"].id]["Status"] == "Resolved"  # closed after the period: open at its end
     assert shown["open_at_end"] == len(expected)
+    assert everything["a4"].status == "AUTO_RESOLVED" and everything["a4"].id not in rows  # settled by D2's results
+    # ...but at the end of D1 it was open (closed by the results of D2, whatever the clock said then)
+    one_day = json.loads(recon(ws, "report", "--since", str(D1), "--until", str(D1), "--json").stdout)
+    first = {r["Id"]: r for r in table(load_workbook(one_day["path"])["Open at period end"])}
+    assert first[everything["a4"].id]["Age (days)"] == 0 and everything["c2"].id not in first
+    assert set(first) == {i.id for i in everything.values() if i.business_date == D1 and i.kind not in OK_OUTCOMES}
 
 
 def test_prints_landscape_one_page_wide_and_converts_to_pdf(period_ws, tmp_path):
