@@ -170,6 +170,13 @@ def test_prints_landscape_one_page_wide_and_converts_to_pdf(period_ws, tmp_path)
         assert "recon " in sheet.oddFooter.right.text and ws.root.name in sheet.oddFooter.left.text
         assert f"{D1} – {D3}" in sheet.oddFooter.center.text
     assert wb["Open at period end"].print_title_rows == "$1:$1"
+    for sheet in wb.worksheets:  # every text cell wraps or fits its column (a lone title overflows into empty cells)
+        for r in sheet.iter_rows():
+            filled = [c for c in r if c.value is not None]
+            for c in filled:
+                if isinstance(c.value, str) and len(filled) > 1 and not c.alignment.wrap_text:
+                    width = sheet.column_dimensions[c.column_letter].width
+                    assert width >= len(c.value), (sheet.title, c.coordinate, c.value, width)
     reason = [c for c in wb["Open at period end"]["R"] if c.row > 1]
     assert reason and all(c.alignment.wrap_text for c in reason)
     before = path.read_bytes()
