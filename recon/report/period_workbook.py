@@ -87,7 +87,7 @@ class _Book:
 
 
 def _summary(b: _Book) -> None:
-    d, s = b.data, b.sheet("sheet.period_summary", title_rows=None)
+    d, s = b.data, b.sheet("sheet.period_summary", title_rows="1:1")  # the title on every page
     s.title(f"{b.L('period.title')} {b.period}")
     s.pair(b.L("workspace"), d.workspace)
     s.pair(b.L("period"), b.period)
