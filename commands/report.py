@@ -19,9 +19,10 @@ from commands.common import JsonOpt, QuietOpt, WorkspaceOpt, command, console, o
 from recon.clock import parse_date
 from recon.errors import ConfigError, StageFailed
 
-DateOpt = Annotated[str | None, typer.Option("--date", "-d", help="Business date, YYYY-MM-DD (or 'yesterday', 'today').")]
-SinceOpt = Annotated[str | None, typer.Option("--since", help="A period report from this business date (with --until).")]
-UntilOpt = Annotated[str | None, typer.Option("--until", help="A period report up to this business date (with --since).")]
+DateOpt = Annotated[str | None, typer.Option(
+    "--date", "-d", help="Business date, YYYY-MM-DD (or 'yesterday', 'today').")]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="Period report: from this business date (with --until).")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Period report: to this business date (with --since).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -111,10 +112,12 @@ def _period(ws, since, until, out: Path | None, as_json: bool, quiet: bool) -> N
         return
     out_console = console(quiet)
     table = Table(title=f"recon {since.isoformat()} .. {until.isoformat()}")
-    for name in ("layer", "channel", "account", "currency", "lines", "ok", "ok %", "waiting", "discrepancies", "amount"):
+    for name in ("layer", "channel", "account", "currency", "lines", "ok", "ok %", "waiting", "discrepancies",
+                 "amount"):
         table.add_column(name, justify="left" if name in ("channel", "account", "currency") else "right")
     for r in rows:
-        table.add_row(str(r["layer"]), safe_text(r["channel"] or ""), safe_text(r["account"] or ""), r["currency"] or "",
+        table.add_row(str(r["layer"]), safe_text(r["channel"] or ""), safe_text(r["account"] or ""),
+                      r["currency"] or "",
                       str(r["lines"]), str(r["ok"]), r["ok_pct"] or "-", str(r["waiting"]), str(r["discrepancies"]),
                       r["amount"] or "")
     out_console.print(table)

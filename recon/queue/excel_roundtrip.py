@@ -118,7 +118,8 @@ def export_queue(items: list[Item], out: Path, language: str = "en") -> Path:
             if name in _WIDE:
                 cell.alignment = _WRAP
             shown = plain(value, item.currency) if isinstance(value, Decimal) else value
-            widths[col - 1] = max(widths[col - 1], _width(shown.isoformat() if isinstance(shown, dt.date) else shown) + 2)
+            shown = shown.isoformat() if isinstance(shown, dt.date) else shown
+            widths[col - 1] = max(widths[col - 1], _width(shown) + 2)
     last = max(len(items) + 1, 2)
     labels = [c if language != "zh" else t(f"choice.{c}", "zh") for c in CHOICES]
     res_col = get_column_letter(COLUMNS.index("resolution") + 1)

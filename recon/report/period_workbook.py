@@ -179,7 +179,8 @@ def _channel_trend(b: _Book) -> None:
     frame = b.data.per_channel_day()
     for r in frame.iter_rows(named=True):
         values, fmts = b.counts_row(r)
-        s.add([r["date"], r["layer"], r["channel"], r["account"], r["currency"], *values], [DATE_FORMAT, *[None] * 4, *fmts])
+        s.add([r["date"], r["layer"], r["channel"], r["account"], r["currency"], *values],
+              [DATE_FORMAT, *[None] * 4, *fmts])
     if not frame.height:
         s.add([b.L("none")])
     s.ws.freeze_panes = "A2"
@@ -188,7 +189,7 @@ def _channel_trend(b: _Book) -> None:
 
 def _kind_trend(b: _Book) -> None:
     s = b.sheet("sheet.kind_trend")
-    s.header([b.L("date"), b.L("layer"), b.L("channel"), b.L("kind"), b.L("currency"), b.L("count"), b.L("disc_amount")])
+    s.header([b.L(k) for k in ("date", "layer", "channel", "kind", "currency", "count", "disc_amount")])
     frame = b.data.kinds_day()
     for r in frame.iter_rows(named=True):
         s.add([r["date"], r["layer"], r["channel"], b.kind(r["kind"]), r["currency"], r["count"], r["amount"]],

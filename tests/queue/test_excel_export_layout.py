@@ -111,7 +111,7 @@ def test_zh_export_is_chinese_and_its_drop_down_labels_import(tmp_path):
     assert done.exit_code == 4 and "cell A" in bad["message"] and "'以渠道为准吧'" in bad["message"]
     assert "以渠道为准" in bad["message"] and "accept_channel" in bad["message"]  # says what it would take
     items = {i["key"]: i for i in json.loads(recon(ws, "queue", "list", "--state", "all", "--json").stdout)}
-    assert (items["k1"]["status"], items["k2"]["status"], items["k3"]["status"]) == ("RESOLVED", "WRITTEN_OFF", "RESOLVED")
+    assert [items[k]["status"] for k in ("k1", "k2", "k3")] == ["RESOLVED", "WRITTEN_OFF", "RESOLVED"]
     assert items["k4"]["status"] == "OPEN"
 
 

@@ -93,7 +93,8 @@ def period_ws(tmp_path):
 def test_trends_equal_each_days_results_and_never_count_ok_outcomes(period_ws):
     ws, shown = period_ws
     path = period_path(ws, D1, D3)
-    assert shown["path"] == str(path) and path.name == f"recon-{D1}_{D3}.xlsx" and path.parent.parent == ws.root / "reports"
+    assert shown["path"] == str(path) and path.name == f"recon-{D1}_{D3}.xlsx"
+    assert path.parent.parent == ws.root / "reports"
     wb = load_workbook(path)
     trend = {r["Date"].date(): r for r in table(wb["Daily trend"])}
     assert list(trend) == [D1, D2, D3]
@@ -112,7 +113,8 @@ def test_trends_equal_each_days_results_and_never_count_ok_outcomes(period_ws):
             found += int((~kind.is_in(list(OK_OUTCOMES | {"PENDING"}))).sum())
         assert trend[day]["Discrepancies"] == found
     headers = next(wb["Daily trend"].iter_rows(values_only=True))
-    assert {"Amount mismatch", "Local only", "Settlement short", "Channel only", "Cash mismatch", "Fee mismatch"} <= set(headers)
+    assert {"Amount mismatch", "Local only", "Settlement short", "Channel only", "Cash mismatch",
+            "Fee mismatch"} <= set(headers)
     assert headers[:6] == ("Date", "Lines", "Matched", "Matched %", "Discrepancies", "Waiting")
     assert not {KINDS[k][0] for k in OK_OUTCOMES} & set(headers[6:])  # no OK outcome charted as a discrepancy
     assert trend[D2]["Cash mismatch"] == 1 and trend[D1]["Cash mismatch"] == 0

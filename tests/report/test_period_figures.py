@@ -42,7 +42,8 @@ def test_every_line_is_counted_once_as_ok_waiting_or_discrepancy(lines, draw):
     per_day, kinds, per = data.per_day(), data.kinds_day(), data.per_channel()
     assert int(per["lines"].sum() or 0) == len(lines)
     assert (per["ok"] + per["waiting"] + per["discrepancies"]).to_list() == per["lines"].to_list()
-    assert int(kinds["count"].sum() or 0) == int(per_day["discrepancies"].sum() or 0) == int(per["discrepancies"].sum() or 0)
+    total = int(per["discrepancies"].sum() or 0)
+    assert int(kinds["count"].sum() or 0) == int(per_day["discrepancies"].sum() or 0) == total
     assert not set(kinds["kind"].to_list()) & (OK_OUTCOMES | WAITING_OUTCOMES)
     assert set(kinds["kind"].to_list()) <= set(KINDS)
     assert all(a >= 0 for a in kinds["amount"].to_list())  # money at stake: the size of the difference
