@@ -4,10 +4,11 @@ The period report reads what the daily one reads, for every stored day of the pe
 results/<D>/layer{0,1,2,3}.parquet, clearing/<D>/settlements.csv, and the queue (items still open
 at the period's end, aged at that end with the queue's own definition, `recon.queue.store.to_item`).
 
-Every results row of every layer becomes one fact: (date, layer, channel, account, currency, kind,
-class, amount at stake), where class is OK (checked and in order: `OK_OUTCOMES`), waiting (a window
-still open: `WAITING_OUTCOMES`) or a discrepancy. All figures are polars aggregations of those
-facts over the exact Decimal columns; nothing here is float.
+Every results row of every layer is counted into one fact per (date, layer, channel, account,
+currency, kind, class): `n` rows and their amount at stake, where class is OK (checked and in order:
+`OK_OUTCOMES`), waiting (a window still open: `WAITING_OUTCOMES`) or a discrepancy. A month of
+million-row days is thus a few thousand facts. All figures are polars sums of those facts over the
+exact Decimal columns; nothing here is float.
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ LAYERS = (0, 1, 2, 3)
 OK, WAITING, DISCREPANCY = "ok", "waiting", "discrepancy"
 CLEARING_COLUMNS = ("merchant_id", "currency", "gross", "refunds", "fees", "splits", "held", "net_payable")
 CLEARING_MONEY = CLEARING_COLUMNS[2:]
+FACT_INPUTS = frozenset({"channel", "account", "currency", "our_currency", "their_currency", "outcome", "kind",
+                         "diff_amount", "diff", "their_amount", "our_amount", "diff_fee", "is_discrepancy"})
 _FACT_SCHEMA = {"date": pl.Date(), "layer": pl.Int8(), "channel": pl.String(), "account": pl.String(),
-                "currency": pl.String(), "kind": pl.String(), "class": pl.String(), "stake": MONEY}
+                "currency": pl.String(), "kind": pl.String(), "class": pl.String(), "n": pl.Int64(),
+                "stake": MONEY}
 
 
 @dataclass
@@ -65,9 +69,8 @@ class PeriodData:
     def per_day(self) -> pl.DataFrame:
         """One row per stored day: layer-1 lines and matched, discrepancies and waiting of every layer."""
         l1 = self.facts.filter(pl.col("layer") == 1)
-        lines = l1.group_by("date").agg(lines=pl.len(), matched=(pl.col("class") == OK).sum())
-        rest = self.facts.group_by("date").agg(discrepancies=(pl.col("class") == DISCREPANCY).sum(),
-                                               waiting=(pl.col("class") == WAITING).sum())
+        lines = l1.group_by("date").agg(lines=N.sum(), matched=_n(OK))
+        rest = self.facts.group_by("date").agg(discrepancies=_n(DISCREPANCY), waiting=_n(WAITING))
         days = pl.DataFrame({"date": self.days}, schema={"date": pl.Date()})
         out = days.join(lines, on="date", how="left").join(rest, on="date", how="left")
         return out.with_columns(pl.col(c).fill_null(0).cast(pl.Int64)
@@ -77,18 +80,18 @@ class PeriodData:
         """Discrepancies per day, layer, channel, kind and currency: count and amount at stake."""
         return (self.facts.filter(pl.col("class") == DISCREPANCY)
                 .group_by("date", "layer", "channel", "kind", "currency")
-                .agg(count=pl.len(), amount=pl.col("stake").sum())
+                .agg(count=N.sum(), amount=pl.col("stake").sum())
                 .sort("date", "layer", "channel", "kind", "currency", nulls_last=True))
 
     def kinds(self) -> pl.DataFrame:
         """Discrepancies of the period per layer, kind and currency."""
         return (self.facts.filter(pl.col("class") == DISCREPANCY)
-                .group_by("layer", "kind", "currency").agg(count=pl.len(), amount=pl.col("stake").sum())
+                .group_by("layer", "kind", "currency").agg(count=N.sum(), amount=pl.col("stake").sum())
                 .sort("layer", "kind", "currency", nulls_last=True))
 
     def kind_pivot(self) -> tuple[list[str], list[tuple[dt.date, list[int]]]]:
         """Discrepancy counts per day (rows) and kind (columns), every stored day present (the chart's data)."""
-        counts = self.facts.filter(pl.col("class") == DISCREPANCY).group_by("date", "kind").len()
+        counts = self.facts.filter(pl.col("class") == DISCREPANCY).group_by("date", "kind").agg(N.sum())
         kinds = sorted(set(counts["kind"].to_list()))
         got = {(d, k): n for d, k, n in counts.iter_rows()}
         return kinds, [(d, [got.get((d, k), 0) for k in kinds]) for d in self.days]
@@ -96,18 +99,24 @@ class PeriodData:
     def channel_pivot(self) -> tuple[list[str], list[tuple[dt.date, list[tuple[int, int]]]]]:
         """Layer-1 (matched, lines) per day (rows) and channel (columns)."""
         l1 = (self.facts.filter(pl.col("layer") == 1).group_by("date", "channel")
-              .agg(matched=(pl.col("class") == OK).sum(), lines=pl.len()))
+              .agg(matched=_n(OK), lines=N.sum()))
         channels = sorted(set(l1["channel"].to_list()))
         got = {(d, c): (m, n) for d, c, m, n in l1.iter_rows()}
         return channels, [(d, [got.get((d, c), (0, 0)) for c in channels]) for d in self.days]
 
 
+N = pl.col("n")
+
+
+def _n(cls: str) -> pl.Expr:
+    """Rows of one class (OK, waiting, discrepancy) among the facts being summed."""
+    return N.filter(pl.col("class") == cls).sum()
+
+
 def _counts(facts: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    cls = pl.col("class")
     return (facts.group_by(keys)
-            .agg(lines=pl.len(), ok=(cls == OK).sum(), waiting=(cls == WAITING).sum(),
-                 discrepancies=(cls == DISCREPANCY).sum(),
-                 amount=pl.col("stake").filter(cls == DISCREPANCY).sum())
+            .agg(lines=N.sum(), ok=_n(OK), waiting=_n(WAITING), discrepancies=_n(DISCREPANCY),
+                 amount=pl.col("stake").filter(pl.col("class") == DISCREPANCY).sum())
             .sort(keys, nulls_last=True))
 
 
@@ -131,11 +140,13 @@ def layer_facts(frame: pl.DataFrame, date: dt.date, layer: int) -> pl.DataFrame:
         ok = ok | ((pl.col("is_discrepancy") == False) & ~k.is_in(list(WAITING_OUTCOMES)))  # noqa: E712
     cls = pl.when(ok).then(pl.lit(OK)).when(k.is_in(list(WAITING_OUTCOMES))) \
         .then(pl.lit(WAITING)).otherwise(pl.lit(DISCREPANCY))
+    keys = ["date", "layer", "channel", "account", "currency", "kind", "class"]
     return frame.select(
         date=pl.lit(date, pl.Date()), layer=pl.lit(layer, pl.Int8()),
         channel=_col(frame, "channel").cast(pl.String), account=_col(frame, "account").cast(pl.String),
         currency=_col(frame, "currency", "our_currency", "their_currency").cast(pl.String),
-        kind=k.cast(pl.String), **{"class": cls}, stake=stake)
+        kind=k.cast(pl.String), **{"class": cls}, stake=stake,
+    ).group_by(keys).agg(n=pl.len().cast(pl.Int64), stake=pl.col("stake").sum()).sort(keys, nulls_last=True)
 
 
 def _clearing_day(path: Path) -> pl.DataFrame | None:
@@ -190,7 +201,8 @@ def gather_period(ws, since: dt.date, until: dt.date) -> PeriodData:
             path = results / f"layer{layer}.parquet"
             if path.exists():
                 stored = True
-                facts.append(layer_facts(pl.read_parquet(path), day, layer))
+                present = [c for c in pl.read_parquet_schema(path) if c in FACT_INPUTS]  # a day can be wide
+                facts.append(layer_facts(pl.read_parquet(path, columns=present), day, layer))
         if stored:
             data.days.append(day)
         settled = _clearing_day(ws.clearing_dir(day) / "settlements.csv")
