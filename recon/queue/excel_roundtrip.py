@@ -135,6 +135,16 @@ def export_queue(items: list[Item], out: Path, language: str = "en") -> Path:
         dim = ws.column_dimensions[get_column_letter(col)]
         dim.width = max(min(widths[col - 1], MAX_WIDTH), 30 if name in _WIDE else 8)
         dim.hidden = name in INTERNAL
+    reason_col, reason_width = COLUMNS.index("reason") + 1, ws.column_dimensions[
+        get_column_letter(COLUMNS.index("reason") + 1)].width
+    for r in range(2, len(items) + 2):  # a wrapped reason's row is as tall as its lines (readers keep stored heights)
+        lines = -(-_width(ws.cell(r, reason_col).value) // max(int(reason_width) - 1, 1))
+        if lines > 1:
+            ws.row_dimensions[r].height = 13 * lines + 2
+    # Printed (a team lead signing off the list): landscape, one page wide, the header on every page.
+    ws.page_setup.orientation, ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = "landscape", 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
     with atomic_path(out) as tmp:
         wb.save(tmp)
     return out
