@@ -79,6 +79,8 @@ def test_editable_first_and_marked_internal_last_and_hidden_widths_fit_money_for
     diff = sheet.cell(by_key["k1"], COLUMNS.index("diff") + 1)
     assert Decimal(str(diff.value)) == Decimal("0.50") and diff.number_format == "#,##0.00"
     assert sheet.freeze_panes == "F2"  # the four editable columns and the id stay in view
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
+    assert sheet.print_title_rows == "$1:$1"
 
 
 def test_zh_export_is_chinese_and_its_drop_down_labels_import(tmp_path):
