@@ -219,7 +219,7 @@ def test_a_zh_period_workbook_shows_no_english_kind_name(tmp_path):
     english = set(KINDS) | {en for en, _ in KINDS.values()}
     texts = [c.value for s in wb.worksheets if s.title != "运行信息" for r in s.iter_rows() for c in r
              if isinstance(c.value, str)]
-    assert "金额不符" in texts and "账实不符" in texts
+    assert "金额不符" in texts and "账实不符" in texts and "未处理" in texts  # kinds and queue statuses
     assert not [x for x in texts if x in english or any(k in x for k in KINDS if k.isupper() and "_" in k)]
     assert "第 &P 页" in wb.worksheets[0].oddFooter.right.text
 
