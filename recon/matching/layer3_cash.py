@@ -9,9 +9,11 @@ never reached the bank, or the ledger position drifted. Two checks close the loo
   account the books do not know is CASH_UNBOOKED. On a business day a booked account with no
   closing balance is CASH_NO_STATEMENT; on weekends and bank holidays it is simply not reported.
 * **Payouts landing**: each payout a channel reported (layer 2) must arrive as a credit on a bank
-  statement: first by reference (the payout id in the bank line), else by amount and currency
-  within the landing window. PAYOUT_RECEIVED, PAYOUT_IN_TRANSIT (window open), PAYOUT_NOT_RECEIVED,
-  PAYOUT_AMOUNT_MISMATCH; a credit of the day that no payout explains is UNEXPECTED_CREDIT.
+  statement: first by its trace (the payout id or batch number in the bank line, for all payouts
+  at once: recon.matching.payout_trace), else by amount and currency within the landing window.
+  PAYOUT_RECEIVED, PAYOUT_IN_TRANSIT (window open), PAYOUT_NOT_RECEIVED, PAYOUT_AMOUNT_MISMATCH (a
+  traced credit of another amount: both figures, never a silent amount match elsewhere); a credit
+  of the day that no payout explains is UNEXPECTED_CREDIT.
 Balances are signed as the bank shows them: positive is money we hold.
 """
 
@@ -26,6 +28,7 @@ import polars as pl
 
 from recon.errors import StageFailed
 from recon.internal import expand
+from recon.matching import payout_trace
 from recon.matching.layer2_settlement import Payout
 from recon.matching.layer23_results import ResultRow, money_text
 from recon.money import MoneyError, currency_code, parse_amount
@@ -33,8 +36,6 @@ from recon.schema import MONEY
 
 LAYER = 3
 POSITION_COLUMNS = {"channel": pl.String(), "account": pl.String(), "currency": pl.String(), "amount": MONEY}
-# A reference shorter than this ("1", "AB") would be found inside unrelated bank text.
-MIN_REF_LENGTH = 6
 Positions = Mapping[str, tuple[str, Decimal]] | pl.DataFrame
 
 
@@ -100,37 +101,37 @@ def compare_positions(date: dt.date, books: pl.DataFrame, closing: pl.DataFrame,
     return rows
 
 
-def _refers_to(credit: dict, ref: str) -> bool:
-    if len(ref) < MIN_REF_LENGTH:
-        return False
-    texts = (credit.get(c) for c in ("channel_txn_id", "merchant_txn_id", "memo", "counterparty"))
-    return any(t and ref in t for t in texts)
-
-
 def match_payouts(date: dt.date, payouts: list[Payout], credits: pl.DataFrame,
                   close_of: Callable[[Payout], dt.date], flag_unexpected: Callable[[str], bool]) -> list[ResultRow]:
-    """Payouts reported by channels against bank credits; rows to report on `date`."""
+    """Payouts reported by channels against bank credits; rows to report on `date`.
+
+    Which credit is which payout is recon.matching.payout_trace's answer (trace first, then amount
+    and date); every reason says which of the two linked them.
+    """
     pool = [c for c in credits.iter_rows(named=True)]
+    ordered = sorted(payouts, key=lambda p: (p.arrival_date, p.channel, p.ref, p.source_file, p.source_line))
+    links = payout_trace.link_payouts(ordered, pool, close_of)
+    linked = {id(link.credit) for link in links.values()}
     rows = []
-    for p in sorted(payouts, key=lambda p: (p.arrival_date, p.channel, p.ref, p.source_file, p.source_line)):
+    for i, p in enumerate(ordered):
         close = close_of(p)
-        cands = [c for c in pool if c["currency"] == p.currency]
-        hit = next((c for c in cands if _refers_to(c, p.ref)), None) or next(
-            (c for c in cands if c["amount"] == p.to_bank and min(p.pay_date, p.arrival_date) <= c["value_date"] <= close),
-            None)
         common = dict(business_date=date, layer=LAYER, section="payout", channel=p.channel, account=p.account,
                       currency=p.currency, key=f"payout:{p.ref}", our_amount=p.to_bank, payout_ids=p.ref,
                       due_date=p.arrival_date, period_start=p.pay_date)
         what = f"payout {p.ref} of {money_text(p.to_bank, p.currency)} paid {p.pay_date}"
-        if hit is not None:
-            pool.remove(hit)
+        link = links.get(i)
+        if link is not None:
+            hit = link.credit
             if max(hit["bill_date"], p.pay_date) != date:
                 continue  # reported on the day the second side appeared
             where = f"{hit['channel']} {hit['account']} line {hit['source_line']}"
-            same = hit["amount"] == p.to_bank
+            same = hit["amount"] == p.to_bank and hit["currency"] == p.currency
             kind = "PAYOUT_RECEIVED" if same else "PAYOUT_AMOUNT_MISMATCH"
-            reason = (f"{what} arrived on {hit['value_date']} ({where})" if same else
-                      f"{what} arrived on {hit['value_date']} as {money_text(hit['amount'], p.currency)} ({where})")
+            diff = (f", a difference of {money_text(hit['amount'] - p.to_bank, p.currency)}"
+                    if hit["currency"] == p.currency else "")
+            reason = (f"{what} arrived on {hit['value_date']} ({where}); {link.how}" if same else
+                      f"{what} arrived on {hit['value_date']} as {money_text(hit['amount'], hit['currency'])} "
+                      f"({where}){diff}; {link.how}")
             rows.append(ResultRow(**common, kind=kind, their_amount=hit["amount"], reason=reason,
                                   their_ref=f"{hit['channel']}:{hit['channel_txn_id']}", their_date=hit["value_date"]))
         elif p.pay_date <= date <= close:
@@ -138,7 +139,8 @@ def match_payouts(date: dt.date, payouts: list[Payout], credits: pl.DataFrame,
                                   reason=f"{what}: not on a bank statement yet; expected by {close}"))
         elif date == close + dt.timedelta(days=1):
             rows.append(ResultRow(**common, kind="PAYOUT_NOT_RECEIVED", their_amount=Decimal("0"),
-                                  reason=f"{what}: no matching bank credit by {close}"))
+                                  reason=f"{what}: no bank credit carries its trace and none matches its amount by {close}"))
+    pool = [c for c in pool if id(c) not in linked]
     for c in pool:
         if c["bill_date"] == date and flag_unexpected(c["channel"]):
             rows.append(ResultRow(date, LAYER, "payout", c["channel"], c["account"], c["currency"],
