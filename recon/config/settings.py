@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from recon.config.fetch import FetchSettings
+from recon.config.fx import FxSettings
 from recon.config.toml import Money, StrictModel, TomlDocument, read_toml, validate
 from recon.errors import ConfigError
 
@@ -87,6 +88,7 @@ class ChannelSettings(StrictModel):
     internal: InternalSettings = InternalSettings()
     requery: RequerySettings | None = None
     match: ChannelMatchSettings = ChannelMatchSettings()
+    fx: FxSettings | None = None  # this channel's [fx], over the workspace's (recon.config.fx)
 
     @field_validator("timezone")
     @classmethod
@@ -145,6 +147,7 @@ class Settings(StrictModel):
     report: ReportSettings = ReportSettings()
     alerts: AlertSettings = AlertSettings()
     queue: QueueSettings = QueueSettings()
+    fx: FxSettings = FxSettings()  # comparing pairs across currencies (recon.config.fx)
 
     @field_validator("channels")
     @classmethod

@@ -29,7 +29,7 @@ import polars as pl
 from recon.clock import window_utc
 from recon.config.ruleset import MatchRules
 from recon.errors import StageFailed
-from recon.matching import engine, explain, passes, proposals
+from recon.matching import engine, explain, fx, passes, proposals
 from recon.matching.model import RESULT_COLUMNS, SORT_ORDER, ChannelSummary
 
 # Carried rows get row ids far above any day's own rows, so the two never collide.
@@ -48,6 +48,8 @@ THEIRS_FIELDS = {
     "currency": "VARCHAR", "amount": "DECIMAL(38, 6)", "fee": "DECIMAL(38, 6)", "status": "VARCHAR",
     "trade_time": "TIMESTAMPTZ", "source_file": "VARCHAR", "source_line": "BIGINT",
     "counterparty": "VARCHAR", "carried_from": "DATE",
+    # a rate the statement states on the line (recon.matching.fx): fx_from x fx_rate = currency
+    "fx_rate": "VARCHAR", "fx_from": "VARCHAR",
 }
 
 # Each compared field and the SQL that says "these differ" (results.sql, outcome CASE). A difference
@@ -115,8 +117,9 @@ def register_side(con: duckdb.DuckDBPyConnection, name: str, today: pl.DataFrame
 
 
 def run(con: duckdb.DuckDBPyConnection, rules: MatchRules, date: dt.date, *, channel: str, account: str,
-        zone: ZoneInfo) -> None:
-    """Match the registered ours_in / theirs_in into table `res` (reasons filled in)."""
+        zone: ZoneInfo, fx_policy: fx.FxPolicy | None = None) -> None:
+    """Match the registered ours_in / theirs_in into table `res` (reasons filled in); pairs in two
+    currencies are compared through a rate where `fx_policy` is given (recon.matching.fx)."""
     engine.run(con, "prepare")
     free = passes.cascade(con, rules)
     start, end = window_utc(date, zone)
@@ -132,7 +135,8 @@ def run(con: duckdb.DuckDBPyConnection, rules: MatchRules, date: dt.date, *, cha
     check_coverage(con, channel)
     _near_misses(con, rules, free)
     _reasons(con, rules, date)
-    proposals.propose(con, rules.proposals)  # after every pass: leftovers that add up exactly
+    fx.settle(con, fx_policy, date, tuple(rules.compare))
+    proposals.propose(con, rules.proposals)  # after every pass and FX: leftovers that add up exactly
 
 
 def check_coverage(con, channel: str) -> None:
@@ -195,7 +199,7 @@ def to_frame(relation: duckdb.DuckDBPyRelation) -> pl.DataFrame:
 def match_frames(bill: pl.DataFrame, internal: pl.DataFrame, rules: MatchRules, date: dt.date, *,
                  zone: ZoneInfo | str, channel: str | None = None, account: str = "",
                  carried_ours: pl.DataFrame | None = None, carried_theirs: pl.DataFrame | None = None,
-                 con: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
+                 con: duckdb.DuckDBPyConnection | None = None, fx_policy: fx.FxPolicy | None = None) -> pl.DataFrame:
     """Layer 1 over frames: standardized bill + internal frame (+ carried pending) -> results."""
     con = con or engine.connect()
     zone = ZoneInfo(zone) if isinstance(zone, str) else zone
@@ -203,7 +207,7 @@ def match_frames(bill: pl.DataFrame, internal: pl.DataFrame, rules: MatchRules, 
         channel = bill["channel"][0] if bill.height and "channel" in bill.columns else ""
     register_side(con, "ours_in", internal, carried_ours, OURS_FIELDS)
     register_side(con, "theirs_in", bill, carried_theirs, THEIRS_FIELDS)
-    run(con, rules, date, channel=channel, account=account, zone=zone)
+    run(con, rules, date, channel=channel, account=account, zone=zone, fx_policy=fx_policy)
     return to_frame(con.sql(wide_sql()))
 
 
@@ -220,6 +224,7 @@ class ChannelDay:
     theirs: pl.DataFrame | Path
     carried_ours: pl.DataFrame | None
     carried_theirs: pl.DataFrame | None
+    fx: fx.FxPolicy | None = None  # the channel's [fx], when pairs in two currencies use a rate
 
 
 class Matcher(Protocol):
@@ -255,7 +260,7 @@ class DuckDBMatcher:
         """
         register_side(con, "ours_in", job.ours, job.carried_ours, OURS_FIELDS)
         register_side(con, "theirs_in", job.theirs, job.carried_theirs, THEIRS_FIELDS)
-        run(con, job.rules, job.date, channel=job.channel, account=job.account, zone=job.zone)
+        run(con, job.rules, job.date, channel=job.channel, account=job.account, zone=job.zone, fx_policy=job.fx)
         return summarize(con, job.channel, *input_rows(con))
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from recon.config.ruleset import MatchRules
 from recon.errors import ConfigError, NotReady
 from recon.files import atomic_path
-from recon.matching import carry, diff, engine
+from recon.matching import carry, diff, engine, fx
 from recon.matching.internal_source import internal_input
 from recon.matching.layer1 import ORDER_BY, ChannelDay, DuckDBMatcher, Matcher, copy, quote, wide_sql
 from recon.matching.model import Layer1Summary, empty_results
@@ -84,7 +84,8 @@ def match_day(ws: Workspace, date: dt.date, channel: str | None = None, *,
             history = carry.earlier_results(earlier or (lambda day: results_path(ws, day)), date, rules.pending_days)
             carried_ours, carried_theirs = carry.carried(history, name)
             job = ChannelDay(rules, date, name, cfg.account, ws.settings.channel_zone(name),
-                             internal_input(ws, name, date), ws.bill_path(name, date), carried_ours, carried_theirs)
+                             internal_input(ws, name, date), ws.bill_path(name, date), carried_ours, carried_theirs,
+                             fx.policy_for(ws, name))
             matcher = engines[engine_for(ws, name, engine_override)]
             if direct and isinstance(matcher, DuckDBMatcher):
                 # one channel on DuckDB: its rows sorted straight into the results file (same

@@ -26,6 +26,7 @@ class Outcome(StrEnum):
     FEE_MISMATCH = "FEE_MISMATCH"
     STATUS_MISMATCH = "STATUS_MISMATCH"
     CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+    FX_MISMATCH = "FX_MISMATCH"  # two currencies, compared through a rate: beyond the tolerance
     CHANNEL_ONLY = "CHANNEL_ONLY"
     LOCAL_ONLY = "LOCAL_ONLY"
     DUPLICATE = "DUPLICATE"
@@ -37,7 +38,7 @@ class Outcome(StrEnum):
 # Outcomes that pair a row of ours with a row of theirs.
 PAIRED = frozenset({
     Outcome.MATCHED, Outcome.AMOUNT_MISMATCH, Outcome.FEE_MISMATCH, Outcome.STATUS_MISMATCH,
-    Outcome.CURRENCY_MISMATCH, Outcome.SUGGESTED, Outcome.AUTO_RESOLVED,
+    Outcome.CURRENCY_MISMATCH, Outcome.FX_MISMATCH, Outcome.SUGGESTED, Outcome.AUTO_RESOLVED,
 })
 
 RESULT_COLUMNS: dict[str, pl.DataType] = {

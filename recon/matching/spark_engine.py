@@ -187,7 +187,8 @@ class SparkMatcher:
         for side in ("ours_in", "theirs_in"):
             layer1.copy(con, f"SELECT * FROM {side}", stage / f"{side}.parquet")
             sql.load(side, stage / f"{side}.parquet")
-        layer1.run(sql, job.rules, job.date, channel=job.channel, account=job.account, zone=job.zone)
+        layer1.run(sql, job.rules, job.date, channel=job.channel, account=job.account, zone=job.zone,
+                   fx_policy=job.fx)
         summary = layer1.summarize(sql, job.channel, *layer1.input_rows(con))
         parts = sql.write_sorted(layer1.wide_sql(), stage / "results")
         expected = sum(n for _, n in summary.outcomes)
