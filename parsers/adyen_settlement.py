@@ -123,6 +123,7 @@ def _standardize(frame: pl.DataFrame, cols: dict[str, str], ctx: ParseContext, f
     bill_date = ctx.bill_date or (local_max.date() if (local_max := frame["_local"].max()) else None)
     ref = lambda c: pl.when(~pl.col(c).is_in(_REFS_NOT_IDS)).then(pl.col(c)) if c in frame.columns else pl.lit(None, pl.String)  # noqa: E731
     is_refund = pl.col("record_type") == "REFUND"
+    _crossed = (pl.col("Gross Currency") != pl.col("Net Currency")) & pl.col("Exchange Rate").is_not_null()
     bill = frame.select(
         pl.lit(ctx.channel).alias("channel"),
         pl.col("Merchant Account").alias("account"),
@@ -148,6 +149,10 @@ def _standardize(frame: pl.DataFrame, cols: dict[str, str], ctx: ParseContext, f
         pl.col("Modification Reference").alias("memo"),
         pl.col("Gross Currency").alias("gross_currency"),
         pl.when(pl.col("Gross Currency").is_not_null()).then(pl.col("_gross")).alias("gross_amount"),
+        # The rate Adyen booked (gross x rate = net + fees, checked above), for layer 1's FX
+        # comparison (recon.matching.fx): written as the statement wrote it, only across currencies.
+        pl.when(_crossed).then(pl.col("Exchange Rate")).alias("fx_rate"),
+        pl.when(_crossed).then(pl.col("Gross Currency")).alias("fx_from"),
     )
     checks.append(f"{bill.height} rows: net = credit - debit, fee = commission + markup + scheme fees + interchange")
     return ParsedStatement(bill=bill, checks=tuple(checks), warnings=warnings)
