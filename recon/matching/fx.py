@@ -11,8 +11,10 @@ workspace configures `[fx]` (recon.config.fx) for the channel, those pairs are l
    (recon.money.quantize), against the channel's amount, within the tolerance of the line's
    account or channel (minor units or percent of the converted amount, the larger wins; none
    configured: exact). Beyond it: FX_MISMATCH, the reason naming both figures, the converted one
-   and the rate with its source. Within it, the other compared fields decide as for any pair (a
-   fee converted the same way), else MATCHED, the reason naming the rate and its source.
+   and the rate with its source. Within it, the other compared fields decide as for any pair,
+   else MATCHED, the reason naming the rate and its source. A fee is compared converted the same
+   way, but only where we booked one: a channel charges its fee in its own currency, which our
+   side usually does not know (layer 2's bill totals still compare the fees).
 
 A pair is rarely in two currencies, so this runs in Python over those few rows only, on whichever
 engine ran the day (the rows come from and go back to table `res` by SQL).
@@ -176,7 +178,7 @@ def decide(row: dict, policy: FxPolicy, date: dt.date, compare: tuple[str, ...])
         return FX_MISMATCH, f"{said}: off by {off} {theirs}, beyond the {_tol_words(tol, converted, theirs)}"
     if "status" in compare and row["our_status"] != row["their_status"]:
         return "STATUS_MISMATCH", f"status {row['our_status']} here, {row['their_status']} at the channel; {said}"
-    if "fee" in compare and row["their_fee"] is not None:
+    if "fee" in compare and row["their_fee"] is not None and row["our_fee"]:
         fee = convert(row["our_fee"], rate.value, theirs, rounding)
         if not within(fee, row["their_fee"], tol, theirs):
             return "FEE_MISMATCH", (f"fee {money(row['our_fee'], ours)} {ours} here {at} is {money(fee, theirs)} "
