@@ -174,6 +174,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "FEE_MISMATCH": ("Fee mismatch", "手续费不符"),
     "STATUS_MISMATCH": ("Status mismatch", "状态不符"),
     "CURRENCY_MISMATCH": ("Currency mismatch", "币种不符"),
+    "FX_MISMATCH": ("FX mismatch", "汇率不符"),
     "CHANNEL_ONLY": ("Channel only", "长款(渠道有我方无)"),
     "LOCAL_ONLY": ("Local only", "短款(我方有渠道无)"),
     "DUPLICATE": ("Duplicate", "重复"),

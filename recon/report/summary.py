@@ -15,7 +15,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font
 
 from recon.excel.cells import DATE_FORMAT, wcell
-from recon.excel.words import t
+from recon.excel.words import kind_label, t
 from recon.money import context
 from recon.queue.severity import BUCKETS
 from recon.report.data import DayData
@@ -73,7 +73,8 @@ def write_summary(wb, data: DayData, language: str) -> None:
     kinds = data.kinds_by_layer()
     head = rows.add(header_row(ws, [L("kind"), *(f"{L('layer')} {n}" for n in LAYERS), L("total")]))
     for kind, per_layer in kinds:
-        rows.add([wcell(ws, kind), *(per_layer.get(n, 0) for n in LAYERS), sum(per_layer.values())])
+        rows.add([wcell(ws, kind_label(kind, language) if language == "zh" else kind),
+                  *(per_layer.get(n, 0) for n in LAYERS), sum(per_layer.values())])
     if kinds:
         chart = BarChart()
         chart.title, chart.y_axis.title = L("chart.kind"), L("count")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import openpyxl
 import polars as pl
 from typer.testing import CliRunner
 
@@ -25,6 +26,9 @@ path = "internal/{date:%Y-%m-%d}.csv"
 
 [channels.adyen.fx]
 tolerance_minor = 1
+
+[report]
+language = "zh"
 """
 
 
@@ -62,3 +66,7 @@ def test_recon_run_matches_within_the_statements_rate_and_queues_an_fx_mismatch(
     items = json.loads(runner.invoke(app, ["queue", "list", "--state", "all", "--json", "--workspace", str(tmp_path)]).stdout)
     fx = [i for i in items if i["kind"] == "FX_MISMATCH"]
     assert len(fx) == 1 and fx[0]["key"] == "ORD-3"
+    # the report's summary names the kind in the reader's language
+    book = openpyxl.load_workbook(tmp_path / "reports" / DAY / f"recon-{DAY}.xlsx")
+    summary = [c.value for row in book.worksheets[0].iter_rows() for c in row]
+    assert "汇率不符" in summary and "FX_MISMATCH" not in summary
