@@ -2,8 +2,8 @@
 
 Day 1 has ordinary payments and refunds with one fault of each kind injected, a 1:N group, 26-digit
 amounts, both sides of the amount and fee tolerance edges, duplicates on both sides, a channel
-serial with a prefix (id variant), a pair with no reference (SUGGESTED) and rows near midnight
-(PENDING). Day 2 brings one of those rows in (AUTO_RESOLVED) and leaves another missing past its
+serial with a prefix (id variant), a pair with no reference (SUGGESTED), pairs settled in another
+currency (through a rate: MATCHED and FX_MISMATCH) and rows near midnight (PENDING). Day 2 brings one of those rows in (AUTO_RESOLVED) and leaves another missing past its
 wait (CHANNEL_ONLY, carried). Rules: `RULES` (a group key, a prefix variant, tolerances).
 """
 
@@ -61,6 +61,10 @@ def day_one(n: int = 60, seed: int = 11) -> tuple[list[dict], list[dict]]:
     # fee 1500 x 0.000000001 = 0.0000015: 0.000001 off is within, 0.000002 off is not
     _pair(ours, theirs, "FEE1", D("9000"), noon, fee=D("1500"), their_fee=D("1500.000001"))
     _pair(ours, theirs, "FEE2", D("9001"), noon, fee=D("1500"), their_fee=D("1500.000002"))
+    # settled in EUR: through the rates file's CNY->EUR 0.138 (test_parity), within 0.01 and beyond
+    for tag, their_amount in (("FX1", D("13.81")), ("FX2", D("13.90"))):
+        _pair(ours, theirs, tag, D("100.00"), noon, their_amount=their_amount)
+        theirs[-1]["currency"] = "EUR"
     # 1:N: one order of ours settled as three channel lines under the same order number
     ours.append(_ours(len(ours), "MGRP", None, "PAYMENT", None, D("300.30"), D("0"), noon))
     for part in range(3):

@@ -30,6 +30,10 @@ rules = "parity"
 source = "file"
 path = "internal/{{date:%Y-%m-%d}}.parquet"
 {engine}
+[fx]
+rates_file = "rates.csv"
+tolerance_minor = 1
+
 [match.spark]
 master = "local[2]"
 conf = {conf}
@@ -52,6 +56,7 @@ def _workspace(root: Path, engine: str) -> Workspace:
     root.mkdir()
     conf = "{ " + ", ".join(f'"{k}" = "{v}"' for k, v in TEST_CONF.items()) + " }"
     (root / "recon.toml").write_text(CONFIG.format(engine=ENGINES[engine][0], conf=conf), encoding="utf-8")
+    (root / "rates.csv").write_text("date,from,to,rate\n2024-05-01,CNY,EUR,0.138\n", encoding="utf-8")
     (root / "rules").mkdir()
     (root / "rules" / "parity.toml").write_text(_rules_toml(), encoding="utf-8")
     for date, (ours, theirs) in ((D1, day_one()), (D2, day_two())):
@@ -81,9 +86,10 @@ def test_layer1_parquet_is_byte_identical_on_duckdb_and_spark(tmp_path, spark):
     assert both.filter(pl.col("group_size") == 3).height == 3
     assert both.filter(pl.col("our_amount") == BIG).height == 2
     edges = {r["our_merchant_txn_id"]: r["outcome"] for r in both.filter(
-        pl.col("our_merchant_txn_id").is_in(["MTOL1", "MTOL2", "MFEE1", "MFEE2", "MBIG2"])).iter_rows(named=True)}
+        pl.col("our_merchant_txn_id").is_in(["MTOL1", "MTOL2", "MFEE1", "MFEE2", "MBIG2", "MFX1", "MFX2"])
+    ).iter_rows(named=True)}
     assert edges == {"MTOL1": "MATCHED", "MTOL2": "AMOUNT_MISMATCH", "MFEE1": "MATCHED",
-                     "MFEE2": "FEE_MISMATCH", "MBIG2": "AMOUNT_MISMATCH"}
+                     "MFEE2": "FEE_MISMATCH", "MBIG2": "AMOUNT_MISMATCH", "MFX1": "MATCHED", "MFX2": "FX_MISMATCH"}
     carried = both.filter(pl.col("carried_from").is_not_null())["outcome"].to_list()
     assert sorted(carried) == ["AUTO_RESOLVED", "CHANNEL_ONLY"]
     assert not any((on_spark.root / "tmp" / "spark").iterdir()), "the staging folder is left empty"
