@@ -70,3 +70,7 @@ def test_recon_run_matches_within_the_statements_rate_and_queues_an_fx_mismatch(
     book = openpyxl.load_workbook(tmp_path / "reports" / DAY / f"recon-{DAY}.xlsx")
     summary = [c.value for row in book.worksheets[0].iter_rows() for c in row]
     assert "汇率不符" in summary and "FX_MISMATCH" not in summary
+    # clearing holds it back like any open amount difference; the pair within the rate clears
+    detail = (tmp_path / "clearing" / DAY / "merchant-Shop.csv").read_text(encoding="utf-8")
+    assert "T3,adyen,PAYMENT,JPY,2100,2026-01-15,HELD," in detail and detail.rstrip().endswith("open: FX_MISMATCH")
+    assert "T2,adyen,PAYMENT,JPY,1500,2026-01-15,CLEARED," in detail
