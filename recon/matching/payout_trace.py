@@ -74,6 +74,43 @@ def traced_in(credit: dict, pattern: re.Pattern[str]) -> str | None:
     return None
 
 
+# Whole tokens of bank text (lower-cased), and the number after the word "batch": what a trace is
+# looked up by, so each payout costs a dictionary lookup instead of a scan of every credit.
+TOKEN = re.compile(r"[0-9a-z_]+")
+BATCH = re.compile(r"\bbatch[\s:#\-_]*([0-9]+)(?![0-9a-z_])")
+
+
+class _Index:
+    """The credits by a wanted token (the first field of each credit holding it) and by currency and amount."""
+
+    def __init__(self, credits: list[dict], wanted: set[str]) -> None:
+        self.traces: dict[str, list[tuple[int, str]]] = {}
+        self.amounts: dict[tuple[str, object], list[int]] = {}
+        for j, c in enumerate(credits):
+            seen: set[str] = set()
+            for field, words in TRACE_FIELDS.items():
+                text = c.get(field)
+                if not text:
+                    continue
+                low = text.lower()
+                keys = TOKEN.findall(low)
+                if "batch" in low:
+                    keys += [f"batch:{int(n)}" for n in BATCH.findall(low)]
+                for key in keys:
+                    if key in wanted and key not in seen:
+                        seen.add(key)
+                        self.traces.setdefault(key, []).append((j, words))
+            self.amounts.setdefault((c["currency"], c["amount"]), []).append(j)
+
+    @staticmethod
+    def key(ref: str) -> str | None:
+        """The token a reference is found by; None when it is no single token (scan instead)."""
+        ref = ref.strip().lower()
+        if len(ref) >= MIN_REF_LENGTH:
+            return ref if TOKEN.fullmatch(ref) else None
+        return f"batch:{int(ref)}" if ref.isdigit() else None
+
+
 def _label(p: Payout) -> str:
     return "payout id" if p.payout_id and p.ref == p.payout_id else "payout reference"
 
@@ -82,29 +119,31 @@ def link_payouts(payouts: Iterable[Payout], credits: list[dict],
                  close_of: Callable[[Payout], dt.date]) -> dict[int, Link]:
     """{index of the payout in `payouts`: its Link}; payouts absent from the result are unlinked."""
     payouts = list(payouts)
+    keys = [_Index.key(p.ref) for p in payouts]
+    index = _Index(credits, {k for k in keys if k is not None})
     taken: set[int] = set()
     links: dict[int, Link] = {}
-    for i, p in enumerate(payouts):
-        pattern = trace_pattern(p.ref)
-        if pattern is None:
-            continue
-        for j, c in enumerate(credits):
-            if j in taken:
-                continue
-            where = traced_in(c, pattern)
-            if where is not None:
+    for i, (p, key) in enumerate(zip(payouts, keys, strict=True)):
+        if key is not None:
+            hits = iter(index.traces.get(key, []))
+        elif (pattern := trace_pattern(p.ref)) is not None:
+            # a reference of several words ("batch 7 line 3"): searched for in every line
+            hits = ((j, traced_in(c, pattern)) for j, c in enumerate(credits))
+        else:
+            continue  # too short to be told from other text
+        for j, where in hits:
+            if j not in taken and where is not None:
                 taken.add(j)
-                links[i] = Link(p, c, True, f"linked by {_label(p)} {p.ref} in {where}")
+                links[i] = Link(p, credits[j], True, f"linked by {_label(p)} {p.ref} in {where}")
                 break
     for i, p in enumerate(payouts):
         if i in links:
             continue
         start = min(p.pay_date, p.arrival_date)
         close = close_of(p)
-        for j, c in enumerate(credits):
-            if j not in taken and c["currency"] == p.currency and c["amount"] == p.to_bank \
-                    and start <= c["value_date"] <= close:
+        for j in index.amounts.get((p.currency, p.to_bank), []):
+            if j not in taken and start <= credits[j]["value_date"] <= close:
                 taken.add(j)
-                links[i] = Link(p, c, False, "linked by amount and date")
+                links[i] = Link(p, credits[j], False, "linked by amount and date")
                 break
     return links

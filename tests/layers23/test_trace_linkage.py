@@ -7,11 +7,12 @@ from decimal import Decimal
 import datetime as dt
 
 import pytest
+from hypothesis import given, strategies as st
 
 from layers23_helpers import D, internal, layer_settings, line, rows_of, workspace, write_bill
 from recon.matching.layer2_settlement import Payout
 from recon.matching.layers23 import run_layers23
-from recon.matching.payout_trace import link_payouts, trace_pattern
+from recon.matching.payout_trace import link_payouts, trace_pattern, traced_in
 
 MON = D(2024, 3, 4)
 IBAN = "DE89370400440532013000"
@@ -104,3 +105,35 @@ def test_one_credit_named_by_two_payouts_goes_to_one_only():
                 "amount": Decimal("5"), "value_date": day}]
     links = link_payouts([mk("po_aaaaaa", "5"), mk("po_bbbbbb", "5")], credits, lambda p: day)
     assert list(links) == [0] and links[0].by_trace
+
+
+def _naive_trace_links(payouts, credits):
+    """The first round as its definition says it: each payout's regex over every untaken credit."""
+    taken, found = set(), {}
+    for i, p in enumerate(payouts):
+        pattern = trace_pattern(p.ref)
+        if pattern is None:
+            continue
+        for j, c in enumerate(credits):
+            if j not in taken and traced_in(c, pattern) is not None:
+                taken.add(j)
+                found[i] = j
+                break
+    return found
+
+
+WORDS = ["po_aaaaaa", "PO_AAAAAA", "po_aaaaaab", "xpo_aaaaaa", "batch", "BATCH", "380", "0380", "3801", "-", " ",
+         "#", "_", "po_bbbbbb", "stripe", "x"]
+
+
+@given(st.lists(st.lists(st.sampled_from(WORDS), max_size=6).map("".join), min_size=1, max_size=8),
+       st.lists(st.sampled_from(["po_aaaaaa", "po_bbbbbb", "380", "po_aaaaaa b", "ab"]), min_size=1, max_size=4,
+                unique=True))
+def test_indexed_lookup_links_exactly_what_the_regex_scan_would(texts, refs):
+    day = dt.date(2024, 3, 4)
+    payouts = [Payout("s", "a", "EUR", r, r, day, day, Decimal(1), Decimal(1), "f", 1) for r in refs]
+    credits = [{"channel_txn_id": f"B{j}", "memo": t, "currency": "USD", "amount": Decimal(j + 7),
+                "value_date": day} for j, t in enumerate(texts)]
+    links = link_payouts(payouts, credits, lambda p: day)
+    got = {i: credits.index(link.credit) for i, link in links.items()}
+    assert got == _naive_trace_links(payouts, credits)
