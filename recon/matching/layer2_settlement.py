@@ -174,7 +174,10 @@ def _reason(b: Batch, kind: str, missing: list[dt.date]) -> str:
             "SETTLEMENT_MISSING": f"; no payout by {b.close}"}[kind]
     gaps = [d for d in missing if b.start <= d <= b.end]
     note = f" (no bill for {', '.join(map(str, gaps))}: counted as empty)" if gaps else ""
-    return f"{what}: {owed}{tail}{note}"
+    # which link made the payouts this batch's: the id the trade lines carry, or amount and date
+    how = ("; linked by payout id on the trade lines" if b.by_id else
+           "; linked by amount and date (the trade lines name no payout)" if b.paid else "")
+    return f"{what}: {owed}{tail}{note}{how}"
 
 
 def settlement_rows(date: dt.date, channel: str, batches: list[Batch], left: list[Payout],

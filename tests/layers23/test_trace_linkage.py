@@ -137,3 +137,20 @@ def test_indexed_lookup_links_exactly_what_the_regex_scan_would(texts, refs):
     links = link_payouts(payouts, credits, lambda p: day)
     got = {i: credits.index(link.credit) for i, link in links.items()}
     assert got == _naive_trace_links(payouts, credits)
+
+
+def test_layer2_says_whether_a_payout_was_linked_by_its_id_or_by_amount(tmp_path):
+    ws = workspace(tmp_path)
+    tue, wed = D(2024, 3, 5), D(2024, 3, 6)
+    write_bill(ws, "stripe", MON, [line("PAYMENT", "ch_1", "300.00", payout_id="po_named_1"),
+                                   line("PAYMENT", "ch_2", "80.00")])
+    write_bill(ws, "stripe", tue, [line("PAYOUT", "tr_1", "-300.00", payout_id="po_named_1"),
+                                   line("PAYOUT", "tr_2", "-80.00")])
+    write_bill(ws, "stripe", wed, [])
+    run_layers23(ws, tue, internal=NONE, settings=layer_settings())
+    rows = {r["key"]: r for r in rows_of(ws.results_dir(tue) / "layer2.parquet", section="settlement")}
+    assert rows["payout:po_named_1"]["kind"] == "SETTLED"
+    assert rows["payout:po_named_1"]["reason"].endswith("; linked by payout id on the trade lines")
+    [period] = [r for k, r in rows.items() if k.startswith("period:")]
+    assert period["kind"] == "SETTLED" and period["payout_ids"] == "tr_2"
+    assert period["reason"].endswith("; linked by amount and date (the trade lines name no payout)")
