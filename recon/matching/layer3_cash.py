@@ -139,7 +139,8 @@ def match_payouts(date: dt.date, payouts: list[Payout], credits: pl.DataFrame,
                                   reason=f"{what}: not on a bank statement yet; expected by {close}"))
         elif date == close + dt.timedelta(days=1):
             rows.append(ResultRow(**common, kind="PAYOUT_NOT_RECEIVED", their_amount=Decimal("0"),
-                                  reason=f"{what}: no bank credit carries its trace and none matches its amount by {close}"))
+                                  reason=f"{what}: no bank credit carries its trace and none matches "
+                                         f"its amount by {close}"))
     pool = [c for c in pool if id(c) not in linked]
     for c in pool:
         if c["bill_date"] == date and flag_unexpected(c["channel"]):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, strategies as st
@@ -100,7 +99,10 @@ def test_trace_pattern_finds_whole_tokens_only(ref, text, found):
 
 def test_one_credit_named_by_two_payouts_goes_to_one_only():
     day = dt.date(2024, 3, 4)
-    mk = lambda ref, amt: Payout("stripe", "a", "EUR", ref, ref, day, day, Decimal(amt), Decimal(amt), "f", 1)  # noqa: E731
+
+    def mk(ref: str, amt: str) -> Payout:
+        return Payout("stripe", "a", "EUR", ref, ref, day, day, Decimal(amt), Decimal(amt), "f", 1)
+
     credits = [{"channel_txn_id": "B1", "memo": "po_aaaaaa po_bbbbbb", "currency": "EUR",
                 "amount": Decimal("5"), "value_date": day}]
     links = link_payouts([mk("po_aaaaaa", "5"), mk("po_bbbbbb", "5")], credits, lambda p: day)

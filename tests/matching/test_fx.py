@@ -37,7 +37,8 @@ def theirs(i: int, amount: str, currency: str = "EUR", *, rate: str | None = Non
 
 
 def run(our_rows, their_rows, policy: FxPolicy | None) -> pl.DataFrame:
-    internal = pl.DataFrame([{c: r[c] for c in INTERNAL_COLUMNS} for r in our_rows], schema=INTERNAL_COLUMNS, orient="row")
+    internal = pl.DataFrame([{c: r[c] for c in INTERNAL_COLUMNS} for r in our_rows], schema=INTERNAL_COLUMNS,
+                            orient="row")
     bill = pl.DataFrame([{c: r.get(c) for c in FX_SCHEMA} for r in their_rows], schema=FX_SCHEMA, orient="row")
     return match_frames(bill, internal, MatchRules(), DAY,
                         channel="adyen", zone="Asia/Shanghai", fx_policy=policy)
@@ -165,6 +166,7 @@ def test_decision_is_symmetric_for_refunds(ours_amount, rate, theirs_amount):
     row = {"our_currency": "USD", "their_currency": "EUR", "fx_rate": str(rate), "fx_from": "USD",
            "their_file": "b", "their_line": 2, "our_status": "SUCCESS", "their_status": "SUCCESS",
            "our_fee": D(0), "their_fee": D(0), "account": "a", "carried_from": None}
-    plus = decide({**row, "our_amount": ours_amount, "their_amount": theirs_amount}, policy, DAY, ("currency", "amount"))
-    minus = decide({**row, "our_amount": -ours_amount, "their_amount": -theirs_amount}, policy, DAY, ("currency", "amount"))
+    compare = ("currency", "amount")
+    plus = decide({**row, "our_amount": ours_amount, "their_amount": theirs_amount}, policy, DAY, compare)
+    minus = decide({**row, "our_amount": -ours_amount, "their_amount": -theirs_amount}, policy, DAY, compare)
     assert plus[0] == minus[0]

@@ -33,13 +33,14 @@ language = "zh"
 
 
 def row(psp, ref, t, gc, gcr, rate, nc, ncr, comm):
-    return f"Co,Shop,{psp},{ref},visa,{DAY} {t},CET,Settled,M{psp},{gc},,{gcr},{rate},{nc},,{ncr},{comm},,,,visa,,7,,,,,,,\n"
+    return (f"Co,Shop,{psp},{ref},visa,{DAY} {t},CET,Settled,M{psp},{gc},,{gcr},{rate},{nc},,{ncr},{comm},,,,"
+            "visa,,7,,,,,,,\n")
 
 
 def test_recon_run_matches_within_the_statements_rate_and_queues_an_fx_mismatch(tmp_path):
     raw = tmp_path / "raw" / "adyen" / DAY
     raw.mkdir(parents=True)
-    # 1500 JPY x 0.0061 = 9.15 EUR (net 9.04 + fee 0.11); 2000 JPY x 0.0061 = 12.20 EUR
+    # 1500 JPY x 0.0061 = 9.15 EUR (net 9.04 + fee 0.11); 2000 JPY x 0.0061 = 12.20 EUR (ours: 2100)
     (raw / "settlement_detail_report_batch_7.csv").write_text(
         _ADYEN_HEADER + row("882", "ORD-2", "10:00:00", "JPY", "1500", "0.0061", "EUR", "9.04", "0.11")
         + row("883", "ORD-3", "11:00:00", "JPY", "2000", "0.0061", "EUR", "12.09", "0.11"), encoding="utf-8")
@@ -61,9 +62,11 @@ def test_recon_run_matches_within_the_statements_rate_and_queues_an_fx_mismatch(
             "is 9.15 EUR") in got["T2"]["reason"]
     assert got["T3"]["outcome"] == "FX_MISMATCH"
     assert got["T3"]["reason"] == ("2100 JPY here at 0.0061 JPY->EUR (stated on raw/adyen/2026-01-15/"
-                                   "settlement_detail_report_batch_7.csv:3) is 12.81 EUR, the channel has 12.20 EUR: off by -0.61 EUR, beyond the tolerance 0.01 EUR")
+                                   "settlement_detail_report_batch_7.csv:3) is 12.81 EUR, the channel has 12.20 EUR: "
+                                   "off by -0.61 EUR, beyond the tolerance 0.01 EUR")
     # the queue holds it as one more discrepancy, with both figures in their currencies
-    items = json.loads(runner.invoke(app, ["queue", "list", "--state", "all", "--json", "--workspace", str(tmp_path)]).stdout)
+    listed = runner.invoke(app, ["queue", "list", "--state", "all", "--json", "--workspace", str(tmp_path)])
+    items = json.loads(listed.stdout)
     fx = [i for i in items if i["kind"] == "FX_MISMATCH"]
     assert len(fx) == 1 and fx[0]["key"] == "ORD-3"
     # the report's summary names the kind in the reader's language
