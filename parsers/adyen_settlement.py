@@ -23,8 +23,7 @@ from typing import ClassVar
 import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
-from parsers.columns import local_time
-from parsers.csv_checks import Check, amount, currency_exponents, enforce, money, required, scientific
+from parsers.table import Rule, Verdict, amount, currency_exponents, minor_unit, required, scientific_id, time
 from parsers.csv_common import LINE, Layout, header_has, read_records
 from recon.errors import Problem, StatementRejected
 from recon.money import exponent
@@ -84,33 +83,33 @@ class AdyenSettlementParser:
 
 def _standardize(frame: pl.DataFrame, cols: dict[str, str], ctx: ParseContext, file: str) -> ParsedStatement:
     first = [*required(("Merchant Account", "Creation Date", "TimeZone", "Type", "Net Currency", "Batch Number")),
-             *scientific(frame, (c for c in ID_COLUMNS if c in frame.columns))]
-    net_exps = currency_exponents(frame, "Net Currency", file, ctx.rules.exponent_override, before=first)
-    gross_exps = currency_exponents(frame, "Gross Currency", file, ctx.rules.exponent_override, before=first)
+             *(scientific_id(c, c) for c in ID_COLUMNS if c in frame.columns)]
+    net_exps = currency_exponents(frame, "Net Currency", file, ctx.rules.exponent_override, before=first, line=LINE)
+    gross_exps = currency_exponents(frame, "Gross Currency", file, ctx.rules.exponent_override, before=first, line=LINE)
     nc, gc = ("Net Debit (NC)", "Net Credit (NC)", *FEES), ("Gross Debit (GC)", "Gross Credit (GC)")
+    amounts = {c: amount(c, c, None, blank="null") for c in (*nc, *gc)}
     rate_text = pl.col("Exchange Rate")
-    enforce(frame, [
+    Verdict(frame, [
         *first,
-        *(k for c in nc for k in amount(c, "Net Currency", net_exps)),
-        *(k for c in gc for k in amount(c, "Gross Currency", gross_exps)),
-        Check(rate_text.is_not_null() & ~rate_text.str.contains(r"^\d+(?:\.\d+)?$"),
-              lambda r: f"Exchange Rate {r['Exchange Rate']!r} is not a decimal", "amount"),
-    ], file)
-    frame = frame.with_columns(*(money(c).fill_null(0) for c in nc), *(money(c) for c in gc)).with_columns(
+        *(r for c in nc for r in (amounts[c][1], minor_unit(c, "Net Currency", net_exps))),
+        *(r for c in gc for r in (amounts[c][1], minor_unit(c, "Gross Currency", gross_exps))),
+        Rule(rate_text.is_not_null() & ~rate_text.str.contains(r"^\d+(?:\.\d+)?$"),
+             lambda r: f"Exchange Rate {r['Exchange Rate']!r} is not a decimal", "amount"),
+    ], file, line=LINE).refuse()
+    local, local_rule = time("Creation Date", "Creation Date")  # the toolkit's grammar first: no signed years
+    frame = frame.with_columns(*(amounts[c][0].fill_null(0).alias(c) for c in nc), *(amounts[c][0].alias(c) for c in gc)).with_columns(
         (pl.col("Net Credit (NC)") - pl.col("Net Debit (NC)")).cast(MONEY).alias("_net"),
         pl.sum_horizontal(*FEES).cast(MONEY).alias("_fee"),
         (pl.col("Gross Credit (GC)").fill_null(0) - pl.col("Gross Debit (GC)").fill_null(0)).cast(MONEY).alias("_gross"),
         pl.col("TimeZone").replace_strict(ZONES, default=None, return_dtype=pl.Int64).alias("_zone"),
-        local_time("Creation Date", "%Y-%m-%d %H:%M:%S").alias("_local"),  # the toolkit's grammar first: no signed years
+        local.alias("_local"),
     ).with_columns((pl.col("_net") + pl.col("_fee")).cast(MONEY).alias("_amount"))
-    enforce(frame, [
-        Check((pl.col("Net Credit (NC)") != 0) & (pl.col("Net Debit (NC)") != 0),
-              lambda r: "both Net Debit and Net Credit are filled", "direction"),
+    Verdict(frame, [
+        Rule((pl.col("Net Credit (NC)") != 0) & (pl.col("Net Debit (NC)") != 0), "both Net Debit and Net Credit are filled", "direction"),
         *_row_checks(frame),
-        Check(pl.col("_zone").is_null(), lambda r: f"unknown or ambiguous TimeZone {r['TimeZone']!r}", "time"),
-        Check(pl.col("_local").is_null(),
-              lambda r: f"Creation Date {r['Creation Date']!r} is not YYYY-MM-DD HH:MM:SS", "time"),
-    ], file)
+        Rule(pl.col("_zone").is_null(), lambda r: f"unknown or ambiguous TimeZone {r['TimeZone']!r}", "time"),
+        local_rule,
+    ], file, line=LINE).refuse()
     frame = frame.with_columns(
         (pl.col("_local") - pl.duration(minutes=pl.col("_zone"))).dt.replace_time_zone("UTC").cast(UTC_TIME).alias("trade_time"),
         pl.col("Type").replace_strict(TYPES, default="OTHER", return_dtype=pl.String).alias("record_type"),
@@ -158,7 +157,7 @@ def _standardize(frame: pl.DataFrame, cols: dict[str, str], ctx: ParseContext, f
     return ParsedStatement(bill=bill, checks=tuple(checks), warnings=warnings)
 
 
-def _row_checks(frame: pl.DataFrame) -> list[Check]:
+def _row_checks(frame: pl.DataFrame) -> list[Rule]:
     """amount (NC) against gross (GC): exact in one currency at rate 1, else within one NC unit."""
     has_gross = pl.col("Gross Debit (GC)").is_not_null() | pl.col("Gross Credit (GC)").is_not_null()
     rate = pl.col("Exchange Rate").cast(pl.Decimal(38, 18), strict=False)
@@ -167,9 +166,9 @@ def _row_checks(frame: pl.DataFrame) -> list[Check]:
     units = {c: Decimal(1).scaleb(-exponent(c)) for c in frame["Net Currency"].unique().to_list()}
     unit = pl.col("Net Currency").replace_strict(units, return_dtype=pl.Decimal(38, 6))
     return [
-        Check(has_gross & same & (pl.col("_amount") != pl.col("_gross")),
+        Rule(has_gross & same & (pl.col("_amount") != pl.col("_gross")),
               lambda r: f"net {r['_net']} + fees {r['_fee']} != gross {r['_gross']} {r['Gross Currency']}", "row_total"),
-        Check(has_gross & ~same & rate.is_not_null() & ((converted - pl.col("_amount")).abs() >= unit),
+        Rule(has_gross & ~same & rate.is_not_null() & ((converted - pl.col("_amount")).abs() >= unit),
               lambda r: f"net {r['_net']} + fees {r['_fee']} is not gross {r['_gross']} x rate {r['Exchange Rate']}", "row_total"),
     ]
 

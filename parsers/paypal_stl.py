@@ -34,7 +34,6 @@ from typing import ClassVar
 import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
-from parsers.csv_checks import Check, by_value, enforce, required
 from parsers.csv_common import (
     BOM,
     LINE,
@@ -50,6 +49,7 @@ from parsers.csv_common import (
     sample_text,
     value_bytes,
 )
+from parsers.table import Rule, Verdict, local_time, required
 from parsers.paypal_structure import ROW_TYPE, Structure, check_footers, read_structure, typed_lines
 from recon.errors import Problem, StatementRejected
 from recon.money import MONEY_SCALE, MoneyError, exponent
@@ -200,19 +200,18 @@ def _standardize(frame: pl.DataFrame, st: Structure, ctx: ParseContext, file: st
     gross, fee = "Gross Transaction Amount", "Fee Amount"
     dc, fee_dc, cur_col = pl.col("Transaction Debit or Credit"), pl.col("Fee Debit or Credit"), pl.col("Gross Transaction Currency")
     # The offset (%z) keeps polars off its fast path; a day's report repeats each second many times.
-    frame = frame.with_columns(by_value(frame, "Transaction Initiation Date", lambda c: c.str.strptime(
-        pl.Datetime("us", "UTC"), _TIME_FORMAT, strict=False)).alias("_time"))
+    frame = frame.with_columns(_by_value(frame, "Transaction Initiation Date", lambda c: local_time(c, _TIME_FORMAT)).alias("_time"))
     checks = [
         *required(("Transaction ID", "Transaction Event Code", "Transaction Initiation Date",
                    "Transaction Debit or Credit", gross, "Gross Transaction Currency")),
-        Check(~dc.is_in(["CR", "DR"]), lambda r: f"Transaction Debit or Credit {r['Transaction Debit or Credit']!r} is not CR or DR",
+        Rule(~dc.is_in(["CR", "DR"]), lambda r: f"Transaction Debit or Credit {r['Transaction Debit or Credit']!r} is not CR or DR",
               "direction"),
-        Check(pl.col(fee).is_not_null() & ~fee_dc.is_in(["CR", "DR"]),
+        Rule(pl.col(fee).is_not_null() & ~fee_dc.is_in(["CR", "DR"]),
               lambda r: f"Fee Debit or Credit {r['Fee Debit or Credit']!r} is not CR or DR", "direction"),
-        Check(pl.col(fee).is_null() & fee_dc.is_not_null(), lambda r: "fee direction given without a fee amount", "direction"),
-        *(Check(pl.col(c).is_not_null() & ~pl.col(c).str.contains(r"^\d+$"),
+        Rule(pl.col(fee).is_null() & fee_dc.is_not_null(), lambda r: "fee direction given without a fee amount", "direction"),
+        *(Rule(pl.col(c).is_not_null() & ~pl.col(c).str.contains(r"^\d+$"),
                 lambda r, c=c: f"{c} {r[c]!r} is not an unsigned integer of minor units", "amount") for c in (gross, fee)),
-        Check(pl.col(fee).is_not_null() & (pl.col("Fee Currency") != cur_col),
+        Rule(pl.col(fee).is_not_null() & (pl.col("Fee Currency") != cur_col),
               lambda r: f"fee currency {r['Fee Currency']} differs from gross currency {r['Gross Transaction Currency']}", "currency"),
     ]
     exps: dict[str, int] = {}
@@ -222,20 +221,18 @@ def _standardize(frame: pl.DataFrame, st: Structure, ctx: ParseContext, file: st
         try:
             excess = exps[cur] - exponent(cur)
         except MoneyError:
-            enforce(frame, checks, file)  # what a reader would have rejected before reaching this code
+            Verdict(frame, checks, file, line=LINE).refuse()  # what a reader would have rejected before reaching this code
             raise
         if excess > 0:
             # x100 for JPY is a convention, not precision: a JPY amount must still be whole yen.
             unit = 10**excess
-            minor = {c: pl.col(c).cast(pl.Int64, strict=False) for c in (gross, fee)}  # digits proven by then
-            checks.append(Check(
-                (cur_col == cur) & ((minor[gross] % unit != 0) | (minor[fee].fill_null(0) % unit != 0)),
-                lambda r, c=cur: f"amount has more decimals than {c} allows", "amount_scale",
-                exact=(cur_col == cur) & ((pl.col(gross).cast(pl.Int64) % unit != 0)
-                                          | (pl.col(fee).cast(pl.Int64).fill_null(0) % unit != 0))))
-    checks.append(Check(pl.col("_time").is_null(), lambda r: (
+            # not strict: a cell that is not digits is the minor-units rule's to refuse
+            minor = {c: pl.col(c).cast(pl.Int64, strict=False) for c in (gross, fee)}
+            checks.append(Rule((cur_col == cur) & ((minor[gross] % unit != 0) | (minor[fee].fill_null(0) % unit != 0)),
+                               f"amount has more decimals than {cur} allows", "amount_scale"))
+    checks.append(Rule(pl.col("_time").is_null(), lambda r: (
         f"Transaction Initiation Date {r['Transaction Initiation Date']!r} is not YYYY/MM/DD HH:MM:SS +hhmm"), "time"))
-    enforce(frame, checks, file)
+    Verdict(frame, checks, file, line=LINE).refuse()
 
     def major(kind: str) -> pl.Expr:
         # recon.money.from_minor, column-wise: minor units x 10^-e, exact in decimal arithmetic
@@ -308,3 +305,11 @@ def _standardize(frame: pl.DataFrame, st: Structure, ctx: ParseContext, file: st
         pl.col("Fee Currency").alias("_fee_currency"),
     )
     return bill, warnings
+
+
+def _by_value(frame: pl.DataFrame, col: str, convert) -> pl.Series:
+    """`convert(col)` computed once per distinct value and spread back over the rows, in order: for
+    a costly parse of a column that repeats itself (times to the second, in a day's report)."""
+    cells = frame.select(col)
+    done = cells.unique().with_columns(convert(pl.col(col)).alias("_converted"))
+    return cells.join(done, on=col, how="left", maintain_order="left", nulls_equal=True)["_converted"]

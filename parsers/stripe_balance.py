@@ -22,8 +22,7 @@ from typing import ClassVar
 import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
-from parsers.columns import local_time
-from parsers.csv_checks import Check, amount, currency_exponents, enforce, money, required, scientific
+from parsers.table import Rule, Verdict, amount, currency_exponents, minor_unit, required, scientific_id, time
 from parsers.csv_common import LINE, Layout, header_has, read_records
 from recon.errors import Problem, StatementRejected
 from recon.schema import MONEY, UTC_TIME
@@ -54,7 +53,6 @@ CATEGORIES: dict[str, str] = {
     "connect_reserved_funds": "ADJUSTMENT", "risk_reserved_funds": "ADJUSTMENT",
     "anticipation_repayment": "ADJUSTMENT", "climate_order_purchase": "FEE", "climate_order_refund": "FEE",
 }
-_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 class StripeBalanceParser:
@@ -81,19 +79,19 @@ def _standardize(frame: pl.DataFrame, cols: dict[str, str], ctx: ParseContext, f
     time_col = "created_utc" if "created_utc" in cols else "created"
     # In the order a reader would look: presence, ids, currencies, amounts, then the arithmetic.
     first = [*required(("balance_transaction_id", "currency", "gross", "fee", "net", "reporting_category", time_col)),
-             *scientific(frame, (c for c in ID_COLUMNS if c in cols))]
+             *(scientific_id(c, c) for c in ID_COLUMNS if c in cols)]
     frame = frame.with_columns(pl.col("currency").str.to_uppercase())
-    exps = currency_exponents(frame, "currency", file, ctx.rules.exponent_override, before=first)
-    enforce(frame, [*first, *(k for c in ("gross", "fee", "net") for k in amount(c, "currency", exps))], file)
-    frame = frame.with_columns(
-        *(money(c) for c in ("gross", "fee", "net")),
-        local_time(time_col, _TIME_FORMAT).alias("_time"),  # the toolkit's grammar first: no signed years
-    )
-    enforce(frame, [
-        Check(pl.col("net") != pl.col("gross") - pl.col("fee"),
-              lambda r: f"net {r['net']} != gross {r['gross']} - fee {r['fee']}", "row_total"),
-        Check(pl.col("_time").is_null(), lambda r: f"{time_col} {r[time_col]!r} is not YYYY-MM-DD HH:MM:SS", "time"),
-    ], file)
+    exps = currency_exponents(frame, "currency", file, ctx.rules.exponent_override, before=first, line=LINE)
+    amounts = {c: amount(c, c, None, blank="null") for c in ("gross", "fee", "net")}
+    Verdict(frame, [*first, *(r for c, (_, rule) in amounts.items() for r in (rule, minor_unit(c, "currency", exps)))],
+            file, line=LINE).refuse()
+    local, local_rule = time(time_col, time_col)  # the toolkit's grammar first: no signed years
+    frame = frame.with_columns(*(value.alias(c) for c, (value, _) in amounts.items()), local.alias("_time"))
+    Verdict(frame, [
+        Rule(pl.col("net") != pl.col("gross") - pl.col("fee"),
+             lambda r: f"net {r['net']} != gross {r['gross']} - fee {r['fee']}", "row_total"),
+        local_rule,
+    ], file, line=LINE).refuse()
     frame = frame.with_columns(trade_time=pl.col("_time").dt.replace_time_zone("UTC").cast(UTC_TIME))
 
     warnings = []
