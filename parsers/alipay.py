@@ -16,7 +16,6 @@ The expense column may hold 0.00, a positive or a negative number; it always mea
 
 from __future__ import annotations
 
-import dataclasses
 import unicodedata
 from typing import ClassVar
 
@@ -32,21 +31,8 @@ from parsers.alipay_layout import (
     summary_total,
 )
 from parsers.base import ParseContext
-from parsers.columns import refuse_dst_gaps
-from parsers.cn_common import (
-    CNY,
-    Rule,
-    Verdict,
-    amount_text,
-    compare,
-    count_text,
-    id_rule,
-    mapped,
-    money,
-    naive_time,
-    status_expr,
-    to_utc,
-)
+from parsers.cn_common import CNY, mapped, status_expr
+from parsers.table import Rule, Verdict, amount, amount_text, compare, count_text, dst_gap, scientific_id, time, to_utc
 from recon.errors import Problem, StatementRejected
 from recon.schema import MONEY
 
@@ -99,8 +85,8 @@ class AlipayTradeParser(AlipayBillParser):
 
     def parse_detail(self, data, name, summary, ctx):
         section = split_detail(data, name, self.title, self.norm, self.REQUIRED, (*self.REQUIRED, *self.OPTIONAL))
-        rows, verdict = self._verdict(_with_defaults(section.rows, self.REQUIRED, self.OPTIONAL))
-        verdict.reject(name, *self.IDS, "商家实收(元)", "服务费(元)", "订单金额(元)", "refund")
+        rows, verdict = self._verdict(_with_defaults(section.rows, self.REQUIRED, self.OPTIONAL), name, ctx.zone.key)
+        verdict.refuse(*self.IDS, "商家实收(元)", "服务费(元)", "订单金额(元)", "refund")
         checks: list[str] = []
         t_line, t_count, t_sum = footer_total(section, "交易合计", "商家实收", name)
         r_line, r_count, r_sum = footer_total(section, "退款合计", "商家实收退款", name)
@@ -115,9 +101,9 @@ class AlipayTradeParser(AlipayBillParser):
         elif verdict["negative fee"]:
             warnings.append(Problem(name, None, "服务费 is negative on payment rows and no 汇总 file tells its sign; taken as printed", code="fee_sign"))
         account, bill_date = _account(section, ctx, name), bill_date_of(section, ctx)
-        verdict.reject(name, "完成时间", "创建时间")
-        refuse_dst_gaps(rows, "_done", "完成时间", name, ctx.zone, line="line")
-        refuse_dst_gaps(rows, "_created", "创建时间", name, ctx.zone, line="line")
+        verdict.refuse("完成时间", "创建时间")
+        verdict.refuse("完成时间 gap")
+        verdict.refuse("创建时间 gap")
         refund = pl.col("业务类型") == "退款"
         bill = _frame(
             rows, ctx, name, account, bill_date,
@@ -138,22 +124,23 @@ class AlipayTradeParser(AlipayBillParser):
         )
         return bill, checks, warnings
 
-    def _verdict(self, rows: pl.DataFrame) -> tuple[pl.DataFrame, Verdict]:
+    def _verdict(self, rows: pl.DataFrame, name: str, zone: str) -> tuple[pl.DataFrame, Verdict]:
         """Typed columns, and every row rule and control sum in one query; raised in file order."""
-        amt, amt_rule = money("商家实收(元)", "_amt")
-        fee, fee_rule = money("服务费(元)", "_fee")
-        order, order_rule = money("订单金额(元)", "_order")
-        done, done_rule = naive_time("完成时间", "_done")
-        created, created_rule = naive_time("创建时间", "_created")
-        rows = rows.with_columns(amt, fee, order, done, created)
+        amt, amt_rule = amount("商家实收(元)", "商家实收(元)", 2, code="invalid_row")
+        fee, fee_rule = amount("服务费(元)", "服务费(元)", 2, code="invalid_row")
+        order, order_rule = amount("订单金额(元)", "订单金额(元)", 2, code="invalid_row")
+        done, done_rule = time("完成时间", "完成时间", blank="null")
+        created, created_rule = time("创建时间", "创建时间", blank="null")
+        rows = rows.with_columns(amt.alias("_amt"), fee.alias("_fee"), order.alias("_order"), done.alias("_done"), created.alias("_created"))
         trade, refund = pl.col("业务类型") == "交易", pl.col("业务类型") == "退款"
-        rules = {**{c: id_rule(c) for c in self.IDS}, "商家实收(元)": amt_rule, "服务费(元)": fee_rule, "订单金额(元)": order_rule,
+        rules = {**{c: scientific_id(c, c) for c in self.IDS}, "商家实收(元)": amt_rule, "服务费(元)": fee_rule, "订单金额(元)": order_rule,
                  "refund": Rule(refund & (pl.col("_amt") > 0), "refund row with a positive 商家实收 (refunds are negative)"),
-                 "完成时间": done_rule, "创建时间": created_rule}
-        sums = {"rows": pl.len(), "交易": trade.sum(), "退款": refund.sum(), "交易 商家实收": pl.col("_amt").filter(trade).sum(),
-                "退款 商家实收": pl.col("_amt").filter(refund).sum(), "商家实收": pl.col("_amt").sum(), "服务费": pl.col("_fee").sum(),
-                "negative fee": (trade & (pl.col("_fee") < 0)).any()}
-        return rows, Verdict(rows, rules, sums)
+                 "完成时间": done_rule, "创建时间": created_rule,
+                 "完成时间 gap": dst_gap(pl.col("_done"), "完成时间", zone), "创建时间 gap": dst_gap(pl.col("_created"), "创建时间", zone)}
+        sums = {"交易": trade, "退款": refund, "交易 商家实收": pl.when(trade).then(pl.col("_amt")),
+                "退款 商家实收": pl.when(refund).then(pl.col("_amt")), "商家实收": pl.col("_amt"), "服务费": pl.col("_fee"),
+                "negative fee": trade & (pl.col("_fee") < 0)}
+        return rows, Verdict(rows, rules, name, sums=sums)
 
     def _check_summary(self, verdict: Verdict, summary: tuple[str, str], checks: list[str]) -> int:
         """Check the 汇总 合计 row; return the sign that makes 服务费 a positive charge."""
@@ -203,8 +190,9 @@ class AlipayAccountParser(AlipayBillParser):
 
     def parse_detail(self, data, name, summary, ctx):
         section = split_detail(data, name, self.title, self.norm, self.REQUIRED, (*self.REQUIRED, *self.OPTIONAL))
-        rows, verdict = self._verdict(_with_defaults(section.rows, self.REQUIRED, {**self.OPTIONAL, "收入金额": "0.00", "支出金额": "0.00"}))
-        verdict.reject(name, *self.IDS, "收入金额", "支出金额", "both", "账户余额")
+        rows, verdict = self._verdict(_with_defaults(section.rows, self.REQUIRED, {**self.OPTIONAL, "收入金额": "0.00", "支出金额": "0.00"}),
+                                      name, ctx.zone.key)
+        verdict.refuse(*self.IDS, "收入金额", "支出金额", "both", "账户余额")
         checks: list[str] = []
         o_line, o_count, o_sum = footer_total(section, "支出合计", "", name)
         i_line, i_count, i_sum = footer_total(section, "收入合计", "", name)
@@ -214,8 +202,8 @@ class AlipayAccountParser(AlipayBillParser):
         compare(name, o_line, "支出合计 金额", abs(amount_text(o_sum, name, o_line, "支出合计")), verdict.decimal("支出金额", "rows"), checks)
         warnings = [] if summary is None else [Problem(summary[0], None, "汇总 file not checked: its layout is not specified for 账务明细; footers were checked", code="summary_unchecked")]
         account, bill_date = _account(section, ctx, name), bill_date_of(section, ctx)
-        verdict.reject(name, "发生时间")
-        refuse_dst_gaps(rows, "_time", "发生时间", name, ctx.zone, line="line")
+        verdict.refuse("发生时间")
+        verdict.refuse("发生时间 gap")
         kind = mapped("业务类型", self.RECORD_TYPES, "OTHER")
         signed = (pl.col("_in") - pl.col("_out")).cast(MONEY)
         bill = _frame(
@@ -238,20 +226,19 @@ class AlipayAccountParser(AlipayBillParser):
         )
         return bill, checks, warnings
 
-    def _verdict(self, rows: pl.DataFrame) -> tuple[pl.DataFrame, Verdict]:
+    def _verdict(self, rows: pl.DataFrame, name: str, zone: str) -> tuple[pl.DataFrame, Verdict]:
         """Typed columns, and every row rule and control sum in one query; raised in file order."""
-        income, in_rule = money("收入金额", "_in")
-        expense, out_rule = money("支出金额", "_out")
-        balance, balance_rule = money("账户余额", "_balance")
-        when, time_rule = naive_time("发生时间", "_time")
-        stated = pl.col("账户余额") != ""  # the balance column may be blank; only a printed one is checked
-        rows = rows.with_columns(income, expense.abs(), pl.when(stated).then(balance), when)
-        rules = {**{c: id_rule(c) for c in self.IDS}, "收入金额": in_rule, "支出金额": out_rule,
+        income, in_rule = amount("收入金额", "收入金额", 2, code="invalid_row")
+        expense, out_rule = amount("支出金额", "支出金额", 2, code="invalid_row")
+        # the balance column may be blank; only a printed one is checked
+        balance, balance_rule = amount("账户余额", "账户余额", 2, blank="null", code="invalid_row")
+        when, time_rule = time("发生时间", "发生时间", blank="null")
+        rows = rows.with_columns(income.alias("_in"), expense.abs().alias("_out"), balance.alias("_balance"), when.alias("_time"))
+        rules = {**{c: scientific_id(c, c) for c in self.IDS}, "收入金额": in_rule, "支出金额": out_rule,
                  "both": Rule((pl.col("_in") != 0) & (pl.col("_out") != 0), "row has both 收入金额 and 支出金额"),
-                 "账户余额": dataclasses.replace(balance_rule, bad=stated & balance_rule.bad), "发生时间": time_rule}
-        sums = {"rows": pl.len(), "收入": (pl.col("_in") != 0).sum(), "支出": (pl.col("_out") != 0).sum(),
-                "收入金额": pl.col("_in").sum(), "支出金额": pl.col("_out").sum()}
-        return rows, Verdict(rows, rules, sums)
+                 "账户余额": balance_rule, "发生时间": time_rule, "发生时间 gap": dst_gap(pl.col("_time"), "发生时间", zone)}
+        sums = {"收入": pl.col("_in") != 0, "支出": pl.col("_out") != 0, "收入金额": pl.col("_in"), "支出金额": pl.col("_out")}
+        return rows, Verdict(rows, rules, name, sums=sums)
 
 
 __all__ = ["AlipayAccountParser", "AlipayTradeParser"]

@@ -38,13 +38,13 @@ from parsers.cn_common import (
     native_decoded,
     native_utf8,
     read_lines_frame,
-    reject_if,
     require_columns,
     sniff_text,
     utf8_clean,
     zip_member_name,
     zip_members,
 )
+from parsers.table import Rule, Verdict
 from parsers.registry import open_member_bytes, read_payload
 from parsers.text import REPLACEMENT
 from recon.errors import StatementRejected
@@ -155,8 +155,8 @@ def _split_by_lines(text: str, name: str, title: str, norm, required: tuple[str,
 
 def _cells(lines: pl.DataFrame, columns: tuple[str, ...], name: str, wanted: tuple[str, ...]) -> pl.DataFrame:
     """Split rows on commas (Alipay does not quote) and strip the TAB/space padding of every cell."""
-    reject_if(lines, pl.col("l").str.count_matches(",", literal=True) != len(columns) - 1, name,
-              f"row does not have {len(columns)} cells (blank line, cut line or a comma in free text)")
+    Verdict(lines, [Rule(pl.col("l").str.count_matches(",", literal=True) != len(columns) - 1,
+                         f"row does not have {len(columns)} cells (blank line, cut line or a comma in free text)")], name).refuse()
     parts = lines.with_columns(pl.col("l").str.split(","))
     return parts.select(
         # Only the columns the bill uses are materialised: a million rows x 25 cells is the hot path.

@@ -12,13 +12,8 @@ table from its head and tail. That read is trusted only on the happy grammar, wh
 accounting proves line by line; anything off it (a short, long or blank line, a stray CR, a byte
 that does not decode) makes it decline, and the parser re-reads the file line by line
 (`read_lines_frame`), which names the fault exactly as it always did. Either way the cells are
-*strings* (never inferred), and every row rule and control sum is then one vectorised query
-(`Verdict`): the success path pays one pass, and a failed rule is raised in the order the format
-declares its checks, naming its first offending line.
-
-Amount columns are validated against the format's grammar with a regex *before* the exact
-string -> Decimal cast: polars' cast would otherwise accept `1e5` and silently round extra
-decimals. Single values (footers, summaries) go through `recon.money.parse_amount`.
+*strings* (never inferred), judged by the toolkit's rules and builders (parsers/table.py) in one
+vectorised pass.
 """
 
 from __future__ import annotations
@@ -31,30 +26,23 @@ import unicodedata
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
 import polars as pl
 
-from parsers.columns import SCIENTIFIC_ID, local_time, to_utc  # noqa: F401 - the one to_utc, re-exported
 from parsers.registry import read_payload
 from parsers.text import REPLACEMENT, decode_strict
 from recon.config.ruleset import RuleSet
-from recon.errors import PROBLEM_CAP, Problem, StatementRejected
-from recon.money import INTEGER_DIGITS, AmountGrammar, MoneyError, parse_amount, parse_count
-from recon.schema import MONEY
+from recon.errors import StatementRejected
 
 CNY = "CNY"
-YUAN = AmountGrammar(max_scale=2)
 UTF8_BOM = b"\xef\xbb\xbf"
 # Internal column separator for reading whole lines natively; a statement never contains it.
 LINE_SEP = "\x1f"
 # Large enough that polars parallelises within a chunk, small enough that one chunk's decoded
 # copy is a rounding error next to the table.
 CHUNK_BYTES = 32 << 20
-_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 Stages = Sequence[Sequence[pl.Expr]]
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
@@ -263,19 +251,6 @@ def read_lines_frame(body: str, start_line: int, file: str) -> pl.DataFrame:
     )
 
 
-def first_line(frame: pl.DataFrame, bad: pl.Expr) -> int | None:
-    """Physical line of the first row where `bad` holds, or None when every row is fine."""
-    hit = frame.lazy().filter(bad).select(pl.col("line").min()).collect()
-    value = hit.item() if hit.height else None
-    return int(value) if value is not None else None
-
-
-def reject_if(frame: pl.DataFrame, bad: pl.Expr, file: str, reason: str, code: str = "invalid_row") -> None:
-    line = first_line(frame, bad)
-    if line is not None:
-        raise StatementRejected(file, line, reason, code=code)
-
-
 def require_columns(found: list[str], required: tuple[str, ...], file: str, line: int) -> None:
     missing = [c for c in required if c not in found]
     if missing:
@@ -283,84 +258,6 @@ def require_columns(found: list[str], required: tuple[str, ...], file: str, line
     dupes = sorted({c for c in found if c and found.count(c) > 1})
     if dupes:
         raise StatementRejected(file, line, f"ambiguous duplicate column(s): {', '.join(dupes)}", code="missing_column")
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """A row rule: the rows where `bad` holds break it, and the file is rejected at the first.
-
-    `screen`, when given, is a cheaper test that holds wherever `bad` does (an `e` before the
-    full scientific-notation regex): `bad` itself is then only evaluated when the screen fires."""
-
-    bad: pl.Expr
-    reason: str
-    code: str = "invalid_row"
-    screen: pl.Expr | None = None
-
-
-class Verdict:
-    """Every row rule and control sum of one table, computed together in one query.
-
-    The rules are raised by name (`reject`) in the order the format checks them, each at its first
-    offending line, so a file with two faults is rejected for the same one however it was read.
-    The sums are what the footers are compared with. `frame` needs the `line` column."""
-
-    def __init__(self, frame: pl.DataFrame, rules: dict[str, Rule], sums: dict[str, pl.Expr]) -> None:
-        self._rules = rules
-        self._frame = frame
-        firsts = [(pl.col("line").filter(r.bad).min() if r.screen is None else r.screen.any()).alias(f"rule {k}") for k, r in rules.items()]
-        self._values = frame.select(*firsts, *(expr.alias(f"sum {key}") for key, expr in sums.items())).row(0, named=True)
-        screened = {k: self._values[f"rule {k}"] for k, r in rules.items() if r.screen is not None}
-        self._values.update({f"rule {k}": None for k in screened})
-        if any(screened.values()):
-            lines = frame.select(pl.col("line").filter(rules[k].bad).min().alias(f"rule {k}") for k, hit in screened.items() if hit)
-            self._values.update(lines.row(0, named=True))
-
-    def reject(self, file: str, *keys: str) -> None:
-        """Raise for the first of `keys` that is broken (headline: its first line), listing every
-        offending line of every broken rule among `keys`, capped, with the count in all."""
-        broken = [k for k in keys if self._values[f"rule {k}"] is not None]
-        if not broken:
-            return
-        problems: list[Problem] = []
-        count = 0
-        for key in broken:
-            rule = self._rules[key]
-            lines = self._frame.filter(rule.bad).get_column("line")
-            count += lines.len()
-            problems += [Problem(file, int(n), rule.reason, rule.code) for n in lines.head(PROBLEM_CAP).to_list()]
-        head = next(p for p in problems if p.line == int(self._values[f"rule {broken[0]}"]))
-        raise StatementRejected.of([head, *(p for p in problems if p is not head)], count, by_line=True)
-
-    def __getitem__(self, key: str):
-        return self._values[f"sum {key}"]
-
-    def decimal(self, key: str, rows: str) -> Decimal:
-        """A Decimal sum; over no rows it is 0 (not 0.000000), as the footers' messages print it."""
-        return Decimal(self[key]) if self[rows] else Decimal(0)
-
-
-def id_rule(col: str) -> Rule:
-    return Rule(pl.col(col).str.contains(SCIENTIFIC_ID), f"{col}: id in scientific notation (precision lost, e.g. opened in Excel)",
-                "id_mangled", screen=pl.col(col).str.contains_any(["e", "E"]))
-
-
-def money(col: str, name: str, *, scale: int = 2, unsigned: bool = False) -> tuple[pl.Expr, Rule]:
-    """Column `name`: the exact Decimal of `col` where it fits the amount grammar, else null; and
-    the rule that rejects the rows where it does not. The regex runs before the cast, always."""
-    sign = "" if unsigned else "[+-]?"
-    fits = pl.col(col).str.contains(rf"^{sign}{INTEGER_DIGITS}(\.[0-9]{{1,{scale}}})?$")
-    # Not strict: a grammatical amount too large for MONEY becomes null, a rejection naming its
-    # line, rather than an exception from inside polars.
-    return (pl.when(fits).then(pl.col(col)).cast(MONEY, strict=False).alias(name),
-            Rule(pl.col(name).is_null(), f"{col}: not an amount with at most {scale} decimals"))
-
-
-def naive_time(col: str, name: str, fmt: str = _TIME_FORMAT) -> tuple[pl.Expr, Rule]:
-    """Column `name`: `col` as a naive local time, null where it does not parse; and the rule that
-    rejects a non-empty time that does not parse. `to_utc` makes it an instant."""
-    parsed = local_time(col, fmt).alias(name)  # the format's grammar first: no signed years
-    return parsed, Rule(pl.col(name).is_null() & (pl.col(col) != ""), f"{col}: not a time in {fmt}")
 
 
 def mapped(col: str, table: dict[str, str], default: str) -> pl.Expr:
@@ -371,25 +268,3 @@ def status_expr(frame: pl.DataFrame, col: str, rules: RuleSet, field: str) -> pl
     """Map raw codes through the channel's rule set; each distinct code is asked once."""
     codes = frame.get_column(col).unique().drop_nulls().to_list()
     return mapped(col, {c: rules.status_of(field, c) for c in codes}, "UNKNOWN")
-
-
-def amount_text(text: str, file: str, line: int | None, what: str) -> Decimal:
-    try:
-        return parse_amount(text)
-    except MoneyError as exc:
-        raise StatementRejected(file, line, f"{what}: {exc}", code="invalid_footer") from None
-
-
-def count_text(text: str, file: str, line: int | None, what: str) -> int:
-    """Counts are sometimes printed as floats ("20.0"); anything not a whole number is refused."""
-    try:
-        return parse_count(text)
-    except MoneyError:
-        raise StatementRejected(file, line, f"{what}: {text!r} is not a count", code="invalid_footer") from None
-
-
-def compare(file: str, line: int | None, what: str, stated: object, computed: object, checks: list[str]) -> None:
-    """One control total: equal is recorded as a check, unequal rejects the whole file."""
-    if stated != computed:
-        raise StatementRejected(file, line, f"totals mismatch: {what} says {stated}, lines give {computed}", code="totals_mismatch")
-    checks.append(f"{what} {stated} = lines")

@@ -68,7 +68,7 @@ class Verdict:
     """Every rule and sum of one table, evaluated together in one pass.
 
     `frame` (eager or lazy) carries each row's physical line in the column `line`. `sums` are
-    row-wise values the verdict adds up (a bool counts its true rows). With `columns`, the same
+    row-wise values the verdict adds up (a bool counts its true rows); `rows` is the number of rows. With `columns`, the same
     pass also builds those columns (`frame` may then be a streaming scan of a large file, never held
     whole): they are `built`. Nothing is raised until `refuse` or `run` is asked."""
 
@@ -77,11 +77,11 @@ class Verdict:
                  line: str = "line") -> None:
         self._frame, self._file, self._line = frame.lazy(), file, line
         self._rules = dict(rules) if isinstance(rules, Mapping) else {r: r for r in rules}
-        sums = dict(sums or {})
+        sums = {k: e for k, e in (sums or {}).items() if k != "rows"}
         keys = list(self._rules)
         flags = [(r.screen if r.screen is not None else r.bad).fill_null(False) for r in self._rules.values()]
         if columns is None:
-            found = self._frame.select(*(f.any().alias(f"ok,{i}") for i, f in enumerate(flags)),
+            found = self._frame.select(*(f.any().alias(f"ok,{i}") for i, f in enumerate(flags)), pl.len().alias("rows,"),
                                        *(e.sum().alias(f"sum,{k}") for k, e in sums.items())).collect().row(0)
             self.built = None
         else:
@@ -89,11 +89,11 @@ class Verdict:
                                         **{f"sum,{k}": e for k, e in sums.items()}).collect(engine="streaming")
             # select_seq: picking and totalling columns is cheap, and the parallel select would first
             # copy each of the pass's many chunks into one
-            found = passed.select_seq(*(pl.col(f"ok,{i}").any() for i in range(len(flags))),
+            found = passed.select_seq(*(pl.col(f"ok,{i}").any() for i in range(len(flags))), pl.lit(passed.height).alias("rows,"),
                                       *(pl.col(f"sum,{k}").sum() for k in sums)).row(0)
             self.built = passed.select_seq(*columns)
         hit = dict(zip(keys, found[: len(keys)]))
-        self.sums = dict(zip(sums, found[len(keys):]))
+        self.sums = {"rows": found[len(keys)], **dict(zip(sums, found[len(keys) + 1:]))}
         screened = [k for k in keys if hit[k] and self._rules[k].screen is not None]
         if screened:  # the screen fired: does the rule itself?
             exact = self._frame.select(self._rules[k].bad.fill_null(False).any() for k in screened).collect().row(0)
@@ -168,21 +168,22 @@ def _col(cell: str | pl.Expr) -> pl.Expr:
 Blank = Literal["refuse", "zero", "null"]
 
 
-def amount_pattern(max_scale: int | None) -> str:
+def amount_pattern(max_scale: int | None, *, signed: bool = True) -> str:
     """`recon.money.parse_amount`'s grammar (a sign, 18 digits, a point and decimals; no exponent,
-    no separators) with at most `max_scale` decimals (any number when None)."""
+    no separators) with at most `max_scale` decimals (any number when None); no sign when the
+    format gives the direction in a column of its own (`signed=False`)."""
     decimals = "[0-9]*" if max_scale is None else f"[0-9]{{0,{max_scale}}}"
-    return rf"^[+-]?{INTEGER_DIGITS}(?:\.{decimals})?$"
+    return rf"^{'[+-]?' if signed else ''}{INTEGER_DIGITS}(?:\.{decimals})?$"
 
 
 def amount(cell: str | pl.Expr, label: str, max_scale: int | None, *, blank: Blank = "refuse", where: str = "",
-           code: str = "bad_amount") -> tuple[pl.Expr, Rule]:
+           signed: bool = True, code: str = "bad_amount") -> tuple[pl.Expr, Rule]:
     """The cell as exact MONEY where it fits the amount grammar with at most `max_scale` decimals
     (null elsewhere), and the rule refusing the rows where it does not. A blank cell is refused,
     read as zero, or left null for a `required` rule to judge (`blank`)."""
     col = _col(cell)
-    fits = col.str.contains(amount_pattern(max_scale))
-    scale = "" if max_scale is None else f" with at most {max_scale} decimals"
+    fits = col.str.contains(amount_pattern(max_scale, signed=signed))
+    scale = ("" if signed else " without a sign") + ("" if max_scale is None else f" with at most {max_scale} decimals")
     empty = col.is_null() | (col == "")
     bad = ~fits.fill_null(False) if blank == "refuse" else ~empty & ~fits
     # Not strict: the grammar bounds the digits, and a value the cast still refuses becomes null
@@ -225,8 +226,8 @@ def amount_text(text: str, file: str, line: int | None, what: str, code: str = "
     """One amount outside the table (a footer's, a summary's), by the same grammar."""
     try:
         return parse_amount(text)
-    except MoneyError as exc:
-        raise StatementRejected(file, line, f"{what}: {exc}", code=code) from None
+    except MoneyError:
+        raise StatementRejected(file, line, f"{what} {text!r} is not an amount", code=code) from None
 
 
 def count_text(text: str, file: str, line: int | None, what: str, code: str = "invalid_footer") -> int:

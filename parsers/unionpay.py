@@ -31,8 +31,8 @@ from typing import ClassVar
 import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
-from parsers.cn_common import CNY, compare, decode_cn, zip_members
-from parsers.columns import SCIENTIFIC_ID
+from parsers.cn_common import CNY, decode_cn, zip_members
+from parsers.table import SCIENTIFIC_ID, compare
 from parsers.registry import open_member_bytes
 from parsers.unionpay_layout import (
     RD_TOTAL,

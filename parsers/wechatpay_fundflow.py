@@ -31,29 +31,19 @@ from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.cn_common import (
     CNY,
     UTF8_BOM,
-    Rule,
     Stages,
-    Verdict,
-    amount_text,
-    compare,
-    count_text,
     derive,
-    id_rule,
     mapped,
-    money,
-    naive_time,
     native_utf8,
     norm_header,
     payload_buffer,
     read_lines_frame,
-    reject_if,
     require_columns,
     sniff_text,
     status_expr,
-    to_utc,
     utf8_clean,
 )
-from parsers.columns import refuse_dst_gaps
+from parsers.table import Rule, Verdict, amount, amount_text, compare, count_text, dst_gap, scientific_id, time, to_utc
 from parsers.registry import read_payload
 from parsers.encoding import utf8_only
 from parsers.text import REPLACEMENT
@@ -109,7 +99,7 @@ class WeChatPayFundflowParser:
         derived = _derived(ctx.zone.key)
         rows, tail, summary_line = _native(path, derived) or _by_lines(read_payload(path), name, derived)
         summary = self._summary(tail, summary_line, name)
-        verdict = _verdict(rows)
+        verdict = _verdict(rows, name, ctx.zone.key)
         checks = self._check(verdict, summary, name)
         bill, warnings = self._bill(rows, verdict, ctx, name)
         return ParsedStatement(bill=bill, checks=tuple(checks), warnings=tuple(warnings))
@@ -129,7 +119,7 @@ class WeChatPayFundflowParser:
 
     def _check(self, verdict: Verdict, summary: dict[str, str], name: str) -> list[str]:
         at = int(summary["line"])
-        verdict.reject(name, "收支类型", "收支金额(元)")
+        verdict.refuse("收支类型", "收支金额(元)")
         checks: list[str] = []
         compare(name, at, "资金流水总笔数", count_text(summary["资金流水总笔数"], name, at, "资金流水总笔数"), verdict["rows"], checks)
         compare(name, at, "收入笔数", count_text(summary["收入笔数"], name, at, "收入笔数"), verdict["收入"], checks)
@@ -139,9 +129,8 @@ class WeChatPayFundflowParser:
         return checks
 
     def _bill(self, rows: pl.DataFrame, verdict: Verdict, ctx: ParseContext, name: str) -> tuple[pl.DataFrame, list[Problem]]:
-        verdict.reject(name, *IDS, "账户结余(元)", "记账时间")
-        if verdict["time gap"]:
-            refuse_dst_gaps(rows, "_time", "记账时间", name, ctx.zone, line="line")
+        verdict.refuse(*IDS, "账户结余(元)", "记账时间")
+        verdict.refuse("time gap")
         signed = pl.when(pl.col("收支类型") == "收入").then(pl.col("_amount")).otherwise(-pl.col("_amount"))
         rules = ctx.rules if STATUS_FIELD in ctx.rules.status else load_rules("wechatpay_fundflow")
         is_fee, refund = pl.col("_kind") == "FEE", pl.col("_kind") == "REFUND"
@@ -173,26 +162,27 @@ class WeChatPayFundflowParser:
         return bill, _balance_chain(bill, name)
 
 
-AMOUNT, AMOUNT_RULE = money("收支金额(元)", "_amount", unsigned=True)
-BALANCE, BALANCE_RULE = money("账户结余(元)", "_balance")
-WHEN, WHEN_RULE = naive_time("记账时间", "_time")
+# 收支金额 carries no sign: 收支类型 gives the direction
+AMOUNT, AMOUNT_RULE = amount("收支金额(元)", "收支金额(元)", 2, signed=False, code="invalid_row")
+BALANCE, BALANCE_RULE = amount("账户结余(元)", "账户结余(元)", 2, code="invalid_row")
+WHEN, WHEN_RULE = time("记账时间", "记账时间", blank="null")
 
 
 def _derived(zone: str) -> Stages:
     """The typed columns, computed in the pass that reads the table. A local time the zone skips
     is null here and raised by `_bill`, after every rule, where the conversion always was."""
-    return [[AMOUNT, BALANCE, WHEN], [to_utc(pl.col("_time"), zone).alias("_utc")]]
+    return [[AMOUNT.alias("_amount"), BALANCE.alias("_balance"), WHEN.alias("_time")], [to_utc(pl.col("_time"), zone).alias("_utc")]]
 
 
-def _verdict(rows: pl.DataFrame) -> Verdict:
+def _verdict(rows: pl.DataFrame, name: str, zone: str) -> Verdict:
     """Every row rule and summary sum in one query over the rows; raised in file order."""
     income, expense = pl.col("收支类型") == "收入", pl.col("收支类型") == "支出"
     rules = {"收支类型": Rule(~pl.col("收支类型").is_in(["收入", "支出"]), "收支类型 must be 收入 or 支出"),
-             "收支金额(元)": AMOUNT_RULE, **{c: id_rule(c) for c in IDS}, "账户结余(元)": BALANCE_RULE, "记账时间": WHEN_RULE}
-    sums = {"rows": pl.len(), "收入": income.sum(), "支出": expense.sum(),
-            "收入金额": pl.col("_amount").filter(income).sum(), "支出金额": pl.col("_amount").filter(expense).sum(),
-            "time gap": (pl.col("_time").is_not_null() & pl.col("_utc").is_null()).any()}
-    return Verdict(rows, rules, sums)
+             "收支金额(元)": AMOUNT_RULE, **{c: scientific_id(c, c) for c in IDS}, "账户结余(元)": BALANCE_RULE,
+             "记账时间": WHEN_RULE, "time gap": dst_gap(pl.col("_time"), "记账时间", zone)}
+    sums = {"收入": income, "支出": expense, "收入金额": pl.when(income).then(pl.col("_amount")),
+            "支出金额": pl.when(expense).then(pl.col("_amount"))}
+    return Verdict(rows, rules, name, sums=sums)
 
 
 def _native(path: Path, derived: Stages) -> tuple[pl.DataFrame, list[str], int] | None:
@@ -248,10 +238,11 @@ def _by_lines(data: bytes, name: str, derived: Stages) -> tuple[pl.DataFrame, li
 
 def _rows(lines: pl.DataFrame, columns: list[str], name: str) -> pl.DataFrame:
     """Split backtick-prefixed rows by header name; optional columns missing from the header are ''."""
-    reject_if(lines, ~pl.col("l").str.starts_with("`"), name, "detail row does not start with a backtick (blank or foreign line)")
+    Verdict(lines, [Rule(~pl.col("l").str.starts_with("`"), "detail row does not start with a backtick (blank or foreign line)")],
+            name).refuse()
     parts = lines.with_columns(pl.col("l").str.slice(1).str.split(",`").alias("cells"))
-    reject_if(parts, pl.col("cells").list.len() != len(columns), name,
-              f"row does not have {len(columns)} backtick cells (unquoted ',`' in free text, or a cut line)")
+    Verdict(parts, [Rule(pl.col("cells").list.len() != len(columns),
+                         f"row does not have {len(columns)} backtick cells (unquoted ',`' in free text, or a cut line)")], name).refuse()
     frame = parts.select(
         *[pl.col("cells").list.get(i).alias(c) for i, c in enumerate(columns) if c], pl.col("line")
     )

@@ -52,26 +52,13 @@ from pathlib import Path
 import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
-from parsers.columns import (
-    TIME_FORMAT,
-    RowCheck,
-    Step,
-    amount_ok,
-    blank_to_null,
-    dst_gap_check,
-    local_time,
-    not_mangled,
-    row_check,
-    run_checks,
-    to_money,
-    to_utc,
-)
+from parsers.table import Rule, Step, Verdict, amount_text, blank_to_null, count_text, dst_gap, quoted, scientific_id, time, to_utc
+from parsers import table
 from parsers.registry import read_payload
 from parsers.encoding import utf8_only
 from parsers.text import REPLACEMENT
 from parsers.wechatpay_trade_source import LINE, Source, blank_at_end, text_lines, undecodable
 from recon.errors import Problem, StatementRejected
-from recon.money import MoneyError, parse_amount, parse_count
 from recon.schema import MONEY
 
 # canonical name -> header names that carry it (current format first, legacy after)
@@ -147,13 +134,8 @@ class WeChatPayTradeParser:
             return _parse(source, text_lines(text), ctx, name, path)
 
 
-def _line_check(ok: pl.Expr, reject: Callable[[int], StatementRejected]) -> RowCheck:
-    return RowCheck(ok, pl.lit(None), lambda line, _: reject(line))
-
-
-def _amount_check(label: str, value: pl.Expr, name: str, where: str, max_scale: int, blank_as_zero: bool) -> RowCheck:
-    return row_check(amount_ok(value, max_scale, blank_as_zero=blank_as_zero), label, name,
-                     f"is not an amount with at most {max_scale} decimals (and 18 digits before the point){where}", code="bad_amount", value=value)
+def _line_rule(bad: pl.Expr, reason: Callable[[int], str], code: str) -> Rule:
+    return Rule(bad, lambda row: reason(row["source_line"]), code)
 
 
 def _parse(source: Source, lines: pl.LazyFrame, ctx: ParseContext, name: str, path: Path) -> ParsedStatement:
@@ -164,8 +146,8 @@ def _parse(source: Source, lines: pl.LazyFrame, ctx: ParseContext, name: str, pa
     height = max(n - 3, 0)  # the detail rows are lines 2 .. n-2
     header = source.header.split(",")
     frame = lines.head(height)
-    steps: list[Step] = [_line_check(~pl.col(LINE).str.contains(REPLACEMENT, literal=True),
-                                     lambda _: undecodable(path, name))]
+    steps: list[Step] = [_line_rule(pl.col(LINE).str.contains(REPLACEMENT, literal=True).fill_null(True), lambda _: undecodable(path, name),
+                                    "undecodable")]
     columns: dict[str, pl.Expr] = {}
     sums: dict[str, pl.Expr] = {}
     checks: tuple[str, ...] = ()
@@ -174,9 +156,9 @@ def _parse(source: Source, lines: pl.LazyFrame, ctx: ParseContext, name: str, pa
         # Today's grammar: drop the line's first backtick and split on ",`", so that free text may
         # hold commas, and a row has as many cells as the header.
         frame = frame.with_columns(pl.col(LINE).str.slice(1).str.split(ROW_SPLIT).alias(_CELLS))
-        steps.append(row_check(pl.col(_CELLS).list.len() == len(header), "line", name,
-                               f"does not have {len(header)} fields like the header (an unescaped comma or backtick?)",
-                               code="bad_row", value=pl.col(LINE).str.slice(1)))
+        steps.append(Rule((pl.col(_CELLS).list.len() != len(header)).fill_null(True),
+                          quoted("line", f"does not have {len(header)} fields like the header (an unescaped comma or backtick?)"),
+                          "bad_row", quote=pl.col(LINE).str.slice(1)))
         if len({*header, "source_line"}) <= len(header):
             steps.append(_duplicate_names(header, name))
         else:
@@ -190,7 +172,9 @@ def _parse(source: Source, lines: pl.LazyFrame, ctx: ParseContext, name: str, pa
                 checks = _check_summary(steps, sums, checked, header, *summary, n, height, name)
     if any(isinstance(s, Exception) for s in steps):
         columns = {}  # rejected: the pass only has to find out which step fails first
-    bill = run_checks(frame, steps, columns, sums)
+    verdict = Verdict(frame, [s for s in steps if isinstance(s, Rule)], name, sums=sums, columns=columns, line="source_line")
+    verdict.run(steps)
+    bill = verdict.built
     bill_date = ctx.bill_date or _date_in_name(path) or _most_common_date(bill, ctx)
     bill = bill.select_seq("channel", "account", pl.lit(bill_date, dtype=pl.Date).alias("bill_date"), *list(columns)[2:])
     warnings = tuple(
@@ -213,9 +197,8 @@ def _sections(steps: list[Step], source: Source, total: int, n: int, name: str) 
     def line(number: int) -> str:
         return source.header if number == 1 else source.tail[number - 1 - total + len(source.tail)]
 
-    def misplaced(at: int) -> StatementRejected:
-        return StatementRejected(name, at, f"summary header must be followed by exactly one summary row, found {n - at}",
-                                 code="truncated")
+    def misplaced(at: int) -> str:
+        return f"summary header must be followed by exactly one summary row, found {n - at}"
 
     if n == 0:
         steps.append(StatementRejected(name, None, "file is empty", code="truncated"))
@@ -224,16 +207,15 @@ def _sections(steps: list[Step], source: Source, total: int, n: int, name: str) 
     if source.header.startswith(SUMMARY_COUNT):
         summary_at = 1
     else:
-        steps.append(_line_check(~pl.col(LINE).str.starts_with(SUMMARY_COUNT), misplaced))
+        steps.append(_line_rule(pl.col(LINE).str.starts_with(SUMMARY_COUNT).fill_null(True), misplaced, "truncated"))
         summary_at = next((k for k in range(max(n - 1, 2), n + 1) if line(k).startswith(SUMMARY_COUNT)), None)
     if summary_at is None:
         steps.append(StatementRejected(name, n, "no summary block (总交易单数...): the file is truncated", code="truncated"))
         return None
     if summary_at != n - 1:
-        steps.append(misplaced(summary_at))
+        steps.append(StatementRejected(name, summary_at, misplaced(summary_at), code="truncated"))
         return None
-    steps.append(_line_check(pl.col(LINE).str.starts_with("`"), lambda at: StatementRejected(
-        name, at, "detail row does not start with a backtick (not a bill row)", code="bad_row")))
+    steps.append(Rule((~pl.col(LINE).str.starts_with("`")).fill_null(True), "detail row does not start with a backtick (not a bill row)", "bad_row"))
     summary_header, summary = line(n - 1).split(","), []
     for cell in line(n).split(","):
         if not cell.startswith("`"):
@@ -263,33 +245,26 @@ def _standardize(steps: list[Step], header: list[str], ctx: ParseContext, name: 
     # a comma, which no header name holds).
     derived = {f"{c},": blank_to_null(raw[c], "0") for c in ("refund_id", "out_refund_no")}
     derived |= {f"{c},": blank_to_null(raw[c]) for c in ("transaction_id", "out_trade_no", "sub_mch_id", "refund_status", "body")}
-    derived |= {
-        "local_time,": local_time(trade_time),
-        "is_refund,": raw["trade_state"] == "REFUND",
-        "settlement_amount,": to_money(raw["settlement_amount"]),
-        "refund_amount,": to_money(raw["refund_amount"], blank_as_zero=True),
-        "fee,": to_money(raw["fee"]),
-    }
-    txt = raw | {c[:-1]: pl.col(c) for c in derived}
     def at(c: str) -> str:  # messages name our column, then the file's own header
         return f" (column {src[c]})" if src.get(c) else ""
 
-    for c in ("transaction_id", "out_trade_no", "refund_id", "out_refund_no"):
-        steps.append(row_check(not_mangled(txt[c]), c, name,
-                               "lost its digits to scientific notation (opened and saved in Excel?)" + at(c),
-                               code="id_mangled", value=txt[c]))
-    steps.append(row_check(txt["transaction_id"].is_not_null(), "transaction_id", name, "is empty (微信订单号 is required)",
-                           code="bad_row", value=txt["transaction_id"]))
-    steps.append(row_check(raw["trade_state"].is_in(["SUCCESS", "REFUND", "REVOKED"]), "trade_state", name,
-                           "is not SUCCESS, REFUND or REVOKED" + at("trade_state"), code="bad_row", value=raw["trade_state"]))
-    steps.append(row_check(raw["currency"].str.contains(r"^[A-Z]{3}$"), "currency", name, "is not an ISO 4217 code" + at("currency"),
-                           code="bad_row", value=raw["currency"]))
-    steps.append(_amount_check("settlement_amount", raw["settlement_amount"], name, at("settlement_amount"), 2, False))
-    steps.append(_amount_check("refund_amount", raw["refund_amount"], name, at("refund_amount"), 2, True))
-    steps.append(_amount_check("fee", raw["fee"], name, at("fee"), 5, False))
-    steps.append(row_check(txt["local_time"].is_not_null(), "trade_time", name, f"is not a time in the form {TIME_FORMAT}" + at("trade_time"),
-                           code="bad_time", value=trade_time))
-    steps.append(dst_gap_check(txt["local_time"], "trade_time", name, ctx.zone))
+    # WeChat quotes its fees to 5 decimals (FORMATS §1.2), the other amounts to the fen
+    settlement = table.amount(raw["settlement_amount"], "settlement_amount", 2, where=at("settlement_amount"))
+    refund = table.amount(raw["refund_amount"], "refund_amount", 2, blank="zero", where=at("refund_amount"))
+    fee_amount = table.amount(raw["fee"], "fee", 5, where=at("fee"))
+    local, local_rule = time(trade_time, "trade_time", where=at("trade_time"))
+    derived |= {"local_time,": local, "is_refund,": raw["trade_state"] == "REFUND",
+                "settlement_amount,": settlement[0], "refund_amount,": refund[0], "fee,": fee_amount[0]}
+    txt = raw | {c[:-1]: pl.col(c) for c in derived}
+
+    steps.extend(scientific_id(txt[c], c, at(c)) for c in ("transaction_id", "out_trade_no", "refund_id", "out_refund_no"))
+    steps.append(Rule(txt["transaction_id"].is_null(), quoted("transaction_id", "is empty (微信订单号 is required)"), "bad_row",
+                      quote=txt["transaction_id"]))
+    steps.append(Rule((~raw["trade_state"].is_in(["SUCCESS", "REFUND", "REVOKED"])).fill_null(True),
+                      quoted("trade_state", "is not SUCCESS, REFUND or REVOKED", at("trade_state")), "bad_row", quote=raw["trade_state"]))
+    steps.append(Rule((~raw["currency"].str.contains(r"^[A-Z]{3}$")).fill_null(True), quoted("currency", "is not an ISO 4217 code", at("currency")),
+                      "bad_row", quote=raw["currency"]))
+    steps.extend((settlement[1], refund[1], fee_amount[1], local_rule, dst_gap(txt["local_time"], "trade_time", ctx.zone)))
     if not ctx.bill_date and _date_in_name(path) is None and height == 0:
         steps.append(StatementRejected(name, None, "cannot tell the bill date of an empty bill; pass --date",
                                        code="no_date"))
@@ -341,10 +316,9 @@ def _check_summary(steps: list[Step], sums: dict[str, pl.Expr], checked: dict[st
     values = dict(zip(summary_header, summary))
     checks = []
     try:
-        stated_count = parse_count(values.get(SUMMARY_COUNT, ""))  # whole numbers only: 3.9 is refused
-    except MoneyError:
-        steps.append(StatementRejected(name, line, f"summary {SUMMARY_COUNT} {values.get(SUMMARY_COUNT)!r} is not a count",
-                                       code="bad_summary"))
+        stated_count = count_text(values.get(SUMMARY_COUNT, ""), name, line, f"summary {SUMMARY_COUNT}", "bad_summary")
+    except StatementRejected as refusal:
+        steps.append(refusal)
         return ()
     if stated_count != height:
         steps.append(StatementRejected(name, line, f"summary says {stated_count} rows, the file has {height}: truncated or edited",
@@ -355,17 +329,17 @@ def _check_summary(steps: list[Step], sums: dict[str, pl.Expr], checked: dict[st
         if total_name not in values or detail not in header:
             continue
         try:
-            stated = parse_amount(values[total_name])
-        except MoneyError:
-            steps.append(StatementRejected(name, line, f"summary {total_name} {values[total_name]!r} is not an amount",
-                                           code="bad_summary"))
+            stated = amount_text(values[total_name], name, line, f"summary {total_name}", "bad_summary")
+        except StatementRejected as refusal:
+            steps.append(refusal)
             return ()
         key = f"_sum{len(sums)}"
         if detail in checked:
             sums[key] = checked[detail]
         else:
-            steps.append(_amount_check(detail, pl.col(detail), name, "", 5 if detail in FIVE_DECIMALS else 2, True))
-            sums[key] = to_money(pl.col(detail), blank_as_zero=True)
+            value, rule = table.amount(pl.col(detail), detail, 5 if detail in FIVE_DECIMALS else 2, blank="zero")
+            steps.append(rule)
+            sums[key] = value
         steps.append(_total_check(key, total_name, stated, name, line))
         checks.append(f"{total_name} {stated} = sum of {detail}")
     return tuple(checks)
