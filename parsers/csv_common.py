@@ -39,6 +39,7 @@ import polars as pl
 from parsers.base import Sample
 from parsers.registry import read_payload
 from parsers.text import decode_strict
+from parsers.table import blank_to_null
 from recon.errors import StatementRejected
 from recon.money import PLAIN
 
@@ -192,7 +193,7 @@ def read_records(path: Path, file: str, layout: Layout, used: Sequence[str] | No
             check_columns(cols)
         keep = [k for k in cols if used is None or k in used]
         frame = table.select(*(pl.col(f"_{header.index(cols[k])}").alias(k) for k in keep), pl.col(LINE).cast(pl.Int64))
-        frame = blank_to_null(frame, keep, facts)
+        frame = native_blank_to_null(frame, keep, facts)
     return cols, frame if used is None else frame.select(*(k for k in cols if k in used), LINE)
 
 
@@ -243,8 +244,8 @@ def native_rows(data: bytes, *, skip: int, width: int) -> pl.DataFrame | None:
         return None
 
 
-def blank_to_null(frame: pl.DataFrame, columns: Sequence[str], facts: ByteFacts) -> pl.DataFrame:
-    """Trim cells and turn blank ones into null, as the exact reader does (`_blank_to_null`).
+def native_blank_to_null(frame: pl.DataFrame, columns: Sequence[str], facts: ByteFacts) -> pl.DataFrame:
+    """`table.blank_to_null` on every cell, as the exact reader applies it, for the native read.
 
     Trimming every cell costs more than reading the file, and almost no cell needs it, so a column
     is trimmed only when one of its cells starts or ends with a space character found in the
@@ -340,5 +341,4 @@ def _records_slow(lines: pl.DataFrame, names: list[str], file: str) -> pl.DataFr
 
 def _blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
     # `""` and a bare empty field mean the same in these files (FAULTS: Adyen mixes both).
-    stripped = [pl.col(c).str.strip_chars() for c in frame.columns]
-    return frame.with_columns(pl.when(e != "").then(e).alias(c) for e, c in zip(stripped, frame.columns))
+    return frame.with_columns(blank_to_null(c) for c in frame.columns)

@@ -38,7 +38,7 @@ from parsers.csv_common import (
     BOM,
     LINE,
     Layout,
-    blank_to_null,
+    native_blank_to_null,
     byte_facts,
     native_rows,
     norm,
@@ -163,7 +163,7 @@ def _read_native(data: bytes, file: str) -> tuple[Structure, pl.DataFrame] | Non
     # A one-section file has its SB rows in one block: a slice shares the columns, a gather copies.
     body = body.slice(first, rows) if sb.slice(first, rows).all() else body[sb.arg_true()]
     sh = lines.filter(pl.col("row_type") == "SH")[LINE]
-    body = blank_to_null(body, keep, facts).with_columns(
+    body = native_blank_to_null(body, keep, facts).with_columns(
         pl.lit(sh).search_sorted(pl.col(LINE), side="right").cast(pl.UInt32).alias("section"))
     return struct, body
 

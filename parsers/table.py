@@ -24,6 +24,7 @@ fuzzers are gathered in tests/parsers_toolkit/.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -307,8 +308,19 @@ def to_utc(local: pl.Expr, zone: ZoneInfo | str) -> pl.Expr:
 
 def dst_gap(local: pl.Expr, label: str, zone: ZoneInfo | str) -> Rule:
     """The rule refusing a (non-null) local time that does not exist in `zone`."""
+    return Rule(local.is_not_null() & to_utc(local, zone).is_null(), lambda row: dst_gap_message(label, row[QUOTE], zone),
+                "bad_time", quote=local.dt.strftime(TIME_FORMAT))
+
+
+def dst_gap_message(label: str, local: str, zone: ZoneInfo | str) -> str:
     key = zone if isinstance(zone, str) else zone.key
-    return Rule(local.is_not_null() & to_utc(local, zone).is_null(),
-                quoted(label, f"does not exist in {key} (the clocks skip that hour); rule: {DST_RULE}"), "bad_time",
-                quote=local.dt.strftime(TIME_FORMAT))
+    return f"{label} {local!r} does not exist in {key} (the clocks skip that hour); rule: {DST_RULE}"
+
+
+def utc_instant(local: dt.datetime, zone: ZoneInfo) -> dt.datetime | None:
+    """`to_utc` for one naive time (a record-by-record reader's): None where it does not exist in
+    `zone`. Python's first fold is the earlier instant of a repeated hour, as DST_RULE reads it;
+    a time in the gap does not survive the round trip through the zone."""
+    instant = local.replace(tzinfo=zone, fold=0).astimezone(dt.timezone.utc)
+    return instant if instant.astimezone(zone).replace(tzinfo=None) == local else None
 

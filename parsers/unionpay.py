@@ -32,7 +32,7 @@ import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.cn_common import CNY, decode_cn, zip_members
-from parsers.table import SCIENTIFIC_ID, compare
+from parsers.table import SCIENTIFIC_ID, compare, dst_gap_message, to_utc, utc_instant
 from parsers.registry import open_member_bytes
 from parsers.unionpay_layout import (
     RD_TOTAL,
@@ -120,8 +120,9 @@ class _UnionPayParser(ABC):
         if fields is None:
             return None
         local = fields.with_columns(_local=clearing_time("交易传输时间", clearing))
-        # Python shifts a local time that does not exist in the zone (a DST gap); polars cannot.
-        utc = pl.col("_local").dt.replace_time_zone(ctx.zone.key, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
+        # A local time that does not exist in the zone (a DST gap) is null here; the record-by-record
+        # path refuses it naming its line.
+        utc = to_utc(pl.col("_local"), ctx.zone)
         columns, bad = self.columns()
         frame = local.with_columns(_utc=utc, _bad=bad | time_bad("交易传输时间", pl.col("_local")))
         gap = pl.col("_local").is_not_null() & pl.col("_utc").is_null()
@@ -162,7 +163,10 @@ def _time(mmddhhmmss: str, clearing: dt.date, ctx: ParseContext, name: str, line
     if not mmddhhmmss.strip():
         return None
     local = infer_year(mmddhhmmss, clearing, name, line)
-    return local.replace(tzinfo=ctx.zone).astimezone(dt.timezone.utc)
+    instant = utc_instant(local, ctx.zone)  # the toolkit's one policy for local times (DST_RULE)
+    if instant is None:
+        raise StatementRejected(name, line, dst_gap_message("交易传输时间", f"{local:%Y-%m-%d %H:%M:%S}", ctx.zone), code="bad_time")
+    return instant
 
 
 def _scientific(col: str) -> pl.Expr:

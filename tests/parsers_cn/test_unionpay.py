@@ -99,3 +99,24 @@ def test_zme_error_file_rows_are_adjustments_with_unknown_status(tmp_path):
 def test_synthetic_line_has_the_spec_length():
     line, _, _ = _zm_line(1, dt.date(2024, 3, 1), refund=False)
     assert len(line) == 607 + 2
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["column-wise", "record-by-record"])
+def test_local_times_follow_the_toolkits_one_policy(tmp_path, native, monkeypatch):
+    """A time the clocks skip is refused naming its line, the zone and the rule (it used to be
+    shifted an hour on the record-by-record path); a repeated hour is its first occurrence."""
+    from zoneinfo import ZoneInfo
+
+    from parsers import unionpay
+
+    if not native:
+        monkeypatch.setattr(unionpay._UnionPayParser, "_native", lambda *a, **k: None)
+    berlin = ctx("unionpay", zone=ZoneInfo("Europe/Berlin"))
+    gap = tmp_path / "INN26032988ZME_802310048993424"
+    gap.write_bytes(_zme_line("190624", "D000000009940", "C000000000060").replace(b"0906112203", b"0329023000"))
+    err = rejected(UnionPayZmeParser(), gap, berlin)
+    assert (err.problem.code, err.problem.line) == ("bad_time", 1)
+    assert "'2026-03-29 02:30:00' does not exist in Europe/Berlin" in err.problem.message and "rule:" in err.problem.message
+    fold = tmp_path / "INN26102588ZME_802310048993424"
+    fold.write_bytes(_zme_line("190624", "D000000009940", "C000000000060").replace(b"0906112203", b"1025023000"))
+    assert str(UnionPayZmeParser().parse(fold, berlin).bill["trade_time"][0]) == "2026-10-25 00:30:00+00:00"
