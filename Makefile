@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/recon demo $(DEMO_DIR)
 
+# The CI path (.ci/run): every parser's property tests search DEPTH times deeper (tests/parsers_toolkit/budget.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	RECON_PARSER_PROPERTIES=deep $(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

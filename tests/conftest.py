@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-# Hypothesis profiles: "default" for a developer's run; "ci" (HYPOTHESIS_PROFILE=ci) runs the parser
-# toolkit's property tests (tests/parsers_refusals/test_toolkit_equivalence.py) twenty times deeper.
-# Tests that pin max_examples themselves keep their own budget.
+# Hypothesis profiles: "default" for a developer's run; "ci" (HYPOTHESIS_PROFILE=ci) runs every test
+# that takes its budget from the profile twenty times deeper. The parsers' property tests set their
+# own budget with tests/parsers_toolkit/budget.py, which `make test` (the CI path) deepens twentyfold
+# (RECON_PARSER_PROPERTIES=deep). Other tests that pin max_examples keep their own budget.
 settings.register_profile("default", max_examples=100, deadline=None)  # hypothesis's own budget; no timing
 settings.register_profile("ci", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

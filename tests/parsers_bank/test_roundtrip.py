@@ -3,7 +3,7 @@
 Statements are drawn by hypothesis (amounts, marks, fee and reversal lines, references, names and
 remittance text, dates across a year end); `tests.synth.bank` writes them; the parsed bill must
 carry exactly the generated lines, and the balance check must pass (the writer chains balances by
-construction). A modest `max_examples` keeps the suite fast on a shared machine.
+construction). A modest budget keeps a developer's run fast; CI searches deeper (tests/parsers_toolkit/budget.py).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import io
 from decimal import Decimal
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
 from tests.synth.bank import SynthLine, SynthStatement, write_camt053, write_mt940
 from tests.parsers_bank.conftest import parse
+from tests.parsers_toolkit.budget import parser_settings
 
 WORD = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,", min_size=1, max_size=12)
 TEXT = st.lists(WORD, min_size=1, max_size=8).map(" ".join)
@@ -67,7 +68,7 @@ def _rows(path: Path, fmt: str) -> list[tuple]:
     return rows, parsed
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@parser_settings(25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(stmt=statements())
 def test_mt940_round_trip(tmp_path: Path, stmt: SynthStatement) -> None:
     out = io.StringIO()
@@ -79,7 +80,7 @@ def test_mt940_round_trip(tmp_path: Path, stmt: SynthStatement) -> None:
     assert parsed.balances["amount"].to_list() == [stmt.opening, stmt.closing]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@parser_settings(25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(stmt=statements(), version=st.sampled_from(["02", "04", "08"]))
 def test_camt053_round_trip(tmp_path: Path, stmt: SynthStatement, version: str) -> None:
     out = io.StringIO()

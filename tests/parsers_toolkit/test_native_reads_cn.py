@@ -17,7 +17,7 @@ from unittest import mock
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, example, given
 from hypothesis import strategies as st
 
 from parsers import alipay_layout, wechatpay_fundflow
@@ -27,12 +27,14 @@ from parsers.unionpay import UnionPayZmParser
 from parsers.wechatpay_fundflow import WeChatPayFundflowParser
 from recon.errors import StatementRejected
 
-from .cn_helpers import ctx, rejected
-from .test_alipay import ACC_FOOT, ACC_HEAD, ACC_ROWS, COLS, END, FOOT, HEAD, ROWS
-from .test_wechat_fundflow import HEADER, ROWS as FF_ROWS, SUMMARY
+from tests.parsers_cn.cn_helpers import ctx, rejected
+from tests.parsers_cn.test_alipay import ACC_FOOT, ACC_HEAD, ACC_ROWS, COLS, END, FOOT, HEAD, ROWS
+from tests.parsers_cn.test_wechat_fundflow import HEADER, ROWS as FF_ROWS, SUMMARY
+
+from .budget import parser_settings
 
 DAY = dt.date(2024, 3, 1)
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = parser_settings(150, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _synth(writer, n: int) -> bytes:

@@ -17,7 +17,7 @@ from parsers import csv_common as cc
 from parsers import paypal_stl
 from parsers.stripe_balance import LAYOUT as STRIPE, USED as STRIPE_USED
 from recon.errors import StatementRejected
-from test_paypal import BAL, GOOD, GOOD_SF, HEAD, sb, stl
+from tests.parsers_intl.test_paypal import BAL, GOOD, GOOD_SF, HEAD, sb, stl
 
 HEADER = "balance_transaction_id,created_utc,currency,gross,fee,net,reporting_category,description\n"
 ROW = "txn_1,2026-01-15 01:02:03,USD,1.00,0,1.00,charge,{}\n"
