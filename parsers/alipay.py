@@ -12,6 +12,17 @@ charge", = Σ实收 + Σ服务费 means "negative is a charge"; anything else is
 账务明细: one row per balance movement, with separate income and expense columns whose header text
 varies (`收入金额（+元）`, `收入金额(+元)`, `收入金额`): headers are matched with `（）()+-元` removed.
 The expense column may hold 0.00, a positive or a negative number; it always means money out.
+
+Accepted and refused, and why (issue #19; cells judged by parsers/table.py, every failing line listed):
+* GBK/GB18030 originals and UTF-8 re-exports (with or without BOM), decided by the bytes, strictly;
+* amounts in `recon.money.parse_amount`'s grammar with at most 2 decimals (the fen): `12.` is 12,
+  `+1.50` is 1.50; an exponent (`1e5`), a third decimal or more than 18 integer digits is refused;
+  a blank 账户余额 states no balance and is not checked;
+* times must match yyyy-MM-dd HH:mm:ss digit for digit before conversion (a signed year is refused);
+  in a channel zone with daylight saving a gap time is refused, a repeated hour read as its first
+  occurrence (table.DST_RULE); a blank 完成时间 falls back to 创建时间;
+* ids in scientific notation (Excel damage) are refused: their digits are gone;
+* footer and 汇总 counts must be whole numbers (`20.0` is 20, `3.9` is refused, never truncated).
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ polars needs for the file itself, so there are two readers with one meaning:
   it decides every file the native reader does not prove (ragged or blank lines, quoted line
   breaks, stray quotes, bad bytes), so every rejection keeps its line and its words.
 
-Checks follow the same idea: `enforce` answers "does any row break any rule?" in one parallel pass
-and only then looks rule by rule, in order, for the first offending line.
+Checks follow the same idea (parsers/table.py): a `Verdict` answers "does any row break any rule?"
+in one parallel pass and only then lists, rule by rule in order, every offending line.
 """
 
 from __future__ import annotations
@@ -41,12 +41,8 @@ from parsers.registry import read_payload
 from parsers.text import decode_strict
 from parsers.table import blank_to_null
 from recon.errors import StatementRejected
-from recon.money import PLAIN
 
 LINE = "_line"
-# The same grammar `recon.money.parse_amount` accepts (no exponent, no thousands separator),
-# applied to a whole column at once by polars' regex engine.
-AMOUNT_RE = PLAIN.pattern().pattern
 _QUOTED_RE = r'"(?:[^"]|"")*"'
 BOM = b"\xef\xbb\xbf"
 _FFFD = "\ufffd".encode()

@@ -12,7 +12,7 @@ same way:
   `amount` (the grammar `recon.money.parse_amount` accepts, with at most the format's decimals:
   the currency's minor unit, or a documented exception such as WeChat's fees quoted to 5 decimals;
   `minor_unit` checks a row's own currency), `count_text` (whole numbers only: `20.0` is 20, `3.9`
-  is refused, never truncated), `local_time` (the format's digits exactly, then the calendar: no
+  is refused, never truncated), `local_time`/`time` (the format's digits exactly, then the calendar: no
   signed years) with one policy for local times (`DST_RULE`), and `scientific_id` (an id a
   spreadsheet turned into `4.2E+27` lost its digits). polars' own casts would accept `1e5`, round
   extra decimals and read `-2024-03-01` as a negative year, so none is ever applied unchecked.
@@ -35,7 +35,15 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from recon.errors import PROBLEM_CAP, Problem, StatementRejected
-from recon.money import INTEGER_DIGITS, MAX_INTEGER_DIGITS, MoneyError, currency_code, exponent, parse_amount, parse_count
+from recon.money import (
+    INTEGER_DIGITS,
+    MAX_INTEGER_DIGITS,
+    MoneyError,
+    currency_code,
+    exponent,
+    parse_amount,
+    parse_count,
+)
 from recon.schema import MONEY
 
 # An id a spreadsheet turned into scientific notation (4.2000001E+27): its digits are gone.
@@ -69,9 +77,10 @@ class Verdict:
     """Every rule and sum of one table, evaluated together in one pass.
 
     `frame` (eager or lazy) carries each row's physical line in the column `line`. `sums` are
-    row-wise values the verdict adds up (a bool counts its true rows); `rows` is the number of rows. With `columns`, the same
-    pass also builds those columns (`frame` may then be a streaming scan of a large file, never held
-    whole): they are `built`. Nothing is raised until `refuse` or `run` is asked."""
+    row-wise values the verdict adds up (a bool counts its true rows); `rows` is the number of
+    rows. With `columns`, the same pass also builds those columns (`frame` may then be a streaming
+    scan of a large file, never held whole): they are `built`. Nothing is raised until `refuse` or
+    `run` is asked."""
 
     def __init__(self, frame: pl.DataFrame | pl.LazyFrame, rules: Sequence[Rule] | Mapping[str, Rule], file: str, *,
                  sums: Mapping[str, pl.Expr] | None = None, columns: Mapping[str, pl.Expr] | None = None,
@@ -82,7 +91,8 @@ class Verdict:
         keys = list(self._rules)
         flags = [(r.screen if r.screen is not None else r.bad).fill_null(False) for r in self._rules.values()]
         if columns is None:
-            found = self._frame.select(*(f.any().alias(f"ok,{i}") for i, f in enumerate(flags)), pl.len().alias("rows,"),
+            found = self._frame.select(*(f.any().alias(f"ok,{i}") for i, f in enumerate(flags)),
+                                       pl.len().alias("rows,"),
                                        *(e.sum().alias(f"sum,{k}") for k, e in sums.items())).collect().row(0)
             self.built = None
         else:
@@ -90,7 +100,8 @@ class Verdict:
                                         **{f"sum,{k}": e for k, e in sums.items()}).collect(engine="streaming")
             # select_seq: picking and totalling columns is cheap, and the parallel select would first
             # copy each of the pass's many chunks into one
-            found = passed.select_seq(*(pl.col(f"ok,{i}").any() for i in range(len(flags))), pl.lit(passed.height).alias("rows,"),
+            found = passed.select_seq(*(pl.col(f"ok,{i}").any() for i in range(len(flags))),
+                                      pl.lit(passed.height).alias("rows,"),
                                       *(pl.col(f"sum,{k}").sum() for k in sums)).row(0)
             self.built = passed.select_seq(*columns)
         hit = dict(zip(keys, found[: len(keys)]))
@@ -100,9 +111,6 @@ class Verdict:
             exact = self._frame.select(self._rules[k].bad.fill_null(False).any() for k in screened).collect().row(0)
             hit.update(zip(screened, exact))
         self._broken = {k for k in keys if hit[k]}
-
-    def broken(self, key: Any) -> bool:
-        return key in self._broken
 
     def __getitem__(self, key: str) -> Any:
         return self.sums[key]
@@ -193,8 +201,8 @@ def amount(cell: str | pl.Expr, label: str, max_scale: int | None, *, blank: Bla
     if blank == "zero":
         dec = dec.fill_null(pl.lit(0).cast(MONEY))
     value = pl.when(dec == 0).then(pl.lit(0).cast(MONEY)).otherwise(dec)
-    return value, Rule(bad, quoted(label, f"is not an amount{scale} (at most {MAX_INTEGER_DIGITS} digits before the point)", where),
-                       code, quote=col)
+    why = f"is not an amount{scale} (at most {MAX_INTEGER_DIGITS} digits before the point)"
+    return value, Rule(bad, quoted(label, why, where), code, quote=col)
 
 
 def currency_exponents(frame: pl.DataFrame, cell: str, file: str, override: Callable[[str], int | None],
@@ -242,7 +250,8 @@ def count_text(text: str, file: str, line: int | None, what: str, code: str = "i
 def compare(file: str, line: int | None, what: str, stated: object, computed: object, checks: list[str]) -> None:
     """One control total: equal is recorded as a check, unequal refuses the whole file."""
     if stated != computed:
-        raise StatementRejected(file, line, f"totals mismatch: {what} says {stated}, lines give {computed}", code="totals_mismatch")
+        raise StatementRejected(file, line, f"totals mismatch: {what} says {stated}, lines give {computed}",
+                                code="totals_mismatch")
     checks.append(f"{what} {stated} = lines")
 
 
@@ -253,14 +262,14 @@ def scientific_id(cell: str | pl.Expr, label: str, where: str = "") -> Rule:
     """An id a spreadsheet turned into scientific notation lost its digits for good: refused. Only
     a cell holding an `e` can be one, so that cheap test screens the regex."""
     col = _col(cell)
-    return Rule(col.str.contains(SCIENTIFIC_ID), quoted(label, "is in scientific notation (its digits were lost in a spreadsheet)",
-                                                        where), "id_mangled", screen=col.str.contains_any(["e", "E"]), quote=col)
+    why = quoted(label, "is in scientific notation (its digits were lost in a spreadsheet)", where)
+    return Rule(col.str.contains(SCIENTIFIC_ID), why, "id_mangled", screen=col.str.contains_any(["e", "E"]), quote=col)
 
 
 # --- times -------------------------------------------------------------------------------------
 
-_FMT_GRAMMAR = {"%Y": "[0-9]{4}", "%m": "[0-9]{2}", "%d": "[0-9]{2}", "%H": "[0-9]{2}", "%M": "[0-9]{2}", "%S": "[0-9]{2}",
-                "%z": "[+-][0-9]{4}"}
+_FMT_GRAMMAR = {"%Y": "[0-9]{4}", "%m": "[0-9]{2}", "%d": "[0-9]{2}", "%H": "[0-9]{2}", "%M": "[0-9]{2}",
+                "%S": "[0-9]{2}", "%z": "[+-][0-9]{4}"}
 
 
 def time_grammar(fmt: str) -> str:
@@ -308,8 +317,8 @@ def to_utc(local: pl.Expr, zone: ZoneInfo | str) -> pl.Expr:
 
 def dst_gap(local: pl.Expr, label: str, zone: ZoneInfo | str) -> Rule:
     """The rule refusing a (non-null) local time that does not exist in `zone`."""
-    return Rule(local.is_not_null() & to_utc(local, zone).is_null(), lambda row: dst_gap_message(label, row[QUOTE], zone),
-                "bad_time", quote=local.dt.strftime(TIME_FORMAT))
+    return Rule(local.is_not_null() & to_utc(local, zone).is_null(),
+                lambda row: dst_gap_message(label, row[QUOTE], zone), "bad_time", quote=local.dt.strftime(TIME_FORMAT))
 
 
 def dst_gap_message(label: str, local: str, zone: ZoneInfo | str) -> str:

@@ -18,6 +18,13 @@ the same rule as polars expressions over all records at once, which is what a fi
 through. Where the expressions find a record `row` would refuse, `row` is run on that record, so a
 rejection always carries `row`'s own message; a file the column-wise reader cannot take exactly
 (see `Layout.read_fields`) is parsed record by record.
+
+Accepted and refused, and why (issue #19): GBK bytes only, each field decoded strictly (a byte that
+is not GBK is refused naming its line); fen amounts are digits only, signed ones `C`/`D` (or a space
+on a zero); an id in scientific notation is refused. Local times follow the toolkit's one policy
+(parsers/table.py DST_RULE) on both readers: in a zone with daylight saving a time the clocks skip
+is refused naming line, zone and rule (the record-by-record reader used to shift it an hour), a
+repeated hour is its first occurrence.
 """
 
 from __future__ import annotations

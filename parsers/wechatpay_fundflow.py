@@ -17,7 +17,10 @@ documentation does not promise the row order.
 
 Accepted and refused (issue #19): counts must be whole numbers (`20.0` yes, `3.9` no); 记账时间 must
 match yyyy-MM-dd HH:mm:ss before conversion (no signed years); a gap time in a DST zone is refused
-naming the line, the zone and the rule; a GBK copy is recognised and refused saying it is GBK.
+naming the line, the zone and the rule; a GBK copy is recognised and refused saying it is GBK;
+收支金额 is unsigned (a sign is refused: 收支类型 gives the direction) and 账户结余 signed, both in
+`recon.money.parse_amount`'s grammar with at most 2 decimals (`12.` is 12); an exponent, a third
+decimal or more than 18 integer digits is refused. Every failing line is listed (parsers/table.py).
 """
 
 from __future__ import annotations

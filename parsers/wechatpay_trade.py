@@ -18,6 +18,8 @@ Accepted and refused, and why (issue #19; tests in tests/parsers_refusals/):
 * a time cell must match yyyy-MM-dd HH:mm:ss digit for digit before it is converted (a signed
   year `-2024-03-01` is refused, not read as a negative-year timestamp); in a channel zone with
   daylight saving a gap time is refused and a repeated hour read as its first occurrence;
+* amounts in `recon.money.parse_amount`'s grammar (a sign, `12.` is 12; no exponent, at most 18
+  integer digits) with at most 2 decimals, except 手续费 and its total, which WeChat quotes to 5;
 * the summary count must be a whole number (`30.0` is 30, `3.9` is refused, never truncated);
 * a GBK/GB18030 copy is recognised as a WeChat bill and refused saying so: WeChat bills are UTF-8,
   and a re-saved copy may have lost what the original said;
