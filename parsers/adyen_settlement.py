@@ -107,7 +107,7 @@ def _standardize(frame: pl.DataFrame, cols: dict[str, str], ctx: ParseContext, f
     Verdict(frame, [
         Rule((pl.col("Net Credit (NC)") != 0) & (pl.col("Net Debit (NC)") != 0), "both Net Debit and Net Credit are filled", "direction"),
         *_row_checks(frame),
-        Rule(pl.col("_zone").is_null(), lambda r: f"unknown or ambiguous TimeZone {r['TimeZone']!r}", "time"),
+        Rule(pl.col("_zone").is_null(), lambda r: f"unknown or ambiguous TimeZone {r['TimeZone']!r}", "bad_time"),
         local_rule,
     ], file, line=LINE).refuse()
     frame = frame.with_columns(

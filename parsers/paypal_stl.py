@@ -231,7 +231,7 @@ def _standardize(frame: pl.DataFrame, st: Structure, ctx: ParseContext, file: st
             checks.append(Rule((cur_col == cur) & ((minor[gross] % unit != 0) | (minor[fee].fill_null(0) % unit != 0)),
                                f"amount has more decimals than {cur} allows", "amount_scale"))
     checks.append(Rule(pl.col("_time").is_null(), lambda r: (
-        f"Transaction Initiation Date {r['Transaction Initiation Date']!r} is not YYYY/MM/DD HH:MM:SS +hhmm"), "time"))
+        f"Transaction Initiation Date {r['Transaction Initiation Date']!r} is not YYYY/MM/DD HH:MM:SS +hhmm"), "bad_time"))
     Verdict(frame, checks, file, line=LINE).refuse()
 
     def major(kind: str) -> pl.Expr:
