@@ -28,6 +28,11 @@ Status = Literal["SUCCESS", "FAILED", "UNKNOWN"]
 # Fields a match key may name. `channel_refund_id` on our side is the channel's serial of the refund
 # record (our `channel_txn_id` on a REFUND row), which is how the payment core stores it.
 MATCH_FIELDS = ("merchant_txn_id", "channel_txn_id", "merchant_refund_id", "channel_refund_id")
+# Fields an N:M group key may name on each side (`our_group_key`, `their_group_key`): the ids, plus
+# what each side carries that a batch can be named by (our order number; the channel's payout or
+# settlement batch, `payout_id` in the standardized bill).
+OUR_GROUP_FIELDS = ("merchant_txn_id", "channel_txn_id", "merchant_order_no", "original_txn_id", "counterparty")
+THEIR_GROUP_FIELDS = ("merchant_txn_id", "channel_txn_id", "payout_id", "counterparty")
 PassName = Literal["key", "id_variant", "group", "no_reference"]
 Compared = Literal["currency", "amount", "status", "fee"]
 _DURATION = re.compile(r"^(\d+)([smhd])$")
@@ -47,12 +52,12 @@ def _duration(value: str) -> str:
     return value
 
 
-def _check_key(value: str) -> str:
+def _check_key(value: str, fields: tuple[str, ...] = MATCH_FIELDS) -> str:
     # A composite key joins fields with "+": "merchant_txn_id+merchant_refund_id".
     parts = value.split("+")
-    bad = [p for p in parts if p not in MATCH_FIELDS]
+    bad = [p for p in parts if p not in fields]
     if bad or len(set(parts)) != len(parts):
-        raise ValueError(f"match key {value!r}: each part must be one of {list(MATCH_FIELDS)}, once")
+        raise ValueError(f"match key {value!r}: each part must be one of {list(fields)}, once")
     return value
 
 
@@ -128,6 +133,10 @@ class MatchRules(StrictModel):
     pending_days: int = Field(1, ge=0, le=31)  # how many later days a cross-day row may wait
     id_variants: tuple[IdVariant, ...] = ()
     group_key: str | None = None  # 1:N: one of our orders settled by several channel lines
+    # N:M: rows of ours sharing `our_group_key` against channel lines sharing `their_group_key` (the
+    # same value on both sides), compared on their sums; set both or neither
+    our_group_key: str | None = None
+    their_group_key: str | None = None
     auto_accept_score: float | None = Field(None, gt=0, le=1)  # None: suggestions always need a person
     proposals: ProposalRules = ProposalRules()
 
@@ -160,6 +169,26 @@ class MatchRules(StrictModel):
     @classmethod
     def _group_key(cls, value: str | None) -> str | None:
         return None if value is None else _check_key(value)
+
+    @field_validator("our_group_key")
+    @classmethod
+    def _our_group_key(cls, value: str | None) -> str | None:
+        return None if value is None else _check_key(value, OUR_GROUP_FIELDS)
+
+    @field_validator("their_group_key")
+    @classmethod
+    def _their_group_key(cls, value: str | None) -> str | None:
+        return None if value is None else _check_key(value, THEIR_GROUP_FIELDS)
+
+    @model_validator(mode="after")
+    def _group_sides(self) -> MatchRules:
+        if (self.our_group_key is None) != (self.their_group_key is None):
+            raise ValueError("our_group_key and their_group_key name the two sides of one N:M group: set both or neither")
+        return self
+
+    @property
+    def many_to_many(self) -> bool:
+        return self.our_group_key is not None
 
     _durations = field_validator("time_window", "cross_day_window")(_duration)
 

@@ -29,7 +29,7 @@ import polars as pl
 from recon.clock import window_utc
 from recon.config.ruleset import MatchRules
 from recon.errors import StageFailed
-from recon.matching import engine, explain, fx, passes, proposals
+from recon.matching import engine, explain, fx, group_words, passes, proposals
 from recon.matching.model import RESULT_COLUMNS, SORT_ORDER, ChannelSummary
 
 # Carried rows get row ids far above any day's own rows, so the two never collide.
@@ -47,7 +47,7 @@ THEIRS_FIELDS = {
     "channel_refund_id": "VARCHAR", "merchant_refund_id": "VARCHAR", "record_type": "VARCHAR",
     "currency": "VARCHAR", "amount": "DECIMAL(38, 6)", "fee": "DECIMAL(38, 6)", "status": "VARCHAR",
     "trade_time": "TIMESTAMPTZ", "source_file": "VARCHAR", "source_line": "BIGINT",
-    "counterparty": "VARCHAR", "carried_from": "DATE",
+    "counterparty": "VARCHAR", "payout_id": "VARCHAR", "carried_from": "DATE",
     # a rate the statement states on the line (recon.matching.fx): fx_from x fx_rate = currency
     "fx_rate": "VARCHAR", "fx_from": "VARCHAR",
 }
@@ -58,11 +58,17 @@ THEIRS_FIELDS = {
 # so 0.000002 would pass a 0.0000015 allowance. The relative test compares in the product's
 # DECIMAL(38, 15), exact on both engines; amounts and differences must then stay below 10^23. A zero
 # relative allowance adds no comparison, so amounts of any size (26 digits and more) compare exactly.
+# Our side of a comparison: an N:M group's sum (on every row of the group, one side of which may be
+# absent), else the row's own figure.
+OURS = {"amount": "coalesce(p.go_amount, o.amount)", "fee": "coalesce(p.go_fee, o.fee)",
+        "status": "coalesce(p.go_status, o.status)"}
 DIFFERS = {
     "currency": ("CURRENCY_MISMATCH", "o.currency <> t.currency"),
-    "amount": ("AMOUNT_MISMATCH", "abs(coalesce(p.g_amount, t.amount) - o.amount)"),
-    "status": ("STATUS_MISMATCH", "o.status <> coalesce(p.g_status, t.status)"),
-    "fee": ("FEE_MISMATCH", "abs(coalesce(p.g_fee, t.fee) - o.fee)"),
+    "amount": ("AMOUNT_MISMATCH", f"abs(coalesce(p.g_amount, t.amount) - {OURS['amount']})"),
+    # an N:M group whose rows of ours mix statuses is never a status match
+    "status": ("STATUS_MISMATCH", f"({OURS['status']} <> coalesce(p.g_status, t.status) "
+                                  "OR coalesce(p.go_status, '') = 'MIXED')"),
+    "fee": ("FEE_MISMATCH", f"abs(coalesce(p.g_fee, t.fee) - {OURS['fee']})"),
 }
 RELATIVE = {"amount": "amount_tolerance_rel", "fee": "fee_tolerance_rel"}  # fields compared with tolerances
 
@@ -72,7 +78,7 @@ def differs(field: str, rules: MatchRules) -> str:
     test = DIFFERS[field][1]
     if field not in RELATIVE:
         return test
-    ours = f"o.{field}"
+    ours = OURS[field]
     sql = f"{test} > CAST(${field}_abs AS DECIMAL(38, 6))"
     if getattr(rules, RELATIVE[field]):
         # both sides cast to the product's type: Spark would otherwise compare at 6 decimals
@@ -171,11 +177,16 @@ def _reasons(con, rules: MatchRules, date: dt.date) -> None:
     explain_rows = engine.sql("wide", extra=engine.sql("explain_rows"), where=engine.sql("explain_where"))
     rows = list(con.sql(explain_rows).pl().iter_rows(named=True))
     hints = {} if rules.group_key else explain.group_hints(rows)
+    groups = group_words.members(rows, passes.NM_PREFIX) if rules.many_to_many else {}
     for n, row in enumerate(rows):
         hit = near.get((row["x_side"], row["x_key"]))
         sides.append(row["x_side"])
         keys.append(row["x_key"])
-        text = explain.reason(row, hit, pending_days=rules.pending_days, window=rules.cross_day_window, date=date)
+        if row["group_id"] in groups and (row["pass_name"] or "").startswith(passes.NM_PREFIX):
+            text = group_words.reason(row, groups[row["group_id"]], date=date)
+        else:
+            text = explain.reason(row, hit, pending_days=rules.pending_days, window=rules.cross_day_window,
+                                  date=date)
         reasons.append("; ".join(filter(None, (text, hints.get(n)))) or None)
         closest.append(f"{hit['c_label']} ({hit['c_file']}:{hit['c_line']})" if hit else None)
     frame = pl.DataFrame({"x_side": sides, "x_key": keys, "reason": reasons, "closest": closest},

@@ -142,12 +142,24 @@ def run_variants(con, free: Free, rules: MatchRules) -> None:
 
 
 def run_group(con, free: Free, rules: MatchRules) -> None:
-    if rules.group_key is None:
-        return
-    expr = key_expr(rules.group_key)
-    engine.run(con, "group_pass", {"pass_name": f"group:{rules.group_key}"},
-               fo=free.o, ft=free.t, key_o=expr, key_t=expr)
-    free.shrink()
+    """1:N groups (`group_key`), then N:M groups (`our_group_key` / `their_group_key`) of what is left."""
+    if rules.group_key is not None:
+        expr = key_expr(rules.group_key)
+        engine.run(con, "group_pass", {"pass_name": f"group:{rules.group_key}"},
+                   fo=free.o, ft=free.t, key_o=expr, key_t=expr)
+        free.shrink()
+    if rules.our_group_key is not None and rules.their_group_key is not None:
+        engine.run(con, "group_nm_pass", {"pass_name": nm_pass_name(rules)}, fo=free.o, ft=free.t,
+                   key_o=key_expr(rules.our_group_key), key_t=key_expr(rules.their_group_key))
+        free.shrink()
+
+
+NM_PREFIX = "groups:"
+
+
+def nm_pass_name(rules: MatchRules) -> str:
+    """`groups:<ours>=<theirs>`: the pass name of an N:M group's rows (explain.py words them by it)."""
+    return f"{NM_PREFIX}{rules.our_group_key}={rules.their_group_key}"
 
 
 def run_no_reference(con, free: Free, rules: MatchRules, *, rounds: int = 3) -> None:

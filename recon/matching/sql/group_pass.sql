@@ -21,6 +21,6 @@ WITH a AS (
                               ORDER BY b.source_file, b.source_line, b.channel_txn_id) AS pos
     FROM b JOIN g USING (record_type, k)
 )
-SELECT a.oid, m.tid, $pass_name, a.k, NULL, a.k, m.n, m.pos = 1, m.ga, m.gf, m.gs
+SELECT a.oid, m.tid, $pass_name, a.k, NULL, a.k, m.n, m.pos = 1, m.ga, m.gf, m.gs, NULL, NULL, NULL
 FROM a SEMI JOIN ua USING (record_type, k)
 JOIN members m ON m.record_type = a.record_type AND m.k = a.k AND m.currency = a.currency;

@@ -13,4 +13,4 @@ WITH a AS (
 ), pick AS (
     {pick}
 )
-SELECT oid, tid, $pass_name, k, NULL, NULL, 1, TRUE, NULL, NULL, NULL FROM pick;
+SELECT oid, tid, $pass_name, k, NULL, NULL, 1, TRUE, NULL, NULL, NULL, NULL, NULL, NULL FROM pick;

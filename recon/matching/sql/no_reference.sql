@@ -27,5 +27,5 @@ WITH cand AS (
            count(*) OVER (PARTITION BY tid) AS n_t
     FROM ranked WHERE score = best_o AND score = best_t
 )
-SELECT oid, tid, $pass_name, k, score, NULL, 1, TRUE, NULL, NULL, NULL
+SELECT oid, tid, $pass_name, k, score, NULL, 1, TRUE, NULL, NULL, NULL, NULL, NULL, NULL
 FROM tops WHERE n_o = 1 AND n_t = 1;

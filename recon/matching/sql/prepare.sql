@@ -19,13 +19,15 @@ SELECT rid AS tid, account, channel_txn_id, merchant_txn_id, channel_refund_id, 
        record_type, currency,
        CAST(amount AS DECIMAL(38, 6)) AS amount, CAST(fee AS DECIMAL(38, 6)) AS fee, status,
        CAST(trade_time AS TIMESTAMPTZ) AS trade_time, source_file, CAST(source_line AS BIGINT) AS source_line,
-       counterparty, CAST(carried_from AS DATE) AS carried_from
+       counterparty, payout_id, CAST(carried_from AS DATE) AS carried_from
 FROM theirs_in;
 
 CREATE OR REPLACE TABLE pairs (
     oid BIGINT, tid BIGINT, pass_name VARCHAR, match_key VARCHAR, confidence DOUBLE,
     group_id VARCHAR, group_size INTEGER, anchor BOOLEAN,
-    g_amount DECIMAL(38, 6), g_fee DECIMAL(38, 6), g_status VARCHAR
+    g_amount DECIMAL(38, 6), g_fee DECIMAL(38, 6), g_status VARCHAR,
+    -- an N:M group's sums on our side (group_nm_pass.sql); null for every other pair
+    go_amount DECIMAL(38, 6), go_fee DECIMAL(38, 6), go_status VARCHAR
 );
 
 CREATE OR REPLACE TABLE new_pairs AS SELECT * FROM pairs;

@@ -1,12 +1,13 @@
 -- Every row of both sides gets exactly one outcome: a pair (one row per channel line of a 1:N
--- group), a duplicate, or an unmatched row of either side. This table is narrow (row ids and the
+-- group; one row per member of the longer side of an N:M group, so one side may be absent), a
+-- duplicate, or an unmatched row of either side. This table is narrow (row ids and the
 -- decision); wide.sql joins the rows' columns back when writing, so the day is never copied whole.
 -- x_* columns are working columns for explanations and are not written.
 CREATE OR REPLACE TABLE res AS
 SELECT CAST($date AS DATE) AS business_date, CAST($channel AS VARCHAR) AS channel, u.*,
        NULL::VARCHAR AS reason, NULL::VARCHAR AS closest
 FROM (
-SELECT 'P' AS x_side, p.tid AS x_key, p.oid, p.tid,
+SELECT 'P' AS x_side, coalesce(p.tid, -1 - p.oid) AS x_key, p.oid, p.tid,
        {outcome_case} AS outcome,
        p.pass_name, p.match_key, p.confidence,
        least(o.carried_from, t.carried_from) AS carried_from,
@@ -20,12 +21,16 @@ SELECT 'P' AS x_side, p.tid AS x_key, p.oid, p.tid,
        coalesce(p.g_status, t.status) AS x_their_status,
        NULL::VARCHAR AS x_twin_file, NULL::BIGINT AS x_twin_line,
        -- the two times fall on different local days of the channel (FAULTS.md A19)
-       (CASE WHEN o.trade_time < $day_start THEN -1 WHEN o.trade_time >= $day_end THEN 1 ELSE 0 END)
-         <> (CASE WHEN t.trade_time < $day_start THEN -1 WHEN t.trade_time >= $day_end THEN 1 ELSE 0 END)
-         AS x_cross_midnight
+       -- (an N:M row with one side absent has nothing to compare)
+       o.oid IS NOT NULL AND t.tid IS NOT NULL
+         AND (CASE WHEN o.trade_time < $day_start THEN -1 WHEN o.trade_time >= $day_end THEN 1 ELSE 0 END)
+             <> (CASE WHEN t.trade_time < $day_start THEN -1 WHEN t.trade_time >= $day_end THEN 1 ELSE 0 END)
+         AS x_cross_midnight,
+       -- an N:M group is compared through both sides' sums
+       p.go_amount AS x_our_total, p.go_fee AS x_our_fee_total
 FROM pairs p
-JOIN (SELECT oid, currency, amount, fee, status, trade_time, carried_from FROM o) o USING (oid)
-JOIN (SELECT tid, account, currency, amount, fee, status, trade_time, carried_from FROM t) t USING (tid)
+LEFT JOIN (SELECT oid, currency, amount, fee, status, trade_time, carried_from FROM o) o ON o.oid = p.oid
+LEFT JOIN (SELECT tid, account, currency, amount, fee, status, trade_time, carried_from FROM t) t ON t.tid = p.tid
 
 UNION ALL
 SELECT 'O', -1 - o.oid, o.oid, NULL,
@@ -38,7 +43,7 @@ SELECT 'O', -1 - o.oid, o.oid, NULL,
        NULL, coalesce(d.match_key, CASE WHEN o.record_type = 'REFUND' THEN o.merchant_refund_id END,
                       o.merchant_txn_id, o.channel_txn_id, o.txn_id),
        NULL, o.carried_from, CASE WHEN o.carried_from IS NOT NULL THEN 'ours' END, $account, NULL, 1, TRUE,
-       NULL, NULL, NULL, d.twin_file, d.twin_line, FALSE
+       NULL, NULL, NULL, d.twin_file, d.twin_line, FALSE, NULL, NULL
 FROM (SELECT oid FROM dup_o UNION ALL SELECT oid FROM {fo}) s JOIN o USING (oid) LEFT JOIN dup_o d USING (oid)
 
 UNION ALL
@@ -54,6 +59,6 @@ SELECT 'T', t.tid, NULL, t.tid,
                       t.merchant_txn_id, t.channel_txn_id),
        NULL, t.carried_from, CASE WHEN t.carried_from IS NOT NULL THEN 'theirs' END, coalesce(t.account, $account),
        NULL, 1, TRUE,
-       NULL, NULL, NULL, d.twin_file, d.twin_line, FALSE
+       NULL, NULL, NULL, d.twin_file, d.twin_line, FALSE, NULL, NULL
 FROM (SELECT tid FROM dup_t UNION ALL SELECT tid FROM {ft}) s JOIN t USING (tid) LEFT JOIN dup_t d USING (tid)
 ) u;
