@@ -95,6 +95,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "group_id": ("Group", "合并支付组"),
     "group_row": ("Row", "行类型"),
     "group_size": ("Lines in group", "组内笔数"),
+    "our_count": ("Our rows", "我方笔数"),
+    "their_count": ("Channel lines", "渠道笔数"),
     "diff_amount": ("Amount diff", "金额差异"),
     "diff_fee": ("Fee diff", "手续费差异"),
     "diff": ("Difference", "差异"),

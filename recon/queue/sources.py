@@ -172,30 +172,49 @@ def read_layer1(path: Path) -> tuple[list[Discrepancy], list[Settled]]:
         if (row.get("group_size") or 1) > 1 and row.get("group_id") is not None:
             found[-1]["group"] = row["group_id"]
             lines.setdefault(row["group_id"], []).append(found[-1])
-    _unique_keys([rec for rec in found if not _member(rec)])
-    for members in lines.values():
-        _one_item_per_group(members)
+    anchors = {gid: _anchor(members) for gid, members in lines.items()}
+    _unique_keys([rec for rec in found if not _member(rec, anchors)])
+    for gid, members in lines.items():
+        _one_item_per_group(members, anchors[gid])
     for rec in found:
         rec.pop("group", None)
         rec["detail"] = json.dumps(rec["detail"], sort_keys=True, ensure_ascii=False)
     return [Discrepancy(**rec) for rec in found], settled
 
 
-def _member(rec: dict[str, Any]) -> bool:
-    """A line of a combined payment other than the one carrying our money (the anchor)."""
-    return "group" in rec and rec["our_amount"] is None
+def _anchor(members: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The row that speaks for a group: the one carrying its difference (an N:M group's first row,
+    a 1:N group's line with our order's money), else the first carrying our money."""
+    return next((m for m in members if m["diff"] is not None),
+                next((m for m in members if m["our_amount"] is not None), None))
 
 
-def _one_item_per_group(members: list[dict[str, Any]]) -> None:
-    """A combined payment is one problem: its anchor's item carries the group's total and lines."""
-    anchor = next((m for m in members if not _member(m)), None)
+def _member(rec: dict[str, Any], anchors: dict[str, dict[str, Any] | None]) -> bool:
+    """A row of a group (combined payment or N:M batch) other than its anchor."""
+    return "group" in rec and anchors.get(rec["group"]) is not None and anchors[rec["group"]] is not rec
+
+
+def _one_item_per_group(members: list[dict[str, Any]], anchor: dict[str, Any] | None) -> None:
+    """A group is one problem: its anchor's item carries both sides' totals, its lines and our rows.
+
+    Sums over the members count each row once: a 1:N group's lines repeat our order without its
+    money, an N:M group's rows each carry their own.
+    """
     if anchor is None:
         return
-    total = sum((m["their_amount"] or Decimal(0) for m in members), Decimal(0))
-    anchor["their_amount"] = total
+    def total(name: str) -> Decimal:
+        return sum((m[name] or Decimal(0) for m in members), Decimal(0))
+    theirs, ours = total("their_amount"), total("our_amount")
+    anchor.update(their_amount=theirs, our_amount=ours, their_fee=total("their_fee"), our_fee=total("our_fee"))
+    our_rows: dict[str, dict[str, Any]] = {}  # by txn id: a 1:N group's lines all name our one order
+    for m in sorted(members, key=lambda m: m["our_amount"] is None):
+        if m["detail"]["ours"]:
+            our_rows.setdefault(m["detail"]["ours"].get("txn_id"), m["detail"]["ours"])
     anchor["detail"]["group"] = {
-        "id": anchor["group"], "size": len(members), "their_total": plain(total, anchor["currency"]),
-        "lines": [m["detail"]["theirs"] for m in members]}
+        "id": anchor["group"], "size": len(members), "their_total": plain(theirs, anchor["currency"]),
+        "our_total": plain(ours, anchor["currency"]),
+        "lines": [m["detail"]["theirs"] for m in members if m["detail"]["theirs"]],
+        "our_rows": list(our_rows.values())}
     for m in members:
         if m is not anchor:
             m.update(key=anchor["key"], member=True)
