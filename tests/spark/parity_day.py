@@ -1,10 +1,12 @@
 """Two generated days that give every layer-1 outcome, for the DuckDB/Spark parity test.
 
-Day 1 has ordinary payments and refunds with one fault of each kind injected, a 1:N group, 26-digit
+Day 1 has ordinary payments and refunds with one fault of each kind injected, a 1:N group, N:M
+batches (one adding up, one not), 26-digit
 amounts, both sides of the amount and fee tolerance edges, duplicates on both sides, a channel
 serial with a prefix (id variant), a pair with no reference (SUGGESTED), pairs settled in another
-currency (through a rate: MATCHED and FX_MISMATCH) and rows near midnight (PENDING). Day 2 brings one of those rows in (AUTO_RESOLVED) and leaves another missing past its
-wait (CHANNEL_ONLY, carried). Rules: `RULES` (a group key, a prefix variant, tolerances).
+currency (through a rate: MATCHED and FX_MISMATCH) and rows near midnight (PENDING). Day 2 brings one
+of those rows in (AUTO_RESOLVED) and leaves another missing past its wait (CHANNEL_ONLY, carried).
+Rules: `RULES` (group keys, a prefix variant, tolerances).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ D1, D2 = dt.date(2024, 5, 1), dt.date(2024, 5, 2)
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 BIG = D("12345678901234567890123456.120000")  # 26 digits before the point, six after (our side is exact at CNY cents)
 RULES = MatchRules(
-    group_key="merchant_txn_id", amount_tolerance=D("0.01"), fee_tolerance_rel=D("0.000000001"),
+    group_key="merchant_txn_id", our_group_key="merchant_order_no", their_group_key="payout_id",
+    amount_tolerance=D("0.01"), fee_tolerance_rel=D("0.000000001"),
     id_variants=(IdVariant(name="wx-prefix", strip_prefix="WX"),),
 )
 
@@ -69,6 +72,16 @@ def day_one(n: int = 60, seed: int = 11) -> tuple[list[dict], list[dict]]:
     ours.append(_ours(len(ours), "MGRP", None, "PAYMENT", None, D("300.30"), D("0"), noon))
     for part in range(3):
         theirs.append(_theirs(f"CGRP{part}", "MGRP", "PAYMENT", None, None, D("100.10"), D("0"), noon))
+    # N:M: batches of ours (merchant_order_no) against the channel's settlement batches (payout_id):
+    # NM1 (2 rows against 4 lines) adds up, NM2 (2 rows against 1 line) is 0.02 off, past the tolerance
+    for batch, mine, lines in (("NM1", ("40.00", "60.00"), ("10.00", "20.00", "30.00", "40.00")),
+                               ("NM2", ("12.34", "56.78"), ("69.14",))):
+        for k, amount in enumerate(mine):
+            ours.append({**_ours(len(ours), f"M{batch}{k}", None, "PAYMENT", None, D(amount), D("0"), noon),
+                         "merchant_order_no": batch})
+        for k, amount in enumerate(lines):
+            theirs.append({**_theirs(f"C{batch}{k}", None, "PAYMENT", None, None, D(amount), D("0"), noon),
+                           "payout_id": batch})
     # the channel prefixes our serial: paired by the id variant
     ours.append(_ours(len(ours), "MVAR1", None, "PAYMENT", None, D("55.55"), D("0"), noon))
     theirs.append(_theirs("CVAR1", "WXMVAR1", "PAYMENT", None, None, D("55.55"), D("0"), noon))

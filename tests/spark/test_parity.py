@@ -2,7 +2,7 @@
 
 Both engines match the same workspace inputs (day 2 carries day 1's pending rows) through
 `recon match`; each results file must be byte-identical, and together the days must show every
-outcome, a 1:N group, 26-digit amounts, both sides of the tolerance edges and carried rows.
+outcome, a 1:N group, N:M batches, 26-digit amounts, both sides of the tolerance edges and carried rows.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ runner = CliRunner()
 def _rules_toml() -> str:
     variant = RULES.id_variants[0]
     return (f'[match]\ngroup_key = "{RULES.group_key}"\namount_tolerance = "{RULES.amount_tolerance}"\n'
+            f'our_group_key = "{RULES.our_group_key}"\ntheir_group_key = "{RULES.their_group_key}"\n'
             f'fee_tolerance_rel = "{RULES.fee_tolerance_rel:f}"\n\n[[match.id_variants]]\n'
             f'name = "{variant.name}"\nstrip_prefix = "{variant.strip_prefix}"\n')
 
@@ -84,6 +85,9 @@ def test_layer1_parquet_is_byte_identical_on_duckdb_and_spark(tmp_path, spark):
     both = pl.concat(days)
     assert set(both["outcome"]) == {o.value for o in Outcome}
     assert both.filter(pl.col("group_size") == 3).height == 3
+    batches = {g: sorted(f["outcome"]) for (g,), f in both.filter(pl.col("pass_name").str.starts_with("groups:"))
+               .group_by("group_id")}
+    assert batches == {"NM1": ["MATCHED"] * 4, "NM2": ["AMOUNT_MISMATCH"] * 2}
     assert both.filter(pl.col("our_amount") == BIG).height == 2
     edges = {r["our_merchant_txn_id"]: r["outcome"] for r in both.filter(
         pl.col("our_merchant_txn_id").is_in(["MTOL1", "MTOL2", "MFEE1", "MFEE2", "MBIG2", "MFX1", "MFX2"])
