@@ -96,14 +96,17 @@ def crossday(layer1: pl.DataFrame, bill: pl.DataFrame, channel: str) -> dict[tup
         fig[2] += sign * (r[f"{side}_fee"] or Decimal(0))
         m.ids.append(r["match_key"] or r["our_txn_id"] or r["their_channel_txn_id"] or "?")
     # A combined payment is one row of ours and several channel lines: its extra lines are not a
-    # difference in the count (its amount is compared line by line in layer 1 already).
-    extra = layer1.filter((pl.col("channel") == channel) & pl.col("group_id").is_not_null()
-                          & (pl.col("group_size") > 1) & pl.col("our_amount").is_null()
-                          & pl.col("their_source_file").is_not_null() & (pl.col("their_status") == "SUCCESS"))
-    for r in extra.iter_rows(named=True):
-        m = moved.setdefault((r["their_currency"], r["their_record_type"]), Moved())
-        m.their[0] -= 1
-        m.groups.add(r["group_id"])
+    # difference in the count (its amount is compared line by line in layer 1 already). An N:M
+    # group's extra members on either side (the rows whose other side is absent) are the same.
+    grouped = layer1.filter((pl.col("channel") == channel) & pl.col("group_id").is_not_null()
+                            & (pl.col("group_size") > 1))
+    for side, alone in (("their", pl.col("our_amount").is_null()), ("our", pl.col("their_source_file").is_null())):
+        extra = grouped.filter(alone & pl.col(f"{side}_source_file").is_not_null()
+                               & (pl.col(f"{side}_status") == "SUCCESS"))
+        for r in extra.iter_rows(named=True):
+            m = moved.setdefault((r[f"{side}_currency"], r[f"{side}_record_type"]), Moved())
+            getattr(m, side)[0] -= 1
+            m.groups.add(r["group_id"])
     return moved
 
 

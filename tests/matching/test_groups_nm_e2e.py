@@ -78,6 +78,11 @@ def test_batches_match_and_mismatch_through_run_queue_clearing_and_report(tmp_pa
     assert (group["size"], group["our_total"], group["their_total"]) == (2, "100.00", "100.01")
     assert sorted(r["txn_id"] for r in group["our_rows"]) == ["T5", "T6"] and len(group["lines"]) == 1
 
+    # layer 2 compares the bill's totals: the 0.01 is there, the batches' unequal row counts are not
+    bill_items = json.loads(recon(ws, "queue", "list", "--layer", "2", "--json").stdout)
+    assert [i["kind"] for i in bill_items] == ["BILL_AMOUNT_MISMATCH"]
+    assert "we have" not in bill_items[0]["reason"]
+
     # clearing: every member of ours once; the matched batch cleared whole, the open one held whole
     with open(ws / "clearing" / DAY / "settlements.csv", encoding="utf-8") as fh:
         [line] = list(csv.DictReader(fh))
