@@ -86,7 +86,9 @@ def read_rows(path: Path) -> list[_Row]:
     found, settled = read_layer1(path)  # both in file order, as the queue keyed them
     open_iter, settled_iter = iter(found), iter(settled)
     # A combined payment (1:N group) carries our money once, on its anchor line; the other lines of
-    # the group are the same transaction of ours and take the anchor's figures.
+    # the group are the same transaction of ours and take the anchor's figures. An N:M group's rows
+    # of ours each appear once with their own money, so each is taken once as it stands; all of
+    # them share the group's queue item, so resolving it releases the whole group.
     grouped = (frame.filter(pl.col("group_id").is_not_null() & pl.col("our_amount").is_not_null())
                if "group_id" in frame.columns else frame.clear())
     anchors = {(r["our_txn_id"], r["group_id"]): (r["our_amount"], r["our_fee"]) for r in grouped.iter_rows(named=True)}
