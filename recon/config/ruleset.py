@@ -183,7 +183,8 @@ class MatchRules(StrictModel):
     @model_validator(mode="after")
     def _group_sides(self) -> MatchRules:
         if (self.our_group_key is None) != (self.their_group_key is None):
-            raise ValueError("our_group_key and their_group_key name the two sides of one N:M group: set both or neither")
+            raise ValueError("our_group_key and their_group_key name the two sides of one N:M group: "
+                             "set both or neither")
         return self
 
     @property

@@ -142,7 +142,7 @@ def run_variants(con, free: Free, rules: MatchRules) -> None:
 
 
 def run_group(con, free: Free, rules: MatchRules) -> None:
-    """1:N groups (`group_key`), then N:M groups (`our_group_key` / `their_group_key`) of what is left."""
+    """1:N groups (`group_key`), then N:M groups (`our_group_key` / `their_group_key`) of the rest."""
     if rules.group_key is not None:
         expr = key_expr(rules.group_key)
         engine.run(con, "group_pass", {"pass_name": f"group:{rules.group_key}"},

@@ -44,7 +44,8 @@ def run(our_rows: list[dict], their_rows: list[dict], rules: MatchRules = BATCH)
 
 
 def test_a_batch_of_ours_matches_a_batch_of_the_channels_on_its_sums():
-    res = run([ours(1, "B1", "10.00", fee="0.06"), ours(2, "B1", "20.00", fee="0.12"), ours(3, "B1", "30.50", fee="0.18")],
+    res = run([ours(1, "B1", "10.00", fee="0.06"), ours(2, "B1", "20.00", fee="0.12"),
+               ours(3, "B1", "30.50", fee="0.18")],
               [theirs(11, "B1", "25.00", fee="0.15"), theirs(12, "B1", "35.50", fee="0.21")])
     assert res.height == 3  # the longer side's members, each once; the shorter side's beside them
     assert set(res["outcome"]) == {"MATCHED"} and set(res["pass_name"]) == {PASS}
@@ -126,7 +127,8 @@ def test_one_to_n_groups_still_run_first_and_n_to_m_takes_what_is_left():
               [theirs(11, None, "60.00", mtx="M-1N"), theirs(12, None, "40.00", mtx="M-1N"), theirs(13, "B1", "30.00")],
               rules)
     one_n = res.filter(pl.col("pass_name") == "group:merchant_txn_id")
-    assert one_n["our_txn_id"].to_list() == ["T000001", "T000001"] and one_n["our_amount"].drop_nulls().to_list() == [D("100")]
+    assert one_n["our_txn_id"].to_list() == ["T000001", "T000001"]
+    assert one_n["our_amount"].drop_nulls().to_list() == [D("100")]
     n_m = res.filter(pl.col("pass_name") == PASS)
     assert n_m.height == 2 and set(n_m["outcome"]) == {"MATCHED"}
 

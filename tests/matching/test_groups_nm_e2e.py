@@ -74,6 +74,7 @@ def test_batches_match_and_mismatch_through_run_queue_clearing_and_report(tmp_pa
     items = json.loads(recon(ws, "queue", "list", "--layer", "1", "--json").stdout)
     assert [(i["kind"], i["key"], i["our_amount"], i["their_amount"], i["diff"]) for i in items] == [
         ("AMOUNT_MISMATCH", "ORD-B2", "100.00", "100.01", "0.01")]
+    assert (items[0]["our_fee"], items[0]["their_fee"]) == ("0.60", "0.60")  # the group's fees, summed once
     group = json.loads(recon(ws, "queue", "show", str(items[0]["id"]), "--json").stdout)["sides"]["group"]
     assert (group["size"], group["our_total"], group["their_total"]) == (2, "100.00", "100.01")
     assert sorted(r["txn_id"] for r in group["our_rows"]) == ["T5", "T6"] and len(group["lines"]) == 1

@@ -21,6 +21,7 @@ from tests.matching.factory import DAY, DAY_START, _ours, _theirs, frames
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CENT = D("0.01")
+NOON = DAY_START + dt.timedelta(hours=2)  # far from either midnight: nothing here is pending
 
 cents = st.integers(-5_000, 500_000)  # refunds net a batch: a member may be negative
 batch = st.tuples(st.lists(cents, min_size=1, max_size=4), st.integers(1, 4),
@@ -36,17 +37,17 @@ def _build(batches, loose: int) -> tuple[list[dict], list[dict]]:
         split[0] += total - sum(split)  # the channel's lines add up to our sum plus the gap
         for m in members:
             n = len(ours)
-            row = _ours(n, f"M{n:05d}", None, "PAYMENT", None, D(m) * CENT, D(0), DAY_START + dt.timedelta(hours=2))
+            row = _ours(n, f"M{n:05d}", None, "PAYMENT", None, D(m) * CENT, D(0), NOON)
             ours.append({**row, "merchant_order_no": f"B{b}", "source_line": n + 2})
         for s in split:
             n = len(theirs)
-            row = _theirs(f"C{n:05d}", None, "PAYMENT", None, None, D(s) * CENT, D(0), DAY_START + dt.timedelta(hours=2))
+            row = _theirs(f"C{n:05d}", None, "PAYMENT", None, None, D(s) * CENT, D(0), NOON)
             theirs.append({**row, "payout_id": f"B{b}", "source_line": n + 2})
     for i in range(loose):  # rows without a batch, and a batch only one side has
         n, m = len(ours), len(theirs)
-        ours.append({**_ours(n, f"L{i}", None, "PAYMENT", None, D(i + 1), D(0), DAY_START + dt.timedelta(hours=3)),
+        ours.append({**_ours(n, f"L{i}", None, "PAYMENT", None, D(i + 1), D(0), NOON + dt.timedelta(hours=1)),
                      "merchant_order_no": None if i % 2 else f"ONLY-OURS-{i}", "source_line": n + 2})
-        theirs.append({**_theirs(f"X{i}", None, "PAYMENT", None, None, D(i + 7), D(0), DAY_START + dt.timedelta(hours=4)),
+        theirs.append({**_theirs(f"X{i}", None, "PAYMENT", None, None, D(i + 7), D(0), NOON + dt.timedelta(hours=2)),
                        "payout_id": None, "source_line": m + 2})
     return ours, theirs
 
