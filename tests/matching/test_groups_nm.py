@@ -149,3 +149,13 @@ def test_results_are_identical_on_a_rerun():
 def test_group_keys_are_checked(settings, message):
     with pytest.raises(ValidationError, match=message):
         MatchRules(**settings)
+
+
+def test_a_row_of_ours_carried_from_yesterday_joins_todays_batch_and_is_auto_resolved():
+    yesterday = ours(1, "B1", "10.00")
+    carried = frames([yesterday], [])[1].with_columns(pl.lit(DAY - dt.timedelta(days=1)).alias("carried_from"))
+    bill, internal = frames([ours(2, "B1", "20.00")], [theirs(11, "B1", "30.00")])
+    res = match_frames(bill, internal, BATCH, DAY, channel="wx", zone="Asia/Shanghai", carried_ours=carried)
+    outcomes = dict(zip(res["our_txn_id"], res["outcome"]))
+    assert outcomes == {"T000001": "AUTO_RESOLVED", "T000002": "MATCHED"}
+    assert set(res["group_id"]) == {"B1"} and res["diff_amount"].drop_nulls().to_list() == [D("0")]
