@@ -2,22 +2,23 @@
 
 `recon core import FILE` loads another system's export (the "Internal transactions" columns of
 DESIGN.md, read by `recon.internal.read_file`: CSV as text, money through `recon.money`). Running it
-twice, or twice at once, must store each transaction once. Each batch is one unit of work that
-inserts with `ON CONFLICT DO NOTHING ... RETURNING txn_id` (both backends): the returned ids are the
-rows *this* run wrote, and only those get their transition record and journal entries. Every row the
-insert skipped is read back by `txn_id` and compared by payload fingerprint — equal is a harmless
-duplicate, different (or held by another transaction's unique key) is a *conflict*, reported as a
-problem with the file and line, never overwritten.
+twice, or twice at once, must store each transaction once. Each batch is one unit of work, written
+in bulk (`recon.core.bulk`: executemany on SQLite, COPY on PostgreSQL) into a stage and merged with
+one `INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING txn_id`: the returned ids are the rows
+*this* run wrote, and only those get their transition record and journal entries. Every row the
+insert skipped — and every later row of the file with a txn_id seen before — is read back by
+`txn_id` and compared by payload fingerprint: equal is a harmless duplicate, different (or held by
+another transaction's unique key) is a *conflict*, reported with the file and line, never overwritten.
 
 Payments go first so refunds can find them. A refund must name a PAID payment by `original_txn_id`
-and may not take the payment past what was paid (failed refunds reserve nothing); a row that would
-is rejected as a problem. The reservation is the same version-checked write as `create_refund`, so
-concurrent importers cannot over-refund either.
+and may not take the payment past what was paid (failed refunds reserve nothing): the batch's
+refunds are checked together against each payment's stored room (`import_checks.refund_room`) and a
+row that would over-refund is rejected as a problem. The reservation is one version-checked UPDATE
+for the whole batch, so a concurrent writer that moved a payment makes the batch roll back and redo.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -25,17 +26,20 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
-from recon.core.accounting import postings_for
-from recon.core.idempotency import fingerprint, insert_ignore
-from recon.core.machine import MACHINES, PayState
-from recon.core.orders import Core, Txn, booking_event, load
+from recon.core import bulk
+from recon.core.import_checks import STATES, fingerprints, problem, refund_room, rejects
+from recon.core.journal_frames import journal_frames
+from recon.core.orders import Core
 from recon.core.uow import unit_of_work
 from recon.errors import Problem
 from recon.internal import read_file
-from recon.store.tables.core import entries, postings, transitions, txns
+from recon.schema import MONEY, UTC_TIME
+from recon.store.tables.core import entries, postings, txns
 
-STATE_OF = {("PAYMENT", "SUCCESS"): "PAID", ("PAYMENT", "FAILED"): "FAILED", ("PAYMENT", "UNKNOWN"): "PAYING",
-            ("REFUND", "SUCCESS"): "SUCCEEDED", ("REFUND", "FAILED"): "FAILED", ("REFUND", "UNKNOWN"): "PROCESSING"}
+TXN_COLUMNS = ("txn_id", "record_type", "merchant_id", "request_no", "merchant_order_no", "channel",
+               "merchant_txn_id", "channel_txn_id", "merchant_refund_id", "original_txn_id", "trade_time",
+               "currency", "amount", "fee", "refunded", "state", "version", "payload_hash", "created_at",
+               "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,56 +58,26 @@ class _Raced(Exception):
     """A concurrent importer changed a payment's refunded total: redo the batch."""
 
 
-def import_file(core: Core, path: Path, *, batch: int = 5000) -> ImportResult:
+def import_file(core: Core, path: Path, *, batch: int = 50_000) -> ImportResult:
     return import_frame(core, read_file(path), batch=batch)
 
 
-def import_frame(core: Core, frame: pl.DataFrame, *, batch: int = 5000) -> ImportResult:
-    problems: list[Problem] = []
+def import_frame(core: Core, frame: pl.DataFrame, *, batch: int = 50_000) -> ImportResult:
+    kept, problems = rejects(frame)
+    # PAYMENT sorts before REFUND; the first row of a txn_id is the one inserted, later ones compared
+    ordered = (kept.sort(["record_type", "trade_time", "txn_id"], maintain_order=True)
+               .with_columns(pl.col("txn_id").is_first_distinct().alias("_first")))
     inserted = duplicates = 0
-    ordered = frame.sort(["record_type", "trade_time", "txn_id"])  # PAYMENT sorts before REFUND
-    for start in range(0, ordered.height, batch):
-        rows = []
-        for rec in ordered.slice(start, batch).iter_rows(named=True):
-            problem = _reject(rec)
-            if problem:
-                problems.append(problem)
-            else:
-                rows.append(rec)
-        for kind in ("PAYMENT", "REFUND"):
-            chunk = [r for r in rows if r["record_type"] == kind]
-            if chunk:
-                new, dup, found = _batch(core, chunk)
-                inserted, duplicates = inserted + new, duplicates + dup
-                problems.extend(found)
+    for kind in ("PAYMENT", "REFUND"):
+        rows = ordered.filter(pl.col("record_type") == kind)
+        for start in range(0, rows.height, batch):
+            new, dup, found = _batch(core, rows.slice(start, batch))
+            inserted, duplicates = inserted + new, duplicates + dup
+            problems.extend(found)
     return ImportResult(frame.height, inserted, duplicates, tuple(problems))
 
 
-def _where(rec: dict) -> tuple[str, int | None]:
-    return rec.get("source_file") or "import", rec.get("source_line")
-
-
-def _reject(rec: dict) -> Problem | None:
-    kind, amount = rec["record_type"], rec["amount"]
-    reason = None
-    if kind not in ("PAYMENT", "REFUND"):
-        reason = f"record_type {kind} is not kept by the payment core (PAYMENT and REFUND only)"
-    elif kind == "PAYMENT" and amount <= 0:
-        reason = f"payment {rec['txn_id']}: amount {amount} must be positive"
-    elif kind == "REFUND" and (amount >= 0 or not rec.get("original_txn_id")):
-        reason = f"refund {rec['txn_id']}: needs a negative amount and an original_txn_id"
-    return None if reason is None else Problem(*_where(rec), reason, code="rejected")
-
-
-def _values(rec: dict) -> dict:
-    kind = rec["record_type"]
-    request = rec["merchant_order_no"] if kind == "PAYMENT" else rec["merchant_refund_id"]
-    return {"record_type": kind, "merchant_id": rec["merchant_id"], "request_no": request or rec["txn_id"],
-            "channel": rec["channel"], "currency": rec["currency"], "amount": rec["amount"], "fee": rec["fee"],
-            "original_txn_id": rec["original_txn_id"] if kind == "REFUND" else None}
-
-
-def _batch(core: Core, chunk: list[dict]) -> tuple[int, int, list[Problem]]:
+def _batch(core: Core, chunk: pl.DataFrame) -> tuple[int, int, list[Problem]]:
     for _ in range(50):
         try:
             return _try_batch(core, chunk)
@@ -112,119 +86,103 @@ def _batch(core: Core, chunk: list[dict]) -> tuple[int, int, list[Problem]]:
     raise _Raced("import batch kept racing with another importer")
 
 
-def _try_batch(core: Core, chunk: list[dict]) -> tuple[int, int, list[Problem]]:
+def _rows(chunk: pl.DataFrame, now) -> pl.DataFrame:
+    """The `core_txn` rows of a chunk (one record type), fingerprinted."""
+    refund = chunk["record_type"][0] == "REFUND"
+    request = pl.col("merchant_refund_id") if refund else pl.col("merchant_order_no")
+    nothing = pl.lit(None, pl.String)
+    rows = chunk.join(STATES, on=["record_type", "status"], how="left", maintain_order="left").with_columns(
+        pl.coalesce(request, pl.col("txn_id")).alias("request_no"),
+        pl.col("original_txn_id") if refund else nothing.alias("original_txn_id"),
+        pl.col("merchant_refund_id") if refund else nothing.alias("merchant_refund_id"))
+    stamp = pl.lit(now).cast(UTC_TIME)
+    return rows.with_columns(pl.lit(Decimal(0), MONEY).alias("refunded"), pl.lit(1, pl.Int64).alias("version"),
+                             pl.Series("payload_hash", fingerprints(rows), dtype=pl.String),
+                             stamp.alias("created_at"), stamp.alias("updated_at"))
+
+
+def _try_batch(core: Core, chunk: pl.DataFrame) -> tuple[int, int, list[Problem]]:
     problems: list[Problem] = []
+    refund = chunk["record_type"][0] == "REFUND"
     with unit_of_work(core.engine) as uow:
         conn, now = uow.conn, uow.now
-        if chunk[0]["record_type"] == "REFUND":
-            chunk, problems, payments = _check_refunds(conn, chunk)
-        rows = []
-        for rec in chunk:
-            values = _values(rec)
-            rows.append({**values, "txn_id": rec["txn_id"], "merchant_order_no": rec["merchant_order_no"],
-                         "merchant_txn_id": rec["merchant_txn_id"], "channel_txn_id": rec["channel_txn_id"],
-                         "merchant_refund_id": rec["merchant_refund_id"] if rec["record_type"] == "REFUND" else None,
-                         "trade_time": rec["trade_time"], "refunded": Decimal(0),
-                         "state": STATE_OF[(rec["record_type"], rec["status"])], "version": 1,
-                         "payload_hash": fingerprint(values), "created_at": now, "updated_at": now})
-        if not rows:
-            return 0, 0, problems
-        stmt = insert_ignore(conn, txns).returning(txns.c.txn_id)
-        written = set(conn.execute(stmt, rows).scalars().all())
-        new = [r for r in rows if r["txn_id"] in written]
-        if new:
-            conn.execute(transitions.insert(), [
-                {"txn_id": r["txn_id"], "event": f"IMPORT_{r['state']}", "from_state": None,
-                 "to_state": r["state"], "at": now, "detail": "recon core import"} for r in new])
-            if new[0]["record_type"] == "REFUND":
-                _reserve(conn, new, payments)
-            _book(core, conn, new, now)
-        skipped = [r for r in rows if r["txn_id"] not in written]
-        problems.extend(_compare(conn, skipped, {id(r): rec for r, rec in zip(rows, chunk)}))
-    return len(new), len(skipped) - sum(p.code == "conflict" for p in problems), problems
+        rows = _rows(chunk, now)
+        firsts, repeats = rows.filter(pl.col("_first")), rows.filter(~pl.col("_first"))
+        stage = bulk.stage(conn, txns, firsts.select(TXN_COLUMNS))
+        payments: dict[str, tuple[str, Decimal, Decimal, int]] = {}
+        if refund:
+            firsts, problems, payments = _check_refunds(conn, stage, firsts)
+        written = set(bulk.merge(conn, txns, stage, TXN_COLUMNS, returning="txn_id"))
+        bulk.drop(conn, stage)
+        new = firsts.filter(pl.col("txn_id").is_in(written))
+        bulk.write(conn, "core_transition", new.select(
+            "txn_id", (pl.lit("IMPORT_") + pl.col("state")).alias("event"), pl.lit(None, pl.String).alias("from_state"),
+            pl.col("state").alias("to_state"), pl.col("created_at").alias("at"),
+            pl.lit("recon core import").alias("detail")))
+        if refund:
+            _reserve(conn, new, payments)
+        booked = new.filter(pl.col("status") == "SUCCESS")
+        if booked.height:
+            entry_rows, posting_rows = journal_frames(core.accounting, booked, now)
+            bulk.insert_ignore_frame(conn, entries, entry_rows)
+            bulk.insert_ignore_frame(conn, postings, posting_rows)
+        skipped = pl.concat([firsts.filter(~pl.col("txn_id").is_in(written)), repeats])
+        problems.extend(_compare(conn, skipped))
+    conflicts = sum(p.code == "conflict" for p in problems)
+    return new.height, skipped.height - conflicts, problems
 
 
-def _check_refunds(conn, chunk: list[dict]) -> tuple[list[dict], list[Problem], dict[str, Txn]]:
-    """Keep refunds whose payment is PAID and still has room; reject the rest as problems."""
-    originals = {r["original_txn_id"] for r in chunk}
-    found = {}
-    for txn_id in originals:
-        txn = load(conn, txns.c.txn_id == txn_id, txns.c.record_type == "PAYMENT")
-        if txn is not None:
-            found[txn_id] = txn
-    room = {k: t.amount - t.refunded for k, t in found.items()}
-    existing = set(conn.execute(sa.select(txns.c.txn_id).where(txns.c.txn_id.in_([r["txn_id"] for r in chunk])))
-                   .scalars())
-    kept, problems = [], []
-    for rec in chunk:
-        payment = found.get(rec["original_txn_id"])
-        if rec["txn_id"] in existing:  # a duplicate: compared after the insert, reserves nothing
-            kept.append(rec)
-        elif payment is None or payment.state != PayState.PAID:
-            state = "missing" if payment is None else payment.state
-            problems.append(Problem(*_where(rec), f"refund {rec['txn_id']}: payment {rec['original_txn_id']} "
-                                    f"is {state}; only a PAID payment can be refunded", code="rejected"))
-        elif rec["status"] != "FAILED" and -rec["amount"] > room[payment.txn_id]:
-            problems.append(Problem(*_where(rec), f"refund {rec['txn_id']}: {-rec['amount']} exceeds the "
-                                    f"{room[payment.txn_id]} still refundable on {payment.txn_id}", code="rejected"))
-        else:
-            if rec["status"] != "FAILED":
-                room[payment.txn_id] += rec["amount"]
-            kept.append(rec)
-    return kept, problems, found
+def _check_refunds(conn, stage: str, firsts: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem], dict]:
+    """Keep refunds whose payment is PAID and still has room (checked for the batch at once)."""
+    staged = sa.table(stage, sa.column("txn_id"), sa.column("original_txn_id"))
+    existing = set(conn.execute(sa.select(staged.c.txn_id).join(txns, txns.c.txn_id == staged.c.txn_id)).scalars())
+    payments = {r.txn_id: (r.state, r.amount, r.refunded, r.version) for r in conn.execute(
+        sa.select(txns.c.txn_id, txns.c.state, txns.c.amount, txns.c.refunded, txns.c.version)
+        .where(txns.c.record_type == "PAYMENT", txns.c.txn_id.in_(sa.select(staged.c.original_txn_id))))}
+    fresh = firsts.filter(~pl.col("txn_id").is_in(existing))  # duplicates are compared after the insert
+    kept, problems = refund_room(fresh.select("txn_id", "original_txn_id", "amount", "status", "source_file",
+                                              "source_line"),
+                                 {k: (state, amount - refunded) for k, (state, amount, refunded, _) in payments.items()})
+    refused = fresh.filter(~pl.col("txn_id").is_in(kept["txn_id"].implode()))["txn_id"].to_list()
+    if refused:
+        conn.execute(sa.delete(staged).where(staged.c.txn_id.in_(refused)))
+    return firsts.filter(~pl.col("txn_id").is_in(refused)), problems, payments
 
 
-def _reserve(conn, new: list[dict], payments: dict[str, Txn]) -> None:
-    delta: dict[str, Decimal] = defaultdict(Decimal)
-    for r in new:
-        if r["state"] != "FAILED":
-            delta[r["original_txn_id"]] -= r["amount"]
-    for txn_id, add in delta.items():
-        version = conn.execute(sa.select(txns.c.version).where(txns.c.txn_id == txn_id)).scalar_one()
-        current = load(conn, txns.c.txn_id == txn_id)
-        if current is None or current.refunded != payments[txn_id].refunded or current.refunded + add > current.amount:
+def _reserve(conn, new: pl.DataFrame, payments: dict[str, tuple[str, Decimal, Decimal, int]]) -> None:
+    """Add the batch's live refunds to their payments' refunded totals, if no payment moved meanwhile."""
+    delta = (new.filter(pl.col("state") != "FAILED").group_by("original_txn_id")
+             .agg(pl.col("amount").sum()).rows())
+    if not delta:
+        return
+    room = []
+    for txn_id, add in delta:
+        _, amount, refunded, version = payments[txn_id]
+        if refunded - add > amount:
             raise _Raced
-        done = conn.execute(txns.update().where(txns.c.txn_id == txn_id, txns.c.version == version)
-                            .values(refunded=current.refunded + add, version=version + 1)).rowcount
-        if done != 1:
-            raise _Raced
+        room.append({"txn_id": txn_id, "refunded": refunded - add, "version": version})
+    stage = bulk.stage(conn, txns, pl.DataFrame(room, schema={"txn_id": pl.String, "refunded": MONEY,
+                                                              "version": pl.Int64}), name="stage_room")
+    done = conn.exec_driver_sql(
+        f"UPDATE core_txn SET refunded = s.refunded, version = s.version + 1 FROM {stage} s "
+        "WHERE core_txn.txn_id = s.txn_id AND core_txn.version = s.version").rowcount
+    bulk.drop(conn, stage)
+    if done != len(room):
+        raise _Raced
 
 
-def _book(core: Core, conn, new: list[dict], now) -> None:
-    entry_rows, posting_rows = [], []
-    for r in new:
-        if MACHINES[r["record_type"]].status_of(r["state"]) != "SUCCESS":
-            continue
-        txn = Txn(**{f: r.get(f) for f in Txn.__dataclass_fields__})
-        for event in core.accounting.demanded(r["record_type"]):
-            legs = postings_for(core.accounting, booking_event(event, txn))
-            if not legs:
-                continue
-            key = f"{event}:{r['txn_id']}"
-            entry_rows.append({"entry_key": key, "event": event, "txn_id": r["txn_id"], "currency": r["currency"],
-                               "business_date": r["trade_time"].date(), "posted_at": now, "reverses": None,
-                               "memo": None})
-            posting_rows.extend({"entry_key": key, "seq": i, "debit_account": p.debit, "credit_account": p.credit,
-                                 "currency": p.currency, "amount": p.amount} for i, p in enumerate(legs, start=1))
-    if entry_rows:
-        conn.execute(insert_ignore(conn, entries), entry_rows)
-    if posting_rows:
-        conn.execute(insert_ignore(conn, postings), posting_rows)
-
-
-def _compare(conn, skipped: list[dict], source: dict[int, dict]) -> list[Problem]:
+def _compare(conn, skipped: pl.DataFrame) -> list[Problem]:
     """Rows the insert skipped: identical duplicates pass, anything else is a conflict."""
-    if not skipped:
+    if skipped.is_empty():
         return []
     stored = dict(conn.execute(sa.select(txns.c.txn_id, txns.c.payload_hash)
-                               .where(txns.c.txn_id.in_([r["txn_id"] for r in skipped]))).all())
+                               .where(txns.c.txn_id.in_(skipped["txn_id"].unique().to_list()))).all())
     problems = []
-    for r in skipped:
-        have = stored.get(r["txn_id"])
-        if have == r["payload_hash"]:
+    for rec in skipped.iter_rows(named=True):
+        have = stored.get(rec["txn_id"])
+        if have == rec["payload_hash"]:
             continue
         why = ("has different values than when first imported" if have is not None else
                "uses a merchant order, serial or refund id already held by another transaction")
-        problems.append(Problem(*_where(source[id(r)]), f"{r['record_type'].lower()} {r['txn_id']} {why}",
-                                code="conflict"))
+        problems.append(problem(rec, f"{rec['record_type'].lower()} {rec['txn_id']} {why}", "conflict"))
     return problems

@@ -1,0 +1,111 @@
+"""Bulk writes of the payment core: a Polars frame into a table in one statement per batch.
+
+SQLAlchemy's per-value type processing costs more than the storage itself at a million rows, so
+the import writes through the DBAPI: `executemany` on SQLite, `COPY ... FROM STDIN` on PostgreSQL
+(psycopg 3). The values are encoded once per column, in Polars, exactly as the column types of
+`recon.store.types` store them — money as canonical decimal text with six places on SQLite (what
+`ExactDecimal` writes; NUMERIC on PostgreSQL), instants as naive UTC text on SQLite (SQLAlchemy's
+`DateTime` format) and as UTC `timestamptz` on PostgreSQL — so a row written here reads back through
+the ORM types like any other.
+
+Rows that may meet a unique key go through a *stage*: a temporary table of the target's columns,
+filled in bulk, then merged with one `INSERT ... SELECT ... ON CONFLICT DO NOTHING [RETURNING]` —
+the same insert-once semantics as `idempotency.insert_ignore`, decided by the database's unique
+indexes, so concurrent importers cannot both write a row. The stage lives inside the caller's
+transaction and is dropped with it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.6f"  # SQLAlchemy's SQLite DATETIME storage format
+
+
+def _encode(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
+    """Each column as the DBAPI stores it on this backend (text for money and time)."""
+    sqlite = conn.dialect.name == "sqlite"
+    out = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if isinstance(dtype, pl.Decimal):
+            out.append(col.cast(pl.String))  # Decimal(38, 6) prints with exactly six places
+        elif isinstance(dtype, pl.Datetime):
+            if dtype.time_zone is None:
+                raise TypeError(f"column {name}: instants must be aware (UTC)")
+            utc = col.dt.convert_time_zone("UTC")
+            out.append(utc.dt.strftime(_SQLITE_TIME) if sqlite else utc.dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00:00"))
+        elif dtype == pl.Date:
+            out.append(col.cast(pl.String))
+        else:
+            out.append(col)
+    return frame.select(out)
+
+
+def _raw(conn: Connection):
+    return conn.connection.dbapi_connection
+
+
+def write(conn: Connection, table: str, frame: pl.DataFrame) -> None:
+    """Append every row of `frame` to `table` (columns by name); no conflict handling."""
+    if frame.is_empty():
+        return
+    data = _encode(conn, frame)
+    names = ", ".join(data.columns)
+    if conn.dialect.name == "postgresql":
+        buf = io.BytesIO()
+        data.write_csv(buf, include_header=False, null_value="", quote_style="non_numeric")
+        with _raw(conn).cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
+            copy.write(buf.getvalue())
+        return
+    marks = ", ".join("?" * len(data.columns))
+    cur = _raw(conn).cursor()
+    try:
+        cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", data.iter_rows())
+    finally:
+        cur.close()
+
+
+def stage(conn: Connection, table: sa.Table, frame: pl.DataFrame, *, name: str | None = None) -> str:
+    """A temporary copy of `table`'s columns in `frame`, plus `stage_order` (the frame's row order), filled."""
+    stage_name = name or f"stage_{table.name}"
+    cols = ", ".join(frame.columns)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_temp(conn)}{stage_name}")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage_name} AS SELECT 0 AS stage_order, {cols} FROM {table.name} WHERE 1 = 0")
+    write(conn, stage_name, frame.with_row_index("stage_order").with_columns(pl.col("stage_order").cast(pl.Int64)))
+    return stage_name
+
+
+def drop(conn: Connection, stage_name: str) -> None:
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_temp(conn)}{stage_name}")
+
+
+def merge(conn: Connection, table: sa.Table, stage_name: str, columns: Sequence[str],
+          returning: str | None = None) -> list:
+    """Insert the stage into `table` in stage order, skipping rows a unique key already holds;
+    with `returning`, the values of that column for the rows this statement wrote."""
+    cols = ", ".join(columns)
+    sql = (f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage_name} WHERE 1 = 1 ORDER BY stage_order "
+           "ON CONFLICT DO NOTHING")
+    if returning is None:
+        conn.exec_driver_sql(sql)
+        return []
+    return [row[0] for row in conn.exec_driver_sql(f"{sql} RETURNING {returning}")]
+
+
+def insert_ignore_frame(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:
+    """`insert_ignore` for a whole frame: stage, merge, drop."""
+    if frame.is_empty():
+        return
+    name = stage(conn, table, frame)
+    merge(conn, table, name, frame.columns)
+    drop(conn, name)
+
+
+def _temp(conn: Connection) -> str:
+    return "temp." if conn.dialect.name == "sqlite" else "pg_temp."
