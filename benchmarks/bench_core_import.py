@@ -1,27 +1,36 @@
-"""Benchmark: `recon core import` of N generated internal transactions into SQLite, against a floor.
+"""Benchmark: `recon core import` of N generated internal transactions, SQLite and PostgreSQL, against floors.
 
-The floor is a bare `sqlite3.executemany` of the same rows into the same `core_txn` table: the
-cost of the storage alone. The import does what the floor does not — parses CSV as text, validates
-every value, parses money exactly, fingerprints each row, inserts with ON CONFLICT DO NOTHING
-RETURNING, records a transition and posts the journal entries — so the ratio is the price of
-correctness. Each phase runs in its own process so peak RSS is its own.
+The floors are bare DBAPI writes of the same rows into the same `core_txn` table — the cost of
+the storage alone: `sqlite3.executemany`; psycopg `executemany` and psycopg `COPY` on PostgreSQL.
+The import does what the floors do not — reads the CSV as text, validates every value, parses
+money exactly, fingerprints each row, checks duplicates and refund room per batch, records a
+transition per transaction and posts its journal entries (about five rows written per payment), so
+the ratio is the price of correctness. The import's time is split into reading the file
+(`recon.internal.read_file`) and writing it (`import_frame`). Each phase runs in its own process
+so its peak RSS is its own; PostgreSQL phases each get a fresh schema, dropped afterwards, and are
+skipped with the reason when no server answers.
 
-    .venv/bin/python benchmarks/bench_core_import.py [N]      (default 1,000,000)
+    .venv/bin/python benchmarks/bench_core_import.py [N] [--pg URL] [--no-pg]   (default N 1,000,000)
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import multiprocessing as mp
 import resource
 import sqlite3
-import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 HEADER = ("txn_id,merchant_id,merchant_order_no,channel,merchant_txn_id,channel_txn_id,record_type,"
           "merchant_refund_id,original_txn_id,trade_time,currency,amount,fee,status\n")
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TXN_COLUMNS = ("txn_id, record_type, merchant_id, request_no, merchant_order_no, channel, merchant_txn_id, "
+               "channel_txn_id, merchant_refund_id, original_txn_id, trade_time, currency, amount, fee, refunded, "
+               "state, version, payload_hash, created_at, updated_at")
 
 
 def generate(path: Path, n: int) -> None:
@@ -42,68 +51,138 @@ def generate(path: Path, n: int) -> None:
                      f"-1.00,0,SUCCESS\n")
 
 
-def run_import(csv: Path, db: Path, out: mp.Queue) -> None:
-    from recon.core.importer import import_file
-    from recon.core.orders import Core
-    from recon.store.engine import engine_for
-    from recon.store.schema import ensure_schema
-
-    from jobs.catalog import open_workspace
-    from recon.core.accounting import accounting_of
-
-    engine = engine_for(f"sqlite:///{db}")
-    ensure_schema(engine)
-    (db.parent / "ws").mkdir(exist_ok=True)
-    (db.parent / "ws" / "recon.toml").write_text(f'[store]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
-    accounting = accounting_of(open_workspace(db.parent / "ws"))  # the built-in accounting rules
-    start = time.perf_counter()
-    result = import_file(Core(engine, accounting), csv, batch=10_000)
-    wall = time.perf_counter() - start
-    out.put((wall, result.inserted, len(result.problems), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
-
-
-def run_floor(csv: Path, db: Path, out: mp.Queue) -> None:
-    from recon.store.engine import engine_for
-    from recon.store.schema import ensure_schema
-
-    ensure_schema(engine_for(f"sqlite:///{db}"))
-    lines = csv.read_text(encoding="utf-8").splitlines()[1:]
+def _floor_rows(csv: Path) -> list[tuple]:
     rows = []
-    for n, line in enumerate(lines):
+    for line in csv.read_text(encoding="utf-8").splitlines()[1:]:
         f = line.split(",")
-        rows.append((n + 1, f[0], f[6], f[1], f[2] if f[6] == "PAYMENT" else f[7], f[2], f[3], f[4], f[5],
-                     f[7] or None, f[8] or None, f[9], f[10], f[11], f[12], "0", "PAID", 1, "x", f[9], f[9]))
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA journal_mode=WAL")
+        when = dt.datetime.fromisoformat(f[9])
+        rows.append((f[0], f[6], f[1], f[2] if f[6] == "PAYMENT" else f[7], f[2], f[3], f[4], f[5] or None,
+                     f[7] or None, f[8] or None, when, f[10], f[11], f[12], "0", "PAID", 1, "x", when, when))
+    return rows
+
+
+def _schema(url: str, pg_schema: str | None) -> str:
+    """The store URL of this phase (a fresh PostgreSQL schema), with the core's tables created."""
+    from recon.store.engine import engine_for
+    from recon.store.schema import ensure_schema
+
+    if pg_schema is not None:
+        url = f"{url}?options=-csearch_path%3D{pg_schema}"
+    ensure_schema(engine_for(url))
+    return url
+
+
+def run_import(csv: Path, url: str, pg_schema: str | None, out: mp.Queue) -> None:
+    from recon.core.importer import import_frame
+    from recon.core.orders import Core
+    from recon.internal import read_file
+    from recon.store.engine import engine_for
+    from tests.builtin_rules import builtin_accounting
+
+    url = _schema(url, pg_schema)
+    core = Core(engine_for(url), builtin_accounting())
     start = time.perf_counter()
-    conn.executemany("INSERT INTO core_txn (id, txn_id, record_type, merchant_id, request_no, merchant_order_no, "
-                     "channel, merchant_txn_id, channel_txn_id, merchant_refund_id, original_txn_id, trade_time, "
-                     "currency, amount, fee, refunded, state, version, payload_hash, created_at, updated_at) "
-                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-    conn.commit()
+    frame = read_file(csv)
+    read = time.perf_counter() - start
+    result = import_frame(core, frame)
     wall = time.perf_counter() - start
-    out.put((wall, len(rows), 0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+    out.put((wall, read, result.inserted, len(result.problems), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 
 
-def phase(target, csv: Path, db: Path) -> tuple:
-    queue: mp.Queue = mp.Queue()
-    proc = mp.Process(target=target, args=(csv, db, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
+def run_floor(csv: Path, url: str, pg_schema: str | None, out: mp.Queue, *, copy: bool = False) -> None:
+    url = _schema(url, pg_schema)
+    rows = _floor_rows(csv)
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+        conn.execute("PRAGMA journal_mode=WAL")
+        rows = [tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, dt.datetime) else v for v in r) for r in rows]
+        start = time.perf_counter()
+        conn.executemany(f"INSERT INTO core_txn ({TXN_COLUMNS}) VALUES ({', '.join('?' * 20)})", rows)
+        conn.commit()
+    else:
+        import psycopg
+
+        conn = psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname=test options=-csearch_path={pg_schema}")
+        start = time.perf_counter()
+        with conn.cursor() as cur:
+            if copy:
+                with cur.copy(f"COPY core_txn ({TXN_COLUMNS}) FROM STDIN") as cp:
+                    for row in rows:
+                        cp.write_row(row)
+            else:
+                cur.executemany(f"INSERT INTO core_txn ({TXN_COLUMNS}) VALUES ({', '.join(['%s'] * 20)})", rows)
+        conn.commit()
+    wall = time.perf_counter() - start
+    out.put((wall, 0.0, len(rows), 0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+
+
+def run_copy_floor(csv: Path, url: str, pg_schema: str | None, out: mp.Queue) -> None:
+    run_floor(csv, url, pg_schema, out, copy=True)
+
+
+def phase(target, csv: Path, url: str, pg_url: str | None) -> tuple:
+    schema = None
+    if pg_url is not None:
+        import sqlalchemy as sa
+
+        schema, admin = f"bench_{uuid.uuid4().hex[:10]}", sa.create_engine(pg_url)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        queue: mp.Queue = mp.Queue()
+        proc = mp.Process(target=target, args=(csv, url, schema, queue))
+        proc.start()
+        result = queue.get()
+        proc.join()
+        return result
+    finally:
+        if schema is not None:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+def _pg_reason(url: str) -> str | None:
+    try:
+        import sqlalchemy as sa
+
+        with sa.create_engine(url).connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        return None
+    except Exception as exc:  # any failure: report it and skip the PostgreSQL phases
+        return f"{type(exc).__name__}: {str(exc).strip()[:120]}"
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    parser = argparse.ArgumentParser()
+    parser.add_argument("n", nargs="?", type=int, default=1_000_000)
+    parser.add_argument("--pg", default=PG_URL)
+    parser.add_argument("--no-pg", action="store_true")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "internal.csv"
-        generate(csv, n)
-        print(f"rows: {n:,} ({csv.stat().st_size / 1e6:.0f} MB CSV)")
-        for name, target in (("floor (bare executemany)", run_floor), ("recon core import", run_import)):
-            wall, rows, problems, rss_kb = phase(target, csv, Path(tmp) / f"{target.__name__}.db")
-            print(f"{name:<26} wall {wall:8.1f} s   {rows / wall:>10,.0f} rows/s   peak RSS {rss_kb / 1024:,.0f} MB"
-                  f"   stored {rows:,}   problems {problems}")
+        generate(csv, args.n)
+        print(f"rows: {args.n:,} ({csv.stat().st_size / 1e6:.0f} MB CSV)")
+        backends = [("sqlite", None)]
+        reason = None if args.no_pg else _pg_reason(args.pg)
+        if args.no_pg or reason:
+            print(f"PostgreSQL skipped: {reason or '--no-pg'}")
+        else:
+            backends.append(("postgresql", args.pg))
+        for backend, pg_url in backends:
+            phases = [("floor: bare executemany", run_floor)]
+            if pg_url:
+                phases.append(("floor: bare COPY", run_copy_floor))
+            phases.append(("recon core import", run_import))
+            floor = None
+            for name, target in phases:
+                url = pg_url or f"sqlite:///{Path(tmp) / f'{target.__name__}.db'}"
+                wall, read, rows, problems, rss_kb = phase(target, csv, url, pg_url)
+                floor = floor or wall
+                split = f"  (read {read:5.1f} s, write {wall - read:5.1f} s = {rows / (wall - read):>9,.0f} rows/s)" \
+                    if read else ""
+                print(f"{backend:<10} {name:<24} wall {wall:7.1f} s {rows / wall:>9,.0f} rows/s {wall / floor:5.1f}x "
+                      f"floor  peak RSS {rss_kb / 1024:,.0f} MB  stored {rows:,}  problems {problems}{split}")
 
 
 if __name__ == "__main__":

@@ -63,10 +63,14 @@ def write(conn: Connection, table: str, frame: pl.DataFrame) -> None:
         with _raw(conn).cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
             copy.write(buf.getvalue())
         return
+    _executemany(conn, table, data)
+
+
+def _executemany(conn: Connection, table: str, data: pl.DataFrame, suffix: str = "") -> None:
     marks = ", ".join("?" * len(data.columns))
     cur = _raw(conn).cursor()
     try:
-        cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", data.iter_rows())
+        cur.executemany(f"INSERT INTO {table} ({', '.join(data.columns)}) VALUES ({marks}){suffix}", data.iter_rows())
     finally:
         cur.close()
 
@@ -99,12 +103,34 @@ def merge(conn: Connection, table: sa.Table, stage_name: str, columns: Sequence[
 
 
 def insert_ignore_frame(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:
-    """`insert_ignore` for a whole frame: stage, merge, drop."""
+    """`insert_ignore` for a whole frame (SQLite: one executemany; PostgreSQL: stage, merge)."""
     if frame.is_empty():
+        return
+    if conn.dialect.name == "sqlite":
+        _executemany(conn, table.name, _encode(conn, frame), " ON CONFLICT DO NOTHING")
         return
     name = stage(conn, table, frame)
     merge(conn, table, name, frame.columns)
     drop(conn, name)
+
+
+def insert_returning(conn: Connection, table: sa.Table, frame: pl.DataFrame, key: str) -> set:
+    """Insert the frame's rows a unique key does not already hold; the `key` values of those written.
+
+    SQLite: the unit of work holds the database's write lock (BEGIN IMMEDIATE), so the rows this
+    statement wrote are exactly those with a rowid above the largest before it — no stage needed.
+    PostgreSQL: stage, then merge with RETURNING (concurrent writers are decided by the indexes).
+    """
+    if frame.is_empty():
+        return set()
+    if conn.dialect.name == "sqlite":
+        before = conn.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {table.name}").scalar_one()
+        _executemany(conn, table.name, _encode(conn, frame), " ON CONFLICT DO NOTHING")
+        return set(conn.exec_driver_sql(f"SELECT {key} FROM {table.name} WHERE rowid > ?", (before,)).scalars())
+    name = stage(conn, table, frame)
+    written = set(merge(conn, table, name, frame.columns, returning=key))
+    drop(conn, name)
+    return written
 
 
 def _temp(conn: Connection) -> str:

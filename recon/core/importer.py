@@ -108,12 +108,10 @@ def _try_batch(core: Core, chunk: pl.DataFrame) -> tuple[int, int, list[Problem]
         conn, now = uow.conn, uow.now
         rows = _rows(chunk, now)
         firsts, repeats = rows.filter(pl.col("_first")), rows.filter(~pl.col("_first"))
-        stage = bulk.stage(conn, txns, firsts.select(TXN_COLUMNS))
         payments: dict[str, tuple[str, Decimal, Decimal, int]] = {}
         if refund:
-            firsts, problems, payments = _check_refunds(conn, stage, firsts)
-        written = set(bulk.merge(conn, txns, stage, TXN_COLUMNS, returning="txn_id"))
-        bulk.drop(conn, stage)
+            firsts, problems, payments = _check_refunds(conn, firsts)
+        written = bulk.insert_returning(conn, txns, firsts.select(TXN_COLUMNS), "txn_id")
         new = firsts.filter(pl.col("txn_id").is_in(written))
         bulk.write(conn, "core_transition", new.select(
             "txn_id", (pl.lit("IMPORT_") + pl.col("state")).alias("event"), pl.lit(None, pl.String).alias("from_state"),
@@ -132,21 +130,27 @@ def _try_batch(core: Core, chunk: pl.DataFrame) -> tuple[int, int, list[Problem]
     return new.height, skipped.height - conflicts, problems
 
 
-def _check_refunds(conn, stage: str, firsts: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem], dict]:
+def _check_refunds(conn, firsts: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem], dict]:
     """Keep refunds whose payment is PAID and still has room (checked for the batch at once)."""
-    staged = sa.table(stage, sa.column("txn_id"), sa.column("original_txn_id"))
-    existing = set(conn.execute(sa.select(staged.c.txn_id).join(txns, txns.c.txn_id == staged.c.txn_id)).scalars())
-    payments = {r.txn_id: (r.state, r.amount, r.refunded, r.version) for r in conn.execute(
-        sa.select(txns.c.txn_id, txns.c.state, txns.c.amount, txns.c.refunded, txns.c.version)
-        .where(txns.c.record_type == "PAYMENT", txns.c.txn_id.in_(sa.select(staged.c.original_txn_id))))}
+    existing = {r[0] for r in _select_in(conn, (txns.c.txn_id,), txns.c.txn_id, firsts["txn_id"])}
+    payments = {r.txn_id: (r.state, r.amount, r.refunded, r.version) for r in _select_in(
+        conn, (txns.c.txn_id, txns.c.state, txns.c.amount, txns.c.refunded, txns.c.version), txns.c.txn_id,
+        firsts["original_txn_id"].unique(), txns.c.record_type == "PAYMENT")}
     fresh = firsts.filter(~pl.col("txn_id").is_in(existing))  # duplicates are compared after the insert
     kept, problems = refund_room(fresh.select("txn_id", "original_txn_id", "amount", "status", "source_file",
                                               "source_line"),
                                  {k: (state, amount - refunded) for k, (state, amount, refunded, _) in payments.items()})
-    refused = fresh.filter(~pl.col("txn_id").is_in(kept["txn_id"].implode()))["txn_id"].to_list()
-    if refused:
-        conn.execute(sa.delete(staged).where(staged.c.txn_id.in_(refused)))
-    return firsts.filter(~pl.col("txn_id").is_in(refused)), problems, payments
+    refused = fresh.filter(~pl.col("txn_id").is_in(kept["txn_id"].implode()))["txn_id"]
+    return firsts.filter(~pl.col("txn_id").is_in(refused.implode())), problems, payments
+
+
+def _select_in(conn, columns, key, values: pl.Series, *where) -> list:
+    """Rows whose `key` is among `values`, in chunks the backends' parameter limits allow."""
+    out: list = []
+    values = values.drop_nulls().to_list()
+    for start in range(0, len(values), 10_000):
+        out.extend(conn.execute(sa.select(*columns).where(key.in_(values[start:start + 10_000]), *where)))
+    return out
 
 
 def _reserve(conn, new: pl.DataFrame, payments: dict[str, tuple[str, Decimal, Decimal, int]]) -> None:
