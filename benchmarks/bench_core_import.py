@@ -6,7 +6,7 @@ The import does what the floors do not — reads the CSV as text, validates ever
 money exactly, fingerprints each row, checks duplicates and refund room per batch, records a
 transition per transaction and posts its journal entries (about five rows written per payment), so
 the ratio is the price of correctness. The import's time is split into reading the file
-(`recon.internal.read_file`) and writing it (`import_frame`). Each phase runs in its own process
+(`recon.core.import_read`) and writing it (`import_frame`). Each phase runs in its own process
 so its peak RSS is its own; PostgreSQL phases each get a fresh schema, dropped afterwards, and are
 skipped with the reason when no server answers.
 
@@ -75,7 +75,10 @@ def _schema(url: str, pg_schema: str | None) -> str:
 def run_import(csv: Path, url: str, pg_schema: str | None, out: mp.Queue) -> None:
     from recon.core.importer import import_frame
     from recon.core.orders import Core
-    from recon.internal import read_file
+    try:
+        from recon.core.import_read import read_internal as read_file
+    except ImportError:  # before issue 24: the row reader
+        from recon.internal import read_file
     from recon.store.engine import engine_for
     from tests.builtin_rules import builtin_accounting
 

@@ -1,14 +1,15 @@
 """Bulk import of internal transactions into the payment core: idempotent, all-or-nothing per batch.
 
 `recon core import FILE` loads another system's export (the "Internal transactions" columns of
-DESIGN.md, read by `recon.internal.read_file`: CSV as text, money through `recon.money`). Running it
-twice, or twice at once, must store each transaction once. Each batch is one unit of work, written
-in bulk (`recon.core.bulk`: executemany on SQLite, COPY on PostgreSQL) into a stage and merged with
-one `INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING txn_id`: the returned ids are the rows
-*this* run wrote, and only those get their transition record and journal entries. Every row the
-insert skipped — and every later row of the file with a txn_id seen before — is read back by
-`txn_id` and compared by payload fingerprint: equal is a harmless duplicate, different (or held by
-another transaction's unique key) is a *conflict*, reported with the file and line, never overwritten.
+DESIGN.md, read as `recon.internal.read_file` reads it — CSV as text, money through `recon.money` —
+column-wise by `import_read` when the file allows). Running it twice, or twice at once, must store
+each transaction once. Each batch is one unit of work, written in bulk (`recon.core.bulk`:
+executemany on SQLite, COPY into a stage and one `INSERT ... SELECT ... ON CONFLICT DO NOTHING
+RETURNING txn_id` on PostgreSQL): the rows *this* run wrote, and only those, get their transition
+record and journal entries. Every row the insert skipped — and every later row of the file with a
+txn_id seen before — is read back by `txn_id` and compared by payload fingerprint: equal is a
+harmless duplicate, different (or held by another transaction's unique key) is a *conflict*,
+reported with the file and line, never overwritten.
 
 Payments go first so refunds can find them. A refund must name a PAID payment by `original_txn_id`
 and may not take the payment past what was paid (failed refunds reserve nothing): the batch's
@@ -27,12 +28,12 @@ import polars as pl
 import sqlalchemy as sa
 
 from recon.core import bulk
+from recon.core.import_read import read_internal
 from recon.core.import_checks import STATES, fingerprints, problem, refund_room, rejects
 from recon.core.journal_frames import journal_frames
 from recon.core.orders import Core
 from recon.core.uow import unit_of_work
 from recon.errors import Problem
-from recon.internal import read_file
 from recon.schema import MONEY, UTC_TIME
 from recon.store.tables.core import entries, postings, txns
 
@@ -59,7 +60,7 @@ class _Raced(Exception):
 
 
 def import_file(core: Core, path: Path, *, batch: int = 50_000) -> ImportResult:
-    return import_frame(core, read_file(path), batch=batch)
+    return import_frame(core, read_internal(path), batch=batch)
 
 
 def import_frame(core: Core, frame: pl.DataFrame, *, batch: int = 50_000) -> ImportResult:
