@@ -20,6 +20,7 @@ import datetime as dt
 import multiprocessing as mp
 import resource
 import sqlite3
+import sys
 import tempfile
 import time
 import uuid
@@ -27,6 +28,7 @@ from pathlib import Path
 
 HEADER = ("txn_id,merchant_id,merchant_order_no,channel,merchant_txn_id,channel_txn_id,record_type,"
           "merchant_refund_id,original_txn_id,trade_time,currency,amount,fee,status\n")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo (tests.builtin_rules)
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TXN_COLUMNS = ("txn_id, record_type, merchant_id, request_no, merchant_order_no, channel, merchant_txn_id, "
                "channel_txn_id, merchant_refund_id, original_txn_id, trade_time, currency, amount, fee, refunded, "

@@ -102,18 +102,6 @@ def merge(conn: Connection, table: sa.Table, stage_name: str, columns: Sequence[
     return [row[0] for row in conn.exec_driver_sql(f"{sql} RETURNING {returning}")]
 
 
-def insert_ignore_frame(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:
-    """`insert_ignore` for a whole frame (SQLite: one executemany; PostgreSQL: stage, merge)."""
-    if frame.is_empty():
-        return
-    if conn.dialect.name == "sqlite":
-        _executemany(conn, table.name, _encode(conn, frame), " ON CONFLICT DO NOTHING")
-        return
-    name = stage(conn, table, frame)
-    merge(conn, table, name, frame.columns)
-    drop(conn, name)
-
-
 def insert_returning(conn: Connection, table: sa.Table, frame: pl.DataFrame, key: str) -> set:
     """Insert the frame's rows a unique key does not already hold; the `key` values of those written.
 
@@ -131,6 +119,26 @@ def insert_returning(conn: Connection, table: sa.Table, frame: pl.DataFrame, key
     written = set(merge(conn, table, name, frame.columns, returning=key))
     drop(conn, name)
     return written
+
+
+def existing(conn: Connection, table: sa.Table, key: str, values: pl.Series) -> set:
+    """The `values` of `key` that `table` already holds (one indexed lookup per value, in bulk)."""
+    values = values.drop_nulls().unique().to_list()
+    if not values:
+        return set()
+    cur = _raw(conn).cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            cur.execute(f"SELECT {key} FROM {table.name} WHERE {key} = ANY(%s)", (values,))
+            return {row[0] for row in cur.fetchall()}
+        found = set()
+        for start in range(0, len(values), 10_000):  # below SQLite's bound-parameter limit
+            part = values[start:start + 10_000]
+            cur.execute(f"SELECT {key} FROM {table.name} WHERE {key} IN ({', '.join('?' * len(part))})", part)
+            found.update(row[0] for row in cur.fetchall())
+        return found
+    finally:
+        cur.close()
 
 
 def _temp(conn: Connection) -> str:

@@ -123,8 +123,17 @@ def _try_batch(core: Core, chunk: pl.DataFrame) -> tuple[int, int, list[Problem]
         booked = new.filter(pl.col("status") == "SUCCESS")
         if booked.height:
             entry_rows, posting_rows = journal_frames(core.accounting, booked, now)
-            bulk.insert_ignore_frame(conn, entries, entry_rows)
-            bulk.insert_ignore_frame(conn, postings, posting_rows)
+            # an entry key already posted (by hand, `recon core record post`) is left as it is, as
+            # `insert_ignore` did; the check is authoritative because no one else can post entries
+            # for transactions this uncommitted batch just wrote (a racing hand-posted key fails the
+            # batch on the primary key: rolled back, nothing half-booked)
+            held = bulk.existing(conn, entries, "entry_key", entry_rows["entry_key"])
+            if held:
+                entry_rows = entry_rows.filter(~pl.col("entry_key").is_in(held))
+                posting_rows = posting_rows.filter(~pl.col("entry_key").is_in(held))
+            # in key order: each index page is filled once instead of revisited at random
+            bulk.write(conn, entries.name, entry_rows.sort("entry_key"))
+            bulk.write(conn, postings.name, posting_rows.sort("entry_key", "seq"))
         skipped = pl.concat([firsts.filter(~pl.col("txn_id").is_in(written)), repeats])
         problems.extend(_compare(conn, skipped))
     conflicts = sum(p.code == "conflict" for p in problems)

@@ -173,3 +173,12 @@ def test_frame_journal_entries_equal_postings_for_each_transaction(rows):
     assert set(posting_rows.iter_rows()) == expected if expected else posting_rows.is_empty()
     assert set(entry_rows["entry_key"]) == keys
     assert set(entry_rows["business_date"]) <= {dt.date(2024, 3, 1)}
+
+
+def test_an_entry_key_posted_by_hand_before_the_import_is_left_as_it_was(core, engine, tmp_path):
+    core.post_event(Event("PAY", "wechat", "m1", "CNY", Decimal("1.00")), key="PAY:P1")
+    result = import_file(core, _csv(tmp_path, [PAY]))
+    assert (result.inserted, result.problems) == (1, ())
+    with engine.connect() as conn:
+        amounts = dict(conn.execute(sa.select(postings.c.entry_key, postings.c.amount)).all())
+    assert amounts == {"PAY:P1": Decimal("1"), "FEE:P1": Decimal("0.6")}
