@@ -3,6 +3,8 @@
 Payment and refund orders with transition-table state machines (`machine`), 32-character business
 ids (`ids`), idempotency by unique index (`idempotency`), accounting rules from TOML (`accounting`)
 posted as append-only double-entry transfers (`ledger`), explicit transaction boundaries (`uow`).
+The bulk import (`importer`) reads column-wise (`import_read`), checks each batch set-based
+(`import_checks`), books it as frames (`journal_frames`) and writes through the DBAPI (`bulk`).
 
 What other areas call:
 - `export.internal_frame(engine, channel, date, zone)` — the internal side for matching;
