@@ -91,6 +91,10 @@ def run_import(csv: Path, url: str, pg_schema: str | None, out: mp.Queue) -> Non
     read = time.perf_counter() - start
     result = import_frame(core, frame)
     wall = time.perf_counter() - start
+    with core.engine.connect() as conn:  # every row the import wrote: transactions, transitions, journal
+        written = sum(conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one()
+                      for t in ("core_txn", "core_transition", "core_entry", "core_posting"))
+    print(f"  (import wrote {written:,} rows in four tables: {written / max(result.inserted, 1):.1f} per transaction)")
     out.put((wall, read, result.inserted, len(result.problems), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 
 
