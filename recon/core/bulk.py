@@ -8,11 +8,13 @@ the import writes through the DBAPI: `executemany` on SQLite, `COPY ... FROM STD
 `DateTime` format) and as UTC `timestamptz` on PostgreSQL — so a row written here reads back through
 the ORM types like any other.
 
-Rows that may meet a unique key go through a *stage*: a temporary table of the target's columns,
-filled in bulk, then merged with one `INSERT ... SELECT ... ON CONFLICT DO NOTHING [RETURNING]` —
-the same insert-once semantics as `idempotency.insert_ignore`, decided by the database's unique
-indexes, so concurrent importers cannot both write a row. The stage lives inside the caller's
-transaction and is dropped with it.
+Transactions may meet a unique key (a re-import, a concurrent importer). On SQLite the unit of
+work holds the write lock, so `insert_returning` inserts with `ON CONFLICT DO NOTHING` and reads
+back the rows above the rowid it started from. On PostgreSQL they go through a *stage* — a
+temporary table of the target's columns, filled by COPY — merged with one `INSERT ... SELECT ...
+ON CONFLICT DO NOTHING RETURNING`, so the unique indexes decide between concurrent importers.
+Stages live inside the caller's transaction and are dropped with it. `existing` is the set-based
+look-up of keys a table already holds.
 """
 
 from __future__ import annotations
