@@ -85,11 +85,14 @@ def value_for(ws, value: object, number_format: str | None = None, *, mask: bool
     return wcell(ws, value, number_format)
 
 
-def wcell(ws, value: object, number_format: str | None = None, *, font=None, fill=None, mask: bool = True) -> Cell:
-    """A write-only cell holding `value` safely, with optional styles."""
+def wcell(ws, value: object, number_format: str | None = None, *, font=None, fill=None, alignment=None,
+          mask: bool = True) -> Cell:
+    """A write-only cell holding `value` safely, with optional styles (`alignment`: wrap text)."""
     cell = put(WriteOnlyCell(ws), value, number_format, mask=mask)
     if font is not None:
         cell.font = font
     if fill is not None:
         cell.fill = fill
+    if alignment is not None:
+        cell.alignment = alignment
     return cell

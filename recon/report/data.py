@@ -20,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
+from recon.excel.words import OK_OUTCOMES, WAITING_OUTCOMES
 from recon.files import sha256_file
 from recon.money import parse_amount
 from recon.queue.actions import REQUERY
@@ -27,6 +28,7 @@ from recon.queue.query import Filter, select_items
 from recon.queue.severity import BUCKETS
 from recon.queue.sources import SETTLED_OUTCOMES
 from recon.queue.store import histories, queue_engine
+from recon.report.queue_view import queue_columns
 from recon.store.tables.queue import ACTIVE_STATES
 from recon.workspace import Workspace
 
@@ -46,6 +48,11 @@ class DayData:
     requeries: list[tuple] = field(default_factory=list)  # the channel's answers about the day's items
     inputs: list[tuple[str, str, str, str]] = field(default_factory=list)  # source, file, sha256, note
     run_info: list[tuple[str, str]] = field(default_factory=list)
+    as_of: dt.date | None = None  # the business today the queue's ages are counted to
+    workspace: str = ""
+    recon_version: str = "unknown"
+    zones: dict[str, str] = field(default_factory=dict)  # channel -> its business zone's name
+    queue: dict[int, pl.DataFrame] = field(default_factory=dict)  # layer -> queue_view.QUEUE_COLUMNS per row
 
     @property
     def layer1_discrepancies(self) -> pl.DataFrame | None:
@@ -73,15 +80,28 @@ class DayData:
             .sort("channel", "account", "currency")
         )
 
-    def kinds_by_layer(self) -> list[tuple[str, dict[int, int]]]:
+    def kinds_by_layer(self, group: str = "discrepancy") -> list[tuple[str, dict[int, int]]]:
+        """Rows per kind and layer of one group: "discrepancy", "waiting" or "ok" (checked, OK).
+
+        OK outcomes (MATCHED, BILL_OK, CASH_OK, SETTLED, PAYOUT_RECEIVED...) and waiting ones
+        (PENDING, SETTLEMENT_PENDING, PAYOUT_IN_TRANSIT) are never counted as discrepancies.
+        """
         counts: dict[str, dict[int, int]] = {}
         frames = dict(self.others)
         if self.layer1 is not None:
-            frames[1] = self.layer1.filter(~pl.col("outcome").is_in(list(SETTLED_OUTCOMES))).rename({"outcome": "kind"})
+            frames[1] = self.layer1.rename({"outcome": "kind"})
         for layer, frame in frames.items():
             for kind, n in frame.group_by("kind").len().iter_rows():
-                counts.setdefault(kind, {})[layer] = n
+                if outcome_group(kind) == group:
+                    counts.setdefault(kind, {})[layer] = n
         return sorted(counts.items())
+
+
+def outcome_group(kind: str) -> str:
+    """"ok", "waiting" or "discrepancy": the one rule the Summary's counts and charts follow."""
+    if kind in OK_OUTCOMES:
+        return "ok"
+    return "waiting" if kind in WAITING_OUTCOMES else "discrepancy"
 
 
 def _read_layer1_counts(path: Path) -> tuple[int, int]:
@@ -139,12 +159,15 @@ def _inputs(ws, date: dt.date) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def _run_info(ws: Workspace, date: dt.date) -> list[tuple[str, str]]:
+def recon_version() -> str:
     try:
-        recon_version = version("recon")
+        return version("recon")
     except PackageNotFoundError:
-        recon_version = "unknown"
-    info = [("business_date", date.isoformat()), ("recon_version", recon_version),
+        return "unknown"
+
+
+def _run_info(ws: Workspace, date: dt.date) -> list[tuple[str, str]]:
+    info = [("business_date", date.isoformat()), ("recon_version", recon_version()),
             ("language", ws.settings.report.language)]
     for name in RUN_FILES:
         path = ws.results_dir(date) / name
@@ -159,9 +182,10 @@ def _run_info(ws: Workspace, date: dt.date) -> list[tuple[str, str]]:
     return info
 
 
-def _open_by_age(ws: Workspace, date: dt.date) -> list[tuple[str, str, int, Decimal]]:
+def _open_by_age(ws: Workspace, date: dt.date, as_of: dt.date) -> list[tuple[str, str, int, Decimal]]:
+    """Items of D and before still open, by the queue's own age (to `as_of`, the business today)."""
     with queue_engine(ws).connect() as conn:
-        items = select_items(conn, Filter(until=date, states=ACTIVE_STATES), ws.settings.queue, date)
+        items = select_items(conn, Filter(until=date, states=ACTIVE_STATES), ws.settings.queue, as_of)
     totals: dict[tuple[str, str], tuple[int, Decimal]] = {}
     for i in items:
         n, amount = totals.get((i.aging_bucket, i.currency or ""), (0, Decimal(0)))
@@ -189,21 +213,29 @@ def _requeries(ws: Workspace, date: dt.date) -> list[tuple]:
     return rows
 
 
-def gather(ws, date: dt.date) -> DayData:
+def gather(ws, date: dt.date, as_of: dt.date | None = None) -> DayData:
+    """The day as the report shows it; queue ages counted to `as_of` (default: the business today)."""
     results = ws.results_dir(date)
-    data = DayData(date=date)
-    if (results / "layer1.parquet").exists():
-        data.layer1 = pl.read_parquet(results / "layer1.parquet")
-    for layer in (0, 2, 3):
-        if (results / f"layer{layer}.parquet").exists():
-            data.others[layer] = pl.read_parquet(results / f"layer{layer}.parquet")
+    as_of = as_of or ws.today()
+    data = DayData(date=date, as_of=as_of, workspace=ws.root.name, recon_version=recon_version())
+    for layer in (0, 1, 2, 3):
+        path = results / f"layer{layer}.parquet"
+        if path.exists():
+            frame = pl.read_parquet(path)
+            if layer == 1:
+                data.layer1 = frame
+            else:
+                data.others[layer] = frame
+            data.queue[layer] = queue_columns(ws, path, layer, as_of)
+            data.zones.update({c: (ws.channel_zone(c) if c in ws.settings.channels else ws.zone).key
+                               for c in frame["channel"].drop_nulls().unique().to_list()})
     data.clearing = _clearing(ws.clearing_dir(date) / "settlements.csv")
     for back in range(TREND_DAYS - 1, -1, -1):
         day = date - dt.timedelta(days=back)
         path = ws.results_dir(day) / "layer1.parquet"
         if path.exists():
             data.trend.append((day, *_read_layer1_counts(path)))
-    data.open_by_age = _open_by_age(ws, date)
+    data.open_by_age = _open_by_age(ws, date, as_of)
     data.requeries = _requeries(ws, date)
     data.inputs = _inputs(ws, date)
     data.run_info = _run_info(ws, date)

@@ -12,14 +12,19 @@ free text; identifier columns are never masked).
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import polars as pl
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from recon.excel.cells import mask_pans, value_for, wcell
+from recon.excel.cells import mask_pans, safe_text, value_for, wcell
 from recon.excel.words import t
 from recon.money import MoneyError, exponent
 from recon.redact import is_id_column
+from recon.report.printing import LINE_HEIGHT, TOP, WRAP, column_limit, line_count, print_setup, text_width
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -27,6 +32,7 @@ DIFF_FONT = Font(bold=True, color="9C0006")
 DIFF_FILL = PatternFill("solid", fgColor="FFC7CE")
 DIFF_COLUMNS = frozenset({"diff", "diff_amount", "diff_fee"})
 WIDTH_SAMPLE = 2000
+RAW_WIDTH = 40  # widest column of a sheet of raw data (Details); its text may be cut, the cell holds it all
 _FORMATS: dict[str, str] = {}
 
 
@@ -43,24 +49,50 @@ def money_format(currency: str | None) -> str:
 
 
 def _width(value: object) -> int:
-    text = mask_pans(value) if isinstance(value, str) else str(value)
-    # CJK characters take two columns in Excel's default fonts.
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return text_width(mask_pans(value) if isinstance(value, str) else str(value))
 
 
-def fit_widths(ws, headers: list[str], frame: pl.DataFrame | None) -> None:
-    widths = [_width(h) + 2 for h in headers]
+def _header_width(header: str) -> int:
+    """A reading sheet's header may wrap onto two lines, but never inside a word."""
+    return max(max((_width(w) for w in header.split(" ")), default=0) + 1, (_width(header) + 1) // 2 + 2)
+
+
+def fit_widths(ws, headers: list[str], frame: pl.DataFrame | None, limits: list[int] | None = None) -> list[int]:
+    """Column widths from content (first WIDTH_SAMPLE rows), each at most its limit; returns them.
+
+    A header is allowed to wrap onto two lines in a reading sheet, so it only asks for half its width.
+    """
+    widths = [_header_width(h) if limits else _width(h) + 2 for h in headers]
     if frame is not None:
         for row in frame.head(WIDTH_SAMPLE).iter_rows():
             for i, v in enumerate(row):
                 if v is not None:
-                    widths[i] = max(widths[i], _width(v) + 1)
-    for i, w in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = min(max(w, 8), 60)
+                    widths[i] = max(widths[i], _cell_width(v) + 1)
+    out = [min(max(w, 6 if limits else 8), limits[i] if limits else RAW_WIDTH) for i, w in enumerate(widths)]
+    for i, w in enumerate(out, 1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    return out
 
 
-def header_row(ws, headers: list[str]) -> list:
-    return [wcell(ws, h, font=HEADER_FONT, fill=HEADER_FILL) for h in headers]
+def _cell_width(value: object) -> int:
+    if isinstance(value, str):
+        return max((_width(line) for line in value.split("\n")), default=0)
+    if isinstance(value, dt.datetime):
+        return 19
+    if isinstance(value, dt.date):
+        return 10
+    if isinstance(value, Decimal):
+        return len(f"{value:,.2f}") + 1
+    return _width(value)
+
+
+def fits(text: str, width: float) -> bool:
+    """Whether `text` shows whole in a column `width` characters wide without wrapping."""
+    return _cell_width(text) <= width - 1
+
+
+def header_row(ws, headers: list[str], *, wrap: bool = False) -> list:
+    return [wcell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, alignment=WRAP if wrap else None) for h in headers]
 
 
 def currency_of(frame: pl.DataFrame) -> pl.Series | None:
@@ -70,43 +102,90 @@ def currency_of(frame: pl.DataFrame) -> pl.Series | None:
     return frame.select(pl.coalesce(*names) if len(names) > 1 else pl.col(names[0])).to_series()
 
 
-def write_table(wb, title: str, frame: pl.DataFrame, language: str, *, columns: list[str] | None = None) -> None:
-    """A sheet with a frozen, filterable header and one row per frame row."""
+def write_table(wb, title: str, frame: pl.DataFrame, language: str, *, columns: list[str] | None = None,
+                headers: dict[str, str] | None = None, reading: bool = False, page: dict | None = None):
+    """A sheet with a frozen, filterable header and one row per frame row; returns the sheet.
+
+    `reading`: a sheet people read and print: text columns are at most `printing.column_limit`
+    wide and a cell whose text is wider wraps (never clipped). `headers` replaces the translated
+    header of a column (times that name their zone). `page`: `printing.print_setup` arguments.
+    """
     ws = wb.create_sheet(title)
     cols = [c for c in (columns or frame.columns) if c in frame.columns]
     frame = frame.select(cols)
-    headers = [t(c, language) for c in cols]
-    fit_widths(ws, headers, frame)
+    headers = [(headers or {}).get(c) or t(c, language) for c in cols]
+    limits = [column_limit(c) if frame.schema[c] == pl.String() else 60 for c in cols] if reading else None
+    widths = fit_widths(ws, headers, frame, limits)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(max(len(cols), 1))}{frame.height + 1}"
-    ws.append(header_row(ws, headers))
+    if page is not None:
+        print_setup(ws, **page)
+    if reading:
+        ws.row_dimensions[1].height = LINE_HEIGHT * max(line_count(h, w) for h, w in zip(headers, widths, strict=True))
+    ws.append(header_row(ws, headers, wrap=reading))
     money = {i for i, c in enumerate(cols) if isinstance(frame.schema[c], pl.Decimal)}
     diffs = {i for i, c in enumerate(cols) if c in DIFF_COLUMNS}
     ids = {i for i, c in enumerate(cols) if is_id_column(c)}  # order numbers, keys: never masked
     currencies = currency_of(frame)
     cur_iter = iter(currencies) if currencies is not None else None
-    for row in frame.iter_rows():
+    for n, row in enumerate(frame.iter_rows(), 2):
         fmt = money_format(next(cur_iter) if cur_iter is not None else None)
+        tall = reading and _row_height(ws, n, row, widths)
         out = []
         for i, v in enumerate(row):
             if i in diffs and v is not None and v != 0:
                 out.append(wcell(ws, v, fmt, font=DIFF_FONT, fill=DIFF_FILL))
+            elif reading and isinstance(v, str) and not fits(v, widths[i]):
+                out.append(wcell(ws, v, alignment=WRAP, mask=i not in ids))
             elif i in ids and isinstance(v, str):
                 out.append(value_for(ws, v, mask=False))
             else:
                 out.append(value_for(ws, v, fmt if i in money else None))
-        ws.append(out)
+        ws.append(_top(ws, out) if tall else out)
     if frame.height == 0:
         ws.append([t("none", language)])
+    return ws
 
 
-def write_pairs(wb, title: str, headers: list[str], rows: list[tuple], language: str) -> None:
-    """A small sheet of text rows (run info): same header look, safe cells, fitted widths."""
+def _row_height(ws, n: int, row, widths: list[int]) -> bool:
+    """Sets the height of a row whose wrapped text needs more than one line; True when it did."""
+    lines = max((line_count(safe_text(v), w) for v, w in zip(row, widths, strict=True)
+                 if isinstance(v, str) and not fits(v, w)), default=1)
+    if lines > 1:
+        ws.row_dimensions[n].height = LINE_HEIGHT * lines
+    return lines > 1
+
+
+def _top(ws, values: list) -> list:
+    """A tall row's cells all aligned to the top, so the row reads as one line of figures."""
+    out = []
+    for v in values:
+        if isinstance(v, Cell):
+            if not v.alignment.wrap_text:
+                v.alignment = TOP
+            out.append(v)
+        else:
+            out.append(wcell(ws, v, alignment=TOP, mask=False))  # already safe (value_for)
+    return out
+
+
+def write_pairs(wb, title: str, headers: list[str], rows: list[tuple], language: str, *,
+                names: list[str] | None = None, page: dict | None = None):
+    """A small sheet of text rows (run info, re-queries): a reading sheet, wrapped where wider than
+    its column (`names`: the columns' data names, for their width limits); returns the sheet."""
     ws = wb.create_sheet(title)
-    frame = pl.DataFrame([list(map(str, r)) for r in rows], schema=headers, orient="row") if rows else None
-    fit_widths(ws, headers, frame)
+    frame = pl.DataFrame([["" if v is None else str(v) for v in r] for r in rows], schema=headers,
+                         orient="row") if rows else None
+    limits = [column_limit(n) for n in (names or [""] * len(headers))]
+    widths = fit_widths(ws, headers, frame, limits)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
-    ws.append(header_row(ws, headers))
-    for r in rows:
-        ws.append([wcell(ws, v) for v in r])
+    if page is not None:
+        print_setup(ws, **page)
+    ws.row_dimensions[1].height = LINE_HEIGHT * max(line_count(h, w) for h, w in zip(headers, widths, strict=True))
+    ws.append(header_row(ws, headers, wrap=True))
+    for n, r in enumerate(rows, 2):
+        tall = _row_height(ws, n, r, widths)
+        ws.append([wcell(ws, v, alignment=WRAP if isinstance(v, str) and not fits(v, widths[i]) else TOP if tall else None)
+                   for i, v in enumerate(r)])
+    return ws

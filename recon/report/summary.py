@@ -1,10 +1,13 @@
 """The Summary sheet: the page a finance lead reads first, with two native Excel charts.
 
 Blocks, top to bottom: per-channel lines (matched %, discrepancies, pending, amount at stake),
-discrepancies per kind and layer, the open queue by age bucket, and the matched % of the last 30
-days. The charts (discrepancies by kind as bars, matched % as a line) are native Excel charts whose
-series point at those blocks, so the numbers behind a chart are always on the page next to it.
-Percentages are exact Decimal ratios shown with a percent format.
+discrepancies per kind and layer, then apart from them the waiting rows and the "checked, OK"
+rows (MATCHED, BILL_OK, CASH_OK, SETTLED, PAYOUT_RECEIVED... are never counted as discrepancies:
+recon.excel.words.OK_OUTCOMES), the open queue by age bucket (the queue's own ages, counted to the
+business today), clearing per merchant, and the matched % of the last 30 days when there are two
+days or more. The charts (discrepancies by kind as bars, matched % as a line) are native Excel
+charts whose series point at those blocks, drawn only when they carry data, anchored in columns
+K onwards beside the tables. Percentages are exact Decimal ratios shown with a percent format.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from recon.excel.words import kind_label, t
 from recon.money import context
 from recon.queue.severity import BUCKETS
 from recon.report.data import DayData
+from recon.report.printing import print_setup
 from recon.report.sheets import header_row, money_format
 
 PCT = "0.00%"
 TITLE_FONT = Font(bold=True, size=14)
 BLOCK_FONT = Font(bold=True, size=12)
 LAYERS = (0, 1, 2, 3)
+ONE_PAGE_ROWS = 70
 
 
 def ratio(part: int, whole: int) -> Decimal | None:
@@ -49,18 +54,20 @@ class _Rows:
         return self.add([wcell(self.ws, text, font=BLOCK_FONT)])
 
 
-def write_summary(wb, data: DayData, language: str) -> None:
+def write_summary(wb, data: DayData, language: str, page: dict | None = None) -> None:
     ws = wb.create_sheet(t("sheet.summary", language))
     L = lambda key: t(key, language)  # noqa: E731
-    for col, width in zip("ABCDEFGHI", (22, 16, 10, 12, 12, 12, 14, 10, 18), strict=True):
+    for col, width in zip("ABCDEFGHI", (24, 14, 10, 16, 12, 12, 14, 10, 18), strict=True):
         ws.column_dimensions[col].width = width
+    if page is not None:
+        print_setup(ws, **page, title_rows=None)
     rows = _Rows(ws)
     rows.add([wcell(ws, f"{L('title')} {data.date.isoformat()}", font=TITLE_FONT)])
-    rows.add([L("business_date"), wcell(ws, data.date, DATE_FORMAT)])
+    rows.add([L("business_date"), wcell(ws, data.date, DATE_FORMAT), None, L("workspace"), wcell(ws, data.workspace)])
 
     rows.label(L("per_channel"))
     rows.add(header_row(ws, [L(k) for k in ("channel", "account", "currency", "lines", "matched",
-                                            "matched_pct", "discrepancies", "pending", "at_stake")]))
+                                            "matched_pct", "discrepancies", "pending", "at_stake")], wrap=True))
     per = data.per_channel()
     for r in per.iter_rows(named=True) if per.height else []:
         rows.add([wcell(ws, r["channel"]), wcell(ws, r["account"]), wcell(ws, r["currency"]), r["lines"],
@@ -69,22 +76,34 @@ def write_summary(wb, data: DayData, language: str) -> None:
     if not per.height:
         rows.add([L("none")])
 
+    # Discrepancies only: checked-OK and waiting rows are counted in blocks of their own below,
+    # and the chart reads the discrepancy rows only.
     rows.label(L("by_kind"))
-    kinds = data.kinds_by_layer()
+    kinds = data.kinds_by_layer("discrepancy")
     head = rows.add(header_row(ws, [L("kind"), *(f"{L('layer')} {n}" for n in LAYERS), L("total")]))
     for kind, per_layer in kinds:
-        rows.add([wcell(ws, kind_label(kind, language) if language == "zh" else kind),
-                  *(per_layer.get(n, 0) for n in LAYERS), sum(per_layer.values())])
+        rows.add([wcell(ws, kind_label(kind, language)), *(per_layer.get(n, 0) for n in LAYERS),
+                  sum(per_layer.values())])
     if kinds:
         chart = BarChart()
-        chart.title, chart.y_axis.title = L("chart.kind"), L("count")
+        chart.type = "bar"  # horizontal: long kind labels stay readable
+        chart.title, chart.x_axis.title = L("chart.kind"), None
+        chart.y_axis.number_format, chart.y_axis.majorUnit = "0", max(1, -(-max(sum(p.values()) for _, p in kinds) // 5))
         chart.add_data(Reference(ws, min_col=6, min_row=head, max_row=head + len(kinds)), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=head + 1, max_row=head + len(kinds)))
         _place(ws, chart, "K3")
     else:
         rows.add([L("none")])
+    for group, label in (("waiting", "waiting"), ("ok", "ok_checked")):
+        counted = data.kinds_by_layer(group)
+        if counted:
+            rows.label(L(label))
+            rows.add(header_row(ws, [L("kind"), *(f"{L('layer')} {n}" for n in LAYERS), L("total")]))
+            for kind, per_layer in counted:
+                rows.add([wcell(ws, kind_label(kind, language)), *(per_layer.get(n, 0) for n in LAYERS),
+                          sum(per_layer.values())])
 
-    rows.label(L("open_by_age"))
+    rows.label(f"{L('open_by_age')} - {L('as_of')} {data.as_of.isoformat() if data.as_of else ''}")
     rows.add(header_row(ws, [L("bucket"), L("currency"), L("count"), L("at_stake")]))
     shown = {b for b, *_ in data.open_by_age}
     for bucket in BUCKETS:
@@ -94,20 +113,32 @@ def write_summary(wb, data: DayData, language: str) -> None:
             if b == bucket:
                 rows.add([bucket, wcell(ws, currency), n, wcell(ws, amount, money_format(currency))])
 
-    rows.label(L("trend"))
-    head = rows.add(header_row(ws, [L("date"), L("lines"), L("matched"), L("matched_pct")]))
-    for day, settled, lines in data.trend:
-        rows.add([wcell(ws, day, DATE_FORMAT), lines, settled, wcell(ws, ratio(settled, lines), PCT)])
-    if data.trend:
+    if data.clearing is not None and data.clearing.height:
+        rows.label(L("clearing_per_merchant"))
+        cols = data.clearing.columns
+        rows.add(header_row(ws, [t(c, language) for c in cols], wrap=True))
+        for r in data.clearing.iter_rows(named=True):
+            fmt = money_format(r.get("currency"))
+            rows.add([wcell(ws, v, fmt) if isinstance(v, Decimal) else wcell(ws, v) for v in r.values()])
+
+    # A trend needs two days at least: one day's matched % is already in the per-channel block.
+    if len(data.trend) >= 2:
+        rows.label(L("trend"))
+        head = rows.add(header_row(ws, [L("date"), L("lines"), L("matched"), L("matched_pct")]))
+        for day, settled, lines in data.trend:
+            rows.add([wcell(ws, day, DATE_FORMAT), lines, settled, wcell(ws, ratio(settled, lines), PCT)])
         chart = LineChart()
         chart.title, chart.y_axis.title = L("chart.trend"), L("matched_pct")
         chart.y_axis.number_format = PCT
         chart.x_axis.number_format = DATE_FORMAT
         chart.add_data(Reference(ws, min_col=4, min_row=head, max_row=head + len(data.trend)), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=head + 1, max_row=head + len(data.trend)))
-        _place(ws, chart, "K22")
-    else:
-        rows.add([L("none")])
+        _place(ws, chart, "K21")
+    if page is not None and rows.n <= ONE_PAGE_ROWS:
+        # Small enough to read on one page: the whole Summary, charts included, on page 1, so no
+        # page break can cut through a chart. Longer, it runs on one page wide (the charts sit
+        # in rows 3-38, well inside page 1 at that scale).
+        ws.page_setup.fitToHeight = 1
 
 
 def _place(ws, chart, anchor: str) -> None:
@@ -115,5 +146,5 @@ def _place(ws, chart, anchor: str) -> None:
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.legend = None
-    chart.width, chart.height = 18, 9
+    chart.width, chart.height = 15, 8.5
     ws.add_chart(chart, anchor)

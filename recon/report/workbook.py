@@ -1,9 +1,14 @@
 """The day's Excel report, `reports/<D>/recon-<D>.xlsx`: what analysts open every morning.
 
-Sheets: Summary (with charts), internal checks (layer 0, when present), layer-1 discrepancies,
-combined payments (1:N groups of the day, each group's lines then its total against our order's
-amount; only when the day has groups), layer 2, layer 3, pending cross-day items, clearing (when clearing/<D>/settlements.csv exists),
-re-queries (the channel's answers about the day's items, when any were asked) and run info (inputs with sha256, rule files, recon version, the matcher's run metadata and timings).
+Sheets: Summary (figures, charts, clearing per merchant when clearing/<D>/settlements.csv exists),
+layer-1 discrepancies then the day's cross-day pending rows, combined payments (1:N groups of the
+day, each group's lines then its total against our order's amount; only when the day has groups),
+bill, cash and internal checks (layers 2, 3 and 0 together, checked-OK rows included), re-queries
+(the channel's answers about the day's items, when any were asked), run info (inputs with sha256,
+rule files, recon version, the matcher's run metadata and timings) and Details (every raw column of
+the rows shown, under data names documented in recon.report.reading). Every reading sheet has
+translated headers only, each discrepancy row its queue item, and prints landscape one page wide
+(recon.report.printing): the demo day prints on 6 pages.
 
 The workbook is written in openpyxl's write-only mode (a day can hold 100,000 discrepancies), to a
 temporary file that replaces the target atomically. Re-running a day must give the same bytes
@@ -21,28 +26,18 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import polars as pl
 from openpyxl import Workbook
 
-from recon.excel.words import t
+from recon.excel.words import kind_label, t
 from recon.files import atomic_path
 from recon.report.data import REQUERY_COLUMNS, DayData, gather
 from recon.report.groups import GROUP_COLUMNS, group_rows
+from recon.report.reading import GENERIC_READING, LAYER1_READING, details, generic_rows, layer1_rows, time_headers
 from recon.report.sheets import write_pairs, write_table
 from recon.report.summary import write_summary
-
-LAYER1_COLUMNS = [
-    "channel", "account", "outcome", "match_key", "reason", "diff_amount", "diff_fee",
-    "our_currency", "our_amount", "their_currency", "their_amount", "our_fee", "their_fee",
-    "our_status", "their_status", "pass_name", "confidence", "carried_from",
-    "our_txn_id", "our_merchant_id", "our_merchant_txn_id", "our_channel_txn_id",
-    "our_merchant_refund_id", "our_record_type", "our_trade_time", "our_source_file", "our_source_line",
-    "their_channel_txn_id", "their_merchant_txn_id", "their_channel_refund_id",
-    "their_merchant_refund_id", "their_record_type", "their_trade_time", "their_source_file",
-    "their_source_line", "business_date",
-]
-GENERIC_FIRST = ["business_date", "channel", "account", "kind", "key", "currency", "our_amount",
-                 "their_amount", "diff", "reason"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,40 +48,53 @@ class ReportResult:
     sheets: tuple[str, ...]
 
 
-def _ordered(frame_columns: list[str], first: list[str]) -> list[str]:
-    return [c for c in first if c in frame_columns] + [c for c in frame_columns if c not in first]
+def _requery_row(row: tuple, zones: dict[str, str], language: str) -> tuple:
+    """A re-query answer as read: the kind's label, the time asked in the channel's zone."""
+    out = dict(zip(REQUERY_COLUMNS, row, strict=True))
+    out["kind"] = kind_label(out["kind"], language)
+    try:
+        asked = dt.datetime.fromisoformat(str(out["asked_at"]))
+        if asked.tzinfo is not None and out["channel"] in zones:
+            out["asked_at"] = f"{asked.astimezone(ZoneInfo(zones[out['channel']])):%Y-%m-%d %H:%M:%S}"
+    except ValueError:
+        pass  # not a time: shown as written
+    return tuple("" if v is None else v for v in out.values())
 
 
 def build_workbook(data: DayData, language: str) -> Workbook:
     wb = Workbook(write_only=True)
-    write_summary(wb, data, language)
-    if 0 in data.others:
-        write_table(wb, t("sheet.layer0", language), data.others[0], language,
-                    columns=_ordered(data.others[0].columns, GENERIC_FIRST))
+    page = {"workspace": data.workspace, "date": data.date.isoformat(), "version": data.recon_version,
+            "language": language}
+    write_summary(wb, data, language, page)
+    layer1_raw = generic_raw = None
     if data.layer1 is not None:
-        write_table(wb, t("sheet.layer1", language), data.layer1_discrepancies, language,
-                    columns=_ordered(data.layer1.columns, LAYER1_COLUMNS))
+        reading, layer1_raw = layer1_rows(data, language)
+        write_table(wb, t("sheet.layer1", language), reading, language, columns=LAYER1_READING,
+                    headers=time_headers(data.zones, language), reading=True, page=page)
         groups = group_rows(data.layer1, language)
         if groups.height:
-            write_table(wb, t("sheet.groups", language), groups, language, columns=list(GROUP_COLUMNS))
-    for layer in (2, 3):
-        if layer in data.others:
-            write_table(wb, t(f"sheet.layer{layer}", language), data.others[layer], language,
-                        columns=_ordered(data.others[layer].columns, GENERIC_FIRST))
-    if data.layer1 is not None:
-        write_table(wb, t("sheet.pending", language), data.pending, language,
-                    columns=_ordered(data.layer1.columns, LAYER1_COLUMNS))
-    if data.clearing is not None:
-        write_table(wb, t("sheet.clearing", language), data.clearing, language)
+            groups = groups.with_columns(pl.col("outcome").map_elements(
+                lambda v: ", ".join(kind_label(k, language) for k in v.split(", ")), return_dtype=pl.String()))
+            write_table(wb, t("sheet.groups", language), groups, language, columns=list(GROUP_COLUMNS),
+                        reading=True, page=page)
+    if data.others:
+        reading, generic_raw = generic_rows(data, language)
+        write_table(wb, t("sheet.layers023", language), reading, language, columns=GENERIC_READING,
+                    reading=True, page=page)
     if data.requeries:
-        write_pairs(wb, t("sheet.requery", language), [t(c, language) for c in REQUERY_COLUMNS],
-                    [tuple("" if v is None else v for v in r) for r in data.requeries], language)
+        zones = sorted(set(data.zones.values()))
+        heads = {"asked_at": f"{t('asked_at', language)} ({zones[0] if len(zones) == 1 else t('zone.channel', language)})"}
+        write_pairs(wb, t("sheet.requery", language), [heads.get(c) or t(c, language) for c in REQUERY_COLUMNS],
+                    [_requery_row(r, data.zones, language) for r in data.requeries], language,
+                    names=list(REQUERY_COLUMNS), page=page)
+    rows = [*data.inputs, *((t(k, language), v, "", "") for k, v in data.run_info)]
     write_pairs(wb, t("sheet.runinfo", language), [t("source", language), t("file", language),
-                t("sha256", language), t("value", language)], data.inputs, language)
-    ws = wb.worksheets[-1]
-    ws.append([])
-    for key, value in data.run_info:
-        ws.append([t(key, language), value])
+                t("sha256", language), t("value", language)], rows, language,
+                names=["source", "file", "sha256", "value"], page=page)
+    raw = details(layer1_raw, generic_raw)
+    if raw.height:
+        # Data names as headers, on purpose: the columns are documented in recon.report.reading.
+        write_table(wb, t("sheet.details", language), raw, "raw", page=page)
     pinned = dt.datetime.combine(data.date, dt.time())
     wb.properties.creator = "recon"
     wb.properties.title = f"{t('title', language)} {data.date.isoformat()}"
@@ -113,12 +121,15 @@ def pin_zip(src: Path, dst: Path, date: dt.date) -> None:
                 shutil.copyfileobj(src_fh, dst_fh, 1 << 20)
 
 
-def write_report(ws, date: dt.date, out: Path | None = None) -> ReportResult:
-    """Gather the day, write the workbook atomically to `out` (default: the workspace's report path)."""
+def write_report(ws, date: dt.date, out: Path | None = None, as_of: dt.date | None = None) -> ReportResult:
+    """Gather the day, write the workbook atomically to `out` (default: the workspace's report path).
+
+    Queue ages are counted to `as_of`, by default the workspace's business today (as `recon queue list`).
+    """
     started = time.perf_counter()
     target = Path(out) if out is not None else ws.report_path(date)
     language = ws.settings.report.language
-    data = gather(ws, date)
+    data = gather(ws, date, as_of)
     wb = build_workbook(data, language)
     sheets = tuple(s.title for s in wb.worksheets)
     with atomic_path(target) as final:
