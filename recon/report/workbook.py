@@ -94,7 +94,7 @@ def build_workbook(data: DayData, language: str) -> Workbook:
     raw = details(layer1_raw, generic_raw)
     if raw.height:
         # Data names as headers, on purpose: the columns are documented in recon.report.reading.
-        write_table(wb, t("sheet.details", language), raw, "raw", page=page)
+        write_table(wb, t("sheet.details", language), raw, language, headers={c: c for c in raw.columns}, page=page)
     pinned = dt.datetime.combine(data.date, dt.time())
     wb.properties.creator = "recon"
     wb.properties.title = f"{t('title', language)} {data.date.isoformat()}"

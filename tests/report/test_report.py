@@ -77,8 +77,9 @@ def test_all_sheets_charts_and_figures(day_ws):
     assert (cny_line["currency"], cny_line["lines"], cny_line["matched"], cny_line["matched_pct"]) == ("CNY", 6, 1, "16.6700")
     assert len(cny_line["at_stake"].split(".")[1]) == 2  # at CNY's exponent, not 6 decimals
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Summary", "Layer 1 discrepancies", "Layer 2 bill", "Layer 3 cash",
-                             "Pending cross-day", "Clearing", "Run info"]
+    # Issue 20: pending rows follow the discrepancies on one sheet, layers 2 and 3 share one sheet,
+    # clearing is a Summary block and raw columns moved to Details (the demo day prints on 6 pages).
+    assert wb.sheetnames == ["Summary", "Layer 1 discrepancies", "Bill, cash, internal", "Run info", "Details"]
     with zipfile.ZipFile(path) as z:
         charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))
         kinds = {re.search(rb"<(?:c:)?(barChart|lineChart)>", z.read(n)).group(1) for n in charts}
@@ -92,49 +93,55 @@ def test_all_sheets_charts_and_figures(day_ws):
     frame = pl.read_parquet(day_ws.results_dir(DAY) / "layer1.parquet")
     expected = {r["match_key"]: r for r in frame.iter_rows(named=True)}
     sheet = wb["Layer 1 discrepancies"]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:AK6"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:Q7"
     rows = by_header(sheet)
-    assert {r["Match key"] for r in rows} == {"k2", "k3", "k4", "k5", "k6"}
+    assert [r["Match key"] for r in rows] == ["k2", "k5", "k6", "k3", "k4", "k7"]  # by kind, pending last
+    assert rows[-1]["Kind"] == "Pending cross-day" and rows[0]["Kind"] == "Amount mismatch"
     for r in rows:
         want = expected[r["Match key"]]
         for header, column in (("Our amount", "our_amount"), ("Channel amount", "their_amount"),
-                               ("Amount diff", "diff_amount"), ("Our fee", "our_fee"), ("Fee diff", "diff_fee")):
+                               ("Amount diff", "diff_amount"), ("Fee diff", "diff_fee")):
             got = None if r[header] is None else Decimal(str(r[header]))
             assert got == want[column], (r["Match key"], header)
-        assert r["Business date"] == dt.datetime(2025, 3, 14)  # a real date cell, not text
-        assert r["Our time (UTC)"] in (None, dt.datetime(2025, 3, 14, 2, 30))
-    refund = next(c for c in sheet["I"] if c.value == -50)  # Our amount column
-    assert refund.data_type == "n" and refund.number_format == "#,##0.00"
-    jpy = next(r for r in sheet.iter_rows(min_row=2) if r[3].value == "k6")
-    assert jpy[8].number_format == "#,##0"  # JPY has no minor unit
-    diff_cell = next(r for r in sheet.iter_rows(min_row=2) if r[3].value == "k2")[5]
+        # issue 20: times in the channel's zone, named in the header (02:30 UTC is 10:30 in Shanghai)
+        assert r["Our time (Asia/Shanghai)"] in (None, dt.datetime(2025, 3, 14, 10, 30))
+        assert isinstance(r["Queue id"], int) and r["Queue status"] == ("PENDING" if r["Match key"] == "k7" else "OPEN")
+    headers = [c.value for c in sheet[1]]
+    col = {h: i for i, h in enumerate(headers)}
+    refund = next(r[col["Our amount"]] for r in sheet.iter_rows(min_row=2) if r[col["Match key"]].value == "k5")
+    assert refund.value == -50 and refund.data_type == "n" and refund.number_format == "#,##0.00"
+    jpy = next(r for r in sheet.iter_rows(min_row=2) if r[col["Match key"]].value == "k6")
+    assert jpy[col["Our amount"]].number_format == "#,##0"  # JPY has no minor unit
+    diff_cell = next(r for r in sheet.iter_rows(min_row=2) if r[col["Match key"]].value == "k2")[col["Amount diff"]]
     assert diff_cell.font.b and diff_cell.fill.fgColor.rgb.endswith("FFC7CE")  # highlighted
+    k4 = next(r for r in sheet.iter_rows(min_row=2) if r[col["Match key"]].value == "k4")
+    assert k4[col["Reason"]].value == "memo said card 411111******1111"
 
-    injected = next(c for r in sheet.iter_rows(min_row=2) for c in r if c.value == '=HYPERLINK("x")')
+    details = wb["Details"]
+    raw_headers = [c.value for c in details[1]]
+    assert {"match_key", "our_merchant_txn_id", "outcome", "our_fee", "layer", "queue_id"} <= set(raw_headers)
+    assert not {"match_key", "outcome", "our_fee"} & set(headers)
+    injected = next(c for r in details.iter_rows(min_row=2) for c in r if c.value == '=HYPERLINK("x")')
     assert injected.data_type == "s" and injected.quotePrefix
     # Issue 17: an id field is never masked, spaces or not (the analyst looks the order up by it);
     # free text (the reason) still is. Until then text with spaces in an id column was masked.
-    k4 = next(r for r in sheet.iter_rows(min_row=2) if r[3].value == "k4")
-    headers = [c.value for c in sheet[1]]
-    assert k4[headers.index("Our merchant txn id")].value == f"card {PAN}"
-    assert k4[headers.index("Reason")].value == "memo said card 411111******1111"
+    raw_k4 = next(r for r in details.iter_rows(min_row=2, values_only=True) if "k4" in r)
+    assert raw_k4[raw_headers.index("our_merchant_txn_id")] == f"card {PAN}"
 
-    pending = by_header(wb["Pending cross-day"])
-    assert [p["Match key"] for p in pending] == ["k7"] and Decimal(str(pending[0]["Our amount"])) == Decimal("100")
-    layer2 = by_header(wb["Layer 2 bill"])
-    assert Decimal(str(layer2[0]["Difference"])) == Decimal("-20000") and layer2[0]["Kind"] == "SETTLEMENT_SHORT"
-    assert Decimal(str(by_header(wb["Layer 3 cash"])[0]["Difference"])) == Decimal("-200000")
-    clearing = by_header(wb["Clearing"])[0]
-    assert (clearing["Merchant"], Decimal(str(clearing["Net payable"])), Decimal(str(clearing["Refunds"]))) == \
-        ("M001", Decimal("843.50"), Decimal("-50.00"))
+    others = by_header(wb["Bill, cash, internal"])
+    layer2 = next(r for r in others if r["Layer"] == 2)
+    assert Decimal(str(layer2["Difference"])) == Decimal("-20000") and layer2["Kind"] == "Settlement short"
+    assert Decimal(str(next(r for r in others if r["Layer"] == 3)["Difference"])) == Decimal("-200000")
 
     summary = list(wb["Summary"].iter_rows(values_only=True))
+    clearing = next(r for r in summary if r[0] == "M001")
+    assert (Decimal(str(clearing[7])), Decimal(str(clearing[3]))) == (Decimal("843.50"), Decimal("-50.00"))
     per_channel = [r for r in summary if r[0] == "wechat"]
     cny = next(r for r in per_channel if r[2] == "CNY")
     assert (cny[3], cny[4], Decimal(str(cny[5]))) == (6, 1, Decimal("0.1667"))
     assert cny[6] == 4 and cny[7] == 1  # discrepancies, pending
-    kinds = {r[0]: r[5] for r in summary if r and r[0] in ("AMOUNT_MISMATCH", "SETTLEMENT_SHORT", "POSITION_MISMATCH")}
-    assert kinds == {"AMOUNT_MISMATCH": 2, "SETTLEMENT_SHORT": 1, "POSITION_MISMATCH": 1}
+    kinds = {r[0]: r[5] for r in summary if r and r[0] in ("Amount mismatch", "Settlement short", "POSITION_MISMATCH")}
+    assert kinds == {"Amount mismatch": 2, "Settlement short": 1, "POSITION_MISMATCH": 1}
     trend = [r for r in summary if isinstance(r[0], dt.datetime)]
     assert [t[0].date() for t in trend][-3:] == [DAY - dt.timedelta(days=2), DAY - dt.timedelta(days=1), DAY]
     assert Decimal(str(trend[0][3])) == Decimal("0.5")
