@@ -39,7 +39,7 @@ def print_setup(ws, *, workspace: str, date: str, version: str, language: str,
     ws.print_options.gridLines = False
     if title_rows:
         ws.print_title_rows = f"1:{title_rows}"
-    page = t("footer.page", language).replace("{page}", "&P").replace("{pages}", "&N")
+    page = t("day.footer_page", language).replace("{page}", "&P").replace("{pages}", "&N")
     ws.oddFooter.left.text = _footer_text(workspace)
     ws.oddFooter.left.size = 8
     ws.oddFooter.center.text = f"{_footer_text(date)}  {page}"

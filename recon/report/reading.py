@@ -53,6 +53,15 @@ def _labels(frame: pl.DataFrame, column: str, language: str) -> pl.Expr:
     return pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.String())
 
 
+def _words(frame: pl.DataFrame, column: str, prefix: str, language: str) -> pl.Expr:
+    """A column of codes (queue status, resolution) as the words for `prefix.CODE`; a code without
+    a word shows as it is."""
+    values = frame[column].drop_nulls().unique().to_list() if column in frame.columns else []
+    mapping = {v: t(f"{prefix}.{v}", language) for v in values}
+    mapping = {v: (v if label == f"{prefix}.{v}" else label) for v, label in mapping.items()}
+    return pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.String())
+
+
 def _reasons(frame: pl.DataFrame, language: str) -> pl.Expr:
     values = frame["reason"].drop_nulls().unique().to_list() if "reason" in frame.columns else []
     mapping = {v: reason_text(v, language) for v in values}
@@ -75,6 +84,16 @@ def _local_times(frame: pl.DataFrame, zones: dict[str, str]) -> list[pl.Expr]:
     return out
 
 
+def _queue_words(frame: pl.DataFrame, language: str) -> list[pl.Expr]:
+    if "queue_status" not in frame.columns:
+        return []
+    notes = frame["queue_note"].drop_nulls().unique().to_list()
+    # a person's note is shown as written; the fixed phrases recon writes itself are translated
+    note = pl.col("queue_note").replace_strict({n: reason_text(n, language) for n in notes}, default=None,
+                                               return_dtype=pl.String())
+    return [_words(frame, "queue_status", "status", language), _words(frame, "resolution", "choice", language), note]
+
+
 def time_headers(zones: dict[str, str], language: str) -> dict[str, str]:
     """Headers of the time columns, naming the zone the times are in."""
     named = sorted(set(zones.values()))
@@ -95,7 +114,7 @@ def layer1_rows(data: DayData, language: str) -> tuple[pl.DataFrame, pl.DataFram
     reading = shown.with_columns(
         _labels(shown, "outcome", language).alias("kind"),
         pl.coalesce("our_currency", "their_currency").alias("currency"),
-        _reasons(shown, language), *_local_times(shown, data.zones))
+        _reasons(shown, language), *_local_times(shown, data.zones), *_queue_words(shown, language))
     return reading, shown
 
 
@@ -111,7 +130,8 @@ def generic_rows(data: DayData, language: str) -> tuple[pl.DataFrame, pl.DataFra
     if not parts:
         return pl.DataFrame(), pl.DataFrame()
     raw = pl.concat(parts, how="diagonal_relaxed")
-    reading = raw.with_columns(_labels(raw, "kind", language).alias("kind"), _reasons(raw, language))
+    reading = raw.with_columns(_labels(raw, "kind", language).alias("kind"), _reasons(raw, language),
+                               *_queue_words(raw, language))
     return reading, raw
 
 

@@ -12,6 +12,12 @@ from __future__ import annotations
 
 import re
 
+from recon.excel.words import kind_label
+
+
+def _kind(kind: str) -> str:
+    return kind_label(kind, "zh") or kind
+
 _AMOUNT = r"(-?[\d,]+(?:\.\d+)?(?: [A-Z]{3})?)"
 _DATE = r"(\d{4}-\d{2}-\d{2})"
 
@@ -36,6 +42,8 @@ _TEMPLATES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), zh) 
     (r"same amount and currency", "金额与币种相同"),
     (r"different id", "单号不同"),
     (r"across midnight: ", "跨零点："),
+    (r"(\d+(?:\.\d+)?) (s|min|h) later at the channel", r"渠道晚 \1 \2"),
+    (r"(\d+(?:\.\d+)?) (s|min|h) earlier at the channel", r"渠道早 \1 \2"),
     (r"(\d+(?:\.\d+)?) (s|min|h) later", r"晚 \1 \2"),
     (r"(\d+(?:\.\d+)?) (s|min|h) earlier", r"早 \1 \2"),
     (r"same time", "同一时间"),
@@ -66,6 +74,15 @@ _TEMPLATES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), zh) 
     (rf"settlement of {_DATE}\.\.{_DATE} \(due {_DATE}\)", r"\1 至 \2 的结算（应付日 \3）"),
     (rf"; over by {_AMOUNT}", r"；多付 \1"),
     (rf"; short by {_AMOUNT}", r"；少付 \1"),
+    # queue notes written by recon itself (recon.queue.sync, jobs.requery)
+    (rf"^([A-Z_]+) in the results of {_DATE}: ", lambda m: f"{_kind(m.group(1))}（{m.group(2)} 结果）："),
+    (rf"^([A-Z_]+) in the results of {_DATE}$", lambda m: f"{_kind(m.group(1))}（{m.group(2)} 结果）"),
+    (rf"no longer reported by layer (\d) when {_DATE} was re-run", r"重跑 \2 时第 \1 层不再报告此项"),
+    (r"auto-accepted on the channel's answer \(attempt (\d+)\): ", r"按渠道应答自动接受（第 \1 次查询）："),
+    (r"the channel confirms its bill line", "渠道确认其账单记录"),
+    (r"the channel confirms our record: its bill line is wrong", "渠道确认我方记录：其账单记录有误"),
+    (r"; proposes (\w+)", r"；建议 \1"),
+    (r"paid by ", "付款："),
     # layer 0 (recon.core.check)
     (r"(payment|refund) is (\S+); no (\S+) entry", r"\1 状态为 \2；缺少 \3 记账"),
     (r"(payment|refund) is (\S+) but (\S+) is posted", r"\1 状态为 \2，但已记 \3"),

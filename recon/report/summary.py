@@ -22,7 +22,7 @@ from recon.excel.words import kind_label, t
 from recon.money import context
 from recon.queue.severity import BUCKETS
 from recon.report.data import DayData
-from recon.report.printing import print_setup
+from recon.report.printing import LINE_HEIGHT, line_count, print_setup
 from recon.report.sheets import header_row, money_format
 
 PCT = "0.00%"
@@ -30,6 +30,7 @@ TITLE_FONT = Font(bold=True, size=14)
 BLOCK_FONT = Font(bold=True, size=12)
 LAYERS = (0, 1, 2, 3)
 ONE_PAGE_ROWS = 70
+WIDTHS = (24, 14, 10, 16, 12, 12, 14, 10, 18)  # columns A-I
 
 
 def ratio(part: int, whole: int) -> Decimal | None:
@@ -49,6 +50,13 @@ class _Rows:
         self.n += 1
         return self.n
 
+    def header(self, labels: list[str]) -> int:
+        """A header row, wrapped within the Summary's column widths, its height set to fit."""
+        lines = max(line_count(h, w) for h, w in zip(labels, WIDTHS, strict=False))
+        if lines > 1:
+            self.ws.row_dimensions[self.n + 1].height = LINE_HEIGHT * lines
+        return self.add(header_row(self.ws, labels, wrap=True))
+
     def label(self, text: str) -> int:
         self.add([])
         return self.add([wcell(self.ws, text, font=BLOCK_FONT)])
@@ -57,7 +65,7 @@ class _Rows:
 def write_summary(wb, data: DayData, language: str, page: dict | None = None) -> None:
     ws = wb.create_sheet(t("sheet.summary", language))
     L = lambda key: t(key, language)  # noqa: E731
-    for col, width in zip("ABCDEFGHI", (24, 14, 10, 16, 12, 12, 14, 10, 18), strict=True):
+    for col, width in zip("ABCDEFGHI", WIDTHS, strict=True):
         ws.column_dimensions[col].width = width
     if page is not None:
         print_setup(ws, **page, title_rows=None)
@@ -66,8 +74,8 @@ def write_summary(wb, data: DayData, language: str, page: dict | None = None) ->
     rows.add([L("business_date"), wcell(ws, data.date, DATE_FORMAT), None, L("workspace"), wcell(ws, data.workspace)])
 
     rows.label(L("per_channel"))
-    rows.add(header_row(ws, [L(k) for k in ("channel", "account", "currency", "lines", "matched",
-                                            "matched_pct", "discrepancies", "pending", "at_stake")], wrap=True))
+    rows.header([L(k) for k in ("channel", "account", "currency", "lines", "matched",
+                                "matched_pct", "discrepancies", "pending", "at_stake")])
     per = data.per_channel()
     for r in per.iter_rows(named=True) if per.height else []:
         rows.add([wcell(ws, r["channel"]), wcell(ws, r["account"]), wcell(ws, r["currency"]), r["lines"],
@@ -80,7 +88,7 @@ def write_summary(wb, data: DayData, language: str, page: dict | None = None) ->
     # and the chart reads the discrepancy rows only.
     rows.label(L("by_kind"))
     kinds = data.kinds_by_layer("discrepancy")
-    head = rows.add(header_row(ws, [L("kind"), *(f"{L('layer')} {n}" for n in LAYERS), L("total")]))
+    head = rows.header([L("kind"), *(f"{L('layer')} {n}" for n in LAYERS), L("total")])
     for kind, per_layer in kinds:
         rows.add([wcell(ws, kind_label(kind, language)), *(per_layer.get(n, 0) for n in LAYERS),
                   sum(per_layer.values())])
@@ -94,17 +102,17 @@ def write_summary(wb, data: DayData, language: str, page: dict | None = None) ->
         _place(ws, chart, "K3")
     else:
         rows.add([L("none")])
-    for group, label in (("waiting", "waiting"), ("ok", "ok_checked")):
+    for group, label in (("waiting", "day.waiting"), ("ok", "day.ok_checked")):
         counted = data.kinds_by_layer(group)
         if counted:
             rows.label(L(label))
-            rows.add(header_row(ws, [L("kind"), *(f"{L('layer')} {n}" for n in LAYERS), L("total")]))
+            rows.header([L("kind"), *(f"{L('layer')} {n}" for n in LAYERS), L("total")])
             for kind, per_layer in counted:
                 rows.add([wcell(ws, kind_label(kind, language)), *(per_layer.get(n, 0) for n in LAYERS),
                           sum(per_layer.values())])
 
     rows.label(f"{L('open_by_age')} - {L('as_of')} {data.as_of.isoformat() if data.as_of else ''}")
-    rows.add(header_row(ws, [L("bucket"), L("currency"), L("count"), L("at_stake")]))
+    rows.header([L("bucket"), L("currency"), L("count"), L("at_stake")])
     shown = {b for b, *_ in data.open_by_age}
     for bucket in BUCKETS:
         if bucket not in shown:
@@ -116,7 +124,7 @@ def write_summary(wb, data: DayData, language: str, page: dict | None = None) ->
     if data.clearing is not None and data.clearing.height:
         rows.label(L("clearing_per_merchant"))
         cols = data.clearing.columns
-        rows.add(header_row(ws, [t(c, language) for c in cols], wrap=True))
+        rows.header([t(c, language) for c in cols])
         for r in data.clearing.iter_rows(named=True):
             fmt = money_format(r.get("currency"))
             rows.add([wcell(ws, v, fmt) if isinstance(v, Decimal) else wcell(ws, v) for v in r.values()])
@@ -124,7 +132,7 @@ def write_summary(wb, data: DayData, language: str, page: dict | None = None) ->
     # A trend needs two days at least: one day's matched % is already in the per-channel block.
     if len(data.trend) >= 2:
         rows.label(L("trend"))
-        head = rows.add(header_row(ws, [L("date"), L("lines"), L("matched"), L("matched_pct")]))
+        head = rows.header([L("date"), L("lines"), L("matched"), L("matched_pct")])
         for day, settled, lines in data.trend:
             rows.add([wcell(ws, day, DATE_FORMAT), lines, settled, wcell(ws, ratio(settled, lines), PCT)])
         chart = LineChart()
@@ -132,6 +140,7 @@ def write_summary(wb, data: DayData, language: str, page: dict | None = None) ->
         chart.y_axis.number_format = PCT
         chart.x_axis.number_format = DATE_FORMAT
         chart.add_data(Reference(ws, min_col=4, min_row=head, max_row=head + len(data.trend)), titles_from_data=True)
+        chart.series[0].smooth = False  # a curve would draw figures between the days that no day had
         chart.set_categories(Reference(ws, min_col=1, min_row=head + 1, max_row=head + len(data.trend)))
         _place(ws, chart, "K21")
     if page is not None and rows.n <= ONE_PAGE_ROWS:

@@ -105,7 +105,7 @@ def test_all_sheets_charts_and_figures(day_ws):
             assert got == want[column], (r["Match key"], header)
         # issue 20: times in the channel's zone, named in the header (02:30 UTC is 10:30 in Shanghai)
         assert r["Our time (Asia/Shanghai)"] in (None, dt.datetime(2025, 3, 14, 10, 30))
-        assert isinstance(r["Queue id"], int) and r["Queue status"] == ("PENDING" if r["Match key"] == "k7" else "OPEN")
+        assert isinstance(r["Queue id"], int) and r["Queue status"] == ("Pending" if r["Match key"] == "k7" else "Open")
     headers = [c.value for c in sheet[1]]
     col = {h: i for i, h in enumerate(headers)}
     refund = next(r[col["Our amount"]] for r in sheet.iter_rows(min_row=2) if r[col["Match key"]].value == "k5")
