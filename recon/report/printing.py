@@ -14,8 +14,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from recon.excel.words import t
 
-WRAP = Alignment(wrap_text=True, vertical="top")
-TOP = Alignment(vertical="top")
+# Bottom-aligned like every other cell (Excel's default), so a tall row's figures and the last
+# line of its wrapped text share one baseline without styling each of its cells.
+WRAP = Alignment(wrap_text=True)
 # Widest a column of a reading sheet gets (characters); longer text wraps inside it.
 TEXT_WIDTH = 24
 WIDE_TEXT = {"reason": 48, "queue_note": 28, "note": 28, "answer": 40, "file": 48, "value": 40, "sha256": 66}
@@ -54,7 +55,7 @@ def column_limit(name: str) -> int:
 
 def text_width(text: str) -> int:
     # CJK characters take two columns in Excel's default fonts.
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return len(text) if text.isascii() else sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
 def line_count(text: str, width: float) -> int:

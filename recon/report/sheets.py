@@ -16,15 +16,14 @@ import datetime as dt
 from decimal import Decimal
 
 import polars as pl
-from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from recon.excel.cells import mask_pans, safe_text, value_for, wcell
+from recon.excel.cells import safe_text, value_for, wcell
 from recon.excel.words import t
 from recon.money import MoneyError, exponent
 from recon.redact import is_id_column
-from recon.report.printing import LINE_HEIGHT, TOP, WRAP, column_limit, line_count, print_setup, text_width
+from recon.report.printing import LINE_HEIGHT, WRAP, column_limit, line_count, print_setup, text_width
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -49,7 +48,8 @@ def money_format(currency: str | None) -> str:
 
 
 def _width(value: object) -> int:
-    return text_width(mask_pans(value) if isinstance(value, str) else str(value))
+    # A masked card number is as long as the number: no need to mask to measure.
+    return text_width(value if isinstance(value, str) else str(value))
 
 
 def _header_width(header: str) -> int:
@@ -130,7 +130,8 @@ def write_table(wb, title: str, frame: pl.DataFrame, language: str, *, columns: 
     cur_iter = iter(currencies) if currencies is not None else None
     for n, row in enumerate(frame.iter_rows(), 2):
         fmt = money_format(next(cur_iter) if cur_iter is not None else None)
-        tall = reading and _row_height(ws, n, row, widths)
+        if reading:
+            _row_height(ws, n, row, widths)
         out = []
         for i, v in enumerate(row):
             if i in diffs and v is not None and v != 0:
@@ -141,32 +142,21 @@ def write_table(wb, title: str, frame: pl.DataFrame, language: str, *, columns: 
                 out.append(value_for(ws, v, mask=False))
             else:
                 out.append(value_for(ws, v, fmt if i in money else None))
-        ws.append(_top(ws, out) if tall else out)
+        ws.append(out)
     if frame.height == 0:
         ws.append([t("none", language)])
     return ws
 
 
 def _row_height(ws, n: int, row, widths: list[int]) -> bool:
-    """Sets the height of a row whose wrapped text needs more than one line; True when it did."""
+    """Sets the height of a row whose wrapped text needs more than one line; True when it did.
+
+    Neither Excel nor LibreOffice grows a row for wrapped text a program wrote."""
     lines = max((line_count(safe_text(v), w) for v, w in zip(row, widths, strict=True)
                  if isinstance(v, str) and not fits(v, w)), default=1)
     if lines > 1:
         ws.row_dimensions[n].height = LINE_HEIGHT * lines
     return lines > 1
-
-
-def _top(ws, values: list) -> list:
-    """A tall row's cells all aligned to the top, so the row reads as one line of figures."""
-    out = []
-    for v in values:
-        if isinstance(v, Cell):
-            if not v.alignment.wrap_text:
-                v.alignment = TOP
-            out.append(v)
-        else:
-            out.append(wcell(ws, v, alignment=TOP, mask=False))  # already safe (value_for)
-    return out
 
 
 def write_pairs(wb, title: str, headers: list[str], rows: list[tuple], language: str, *,
@@ -185,7 +175,7 @@ def write_pairs(wb, title: str, headers: list[str], rows: list[tuple], language:
     ws.row_dimensions[1].height = LINE_HEIGHT * max(line_count(h, w) for h, w in zip(headers, widths, strict=True))
     ws.append(header_row(ws, headers, wrap=True))
     for n, r in enumerate(rows, 2):
-        tall = _row_height(ws, n, r, widths)
-        ws.append([wcell(ws, v, alignment=WRAP if isinstance(v, str) and not fits(v, widths[i]) else TOP if tall else None)
+        _row_height(ws, n, r, widths)
+        ws.append([wcell(ws, v, alignment=WRAP if isinstance(v, str) and not fits(v, widths[i]) else None)
                    for i, v in enumerate(r)])
     return ws

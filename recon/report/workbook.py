@@ -48,6 +48,12 @@ class ReportResult:
     sheets: tuple[str, ...]
 
 
+def _word(prefix: str, code: str, language: str) -> str:
+    """The word for `prefix.code`, or the code as it is when there is none."""
+    word = t(f"{prefix}.{code}", language)
+    return code if word == f"{prefix}.{code}" else word
+
+
 def _requery_row(row: tuple, zones: dict[str, str], language: str) -> tuple:
     """A re-query answer as read: the kind's label, the time asked in the channel's zone."""
     out = dict(zip(REQUERY_COLUMNS, row, strict=True))
@@ -87,7 +93,9 @@ def build_workbook(data: DayData, language: str) -> Workbook:
         write_pairs(wb, t("sheet.requery", language), [heads.get(c) or t(c, language) for c in REQUERY_COLUMNS],
                     [_requery_row(r, data.zones, language) for r in data.requeries], language,
                     names=list(REQUERY_COLUMNS), page=page)
-    rows = [*data.inputs, *((t(k, language), v, "", "") for k, v in data.run_info)]
+    rows = [(_word("source", source, language), file, digest, _word("note", note, language))
+            for source, file, digest, note in data.inputs]
+    rows += [(t(k, language), v, "", "") for k, v in data.run_info]
     write_pairs(wb, t("sheet.runinfo", language), [t("source", language), t("file", language),
                 t("sha256", language), t("value", language)], rows, language,
                 names=["source", "file", "sha256", "value"], page=page)
