@@ -94,9 +94,10 @@ def test_statement_missing_then_appearing_waits_then_succeeds(tmp_path):
 
 @pytest.mark.parametrize("point", CRASH_POINTS)
 def test_kill_9_anywhere_then_rerun_gives_identical_outputs(tmp_path, point):
-    clean = make_workspace(tmp_path / "clean")
+    # Same folder name for both: the report prints its workspace's name in every page footer (issue 20).
+    clean = make_workspace(tmp_path / "clean" / "ws")
     assert recon(clean, "run", "--date", DAYS[0], "--quiet").returncode == 0
-    crashed = make_workspace(tmp_path / "crashed")
+    crashed = make_workspace(tmp_path / "crashed" / "ws")
     killed = recon(crashed, "run", "--date", DAYS[0], "--quiet", env={"RECON_CRASHPOINT": point})
     assert killed.returncode == -9, (point, killed.returncode, killed.stderr)
     again = recon(crashed, "run", "--date", DAYS[0], "--quiet")
