@@ -39,7 +39,8 @@ def _identities(path: Path, layer: int) -> list[tuple | None]:
     else:
         records, _ = read_generic(path, layer)
         waiting = (pl.col("kind") == "PENDING") | pl.col("kind").is_in(list(WAITING_KINDS))
-        is_item = (pl.col("is_discrepancy") != False) | waiting if "is_discrepancy" in frame.columns else pl.lit(True)  # noqa: E712
+        flagged = pl.col("is_discrepancy").fill_null(True) if "is_discrepancy" in frame.columns else pl.lit(True)
+        is_item = flagged | waiting
     flags = frame.select(is_item.fill_null(True)).to_series().to_list()
     it = iter(records)
     return [next(it).identity if flag else None for flag in flags]

@@ -96,7 +96,8 @@ def write_summary(wb, data: DayData, language: str, page: dict | None = None) ->
         chart = BarChart()
         chart.type = "bar"  # horizontal: long kind labels stay readable
         chart.title, chart.x_axis.title = L("chart.kind"), None
-        chart.y_axis.number_format, chart.y_axis.majorUnit = "0", max(1, -(-max(sum(p.values()) for _, p in kinds) // 5))
+        most = max(sum(p.values()) for _, p in kinds)
+        chart.y_axis.number_format, chart.y_axis.majorUnit = "0", max(1, -(-most // 5))  # whole counts
         chart.add_data(Reference(ws, min_col=6, min_row=head, max_row=head + len(kinds)), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=head + 1, max_row=head + len(kinds)))
         _place(ws, chart, "K3")

@@ -89,7 +89,8 @@ def build_workbook(data: DayData, language: str) -> Workbook:
                     reading=True, page=page)
     if data.requeries:
         zones = sorted(set(data.zones.values()))
-        heads = {"asked_at": f"{t('asked_at', language)} ({zones[0] if len(zones) == 1 else t('zone.channel', language)})"}
+        zone = zones[0] if len(zones) == 1 else t("zone.channel", language)
+        heads = {"asked_at": f"{t('asked_at', language)} ({zone})"}
         write_pairs(wb, t("sheet.requery", language), [heads.get(c) or t(c, language) for c in REQUERY_COLUMNS],
                     [_requery_row(r, data.zones, language) for r in data.requeries], language,
                     names=list(REQUERY_COLUMNS), page=page)

@@ -42,7 +42,8 @@ def demo(tmp_path_factory):
     ws = open_workspace(base / "ws")
     books = {(day, "en"): write_report(ws, day, base / f"{day}-en.xlsx").path for day in demo_days()}
     config = ws.config_path
-    config.write_text(config.read_text(encoding="utf-8").replace('language = "en"', 'language = "zh"'), encoding="utf-8")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('language = "en"', 'language = "zh"'), encoding="utf-8")
     zh = open_workspace(base / "ws")
     assert zh.settings.report.language == "zh"
     books.update({(day, "zh"): write_report(zh, day, base / f"{day}-zh.xlsx").path for day in demo_days()})
@@ -220,4 +221,5 @@ def test_a_chinese_workbook_has_no_english_kind_name(demo):
         rows = list(load_workbook(books[(day, "zh")])["信息流差错"].iter_rows(values_only=True))
         reasons = [r[rows[0].index("原因")] for r in rows[1:] if r[rows[0].index("原因")]]
         for reason in reasons:  # the fixed templates are all translated
-            assert not re.search(r"here,|at the channel|channel's bill|no record of ours|of the day's end", reason), reason
+            assert not re.search(r"here,|at the channel|channel's bill|no record of ours|of the day's end",
+                                 reason), reason
