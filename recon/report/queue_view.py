@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from recon.errors import InvariantBroken
 from recon.matching.layer23_results import WAITING_KINDS
 from recon.queue.query import Filter, select_items
 from recon.queue.sources import SETTLED_OUTCOMES, read_generic, read_layer1
@@ -42,6 +43,8 @@ def _identities(path: Path, layer: int) -> list[tuple | None]:
         flagged = pl.col("is_discrepancy").fill_null(True) if "is_discrepancy" in frame.columns else pl.lit(True)
         is_item = flagged | waiting
     flags = frame.select(is_item.fill_null(True)).to_series().to_list()
+    if len(records) != sum(flags):  # the queue's reader changed what a row is: never pin an item on the wrong row
+        raise InvariantBroken(f"{path}: {len(records)} queue records for {sum(flags)} item rows")
     it = iter(records)
     return [next(it).identity if flag else None for flag in flags]
 
