@@ -46,8 +46,6 @@ _TEXT: dict[str, tuple[str, str]] = {
     "kind": ("Kind", "类型"),
     "none": ("No rows.", "无数据。"),
     "group.line": ("Line", "明细"),
-    "day.ok_checked": ("Checked, OK", "核对无误"),
-    "day.waiting": ("Waiting (window open)", "待定(窗口未关闭)"),
     "as_of": ("Ages as of", "账龄计算至"),
     "clearing_per_merchant": ("Clearing per merchant", "分商户清分"),
     "zone.channel": ("channel's zone", "渠道时区"),

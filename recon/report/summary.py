@@ -103,7 +103,7 @@ def write_summary(wb, data: DayData, language: str, page: dict | None = None) ->
         _place(ws, chart, "K3")
     else:
         rows.add([L("none")])
-    for group, label in (("waiting", "day.waiting"), ("ok", "day.ok_checked")):
+    for group, label in (("waiting", "waiting"), ("ok", "ok_checked")):
         counted = data.kinds_by_layer(group)
         if counted:
             rows.label(L(label))
