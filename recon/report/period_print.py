@@ -14,6 +14,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from recon.excel.cells import DATE_FORMAT, put
+from recon.report.printing import footer_text, line_count, page_setup
+from recon.report.printing import text_width as line_width
 from recon.report.sheets import HEADER_FILL, HEADER_FONT
 
 TITLE_FONT = Font(bold=True, size=14)
@@ -28,7 +30,7 @@ LINE_HEIGHT = 13  # points per line of the default 11 pt font
 def text_width(value: object) -> int:
     """Columns a value takes in Excel's default fonts (CJK characters take two)."""
     text = value if isinstance(value, str) else "" if value is None else str(value)
-    return max((sum(2 if ord(ch) > 0x2E80 else 1 for ch in line) for line in text.split("\n")), default=0)
+    return max((line_width(line) for line in text.split("\n")), default=0)
 
 
 class Sheet:
@@ -84,16 +86,10 @@ class Sheet:
             final[col] = min(max(width, (floor or {}).get(col, 0)), MAX_WIDTH)
             self.ws.column_dimensions[get_column_letter(col)].width = final[col]
         for row in self.ws.iter_rows(min_row=1, max_row=self.row):
-            lines = max((_lines(c.value, final.get(c.column, MIN_WIDTH)) for c in row if isinstance(c.value, str)),
+            lines = max((line_count(c.value, final.get(c.column, MIN_WIDTH)) for c in row if isinstance(c.value, str)),
                         default=1)
             if lines > 1:
                 self.ws.row_dimensions[row[0].row].height = LINE_HEIGHT * lines + 2
-
-
-def _lines(text: str, width: int) -> int:
-    """Lines a wrapped text takes in a column `width` characters wide (words are not split)."""
-    room = max(width - 1, 1)
-    return sum(max(-(-text_width(part) // room), 1) for part in text.split("\n"))
 
 
 def _shown(value: object, fmt: str) -> str:
@@ -104,24 +100,7 @@ def _shown(value: object, fmt: str) -> str:
     return f"{value:,.{decimals}f}"
 
 
-def footer_text(text: str) -> str:
-    """Literal text in a header/footer: `&` starts a code there, so it is doubled."""
-    return text.replace("&", "&&")
-
-
 def print_ready(ws, *, title_rows: str | None, left: str, center: str, right: str) -> None:
     """Landscape A4, one page wide (as many tall as needed), `title_rows` repeated, the footer set."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.gridLines = False
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top, ws.page_margins.bottom, ws.page_margins.footer = 0.5, 0.7, 0.3
-    if title_rows:
-        ws.print_title_rows = title_rows
-    for footer in (ws.oddFooter, ws.evenFooter, ws.firstFooter):
-        footer.left.text, footer.left.size = footer_text(left), 8
-        footer.center.text, footer.center.size = footer_text(center), 8
-        footer.right.text, footer.right.size = right, 8  # holds the &[Page] codes: not escaped
+    page_setup(ws, title_rows=title_rows, left=footer_text(left), center=footer_text(center),
+               right=right)  # `right` holds the &[Page] codes: not escaped

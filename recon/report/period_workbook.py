@@ -30,7 +30,8 @@ from recon.excel.words import kind_label, t
 from recon.files import atomic_path
 from recon.queue.severity import BUCKETS
 from recon.report.period_data import PeriodData, gather_period
-from recon.report.period_print import Sheet, footer_text, print_ready
+from recon.report.period_print import Sheet, print_ready
+from recon.report.printing import footer_text
 from recon.report.sheets import money_format
 from recon.report.summary import PCT, ratio
 from recon.report.workbook import pin_zip

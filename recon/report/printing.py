@@ -23,14 +23,16 @@ WIDE_TEXT = {"reason": 48, "queue_note": 28, "note": 28, "answer": 40, "file": 4
 LINE_HEIGHT = 15  # points per line of 11-point text
 
 
-def _footer_text(text: str) -> str:
-    # '&' starts a code in header/footer text: a workspace named "a&b" must print as it is.
+def footer_text(text: str) -> str:
+    """Literal text in a header/footer: '&' starts a code there, so a workspace named "a&b" is doubled."""
     return text.replace("&", "&&")
 
 
-def print_setup(ws, *, workspace: str, date: str, version: str, language: str,
-                title_rows: int | None = 1, fit_height: int = 0) -> None:
-    """Landscape A4, one page wide, `title_rows` repeated, the footer; `fit_height` 1 keeps it to one page."""
+def page_setup(ws, *, title_rows: str | None, left: str, center: str, right: str, fit_height: int = 0) -> None:
+    """Landscape A4, one page wide, `title_rows` ("1:3") repeated, and the footer's three parts.
+
+    The parts are footer code text: literal text in them goes through `footer_text` first.
+    """
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
@@ -39,14 +41,17 @@ def print_setup(ws, *, workspace: str, date: str, version: str, language: str,
     ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.2, footer=0.25)
     ws.print_options.gridLines = False
     if title_rows:
-        ws.print_title_rows = f"1:{title_rows}"
+        ws.print_title_rows = title_rows
+    for part, text in ((ws.oddFooter.left, left), (ws.oddFooter.center, center), (ws.oddFooter.right, right)):
+        part.text, part.size = text, 8
+
+
+def print_setup(ws, *, workspace: str, date: str, version: str, language: str,
+                title_rows: int | None = 1, fit_height: int = 0) -> None:
+    """The daily report's sheets: `title_rows` repeated; `fit_height` 1 keeps a sheet to one page."""
     page = t("day.footer_page", language).replace("{page}", "&P").replace("{pages}", "&N")
-    ws.oddFooter.left.text = _footer_text(workspace)
-    ws.oddFooter.left.size = 8
-    ws.oddFooter.center.text = f"{_footer_text(date)}  {page}"
-    ws.oddFooter.center.size = 8
-    ws.oddFooter.right.text = f"recon {_footer_text(version)}"
-    ws.oddFooter.right.size = 8
+    page_setup(ws, title_rows=f"1:{title_rows}" if title_rows else None, left=footer_text(workspace),
+               center=f"{footer_text(date)}  {page}", right=f"recon {footer_text(version)}", fit_height=fit_height)
 
 
 def column_limit(name: str) -> int:
