@@ -39,8 +39,8 @@ import polars as pl
 
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.cn_common import CNY, decode_cn, zip_members
-from parsers.table import SCIENTIFIC_ID, compare, dst_gap_message, to_utc, utc_instant
 from parsers.registry import open_member_bytes
+from parsers.table import Rule, Verdict, compare, dst_gap, quoted, scientific_id, to_utc
 from parsers.unionpay_layout import (
     RD_TOTAL,
     ZM,
@@ -48,10 +48,9 @@ from parsers.unionpay_layout import (
     Layout,
     clearing_time,
     fen_column,
-    infer_year,
-    signed_fen,
-    time_bad,
-    unsigned_fen,
+    fen_reason,
+    time_date_bad,
+    time_shape_bad,
     yuan,
 )
 from recon.errors import Problem, StatementRejected
@@ -108,10 +107,15 @@ class _UnionPayParser(ABC):
         clearing = file_date or ctx.bill_date
         if clearing is None:
             raise StatementRejected(name, None, "no clearing date: the file name is not INN<yymmdd>… and none was given", code="no_date")
-        frame = self._native(data, name, clearing, ctx)
-        if frame is None:
-            records = self.layout.records(data, name)
-            frame = pl.DataFrame([self.row(rec, line, clearing, ctx, name) for line, rec in records], schema=self.schema(), orient="row")
+        fields = self._native(data)
+        if fields is None:  # the record-by-record reader: every record it cannot read is a problem
+            records, faults = self.layout.records(data, name)
+            schema = dict.fromkeys(self.used, pl.String)
+            fields = pl.DataFrame([{f: rec[f] for f in self.used} for _, rec in records], schema=schema).with_columns(
+                line=pl.Series([line for line, _ in records], dtype=pl.Int64))
+        else:
+            faults = []
+        frame = self._checked(fields, faults, name, clearing, ctx)
         account = ctx.account or (hit.group(3) if hit else "")
         bill = frame.with_columns(
             channel=pl.lit(ctx.channel), account=pl.col("account").fill_null(account),
@@ -120,33 +124,32 @@ class _UnionPayParser(ABC):
         )
         return bill, [f"{frame.height} records of {self.layout.length} bytes, every field boundary a space"]
 
-    def _native(self, data: bytes, name: str, clearing: dt.date, ctx: ParseContext) -> pl.DataFrame | None:
-        """The bill's rows computed column-wise, or None to take the record-by-record path. A
-        record that `row` would refuse is handed to `row` itself, so the message is its own."""
-        fields = self.layout.read_fields(data, self.used)
-        if fields is None:
-            return None
-        local = fields.with_columns(_local=clearing_time("交易传输时间", clearing))
-        # A local time that does not exist in the zone (a DST gap) is null here; the record-by-record
-        # path refuses it naming its line.
-        utc = to_utc(pl.col("_local"), ctx.zone)
-        columns, bad = self.columns()
-        frame = local.with_columns(_utc=utc, _bad=bad | time_bad("交易传输时间", pl.col("_local")))
-        gap = pl.col("_local").is_not_null() & pl.col("_utc").is_null()
-        first_bad, gap = frame.select(pl.col("line").filter(pl.col("_bad")).min(), gap.any()).row(0)
-        if first_bad is not None:
-            stride = len(data) // fields.height
-            for _, rec in self.layout.records(data[(first_bad - 1) * stride : first_bad * stride], name):
-                self.row(rec, first_bad, clearing, ctx, name)  # raises for this record
-            return None
-        if gap:
-            return None
-        return frame.select(**{col: expr.cast(dtype) for (col, dtype), expr in zip(self.schema().items(), columns)})
+    def _native(self, data: bytes) -> pl.DataFrame | None:
+        """The `used` fields of every record read column-wise, or None to read record by record."""
+        return self.layout.read_fields(data, self.used)
 
-    @staticmethod
-    def money(field: str, name: str, line: int, what: str):
-        fen = signed_fen(field, name, line, what)
-        return from_minor(fen, CNY)
+    def _checked(self, fields: pl.DataFrame, faults: list[Problem], name: str, clearing: dt.date,
+                 ctx: ParseContext) -> pl.DataFrame:
+        """The bill's rows from the records' text, by the same rules whichever reader read it. A
+        refusal lists every faulty record (the reader's, then each broken rule's: capped and
+        counted by the toolkit), headed as a record-by-record reading would stop: at the first
+        unreadable record, else at the first faulty line and its first broken rule in `rules()`."""
+        frame = fields.with_columns(_local=clearing_time("交易传输时间", clearing)).with_columns(_utc=to_utc(pl.col("_local"), ctx.zone))
+        columns, values = self.columns()
+        frame = frame.with_columns(**values)
+        rules = [*self.rules(), *_time_rules(ctx)]
+        problems, count = list(faults), len(faults)
+        try:
+            Verdict(frame, rules, name).refuse()
+        except StatementRejected as exc:
+            found = list(exc.problems)
+            head = min(found, key=lambda p: p.line or 0)  # the first faulty line; on it, the first rule
+            found.remove(head)
+            problems += [head, *found]
+            count += exc.problem_count
+        if problems:
+            raise StatementRejected.of(problems, count, by_line=True)
+        return frame.select(**{col: expr.cast(dtype) for (col, dtype), expr in zip(self.schema().items(), columns)})
 
     def schema(self) -> dict[str, pl.DataType]:
         return {"record_type": pl.String, "channel_txn_id": pl.String, "merchant_txn_id": pl.String,
@@ -154,36 +157,37 @@ class _UnionPayParser(ABC):
                 "amount": MONEY, "fee": MONEY, "net_amount": MONEY, "source_line": pl.Int64, "account": pl.String,
                 "raw_status": pl.String, "txn_code": pl.String, "trace_no": pl.String}
 
-    @abstractmethod
-    def row(self, rec: dict[str, str], line: int, clearing: dt.date, ctx: ParseContext, name: str) -> tuple:
-        """One record -> a tuple in `schema()` order."""
-
     used: ClassVar[tuple[str, ...]]
 
     @abstractmethod
-    def columns(self) -> tuple[list[pl.Expr], pl.Expr]:
-        """`row` as expressions over the `used` fields, `line` and the trade time `_utc`: one per
-        `schema()` column, and `bad` where `row` would raise (the time aside)."""
+    def columns(self) -> tuple[list[pl.Expr], dict[str, pl.Expr]]:
+        """The bill as expressions over the `used` fields, `line`, the trade time `_utc` and the
+        named values (each null where its field is bad): one per `schema()` column."""
+
+    @abstractmethod
+    def rules(self) -> list[Rule]:
+        """Every check of a record's fields, in the order a record is checked (the time aside)."""
 
 
-def _time(mmddhhmmss: str, clearing: dt.date, ctx: ParseContext, name: str, line: int) -> dt.datetime | None:
-    if not mmddhhmmss.strip():
-        return None
-    local = infer_year(mmddhhmmss, clearing, name, line)
-    instant = utc_instant(local, ctx.zone)  # the toolkit's one policy for local times (DST_RULE)
-    if instant is None:
-        raise StatementRejected(name, line, dst_gap_message("交易传输时间", f"{local:%Y-%m-%d %H:%M:%S}", ctx.zone), code="bad_time")
-    return instant
+def _time_rules(ctx: ParseContext) -> list[Rule]:
+    """交易传输时间: MMDDhhmmss, a date in the year `infer_year` picks, a time the zone has."""
+    col = pl.col("交易传输时间")
+    return [
+        Rule(time_shape_bad("交易传输时间"), quoted("交易传输时间", "is not MMDDhhmmss"), "invalid_row", quote=col),
+        Rule(time_date_bad("交易传输时间", pl.col("_local")), quoted("交易传输时间", "is not a date"), "invalid_row", quote=col),
+        dst_gap(pl.col("_local"), "交易传输时间", ctx.zone),
+    ]
 
 
-def _scientific(col: str) -> pl.Expr:
-    return pl.col(col).str.contains(SCIENTIFIC_ID)
+def _fen_rule(col: str, *, signed: bool) -> Rule:
+    return Rule(fen_column(col, signed=signed)[1], lambda r: fen_reason(col, r[col], signed=signed), "invalid_row")
 
 
-def _id(value: str, name: str, line: int, what: str) -> str | None:
-    if re.match(SCIENTIFIC_ID, value):
-        raise StatementRejected(name, line, f"{what}: id in scientific notation (precision lost)", code="id_mangled")
-    return value or None
+def _inconsistent(row: dict) -> str:
+    amount = from_minor(row["_amount"], CNY)
+    amount = -amount if RECORD_TYPES.get(row["交易类型"]) == "REFUND" else amount
+    fee, settle = -from_minor(row["_fee"], CNY), from_minor(row["_settle"], CNY)
+    return f"row inconsistent: 交易金额 {amount} - 手续费 {fee} != 结算金额 {settle}"
 
 
 class UnionPayZmParser(_UnionPayParser):
@@ -197,40 +201,30 @@ class UnionPayZmParser(_UnionPayParser):
     def columns(self):
         kind = pl.col("交易类型").replace_strict(RECORD_TYPES, default="OTHER", return_dtype=pl.String)
         refund = kind == "REFUND"
-        amount, amount_bad = fen_column("交易金额", signed=False)
+        amount = pl.col("_amount")
         amount = pl.when(refund).then(-amount).otherwise(amount)
-        fee, fee_bad = fen_column("商户手续费", signed=True)
-        fee = -fee  # D (debit to the merchant) is a charge: positive fee
-        settle, settle_bad = fen_column("结算金额", signed=True)
-        discount, discount_bad = fen_column("优惠金额", signed=True)
+        fee = -pl.col("_fee")  # D (debit to the merchant) is a charge: positive fee
         query, orig_query = pl.col("查询流水号").replace("", None), pl.col("原交易查询流水号").replace("", None)
-        bad = (amount_bad | fee_bad | settle_bad | discount_bad | ((discount == 0) & (amount - fee != settle))
-               | _scientific("查询流水号") | _scientific("原交易查询流水号"))
+        values = {f"_{key}": fen_column(col, signed=key != "amount")[0]
+                  for key, col in (("amount", "交易金额"), ("fee", "商户手续费"), ("settle", "结算金额"), ("discount", "优惠金额"))}
         return [
             kind, pl.when(refund).then(orig_query.fill_null(query)).otherwise(query),
             pl.when(refund).then(pl.col("原始交易订单号").replace("", None)).otherwise(pl.col("商户订单号").replace("", None)),
             pl.when(refund).then(query), pl.when(refund).then(pl.col("商户订单号")),
             pl.col("_utc"), yuan(amount), yuan(fee), yuan(amount - fee), pl.col("line"), pl.col("商户代码").replace("", None),
             pl.concat_str(pl.col("交易类型"), pl.lit("/"), pl.col("交易子类")), pl.col("交易代码"), pl.col("系统跟踪号"),
-        ], bad
+        ], values
 
-    def row(self, rec, line, clearing, ctx, name):
-        kind = RECORD_TYPES.get(rec["交易类型"], "OTHER")
-        amount = from_minor(unsigned_fen(rec["交易金额"], name, line, "交易金额"), CNY)
-        amount = -amount if kind == "REFUND" else amount
-        fee = self.money(rec["商户手续费"], name, line, "商户手续费")
-        fee = -fee  # D (debit to the merchant) is a charge: positive fee
-        settle = self.money(rec["结算金额"], name, line, "结算金额")
-        if self.money(rec["优惠金额"], name, line, "优惠金额") == 0 and amount - fee != settle:
-            raise StatementRejected(name, line, f"row inconsistent: 交易金额 {amount} - 手续费 {fee} != 结算金额 {settle}", code="invalid_row")
-        query_id = _id(rec["查询流水号"], name, line, "查询流水号")
-        orig_query = _id(rec["原交易查询流水号"], name, line, "原交易查询流水号")
-        refund = kind == "REFUND"
-        return (kind, (orig_query or query_id) if refund else query_id,
-                (rec["原始交易订单号"] or None) if refund else (rec["商户订单号"] or None),
-                query_id if refund else None, rec["商户订单号"] if refund else None,
-                _time(rec["交易传输时间"], clearing, ctx, name, line), amount, fee, amount - fee, line,
-                rec["商户代码"] or None, f"{rec['交易类型']}/{rec['交易子类']}", rec["交易代码"], rec["系统跟踪号"])
+    def rules(self):
+        refund = pl.col("交易类型").replace_strict(RECORD_TYPES, default="OTHER", return_dtype=pl.String) == "REFUND"
+        amount = pl.when(refund).then(-pl.col("_amount")).otherwise(pl.col("_amount"))
+        # A discount moves the settlement away from 交易金额 - 手续费, so the row is checked only without one.
+        inconsistent = (pl.col("_discount") == 0) & (amount + pl.col("_fee") != pl.col("_settle"))
+        return [
+            _fen_rule("交易金额", signed=False), _fen_rule("商户手续费", signed=True), _fen_rule("结算金额", signed=True),
+            _fen_rule("优惠金额", signed=True), Rule(inconsistent, _inconsistent, "invalid_row"),
+            scientific_id("查询流水号", "查询流水号"), scientific_id("原交易查询流水号", "原交易查询流水号"),
+        ]
 
     def check_report(self, text: str, file: str, bill: pl.DataFrame, checks: list[str]) -> None:
         """The RD report's first 总计 row: count, 交易金额/费用/清算差额 as 借 (debit) and 贷 (credit)."""
@@ -257,21 +251,15 @@ class UnionPayZmeParser(_UnionPayParser):
     used = ("交易代码", "系统跟踪号", "交易传输时间", "商户手续费", "结算金额", "商户代码", "差错原因")
 
     def columns(self):
-        fee, fee_bad = fen_column("商户手续费", signed=True)
-        fee = -fee
-        settle, settle_bad = fen_column("结算金额", signed=True)
+        # An error row moves money by its signed settlement amount; the amount is the disputed one.
+        fee, settle = -pl.col("_fee"), pl.col("_settle")
+        values = {"_fee": fen_column("商户手续费", signed=True)[0], "_settle": fen_column("结算金额", signed=True)[0]}
         none = pl.lit(None, dtype=pl.String)
-        return [
+        return [  # ZME carries no queryId: time + trace is the key
             pl.lit("ADJUSTMENT"), pl.concat_str(pl.col("交易传输时间"), pl.col("系统跟踪号")), none, none, none,
             pl.col("_utc"), yuan(settle + fee), yuan(fee), yuan(settle), pl.col("line"), pl.col("商户代码").replace("", None),
             pl.col("差错原因").replace("", None), pl.col("交易代码"), pl.col("系统跟踪号"),
-        ], fee_bad | settle_bad
+        ], values
 
-    def row(self, rec, line, clearing, ctx, name):
-        # An error row moves money by its signed settlement amount; the amount is the disputed one.
-        fee = -self.money(rec["商户手续费"], name, line, "商户手续费")
-        settle = self.money(rec["结算金额"], name, line, "结算金额")
-        channel_id = f"{rec['交易传输时间']}{rec['系统跟踪号']}"  # ZME carries no queryId: time + trace is the key
-        return ("ADJUSTMENT", channel_id, None, None, None, _time(rec["交易传输时间"], clearing, ctx, name, line),
-                settle + fee, fee, settle, line, rec["商户代码"] or None, rec["差错原因"] or None,
-                rec["交易代码"], rec["系统跟踪号"])
+    def rules(self):
+        return [_fen_rule("商户手续费", signed=True), _fen_rule("结算金额", signed=True)]

@@ -10,8 +10,8 @@ text. So `Layout.read_fields` checks the structure on the raw bytes at C speed (
 one stride long, spaces at every boundary), masks each non-ASCII byte to DEL so a record becomes
 ASCII text of the same length, and lets polars slice that; a field the parser uses must then be
 free of the mask (ids, codes, amounts and times are ASCII by the spec), and the rest is checked to
-decode. Anything else declines to `Layout.records`, the record-by-record reader, which names the
-fault.
+decode. Anything else declines to `Layout.records`, the record-by-record reader, which names
+every faulty record.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from recon.errors import StatementRejected
+from recon.errors import Problem, StatementRejected
 from recon.schema import MONEY
 
 # ZM, 全渠道平台接入接口规范 第3部分 §6.1 (FORMATS.md §3.3).
@@ -48,8 +48,6 @@ ZME_FIELDS: tuple[tuple[str, int], ...] = (
 )
 # `总计   8   0.00   13227.00   79.36   0.00   0.00   13147.64` in the RD report (GBK text).
 RD_TOTAL = re.compile(r"^总计\s+(\d+)" + r"\s+(\d+\.\d{2})" * 6 + r"\s*$")
-_SIGNED = re.compile(r"^([CD ])(\d{12})$")
-_UNSIGNED = re.compile(r"^\d{12}$")
 _MASK = bytes.maketrans(bytes(range(0x80, 0x100)), b"\x7f" * 0x80)
 CHUNK_RECORDS = 50_000
 
@@ -76,21 +74,25 @@ class Layout:
             return False
         return all(line[end : end + 1] == b" " for _, _, end in self.spans()[:-1])
 
-    def records(self, data: bytes, file: str) -> list[tuple[int, dict[str, str]]]:
-        """(line, {field: text}) per record; each field is decoded from GBK on its own, strictly."""
+    def records(self, data: bytes, file: str) -> tuple[list[tuple[int, dict[str, str]]], list[Problem]]:
+        """(line, {field: text}) per well-formed record, each field decoded from GB18030 on its own,
+        strictly; and a problem for every record that is not one (cut, shifted or not GB18030),
+        the missing line end of a cut last record first."""
+        problems: list[Problem] = []
         if data and not data.endswith(b"\n"):
-            raise StatementRejected(file, data.count(b"\n") + 1, "last record has no line end: file truncated", code="truncated")
+            problems.append(Problem(file, data.count(b"\n") + 1, "last record has no line end: file truncated", "truncated"))
         spans = self.spans()
         out = []
         for number, raw in enumerate(data.split(b"\n")[:-1] if data else [], start=1):
             line = raw.rstrip(b"\r")
             if len(line) != self.length or any(line[e : e + 1] != b" " for _, _, e in spans[:-1]):
-                raise StatementRejected(file, number, f"{self.name} record is {len(line)} bytes or misaligned; expected {self.length} (truncated or shifted)", code="truncated")
+                problems.append(Problem(file, number, f"{self.name} record is {len(line)} bytes or misaligned; expected {self.length} (truncated or shifted)", "truncated"))
+                continue
             try:
                 out.append((number, {f: line[s:e].decode("gb18030").strip(" ") for f, s, e in spans}))
             except UnicodeDecodeError as exc:
-                raise StatementRejected(file, number, f"not valid GB18030 in a field: byte 0x{exc.object[exc.start]:02x}", code="encoding") from None
-        return out
+                problems.append(Problem(file, number, f"not valid GB18030 in a field: byte 0x{exc.object[exc.start]:02x}", "encoding"))
+        return out, problems
 
     def read_fields(self, data: bytes, wanted: tuple[str, ...]) -> pl.DataFrame | None:
         """The `wanted` fields of every record as stripped text, plus `line`, read without a Python
@@ -134,27 +136,6 @@ ZM = Layout("ZM", ZM_FIELDS)
 ZME = Layout("ZME", ZME_FIELDS)
 
 
-def signed_fen(field: str, file: str, line: int, what: str) -> int:
-    """`C000000473939` -> +473939, `D…` -> negative; a space sign is accepted only on zero.
-
-    The field has been stripped of spaces already, so a space-signed zero arrives as 12 digits."""
-    if _UNSIGNED.match(field):
-        if int(field):
-            raise StatementRejected(file, line, f"{what}: {field!r} has no C/D sign", code="invalid_row")
-        return 0
-    hit = _SIGNED.match(field)
-    if not hit:
-        raise StatementRejected(file, line, f"{what}: {field!r} is not C/D + 12 digits", code="invalid_row")
-    value = int(hit.group(2))
-    return -value if hit.group(1) == "D" else value
-
-
-def unsigned_fen(field: str, file: str, line: int, what: str) -> int:
-    if not _UNSIGNED.match(field):
-        raise StatementRejected(file, line, f"{what}: {field!r} is not 12 digits of fen", code="invalid_row")
-    return int(field)
-
-
 def infer_year(mmddhhmmss: str, clearing: dt.date, file: str, line: int) -> dt.datetime:
     """The year that puts MMDDhhmmss nearest the clearing date (Dec -> Jan crosses a year)."""
     if not re.fullmatch(r"\d{10}", mmddhhmmss):
@@ -171,20 +152,30 @@ def infer_year(mmddhhmmss: str, clearing: dt.date, file: str, line: int) -> dt.d
     return min(candidates, key=lambda c: abs(c - anchor))
 
 
-# The vectorised counterparts of `signed_fen`, `unsigned_fen` and `infer_year`, for `Layout.read_fields`
-# output (ASCII by then): each gives the value where the field is valid and a `bad` mask that is
-# true exactly where the scalar function would raise, so the parser can replay that one record.
+# The field grammars, as expressions over `Layout.read_fields`/`Layout.records` text (the parser's
+# rules refuse where they fail): each gives the value where the field is valid (null elsewhere)
+# and a `bad` mask true exactly there.
 
 def fen_column(col: str, *, signed: bool) -> tuple[pl.Expr, pl.Expr]:
-    """(fen as Int64, bad). Signed: `C`/`D` + 12 digits, or 12 zeros (a space sign, stripped)."""
+    """(fen as Int64, bad). Unsigned: 12 ASCII digits. Signed: `C`/`D` + 12 digits (`D` is
+    negative), or 12 zeros (a space sign on a zero, stripped with the padding)."""
     digits = pl.col(col).str.contains(r"^[0-9]{12}$")
     if not signed:
-        return pl.col(col).str.to_integer(strict=False), ~digits
+        return pl.when(digits).then(pl.col(col).str.to_integer(strict=False)), ~digits
     magnitude = pl.col(col).str.slice(1).str.to_integer(strict=False)
-    value = (pl.when(pl.col(col).str.starts_with("D")).then(-magnitude)
-             .when(pl.col(col).str.starts_with("C")).then(magnitude).otherwise(0))
     ok = (digits & (pl.col(col) == "0" * 12)) | pl.col(col).str.contains(r"^[CD][0-9]{12}$")
+    value = (pl.when(~ok).then(None).when(pl.col(col).str.starts_with("D")).then(-magnitude)
+             .when(pl.col(col).str.starts_with("C")).then(magnitude).otherwise(0))
     return value, ~ok
+
+
+def fen_reason(col: str, value: str, *, signed: bool) -> str:
+    """Why a fen field that `fen_column` calls bad is refused, naming the field."""
+    if not signed:
+        return f"{col}: {value!r} is not 12 digits of fen"
+    if value.isascii() and value.isdigit() and len(value) == 12:
+        return f"{col}: {value!r} has no C/D sign"
+    return f"{col}: {value!r} is not C/D + 12 digits"
 
 
 def yuan(fen: pl.Expr) -> pl.Expr:
@@ -203,9 +194,13 @@ def clearing_time(col: str, clearing: dt.date) -> pl.Expr:
     return pl.when((d0 <= d1) & (d0 <= d2)).then(candidates[0]).when(d1 <= d2).then(candidates[1]).otherwise(candidates[2])
 
 
-def time_bad(col: str, local: pl.Expr) -> pl.Expr:
-    """Where `infer_year` raises: a non-empty time that is not 10 digits or no date in any year.
-    polars reads second 60 as the next minute where Python refuses it (the only difference in
-    their reading of these digits), so that is refused here too."""
-    shaped = pl.col(col).str.contains(r"^[0-9]{10}$") & (pl.col(col).str.slice(8, 2) < "60")
-    return (pl.col(col) != "") & (~shaped | local.is_null())
+def time_shape_bad(col: str) -> pl.Expr:
+    """Where `infer_year` refuses the shape: a non-empty time that is not 10 ASCII digits."""
+    return (pl.col(col) != "") & ~pl.col(col).str.contains(r"^[0-9]{10}$")
+
+
+def time_date_bad(col: str, local: pl.Expr) -> pl.Expr:
+    """Where `infer_year` finds no date in any year for 10 digits. polars reads second 60 as the
+    next minute where Python refuses it (the only difference in their reading of these digits),
+    so that is refused here too."""
+    return pl.col(col).str.contains(r"^[0-9]{10}$") & ((pl.col(col).str.slice(8, 2) >= "60") | local.is_null())

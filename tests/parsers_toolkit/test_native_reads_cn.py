@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, example, given
 from hypothesis import strategies as st
 
-from parsers import alipay_layout, wechatpay_fundflow
+from parsers import alipay_layout, unionpay_layout, wechatpay_fundflow
 from parsers.alipay import AlipayAccountParser, AlipayTradeParser
 from tests.synth.cn import write_alipay_trade, write_unionpay_zm, write_wechat_fundflow
 from parsers.unionpay import UnionPayZmParser
@@ -134,7 +134,7 @@ def test_unionpay_column_wise_read_changes_no_outcome(data):
         (AlipayTradeParser(), TRADE[2], "bill.csv", "alipay", (alipay_layout, "_split_by_lines")),
         (AlipayTradeParser(), TRADE[1], "bill.csv", "alipay", (alipay_layout, "_split_by_lines")),
         (AlipayAccountParser(), ACCOUNT[0], "bill.csv", "alipay", (alipay_layout, "_split_by_lines")),
-        (UnionPayZmParser(), ZM_BILL, "INN24030188ZM_802310048993424", "unionpay", (UnionPayZmParser, "row")),
+        (UnionPayZmParser(), ZM_BILL, "INN24030188ZM_802310048993424", "unionpay", (unionpay_layout.Layout, "records")),
     ],
     ids=["fundflow", "fundflow-crlf", "alipay-gbk", "alipay-utf8", "alipay-account", "unionpay-zm"],
 )
