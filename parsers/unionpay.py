@@ -13,11 +13,13 @@ fields (a cut line is truncation), each row's amount − fee equals its signed s
 when the zip carries the RD report, its 总计 row (count, amounts, fees, net, 借/贷) equals the lines.
 A bare ZM file has no control totals; that gap is stated as a warning, not hidden.
 
-Each record type is written twice over: `row` turns one record into a bill row, and `columns` is
-the same rule as polars expressions over all records at once, which is what a file normally goes
-through. Where the expressions find a record `row` would refuse, `row` is run on that record, so a
-rejection always carries `row`'s own message; a file the column-wise reader cannot take exactly
-(see `Layout.read_fields`) is parsed record by record.
+Each record is read one of two ways, to the same frame of text fields: column-wise from the raw
+bytes (`Layout.read_fields`, what a file normally goes through) or, when that cannot take the file
+exactly, record by record (`Layout.records`, which names every record it cannot read: cut, shifted
+or not GB18030). Either way the fields go through one set of parsers/table.py rules (`rules()` and
+the 交易传输时间 rules), so a refusal lists every faulty record with its line and the field's name
+in the spec, capped and counted by the toolkit, headed by the first faulty line (on it, the first
+check); the equivalence proof is tests/parsers_toolkit/test_native_reads_unionpay.py.
 
 Accepted and refused, and why (issue #19): GBK bytes only, each field decoded strictly (a byte that
 is not GBK is refused naming its line); fen amounts are digits only, signed ones `C`/`D` (or a space
