@@ -23,7 +23,8 @@ check); the equivalence proof is tests/parsers_toolkit/test_native_reads_unionpa
 
 Accepted and refused, and why (issue #19): GBK bytes only, each field decoded strictly (a byte that
 is not GBK is refused naming its line); fen amounts are digits only, signed ones `C`/`D` (or a space
-on a zero); an id in scientific notation is refused. Local times follow the toolkit's one policy
+on a zero), ASCII digits only (a full-width digit is refused; the record-by-record reader used
+to take it); an id in scientific notation is refused. Local times follow the toolkit's one policy
 (parsers/table.py DST_RULE) on both readers: in a zone with daylight saving a time the clocks skip
 is refused naming line, zone and rule (the record-by-record reader used to shift it an hour), a
 repeated hour is its first occurrence.
