@@ -5,7 +5,10 @@ names for the SB body rows that follow, SF per-currency section footer, SC secti
 same for the report, FF file footer. SB rows are mapped by the CH names, never by position.
 Amounts are unsigned integers x100 for EVERY currency (PayPal: "100,00 yen and $100.00 USD are both
 10000"), so the exponent is PayPal's 2, not ISO's; a JPY amount that is not whole yen then has more
-decimals than JPY allows and is rejected. Direction comes from separate CR/DR columns for the gross
+decimals than JPY allows and is rejected. An amount cell is checked by the toolkit's one amount
+grammar (parsers/table.py `amount`, no sign, no decimals): ASCII digits, at most 18 of them (a
+longer or full-width number is refused naming its cell, where it used to stop polars' cast with an
+error), a bare trailing point (`100.`) being the same whole number. Direction comes from separate CR/DR columns for the gross
 and for the fee. Times are `YYYY/MM/DD HH:MM:SS -0800`.
 
 Checks before anything is emitted: the row-type grammar (RH first or a later file of a split
@@ -27,6 +30,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
@@ -49,10 +53,10 @@ from parsers.csv_common import (
     sample_text,
     value_bytes,
 )
-from parsers.table import Rule, Verdict, local_time, required
+from parsers.table import Rule, Verdict, amount, local_time, quoted, required
 from parsers.paypal_structure import ROW_TYPE, Structure, check_footers, read_structure, typed_lines
 from recon.errors import Problem, StatementRejected
-from recon.money import MONEY_SCALE, MoneyError, exponent
+from recon.money import MAX_INTEGER_DIGITS, MONEY_SCALE, MoneyError, exponent
 from recon.schema import MONEY, UTC_TIME
 
 # PayPal writes every currency x100 (its spec, not ISO 4217); rules may still override one currency.
@@ -201,6 +205,10 @@ def _standardize(frame: pl.DataFrame, st: Structure, ctx: ParseContext, file: st
     dc, fee_dc, cur_col = pl.col("Transaction Debit or Credit"), pl.col("Fee Debit or Credit"), pl.col("Gross Transaction Currency")
     # The offset (%z) keeps polars off its fast path; a day's report repeats each second many times.
     frame = frame.with_columns(_by_value(frame, "Transaction Initiation Date", lambda c: local_time(c, _TIME_FORMAT)).alias("_time"))
+    # The toolkit's amount grammar with no decimals and no sign (PayPal states every amount as an
+    # unsigned integer of minor units, x100): at most 18 digits, so each fits Int64; ASCII digits
+    # only (a regex \d would pass a full-width digit that no cast then reads).
+    minor = {c: _minor_units(c) for c in (gross, fee)}
     checks = [
         *required(("Transaction ID", "Transaction Event Code", "Transaction Initiation Date",
                    "Transaction Debit or Credit", gross, "Gross Transaction Currency")),
@@ -209,8 +217,7 @@ def _standardize(frame: pl.DataFrame, st: Structure, ctx: ParseContext, file: st
         Rule(pl.col(fee).is_not_null() & ~fee_dc.is_in(["CR", "DR"]),
               lambda r: f"Fee Debit or Credit {r['Fee Debit or Credit']!r} is not CR or DR", "direction"),
         Rule(pl.col(fee).is_null() & fee_dc.is_not_null(), lambda r: "fee direction given without a fee amount", "direction"),
-        *(Rule(pl.col(c).is_not_null() & ~pl.col(c).str.contains(r"^\d+$"),
-                lambda r, c=c: f"{c} {r[c]!r} is not an unsigned integer of minor units", "amount") for c in (gross, fee)),
+        *(rule for _, rule in minor.values()),
         Rule(pl.col(fee).is_not_null() & (pl.col("Fee Currency") != cur_col),
               lambda r: f"fee currency {r['Fee Currency']} differs from gross currency {r['Gross Transaction Currency']}", "currency"),
     ]
@@ -226,9 +233,8 @@ def _standardize(frame: pl.DataFrame, st: Structure, ctx: ParseContext, file: st
         if excess > 0:
             # x100 for JPY is a convention, not precision: a JPY amount must still be whole yen.
             unit = 10**excess
-            # not strict: a cell that is not digits is the minor-units rule's to refuse
-            minor = {c: pl.col(c).cast(pl.Int64, strict=False) for c in (gross, fee)}
-            checks.append(Rule((cur_col == cur) & ((minor[gross] % unit != 0) | (minor[fee].fill_null(0) % unit != 0)),
+            # null where the cell is not minor units: that is the minor-units rule's to refuse
+            checks.append(Rule((cur_col == cur) & ((minor[gross][0] % unit != 0) | (minor[fee][0].fill_null(0) % unit != 0)),
                                f"amount has more decimals than {cur} allows", "amount_scale"))
     checks.append(Rule(pl.col("_time").is_null(), lambda r: (
         f"Transaction Initiation Date {r['Transaction Initiation Date']!r} is not YYYY/MM/DD HH:MM:SS +hhmm"), "bad_time"))
@@ -242,7 +248,7 @@ def _standardize(frame: pl.DataFrame, st: Structure, ctx: ParseContext, file: st
             return (pl.col(f"_{kind}_minor").cast(pl.Decimal(38, 0)) * unit).cast(MONEY)
         out = pl.lit(None, MONEY)
         for c, e in exps.items():
-            digits = pl.col(gross if kind == "gross" else fee).str.zfill(e + 1)
+            digits = pl.col(f"_{kind}_minor").cast(pl.String).str.zfill(e + 1)
             text = digits.str.head(-e) + "." + digits.str.tail(e) if e else digits
             out = pl.when(cur_col == c).then(text.cast(MONEY)).otherwise(out)
         return out
@@ -259,8 +265,7 @@ def _standardize(frame: pl.DataFrame, st: Structure, ctx: ParseContext, file: st
     rtype = code.replace_strict(kinds, return_dtype=pl.String)
     accounts = {s.index: s.account or st.account or ctx.account or "" for s in st.sections}
     dates = {s.index: ctx.bill_date or dt.datetime.strptime(s.start[:10], "%Y/%m/%d").date() for s in st.sections}
-    frame = frame.with_columns(pl.col(gross).cast(pl.Int64).alias("_gross_minor"),
-                               pl.col(fee).cast(pl.Int64).fill_null(0).alias("_fee_minor"))
+    frame = frame.with_columns(minor[gross][0].alias("_gross_minor"), minor[fee][0].fill_null(0).alias("_fee_minor"))
     frame = frame.with_columns(
         major("gross").alias("_gross"), major("fee").fill_null(0).cast(MONEY).alias("_fee"), rtype.alias("record_type"),
         pl.col("_time").alias("trade_time"),
@@ -305,6 +310,14 @@ def _standardize(frame: pl.DataFrame, st: Structure, ctx: ParseContext, file: st
         pl.col("Fee Currency").alias("_fee_currency"),
     )
     return bill, warnings
+
+
+def _minor_units(cell: str) -> tuple[pl.Expr, Rule]:
+    """The cell as Int64 minor units (null when blank or refused), and the toolkit's amount rule
+    for it, worded for minor units."""
+    value, rule = amount(cell, cell, 0, signed=False, blank="null", code="amount")
+    why = quoted(cell, f"is not an unsigned integer of minor units (at most {MAX_INTEGER_DIGITS} digits)")
+    return value.cast(pl.Int64), replace(rule, reason=why)
 
 
 def _by_value(frame: pl.DataFrame, col: str, convert) -> pl.Series:
