@@ -238,10 +238,19 @@ class UnionPayZmParser(_UnionPayParser):
             count, *money = hit.groups()
             amt_d, amt_c, fee_d, fee_c, net_d, net_c = (from_minor(m.replace(".", ""), CNY) for m in money)
             total = lambda col: bill.get_column(col).sum() if bill.height else 0  # noqa: E731
-            compare(file, number, "RD 总计 交易笔数", int(count), bill.height, checks)
-            compare(file, number, "RD 总计 交易金额 (贷 - 借)", amt_c - amt_d, total("amount"), checks)
-            compare(file, number, "RD 总计 费用 (借 - 贷)", fee_d - fee_c, total("fee"), checks)
-            compare(file, number, "RD 总计 资金清算差额 (贷 - 借)", net_c - net_d, total("net_amount"), checks)
+            mismatches: list[Problem] = []
+            for what, stated, computed in (
+                ("RD 总计 交易笔数", int(count), bill.height),
+                ("RD 总计 交易金额 (贷 - 借)", amt_c - amt_d, total("amount")),
+                ("RD 总计 费用 (借 - 贷)", fee_d - fee_c, total("fee")),
+                ("RD 总计 资金清算差额 (贷 - 借)", net_c - net_d, total("net_amount")),
+            ):
+                try:
+                    compare(file, number, what, stated, computed, checks)
+                except StatementRejected as exc:  # every total that disagrees is listed, the count first
+                    mismatches.append(exc.problem)
+            if mismatches:
+                raise StatementRejected.of(mismatches)
             return
         raise StatementRejected(file, None, "RD report has no 总计 row: file truncated", code="truncated")
 

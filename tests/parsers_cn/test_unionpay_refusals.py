@@ -135,3 +135,15 @@ def test_recon_parse_prints_them_and_json_and_quarantine_hold_all(tmp_path):
     body = json.loads(listed.stdout[listed.stdout.index("{"):])
     assert body["problem_count"] == 3
     assert [(p["line"], p["code"]) for p in body["problems"]] == [(2, "invalid_row"), (4, "id_mangled"), (6, "invalid_row")]
+
+
+def test_every_rd_total_that_disagrees_is_listed(shared_samples, tmp_path):
+    from .test_unionpay import SAMPLE_ZIP, _rezip
+
+    def change(name, data):
+        return data.replace(b"13227.00", b"13227.01").replace(b"79.36", b"79.35").replace(b"13147.64", b"13147.66") if name.startswith("RD") else data
+
+    err = rejected(UnionPayZmParser(), _rezip(tmp_path, shared_samples / "unionpay" / SAMPLE_ZIP, change), ctx("unionpay"))
+    assert [(p.line, p.code) for p in err.problems] == [(13, "totals_mismatch")] * 3 and err.problem_count == 3
+    assert [p.message.split(" says")[0] for p in err.problems] == [
+        "totals mismatch: RD 总计 交易金额 (贷 - 借)", "totals mismatch: RD 总计 费用 (借 - 贷)", "totals mismatch: RD 总计 资金清算差额 (贷 - 借)"]
