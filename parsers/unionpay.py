@@ -137,7 +137,8 @@ class _UnionPayParser(ABC):
         refusal lists every faulty record (the reader's, then each broken rule's: capped and
         counted by the toolkit), headed as a record-by-record reading would stop: at the first
         unreadable record, else at the first faulty line and its first broken rule in `rules()`."""
-        frame = fields.with_columns(_local=clearing_time("交易传输时间", clearing)).with_columns(_utc=to_utc(pl.col("_local"), ctx.zone))
+        frame = fields.with_columns(_local=clearing_time("交易传输时间", clearing))
+        frame = frame.with_columns(_utc=to_utc(pl.col("_local"), ctx.zone))
         columns, values = self.columns()
         frame = frame.with_columns(**values)
         rules = [*self.rules(), *_time_rules(ctx)]
@@ -182,8 +183,10 @@ def _time_rules(ctx: ParseContext) -> list[Rule]:
     ]
 
 
-def _fen_rule(col: str, *, signed: bool) -> Rule:
-    return Rule(fen_column(col, signed=signed)[1], lambda r: fen_reason(col, r[col], signed=signed), "invalid_row")
+def _fen_rule(col: str, value: str, *, signed: bool) -> Rule:
+    """The field `col` is fen; `value` is the column `columns()` read it into (null exactly where
+    the field is not fen), so the grammar is evaluated once."""
+    return Rule(pl.col(value).is_null(), lambda r: fen_reason(col, r[col], signed=signed), "invalid_row")
 
 
 def _inconsistent(row: dict) -> str:
@@ -208,7 +211,7 @@ class UnionPayZmParser(_UnionPayParser):
         amount = pl.when(refund).then(-amount).otherwise(amount)
         fee = -pl.col("_fee")  # D (debit to the merchant) is a charge: positive fee
         query, orig_query = pl.col("查询流水号").replace("", None), pl.col("原交易查询流水号").replace("", None)
-        values = {f"_{key}": fen_column(col, signed=key != "amount")[0]
+        values = {f"_{key}": fen_column(col, signed=key != "amount")
                   for key, col in (("amount", "交易金额"), ("fee", "商户手续费"), ("settle", "结算金额"), ("discount", "优惠金额"))}
         return [
             kind, pl.when(refund).then(orig_query.fill_null(query)).otherwise(query),
@@ -224,8 +227,9 @@ class UnionPayZmParser(_UnionPayParser):
         # A discount moves the settlement away from 交易金额 - 手续费, so the row is checked only without one.
         inconsistent = (pl.col("_discount") == 0) & (amount + pl.col("_fee") != pl.col("_settle"))
         return [
-            _fen_rule("交易金额", signed=False), _fen_rule("商户手续费", signed=True), _fen_rule("结算金额", signed=True),
-            _fen_rule("优惠金额", signed=True), Rule(inconsistent, _inconsistent, "invalid_row"),
+            _fen_rule("交易金额", "_amount", signed=False), _fen_rule("商户手续费", "_fee", signed=True),
+            _fen_rule("结算金额", "_settle", signed=True), _fen_rule("优惠金额", "_discount", signed=True),
+            Rule(inconsistent, _inconsistent, "invalid_row"),
             scientific_id("查询流水号", "查询流水号"), scientific_id("原交易查询流水号", "原交易查询流水号"),
         ]
 
@@ -265,7 +269,7 @@ class UnionPayZmeParser(_UnionPayParser):
     def columns(self):
         # An error row moves money by its signed settlement amount; the amount is the disputed one.
         fee, settle = -pl.col("_fee"), pl.col("_settle")
-        values = {"_fee": fen_column("商户手续费", signed=True)[0], "_settle": fen_column("结算金额", signed=True)[0]}
+        values = {"_fee": fen_column("商户手续费", signed=True), "_settle": fen_column("结算金额", signed=True)}
         none = pl.lit(None, dtype=pl.String)
         return [  # ZME carries no queryId: time + trace is the key
             pl.lit("ADJUSTMENT"), pl.concat_str(pl.col("交易传输时间"), pl.col("系统跟踪号")), none, none, none,
@@ -274,4 +278,4 @@ class UnionPayZmeParser(_UnionPayParser):
         ], values
 
     def rules(self):
-        return [_fen_rule("商户手续费", signed=True), _fen_rule("结算金额", signed=True)]
+        return [_fen_rule("商户手续费", "_fee", signed=True), _fen_rule("结算金额", "_settle", signed=True)]

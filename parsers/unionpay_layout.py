@@ -152,25 +152,23 @@ def infer_year(mmddhhmmss: str, clearing: dt.date, file: str, line: int) -> dt.d
     return min(candidates, key=lambda c: abs(c - anchor))
 
 
-# The field grammars, as expressions over `Layout.read_fields`/`Layout.records` text (the parser's
-# rules refuse where they fail): each gives the value where the field is valid (null elsewhere)
-# and a `bad` mask true exactly there.
+# The field grammars, as expressions over `Layout.read_fields`/`Layout.records` text: each gives the
+# value where the field is valid and null exactly where the parser's rules refuse it.
 
-def fen_column(col: str, *, signed: bool) -> tuple[pl.Expr, pl.Expr]:
-    """(fen as Int64, bad). Unsigned: 12 ASCII digits. Signed: `C`/`D` + 12 digits (`D` is
-    negative), or 12 zeros (a space sign on a zero, stripped with the padding)."""
+def fen_column(col: str, *, signed: bool) -> pl.Expr:
+    """Fen as Int64, null where the field is not fen. Unsigned: 12 ASCII digits. Signed: `C`/`D`
+    + 12 digits (`D` is negative), or 12 zeros (a space sign on a zero, stripped with the padding)."""
     digits = pl.col(col).str.contains(r"^[0-9]{12}$")
     if not signed:
-        return pl.when(digits).then(pl.col(col).str.to_integer(strict=False)), ~digits
+        return pl.when(digits).then(pl.col(col).str.to_integer(strict=False))
     magnitude = pl.col(col).str.slice(1).str.to_integer(strict=False)
     ok = (digits & (pl.col(col) == "0" * 12)) | pl.col(col).str.contains(r"^[CD][0-9]{12}$")
-    value = (pl.when(~ok).then(None).when(pl.col(col).str.starts_with("D")).then(-magnitude)
-             .when(pl.col(col).str.starts_with("C")).then(magnitude).otherwise(0))
-    return value, ~ok
+    return (pl.when(~ok).then(None).when(pl.col(col).str.starts_with("D")).then(-magnitude)
+            .when(pl.col(col).str.starts_with("C")).then(magnitude).otherwise(0))
 
 
 def fen_reason(col: str, value: str, *, signed: bool) -> str:
-    """Why a fen field that `fen_column` calls bad is refused, naming the field."""
+    """Why a fen field that `fen_column` reads as null is refused, naming the field."""
     if not signed:
         return f"{col}: {value!r} is not 12 digits of fen"
     if value.isascii() and value.isdigit() and len(value) == 12:

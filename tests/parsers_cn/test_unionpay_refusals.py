@@ -146,4 +146,5 @@ def test_every_rd_total_that_disagrees_is_listed(shared_samples, tmp_path):
     err = rejected(UnionPayZmParser(), _rezip(tmp_path, shared_samples / "unionpay" / SAMPLE_ZIP, change), ctx("unionpay"))
     assert [(p.line, p.code) for p in err.problems] == [(13, "totals_mismatch")] * 3 and err.problem_count == 3
     assert [p.message.split(" says")[0] for p in err.problems] == [
-        "totals mismatch: RD 总计 交易金额 (贷 - 借)", "totals mismatch: RD 总计 费用 (借 - 贷)", "totals mismatch: RD 总计 资金清算差额 (贷 - 借)"]
+        "totals mismatch: RD 总计 交易金额 (贷 - 借)", "totals mismatch: RD 总计 费用 (借 - 贷)",
+        "totals mismatch: RD 总计 资金清算差额 (贷 - 借)"]

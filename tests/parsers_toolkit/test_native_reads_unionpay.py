@@ -44,7 +44,8 @@ def _outcome(parser, data: bytes, name: str) -> tuple:
             parsed = parser.parse(path, ctx("unionpay"))
         except StatementRejected as exc:
             return ("rejected", exc.problem_count, tuple((p.code, p.line, p.message) for p in exc.problems))
-        return ("parsed", parsed.bill.with_columns(pl.col("source_file").str.replace(tmp, "", literal=True)).rows(), parsed.checks)
+        bill = parsed.bill.with_columns(pl.col("source_file").str.replace(tmp, "", literal=True))
+        return ("parsed", bill.rows(), parsed.checks)
 
 
 @st.composite
