@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -29,9 +28,11 @@ from recon.excel.cells import DATE_FORMAT
 from recon.excel.words import kind_label, t
 from recon.files import atomic_path
 from recon.queue.severity import BUCKETS
+from recon.report.data import recon_version
 from recon.report.period_data import PeriodData, gather_period
 from recon.report.period_print import Sheet, print_ready
 from recon.report.printing import footer_text
+from recon.report.reasons import reason_text
 from recon.report.sheets import money_format
 from recon.report.summary import PCT, ratio
 from recon.report.workbook import pin_zip
@@ -46,13 +47,6 @@ class PeriodResult:
     data: PeriodData
     seconds: float
     sheets: tuple[str, ...]
-
-
-def recon_version() -> str:
-    try:
-        return version("recon")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def period_path(ws, since: dt.date, until: dt.date) -> Path:
@@ -212,7 +206,7 @@ def _open_items(b: _Book) -> None:
         fmt = money_format(i.currency)
         s.add([i.id, i.layer, b.kind(i.kind), i.channel, i.account, i.business_date, b.L(f"status.{i.status}"),
                i.age_days, i.aging_bucket, b.L(f"severity.{i.severity}"), i.key, i.currency, i.our_amount,
-               i.their_amount, i.diff, i.at_stake, i.assignee, i.reason],
+               i.their_amount, i.diff, i.at_stake, i.assignee, reason_text(i.reason, b.lang)],
               [None, None, None, None, None, DATE_FORMAT, *[None] * 6, fmt, fmt, fmt, fmt],
               whole={OPEN_COLUMNS.index("key")})  # the key is an order number: never masked
     if not b.data.open_items:
