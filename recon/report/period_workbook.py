@@ -26,7 +26,6 @@ from openpyxl.worksheet.pagebreak import Break, RowBreak
 
 from recon.excel.cells import DATE_FORMAT
 from recon.excel.words import kind_label, t
-from recon.files import atomic_path
 from recon.queue.severity import BUCKETS
 from recon.report.data import recon_version
 from recon.report.period_data import PeriodData, gather_period
@@ -35,7 +34,7 @@ from recon.report.printing import footer_text
 from recon.report.reasons import reason_text
 from recon.report.sheets import money_format
 from recon.report.summary import PCT, ratio
-from recon.report.workbook import pin_zip
+from recon.report.workbook import save_pinned
 
 COUNTS = ("lines", "ok_checked", "matched_pct", "waiting", "discrepancies", "disc_amount")
 CHART_ROWS = 32  # one chart per landscape page: 11 cm is ~21 rows of 15 pt, ~25 of LibreOffice's 12.8 pt
@@ -266,11 +265,5 @@ def write_period_report(ws, since: dt.date, until: dt.date, out: Path | None = N
     data = gather_period(ws, since, until)
     wb = build_period_workbook(data, ws.settings.report.language)
     sheets = tuple(wb.sheetnames)
-    with atomic_path(target) as final:
-        raw = final.with_name(final.name + ".raw")  # still a .tmp-* name: sweep_temp removes leftovers
-        try:
-            wb.save(raw)
-            pin_zip(raw, final, until)
-        finally:
-            raw.unlink(missing_ok=True)
+    save_pinned(wb, target, until)
     return PeriodResult(target, data, time.perf_counter() - started, sheets)

@@ -114,6 +114,17 @@ def build_workbook(data: DayData, language: str) -> Workbook:
 _CORE_TIMES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
 
 
+def save_pinned(wb, target: Path, date: dt.date) -> None:
+    """Save `wb` to `target` atomically, its zip entries pinned to `date` (byte-identical re-runs)."""
+    with atomic_path(target) as final:
+        raw = final.with_name(final.name + ".raw")  # still a .tmp-* name: sweep_temp removes leftovers
+        try:
+            wb.save(raw)
+            pin_zip(raw, final, date)
+        finally:
+            raw.unlink(missing_ok=True)
+
+
 def pin_zip(src: Path, dst: Path, date: dt.date) -> None:
     """Copy the xlsx with zip entry times and docProps dates set to the business date."""
     stamp = f"{date.isoformat()}T00:00:00Z".encode()
@@ -141,11 +152,5 @@ def write_report(ws, date: dt.date, out: Path | None = None, as_of: dt.date | No
     data = gather(ws, date, as_of)
     wb = build_workbook(data, language)
     sheets = tuple(s.title for s in wb.worksheets)
-    with atomic_path(target) as final:
-        raw = final.with_name(final.name + ".raw")  # still a .tmp-* name: sweep_temp removes leftovers
-        try:
-            wb.save(raw)
-            pin_zip(raw, final, date)
-        finally:
-            raw.unlink(missing_ok=True)
+    save_pinned(wb, target, date)
     return ReportResult(target, data, time.perf_counter() - started, sheets)
