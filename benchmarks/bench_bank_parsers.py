@@ -5,7 +5,11 @@ chained), then parses each in a fresh subprocess so the peak RSS printed is that
 wall time, entries per second, peak RSS, and the input size for scale. The camt parser streams
 (1 MiB chunks, each `Ntry` detached once read), so its peak is the rows, not the XML tree.
 
-    .venv/bin/python benchmarks/bench_bank_parsers.py [--entries 200000] [--keep DIR]
+    .venv/bin/python benchmarks/bench_bank_parsers.py [--entries 200000] [--keep DIR] [--only mt940]
+    .venv/bin/python benchmarks/bench_bank_parsers.py --entries 50000 --profile 25
+
+`--profile N` runs each parse under cProfile and prints its N most expensive functions (by own
+time, then cumulative) after the table; the wall times printed then include the profiler's cost.
 """
 
 from __future__ import annotations
@@ -23,16 +27,33 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _child(fmt: str, path: str) -> None:
+def _child(fmt: str, path: str, profile: int = 0) -> None:
     sys.path.insert(0, str(REPO))
     from parsers.base import ParseContext
     from parsers.registry import get_parser
     from rules.loader import load_rules
 
     ctx = ParseContext(channel="bench", rules=load_rules("bank"), zone=ZoneInfo("Asia/Shanghai"))
+    parser = get_parser(fmt)
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     start = time.perf_counter()
-    parsed = get_parser(fmt).parse(Path(path), ctx)
+    parsed = parser.parse(Path(path), ctx)
     wall = time.perf_counter() - start
+    if profiler is not None:
+        import io
+        import pstats
+
+        profiler.disable()
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("tottime").print_stats(profile)
+        stats.sort_stats("cumulative").print_stats(profile)
+        print(out.getvalue(), file=sys.stderr)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: KiB
     print(json.dumps({"rows": parsed.bill.height, "balances": parsed.balances.height, "wall": wall, "peak_mib": peak_kib / 1024}))
 
@@ -41,22 +62,32 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="bank parser benchmark")
     ap.add_argument("--entries", type=int, default=200_000)
     ap.add_argument("--keep", type=Path, help="write the inputs here and keep them")
+    ap.add_argument("--only", choices=("mt940", "camt.053"), help="benchmark one format only")
+    ap.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile each parse; print the top N functions")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        _child(*args.child)
+        _child(*args.child, profile=args.profile)
         return
     folder = args.keep or Path(tempfile.mkdtemp(prefix="recon-bench-"))
     subprocess.run([sys.executable, "-m", "tests.synth.bank", str(folder), "--entries", str(args.entries)],
                    cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    profiles: list[str] = []
     print(f"{'format':<10} {'entries':>8} {'size MiB':>9} {'wall s':>8} {'entries/s':>10} {'peak RSS MiB':>13}")
     for fmt, name in (("mt940", "bench.mt940"), ("camt.053", "bench.camt053.xml")):
+        if args.only and fmt != args.only:
+            continue
         path = folder / name
-        out = subprocess.run([sys.executable, __file__, "--child", fmt, str(path)], cwd=REPO,
-                             check=True, capture_output=True, text=True).stdout
+        done = subprocess.run([sys.executable, __file__, "--child", fmt, str(path), "--profile", str(args.profile)],
+                              cwd=REPO, check=True, capture_output=True, text=True)
+        out = done.stdout
+        if args.profile:
+            profiles.append(f"--- {fmt} ---\n{done.stderr}")
         r = json.loads(out.strip().splitlines()[-1])
         size = path.stat().st_size / 2**20
         print(f"{fmt:<10} {r['rows']:>8} {size:>9.1f} {r['wall']:>8.2f} {r['rows'] / r['wall']:>10.0f} {r['peak_mib']:>13.1f}")
+    for text in profiles:
+        print(text)
     if not args.keep:
         for name in ("bench.mt940", "bench.camt053.xml"):
             (folder / name).unlink(missing_ok=True)

@@ -33,6 +33,8 @@ _DUTCH_KEYS = ("TRTP|IBAN|BIC|NAME|REMI|EREF|MARF|CSID|ORDP|BENM|ADDR|ISDT|CDTRR
                "RTRN|ULTC|ULTD|SVCL|PURP|EXCH|OCMT|CHGS|ID|RTYP")
 _DUTCH = re.compile(rf"/({_DUTCH_KEYS})/")
 _NO_REF = {"", "NOTPROVIDED", "NONREF", "NONE"}
+_GERMAN_START = re.compile(r"^\s*(\d{3})?\?\d\d")
+_GERMAN_FIELD = re.compile(r"\?(\d{2})")
 _REF_KEYS = ("EREF", "KREF", "MREF", "CRED", "DEBT")
 
 
@@ -44,6 +46,9 @@ class Details:
     refs: tuple[tuple[str, str], ...] = ()  # every reference the :86: states (EREF, KREF, MREF, CRED...)
 
 
+_NO_DETAILS = Details(None, None, None)
+
+
 def _clean(text: str | None) -> str | None:
     text = " ".join((text or "").split())
     return text or None
@@ -53,7 +58,7 @@ def parse_details(text: str) -> Details:
     """Memo, counterparty and end-to-end reference from a (possibly structured) :86: text."""
     lines = text.split("\n")
     joined = "".join(lines)
-    if re.match(r"^\s*(\d{3})?\?\d\d", joined):
+    if _GERMAN_START.match(joined):
         return _german(joined)
     if _DUTCH.search(joined) and joined.lstrip().startswith("/"):
         return _dutch(joined)
@@ -61,7 +66,7 @@ def parse_details(text: str) -> Details:
 
 
 def _german(joined: str) -> Details:
-    parts = re.split(r"\?(\d{2})", joined)
+    parts = _GERMAN_FIELD.split(joined)
     fields: dict[str, str] = {}
     for key, value in zip(parts[1::2], parts[2::2]):
         fields[key] = fields.get(key, "") + value  # ?00 floods and repeats append (phpFinTS#83)
@@ -229,16 +234,17 @@ def build_statement(block: list, tags: Mapping[str, T.Tag], file: str, rules: Ru
         raise StatementRejected(file, block[0].line, f"statement {statement_id}: no currency (no balance, :34F: or :90x:)", code="structure")
     _check_units(file, statement_id, currency, balances, lines)
     raw_status = "BOOK" if message_type == "940" else "INTRADAY"
+    status = rules.status_of("entry_status", raw_status)  # one raw status per message type: looked up once
     entries = []
     for n, (line, line_no, infos) in enumerate(lines, start=1):
-        details = parse_details("\n".join(infos)) if infos else Details(None, None, None)
+        details = parse_details("\n".join(infos)) if infos else _NO_DETAILS
         entries.append(Entry(
             statement_id=statement_id, account=account, currency=currency,
             booking_date=line.entry_date or line.value_date, value_date=line.value_date,
             amount=line.amount, record_type=classify(line.amount, (line.type_code[1:],), reversal=line.reversal),
             channel_txn_id=line.bank_ref or f"{statement_id}#{n}",
             merchant_txn_id=line.customer_ref or details.end_to_end,
-            status=rules.status_of("entry_status", raw_status), raw_status=raw_status,
+            status=status, raw_status=raw_status,
             counterparty=details.counterparty, memo=details.memo or line.supplementary,
             bank_code=f"{line.mark} {line.type_code}", source_line=line_no, entry_ref=line.bank_ref,
             references="; ".join(f"{k}={v}" for k, v in (("61/customer", line.customer_ref), ("61/bank", line.bank_ref),

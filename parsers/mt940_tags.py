@@ -16,9 +16,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import ClassVar
 
-from recon.money import AmountGrammar, MoneyError, parse_amount
+from recon.money import AmountGrammar, MoneyError, normalize_zero, parse_amount
 
 SWIFT_AMOUNT = AmountGrammar(decimal_sep=",", allow_sign=False)
 POINT_AMOUNT = AmountGrammar(decimal_sep=".", allow_sign=False)
@@ -28,6 +29,7 @@ class TagError(ValueError):
     """A tag's value does not follow its layout; the parser adds file and line."""
 
 
+@lru_cache(maxsize=8192)  # a file's dates repeat: one date object per distinct day
 def yymmdd(text: str) -> dt.date:
     yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:6])
     try:
@@ -36,6 +38,7 @@ def yymmdd(text: str) -> dt.date:
         raise TagError(f"invalid date {text!r} (20{text[:2]}-{text[2:4]}-{text[4:6]} does not exist)") from None
 
 
+@lru_cache(maxsize=8192)
 def entry_date_near(value_date: dt.date, mmdd: str) -> dt.date:
     """The entry date MMDD has no year: take the year that puts it nearest the value date.
 
@@ -53,6 +56,29 @@ def entry_date_near(value_date: dt.date, mmdd: str) -> dt.date:
         raise TagError(f"invalid entry date {mmdd!r}")
     return min(candidates, key=lambda d: abs((d - value_date).days))
 
+
+
+_GRAMMAR_PATTERNS: dict[AmountGrammar, re.Pattern[str]] = {}
+
+
+def _amount(text: str, grammar: AmountGrammar, tag: "Tag") -> Decimal:
+    """`parse_amount` for the MT940 grammars (no sign, no thousands separator, no scale limit),
+    with the grammar's pattern compiled once instead of per call; anything the pattern does not
+    accept goes through `parse_amount` itself, so the refusals and their texts are its own."""
+    pattern = _GRAMMAR_PATTERNS.get(grammar)
+    if pattern is None:
+        pattern = _GRAMMAR_PATTERNS[grammar] = grammar.pattern()
+    raw = text.strip()
+    if raw and grammar.thousands_sep is None and grammar.max_scale is None and pattern.match(raw):
+        if grammar.decimal_sep != ".":
+            raw = raw.replace(grammar.decimal_sep, ".")
+        if raw.endswith("."):
+            raw = raw[:-1]
+        return normalize_zero(Decimal(raw))
+    try:
+        return parse_amount(text, grammar)
+    except MoneyError as exc:
+        raise TagError(f":{tag.id}: {exc}") from None
 
 
 class Tag:
@@ -76,10 +102,7 @@ class Tag:
         return m
 
     def amount(self, text: str) -> Decimal:
-        try:
-            return parse_amount(text, self.grammar)
-        except MoneyError as exc:
-            raise TagError(f":{self.id}: {exc}") from None
+        return _amount(text, self.grammar, self)
 
     def parse(self, value: str) -> object:
         return self.match(value).group(0).strip()
@@ -161,11 +184,7 @@ class _EitherDecimalMark:
     thousands separators, so both are read exactly."""
 
     def amount(self, text: str) -> Decimal:
-        grammar = POINT_AMOUNT if "." in text else SWIFT_AMOUNT
-        try:
-            return parse_amount(text, grammar)
-        except MoneyError as exc:
-            raise TagError(f":{self.id}: {exc}") from None  # type: ignore[attr-defined]
+        return _amount(text, POINT_AMOUNT if "." in text else SWIFT_AMOUNT, self)  # type: ignore[arg-type]
 
 
 class RaboLegacyBalance(_EitherDecimalMark, Balance):
