@@ -117,7 +117,7 @@ class _CamtParser:
     def _reports(self, stream: IO[bytes], file: str, ctx: ParseContext) -> Iterator[Report]:
         target = _Streamer(self, file, ctx)
         parser = DefusedXMLParser(target=target, forbid_dtd=True)  # no DTD, no entities (FAULTS D7)
-        target.expat = parser.parser
+        target.attach(parser.parser)
         try:
             while chunk := stream.read(1 << 20):
                 parser.feed(chunk)
@@ -172,21 +172,48 @@ class _Streamer:
         self.ready: list[Report] = []
         self.found = False
         self.header_created: dt.date | None = None  # GrpHdr/CreDtTm: the message's own day
+        self.names: dict[str, str] = {}  # expat name -> ElementTree tag, memoised
+        self.report_suffix = "}" + owner.report
 
-    def start(self, tag: str, attrs: dict) -> None:
+    def attach(self, expat) -> None:
+        """Take the element events straight from expat: the ElementTree XMLParser's Python layer
+        (`_start`/`_end`/`_fixname` per element) cost more than the parse itself. Only the element
+        and text handlers change; defusedxml's DTD, entity and external-reference handlers stay."""
+        self.expat = expat
+        expat.StartElementHandler = self.start
+        expat.EndElementHandler = self.end
+        expat.CharacterDataHandler = self.builder.data
+
+    def _name(self, raw: str) -> str:
+        """expat's `uri}local` as ElementTree's `{uri}local` (what ElementTree's `_fixname` does)."""
+        name = self.names.get(raw)
+        if name is None:
+            name = self.names[raw] = "{" + raw if "}" in raw else raw
+        return name
+
+    def start(self, raw: str, attr_list: list) -> None:
+        tag = self.names.get(raw) or self._name(raw)
+        attrs = {}
+        if attr_list:  # expat's ordered attributes: name, value, name, value...
+            for i in range(0, len(attr_list), 2):
+                attrs[self.names.get(attr_list[i]) or self._name(attr_list[i])] = attr_list[i + 1]
         elem = self.builder.start(tag, attrs)
+        stack = self.stack
         line = self.expat.CurrentLineNumber
-        if not self.stack:
+        if not stack:
             self.ns = self.owner._namespace(tag, self.file)
-        self.stack.append((elem, line))
-        if len(self.stack) == 3 and tag.endswith("}" + self.owner.report):
+        stack.append((elem, line))
+        if len(stack) == 3 and tag.endswith(self.report_suffix):
             self.report = Report(file=self.file, ns=self.ns, elem=elem, line=line, rules=self.ctx.rules,
                                  header_created=self.header_created)
 
-    def end(self, tag: str) -> None:
+    def end(self, raw: str) -> None:
+        tag = self.names.get(raw) or self._name(raw)
         elem = self.builder.end(tag)
         _, line = self.stack.pop()
         rep, depth = self.report, len(self.stack)
+        if depth > 3:
+            return  # inside an entry or balance: read when that closes
         if depth == 2 and tag.endswith("}GrpHdr"):
             self.header_created = created_date(elem, lambda p: _qualify(self.ns, p), self.file, line)
         if rep is None or depth < 2:

@@ -23,6 +23,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from parsers.balances import Balance, BalanceType, Entry, check_balance, classify
+from parsers.camt_paths import Paths, local
 from recon.config.ruleset import RuleSet
 from recon.errors import Problem, StatementRejected
 from recon.money import AmountGrammar, MoneyError, context, parse_amount, parse_count
@@ -212,16 +213,19 @@ def statement_day(rep: Report, line: int) -> tuple[dt.date, str] | None:
 
 def entry_rows(ntry, rep: Report, line: int) -> list[Entry]:
     """The bill rows of one `Ntry` (one, or one per batch transaction)."""
-    q = rep.q
-    amount, ccy = _amount(ntry.find(q("Amt")), rep, line)
-    credit = ntry.findtext(q("CdtDbtInd")) == "CRDT"
+    rq = rep.q
+    e = Paths.of(ntry, rep.ns)  # one walk answers every path below (parsers/camt_paths.py)
+    q = local
+    amount, ccy = _amount(e.find("Amt"), rep, line)
+    credit = e.findtext("CdtDbtInd") == "CRDT"
     booked_amount = amount if credit else -amount
-    reversal = (ntry.findtext(q("RvslInd")) or "").strip().lower() in ("true", "1")
-    status_code = (ntry.findtext(q("Sts/Cd")) or ntry.findtext(q("Sts")) or "").strip()
+    reversal = (e.findtext("RvslInd") or "").strip().lower() in ("true", "1")
+    status_code = (e.findtext("Sts/Cd") or e.findtext("Sts") or "").strip()
     booked = status_code == "BOOK"
     rep.ntry_amounts.append((ccy, booked_amount, booked))
+    booking_node, value_node = e.sub("BookgDt"), e.sub("ValDt")
     # A camt.054 notification may carry neither date: it is then booked when the report was made.
-    booking = xml_date(ntry.find(q("BookgDt")), q) or xml_date(ntry.find(q("ValDt")), q)
+    booking = xml_date(booking_node, q) or xml_date(value_node, q)
     if booking is None:
         found = statement_day(rep, line)
         if found is None:
@@ -229,53 +233,57 @@ def entry_rows(ntry, rep: Report, line: int) -> list[Entry]:
                                     "report, its balances nor the group header give a day", code="structure")
         booking, source = found
         rep.undated[source] = rep.undated.get(source, 0) + 1
-    stamp = xml_datetime(ntry.find(q("BookgDt")), q) if ntry.find(q("BookgDt")) is not None else None
-    codes = (ntry.findtext(q("BkTxCd/Domn/Fmly/SubFmlyCd")), ntry.findtext(q("BkTxCd/Domn/Fmly/Cd")),
-             ntry.findtext(q("BkTxCd/Prtry/Cd")))
-    bank_code = "/".join(c for c in (ntry.findtext(q("BkTxCd/Domn/Cd")), codes[1], codes[0]) if c) or codes[2]
-    fee = sum((_amount(r.find(q("Amt")), rep, line)[0] for r in ntry.findall(q("Chrgs/Rcrd")) + ntry.findall(q("Chrgs"))
-               if (r.findtext(q("ChrgInclInd")) or "").strip() == "true" and r.find(q("Amt")) is not None), Decimal(0))
-    entry_ref = _text(ntry, q, "AcctSvcrRef", "NtryRef")
-    entry_refs = [(path, _text(ntry, q, path)) for path in ("NtryRef", "AcctSvcrRef")]
-    details = ntry.findall(q("NtryDtls/TxDtls"))
-    parts: list[tuple[object | None, Decimal]] = [(details[0] if details else None, booked_amount)]
+    stamp = xml_datetime(booking_node, q) if booking_node is not None else None
+    codes = (e.findtext("BkTxCd/Domn/Fmly/SubFmlyCd"), e.findtext("BkTxCd/Domn/Fmly/Cd"), e.findtext("BkTxCd/Prtry/Cd"))
+    bank_code = "/".join(c for c in (e.findtext("BkTxCd/Domn/Cd"), codes[1], codes[0]) if c) or codes[2]
+    fee = sum((_amount(r.find(rq("Amt")), rep, line)[0] for r in e.findall("Chrgs/Rcrd") + e.findall("Chrgs")
+               if (r.findtext(rq("ChrgInclInd")) or "").strip() == "true" and r.find(rq("Amt")) is not None), Decimal(0))
+    entry_ref = _text(e, q, "AcctSvcrRef", "NtryRef")
+    entry_refs = [(path, _text(e, q, path)) for path in ("NtryRef", "AcctSvcrRef")]
+    details = e.findall("NtryDtls/TxDtls")
+    views = [e.sub("NtryDtls/TxDtls")] if len(details) == 1 else [Paths.of(tx, rep.ns) for tx in details]
+    parts: list[tuple[Paths | None, Decimal]] = [(views[0] if views else None, booked_amount)]
     if len(details) > 1:
         amounts = []
-        for tx in details:
-            node = tx.find(q("Amt")) if tx.find(q("Amt")) is not None else tx.find(q("AmtDtls/TxAmt/Amt"))
+        for tx in views:
+            node = tx.find("Amt") if tx.find("Amt") is not None else tx.find("AmtDtls/TxAmt/Amt")
             if node is None:
                 break
             value, _ = _amount(node, rep, line)
-            tx_credit = (tx.findtext(q("CdtDbtInd")) or ("CRDT" if credit else "DBIT")) == "CRDT"
+            tx_credit = (tx.findtext("CdtDbtInd") or ("CRDT" if credit else "DBIT")) == "CRDT"
             amounts.append(value if tx_credit else -value)
         if len(amounts) == len(details) and sum(amounts, Decimal(0)) == booked_amount:
-            parts = list(zip(details, amounts))
+            parts = list(zip(views, amounts))
         else:
             rep.warnings.append(Problem(rep.file, line, f"report {rep.report_id}: batch entry {entry_ref} has {len(details)} "
                                         "transactions whose amounts do not add up to the entry; kept as one row", code="batch"))
     rows = []
     raw = status_code or "BOOK"
+    status = rep.rules.status_of("entry_status", raw)
+    value_date = xml_date(value_node, q)
+    trade_time = stamp.astimezone(dt.timezone.utc) if stamp is not None and stamp.tzinfo else None
+    memo_of_entry = _text(e, q, "AddtlNtryInf")
+    money = context()
     for i, (tx, value) in enumerate(parts, start=1):
         tx_ref = _text(tx, q, "Refs/AcctSvcrRef") if tx is not None else None
         ref = tx_ref or (f"{entry_ref}/{i}" if entry_ref and len(parts) > 1 else entry_ref)
         side = "Dbtr" if value >= 0 else "Cdtr"
         memo = None
         if tx is not None:
-            ustrd = [" ".join(u.text.split()) for u in tx.findall(q("RmtInf/Ustrd")) if u.text and u.text.strip()]
+            ustrd = [" ".join(u.text.split()) for u in tx.findall("RmtInf/Ustrd") if u.text and u.text.strip()]
             memo = " ".join(ustrd) or _text(tx, q, "RmtInf/Strd/CdtrRefInf/Ref", "AddtlTxInf")
         row_fee = fee if len(parts) == 1 else Decimal(0)
         refs = [(f"Ntry/{p}", v) for p, v in entry_refs] + [
             (f"TxDtls/Refs/{p}", _text(tx, q, f"Refs/{p}")) for p in _TX_REFS if tx is not None]
         rows.append(Entry(
             statement_id=rep.report_id, account=rep.account, currency=ccy, booking_date=booking,
-            amount=context().add(value, row_fee), fee=row_fee, record_type=classify(value, codes, reversal=reversal),
+            amount=money.add(value, row_fee), fee=row_fee, record_type=classify(value, codes, reversal=reversal),
             channel_txn_id=ref or f"{rep.report_id}#{len(rep.ntry_amounts)}.{i}",
             merchant_txn_id=_text(tx, q, "Refs/EndToEndId", "Refs/InstrId", "Refs/MsgId") if tx is not None else None,
-            booked=booked, status=rep.rules.status_of("entry_status", raw), raw_status=raw,
-            value_date=xml_date(ntry.find(q("ValDt")), q),
-            trade_time=stamp.astimezone(dt.timezone.utc) if stamp is not None and stamp.tzinfo else None,
+            booked=booked, status=status, raw_status=raw,
+            value_date=value_date, trade_time=trade_time,
             counterparty=_text(tx, q, f"RltdPties/{side}/Nm", f"RltdPties/{side}/Pty/Nm") if tx is not None else None,
-            memo=memo or _text(ntry, q, "AddtlNtryInf"), bank_code=bank_code, source_line=line,
+            memo=memo or memo_of_entry, bank_code=bank_code, source_line=line,
             entry_ref=entry_ref, references="; ".join(f"{p}={v}" for p, v in refs if v) or None,
         ))
     return rows
