@@ -173,6 +173,9 @@ class _Streamer:
         self.found = False
         self.header_created: dt.date | None = None  # GrpHdr/CreDtTm: the message's own day
         self.names: dict[str, str] = {}  # expat name -> ElementTree tag, memoised
+        self.qualified, self.cut = "", 0  # "{namespace}" of the document and its length
+        self.paths: dict[str, list] | None = None  # the open Ntry's path index, built as it streams
+        self.keys: list[str] = []  # path prefixes of the open Ntry's open elements
         self.report_suffix = "}" + owner.report
 
     def attach(self, expat) -> None:
@@ -199,9 +202,24 @@ class _Streamer:
                 attrs[self.names.get(attr_list[i]) or self._name(attr_list[i])] = attr_list[i + 1]
         elem = self.builder.start(tag, attrs)
         stack = self.stack
+        if len(stack) > 3 and self.paths is not None:
+            # inside an Ntry: index the element by its path as it arrives (parsers/camt_paths.py)
+            key = self.keys[-1] + (tag[self.cut:] if tag.startswith(self.qualified) else tag)
+            found = self.paths.get(key)
+            if found is None:
+                self.paths[key] = [elem]
+            else:
+                found.append(elem)
+            self.keys.append(key + "/")
+            stack.append((elem, 0))  # a line is only read for elements down to depth 3
+            return
         line = self.expat.CurrentLineNumber
+        if len(stack) == 3 and tag.endswith("}Ntry") and tag.startswith(self.qualified):
+            self.paths, self.keys = {}, [""]
         if not stack:
             self.ns = self.owner._namespace(tag, self.file)
+            self.qualified = f"{{{self.ns}}}"
+            self.cut = len(self.qualified)
         stack.append((elem, line))
         if len(stack) == 3 and tag.endswith(self.report_suffix):
             self.report = Report(file=self.file, ns=self.ns, elem=elem, line=line, rules=self.ctx.rules,
@@ -213,15 +231,20 @@ class _Streamer:
         _, line = self.stack.pop()
         rep, depth = self.report, len(self.stack)
         if depth > 3:
+            if self.paths is not None:
+                self.keys.pop()
             return  # inside an entry or balance: read when that closes
         if depth == 2 and tag.endswith("}GrpHdr"):
             self.header_created = created_date(elem, lambda p: _qualify(self.ns, p), self.file, line)
+        paths = None
+        if depth == 3:
+            paths, self.paths = self.paths, None  # the closing Ntry's index (None for anything else)
         if rep is None or depth < 2:
             return
         local = tag.rsplit("}", 1)[-1]
         try:
             if depth == 3 and local == "Ntry":
-                rep.add_entries(entry_rows(elem, rep, line))
+                rep.add_entries(entry_rows(elem, rep, line, paths))
             elif depth == 3 and local == "Bal":
                 rep.add_balance(self.owner._balance(elem, rep, self.file, line))
         except ValueError as exc:  # a date the calendar does not have (xml_date names the text)

@@ -211,10 +211,11 @@ def statement_day(rep: Report, line: int) -> tuple[dt.date, str] | None:
     return None
 
 
-def entry_rows(ntry, rep: Report, line: int) -> list[Entry]:
-    """The bill rows of one `Ntry` (one, or one per batch transaction)."""
+def entry_rows(ntry, rep: Report, line: int, paths: dict | None = None) -> list[Entry]:
+    """The bill rows of one `Ntry` (one, or one per batch transaction). `paths` is its subtree's
+    index when the streamer built it while parsing; else one walk builds it (parsers/camt_paths.py)."""
     rq = rep.q
-    e = Paths.of(ntry, rep.ns)  # one walk answers every path below (parsers/camt_paths.py)
+    e = Paths(paths, "", ntry.text, rep.ns) if paths is not None else Paths.of(ntry, rep.ns)
     q = local
     amount, ccy = _amount(e.find("Amt"), rep, line)
     credit = e.findtext("CdtDbtInd") == "CRDT"

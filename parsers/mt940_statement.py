@@ -176,6 +176,8 @@ def _check_units(file: str, statement_id: str, currency: str, balances: list, li
 
 def _finer(amount: Decimal, currency: str) -> bool:
     try:
+        if amount.as_tuple().exponent >= -exponent(currency):  # type: ignore[operator]
+            return False  # no digit past the minor unit: the common case, without a Decimal context
         return finer_than_unit(amount, currency)
     except MoneyError:
         return False  # not an ISO code: the currency checks elsewhere name it
