@@ -173,9 +173,9 @@ class _Streamer:
         self.found = False
         self.header_created: dt.date | None = None  # GrpHdr/CreDtTm: the message's own day
         self.names: dict[str, str] = {}  # expat name -> ElementTree tag, memoised
-        self.qualified, self.cut = "", 0  # "{namespace}" of the document and its length
         self.paths: dict[str, list] | None = None  # the open Ntry's path index, built as it streams
         self.keys: list[str] = []  # path prefixes of the open Ntry's open elements
+        self.inner = None  # the (start, end) handlers inside an Ntry, made at the first one
         self.report_suffix = "}" + owner.report
 
     def attach(self, expat) -> None:
@@ -194,36 +194,61 @@ class _Streamer:
             name = self.names[raw] = "{" + raw if "}" in raw else raw
         return name
 
+    def _attrs(self, attr_list: list) -> dict[str, str]:
+        attrs = {}
+        for i in range(0, len(attr_list), 2):  # expat's ordered attributes: name, value, name, value...
+            attrs[self.names.get(attr_list[i]) or self._name(attr_list[i])] = attr_list[i + 1]
+        return attrs
+
     def start(self, raw: str, attr_list: list) -> None:
         tag = self.names.get(raw) or self._name(raw)
-        attrs = {}
-        if attr_list:  # expat's ordered attributes: name, value, name, value...
-            for i in range(0, len(attr_list), 2):
-                attrs[self.names.get(attr_list[i]) or self._name(attr_list[i])] = attr_list[i + 1]
-        elem = self.builder.start(tag, attrs)
+        elem = self.builder.start(tag, self._attrs(attr_list) if attr_list else {})
         stack = self.stack
-        if len(stack) > 3 and self.paths is not None:
-            # inside an Ntry: index the element by its path as it arrives (parsers/camt_paths.py)
-            key = self.keys[-1] + (tag[self.cut:] if tag.startswith(self.qualified) else tag)
-            found = self.paths.get(key)
-            if found is None:
-                self.paths[key] = [elem]
-            else:
-                found.append(elem)
-            self.keys.append(key + "/")
-            stack.append((elem, 0))  # a line is only read for elements down to depth 3
-            return
         line = self.expat.CurrentLineNumber
-        if len(stack) == 3 and tag.endswith("}Ntry") and tag.startswith(self.qualified):
-            self.paths, self.keys = {}, [""]
         if not stack:
             self.ns = self.owner._namespace(tag, self.file)
-            self.qualified = f"{{{self.ns}}}"
-            self.cut = len(self.qualified)
         stack.append((elem, line))
-        if len(stack) == 3 and tag.endswith(self.report_suffix):
+        if len(stack) == 4 and tag.endswith("}Ntry") and tag.startswith("{" + self.ns + "}"):
+            self._enter_entry()
+        elif len(stack) == 3 and tag.endswith(self.report_suffix):
             self.report = Report(file=self.file, ns=self.ns, elem=elem, line=line, rules=self.ctx.rules,
                                  header_created=self.header_created)
+
+    def _enter_entry(self) -> None:
+        """Inside an `Ntry`, lean handlers take over: every element is indexed by its path as it
+        arrives (parsers/camt_paths.py) and nothing else happens until the `Ntry` closes."""
+        if self.inner is None:
+            self.inner = self._entry_handlers()
+        self.paths, self.keys = {}, [""]
+        self.expat.StartElementHandler, self.expat.EndElementHandler = self.inner
+
+    def _entry_handlers(self):
+        names, name, attrs_of, builder = self.names, self._name, self._attrs, self.builder
+        qualified = "{" + self.ns + "}"
+        cut, expat, outer_end = len(qualified), self.expat, self.end
+
+        def start(raw: str, attr_list: list) -> None:
+            tag = names.get(raw) or name(raw)
+            elem = builder.start(tag, attrs_of(attr_list) if attr_list else {})
+            keys, paths = self.keys, self.paths
+            key = keys[-1] + (tag[cut:] if tag.startswith(qualified) else tag)
+            found = paths.get(key)
+            if found is None:
+                paths[key] = [elem]
+            else:
+                found.append(elem)
+            keys.append(key + "/")
+
+        def end(raw: str) -> None:
+            keys = self.keys
+            if len(keys) == 1:  # the Ntry itself closes: back to the outer handlers
+                expat.StartElementHandler, expat.EndElementHandler = self.start, self.end
+                outer_end(raw)
+                return
+            builder.end(names.get(raw) or name(raw))
+            keys.pop()
+
+        return start, end
 
     def end(self, raw: str) -> None:
         tag = self.names.get(raw) or self._name(raw)
@@ -231,9 +256,7 @@ class _Streamer:
         _, line = self.stack.pop()
         rep, depth = self.report, len(self.stack)
         if depth > 3:
-            if self.paths is not None:
-                self.keys.pop()
-            return  # inside an entry or balance: read when that closes
+            return  # inside a balance: read when it closes
         if depth == 2 and tag.endswith("}GrpHdr"):
             self.header_created = created_date(elem, lambda p: _qualify(self.ns, p), self.file, line)
         paths = None
