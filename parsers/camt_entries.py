@@ -169,14 +169,6 @@ def _amount(node, rep: Report, line: int) -> tuple[Decimal, str]:
         raise StatementRejected(rep.file, line, f"report {rep.report_id}: {exc}", code="amount") from None
 
 
-def _text(elem, q, *paths: str) -> str | None:
-    for path in paths:
-        value = elem.findtext(q(path))
-        if value and value.strip() and value.strip().upper() not in _NO_REF:
-            return " ".join(value.split())
-    return None
-
-
 def created_date(elem, q, file: str, line: int) -> dt.date | None:
     """The day of a `CreDtTm` (report or group header), as written."""
     text = (elem.findtext(q("CreDtTm")) or "").strip()
@@ -211,6 +203,18 @@ def statement_day(rep: Report, line: int) -> tuple[dt.date, str] | None:
     return None
 
 
+def _ptext(elem: Paths, *paths: str) -> str | None:
+    """The first of `paths` that states a value (blank and NOTPROVIDED/NONREF state none), its
+    whitespace collapsed; answered straight from the entry's `Paths` index."""
+    get, prefix = elem.paths.get, elem.prefix
+    for path in paths:
+        found = get(prefix + path)
+        value = found[0].text if found else None
+        if value and (stripped := value.strip()) and stripped.upper() not in _NO_REF:
+            return " ".join(value.split())
+    return None
+
+
 def entry_rows(ntry, rep: Report, line: int, paths: dict | None = None) -> list[Entry]:
     """The bill rows of one `Ntry` (one, or one per batch transaction). `paths` is its subtree's
     index when the streamer built it while parsing; else one walk builds it (parsers/camt_paths.py)."""
@@ -239,8 +243,8 @@ def entry_rows(ntry, rep: Report, line: int, paths: dict | None = None) -> list[
     bank_code = "/".join(c for c in (e.findtext("BkTxCd/Domn/Cd"), codes[1], codes[0]) if c) or codes[2]
     fee = sum((_amount(r.find(rq("Amt")), rep, line)[0] for r in e.findall("Chrgs/Rcrd") + e.findall("Chrgs")
                if (r.findtext(rq("ChrgInclInd")) or "").strip() == "true" and r.find(rq("Amt")) is not None), Decimal(0))
-    entry_ref = _text(e, q, "AcctSvcrRef", "NtryRef")
-    entry_refs = [(path, _text(e, q, path)) for path in ("NtryRef", "AcctSvcrRef")]
+    entry_ref = _ptext(e, "AcctSvcrRef", "NtryRef")
+    entry_refs = [(path, _ptext(e, path)) for path in ("NtryRef", "AcctSvcrRef")]
     details = e.findall("NtryDtls/TxDtls")
     views = [e.sub("NtryDtls/TxDtls")] if len(details) == 1 else [Paths.of(tx, rep.ns) for tx in details]
     parts: list[tuple[Paths | None, Decimal]] = [(views[0] if views else None, booked_amount)]
@@ -263,27 +267,27 @@ def entry_rows(ntry, rep: Report, line: int, paths: dict | None = None) -> list[
     status = rep.rules.status_of("entry_status", raw)
     value_date = xml_date(value_node, q)
     trade_time = stamp.astimezone(dt.timezone.utc) if stamp is not None and stamp.tzinfo else None
-    memo_of_entry = _text(e, q, "AddtlNtryInf")
+    memo_of_entry = _ptext(e, "AddtlNtryInf")
     money = context()
     for i, (tx, value) in enumerate(parts, start=1):
-        tx_ref = _text(tx, q, "Refs/AcctSvcrRef") if tx is not None else None
+        tx_ref = _ptext(tx, "Refs/AcctSvcrRef") if tx is not None else None
         ref = tx_ref or (f"{entry_ref}/{i}" if entry_ref and len(parts) > 1 else entry_ref)
         side = "Dbtr" if value >= 0 else "Cdtr"
         memo = None
         if tx is not None:
             ustrd = [" ".join(u.text.split()) for u in tx.findall("RmtInf/Ustrd") if u.text and u.text.strip()]
-            memo = " ".join(ustrd) or _text(tx, q, "RmtInf/Strd/CdtrRefInf/Ref", "AddtlTxInf")
+            memo = " ".join(ustrd) or _ptext(tx, "RmtInf/Strd/CdtrRefInf/Ref", "AddtlTxInf")
         row_fee = fee if len(parts) == 1 else Decimal(0)
         refs = [(f"Ntry/{p}", v) for p, v in entry_refs] + [
-            (f"TxDtls/Refs/{p}", _text(tx, q, f"Refs/{p}")) for p in _TX_REFS if tx is not None]
+            (f"TxDtls/Refs/{p}", _ptext(tx, f"Refs/{p}")) for p in _TX_REFS if tx is not None]
         rows.append(Entry(
             statement_id=rep.report_id, account=rep.account, currency=ccy, booking_date=booking,
             amount=money.add(value, row_fee), fee=row_fee, record_type=classify(value, codes, reversal=reversal),
             channel_txn_id=ref or f"{rep.report_id}#{len(rep.ntry_amounts)}.{i}",
-            merchant_txn_id=_text(tx, q, "Refs/EndToEndId", "Refs/InstrId", "Refs/MsgId") if tx is not None else None,
+            merchant_txn_id=_ptext(tx, "Refs/EndToEndId", "Refs/InstrId", "Refs/MsgId") if tx is not None else None,
             booked=booked, status=status, raw_status=raw,
             value_date=value_date, trade_time=trade_time,
-            counterparty=_text(tx, q, f"RltdPties/{side}/Nm", f"RltdPties/{side}/Pty/Nm") if tx is not None else None,
+            counterparty=_ptext(tx, f"RltdPties/{side}/Nm", f"RltdPties/{side}/Pty/Nm") if tx is not None else None,
             memo=memo or memo_of_entry, bank_code=bank_code, source_line=line,
             entry_ref=entry_ref, references="; ".join(f"{p}={v}" for p, v in refs if v) or None,
         ))
