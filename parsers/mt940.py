@@ -116,17 +116,18 @@ def _lines(text: str) -> Iterator[str]:
 def tokenize(text: str) -> Iterator[Record]:
     """Tag records with their first line number; envelope, headers and framing are skipped."""
     current: Record | None = None
+    match = _TAG_LINE.match
     for number, raw in enumerate(_lines(text), start=1):
         line = raw.rstrip("\r").strip(_FRAMING)
         if "{4:" in line:  # SWIFT envelope: blocks 1-3 then the text block on the same line
             line = line.split("{4:", 1)[1]
         if not line.strip():
             continue  # blank and space-padded lines (ASN pads to 65 columns)
-        m = _TAG_LINE.match(line)
+        m = match(line)
         if m:
             if current:
                 yield current
-            current = Record(m["tag"], m["value"], number)
+            current = Record(*m.group("tag", "value"), number)
         elif line.startswith("-") or _INDENTED_END.match(line):  # end of message ("-", "-}", "-}{5:...}", " -")
             if current:
                 yield current

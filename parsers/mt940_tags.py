@@ -226,23 +226,25 @@ class StatementLine(Tag):
     )
 
     def parse(self, value: str) -> StatementLineValue:
-        m = self.match(value.strip("\n"))
-        value_date = yymmdd(m["value_date"])
-        entry = entry_date_near(value_date, m["entry_date"]) if m["entry_date"] else None
-        amount = self.amount(m["amount"])
+        g = self.match(value.strip("\n")).groupdict()
+        value_date = yymmdd(g["value_date"])
+        entry = entry_date_near(value_date, g["entry_date"]) if g["entry_date"] else None
+        amount = self.amount(g["amount"])
         # RC (reversal of credit) takes money out like D; RD puts it back like C.
-        outflow = m["mark"] in ("D", "RC")
-        customer = (m["customer_ref"] or "").strip()
+        mark = g["mark"]
+        outflow = mark in ("D", "RC")
+        customer = (g["customer_ref"] or "").strip()
+        supplementary = g["supplementary"]
         return StatementLineValue(
-            value_date=value_date,
-            entry_date=entry,
-            mark=m["mark"],
-            funds_code=m["funds_code"],
-            amount=-amount if outflow and amount else amount,
-            type_code=m["type_code"].strip(),
-            customer_ref=None if customer in ("", "NONREF") else customer,
-            bank_ref=(m["bank_ref"] or "").strip() or None,
-            supplementary=" ".join((m["supplementary"] or "").split()) or None,
+            value_date,
+            entry,
+            mark,
+            g["funds_code"],
+            -amount if outflow and amount else amount,
+            g["type_code"].strip(),
+            None if customer in ("", "NONREF") else customer,
+            (g["bank_ref"] or "").strip() or None,
+            " ".join(supplementary.split()) or None if supplementary else None,
         )
 
 
