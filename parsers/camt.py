@@ -8,7 +8,9 @@ namespace and resolved against the document's own, so every version goes through
 
 The file is fed in 1 MiB chunks to defusedxml's parser (no DTD, no entity expansion: FAULTS D7)
 whose target notes each element's line and detaches each `Ntry` and `Bal` once read, so a 200,000-entry statement needs memory for
-its rows, not for its tree. Amounts are Decimal (up to 5 decimals), signed by `CdtDbtInd`.
+its rows, not for its tree. For speed (#24) the target takes expat's element events itself (the
+ElementTree parser's per-element Python layer is skipped; defusedxml's DTD/entity handlers stay),
+and inside an `Ntry` it only indexes elements by path, which `entry_rows` then reads without ElementPath. Amounts are Decimal (up to 5 decimals), signed by `CdtDbtInd`.
 
 Checks: per report and currency, opening (OPBD, else PRCD) + booked entries = closing (CLBD, else
 the last ITBD of an intraday report); `TxsSummry` counts and sums when present. A copy or duplicate
