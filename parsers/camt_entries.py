@@ -32,6 +32,7 @@ AMOUNT = AmountGrammar(decimal_sep=".", allow_sign=False, max_scale=5)
 _NO_REF = {"", "NOTPROVIDED", "NONREF"}
 # Every reference a transaction may state (ISO 20022 TransactionReferences); all are kept.
 _TX_REFS = ("MsgId", "AcctSvcrRef", "PmtInfId", "InstrId", "EndToEndId", "UETR", "TxId", "MndtId", "ChqNb", "ClrSysRef")
+_TX_REF_PATHS = tuple((f"TxDtls/Refs/{p}", f"Refs/{p}") for p in _TX_REFS)  # (label in `references`, path)
 
 
 @lru_cache(maxsize=512)
@@ -47,21 +48,31 @@ def xml_date(elem, q) -> dt.date | None:
     if stamp is not None:
         return stamp.date()
     text = (elem.findtext(q("Dt")) or elem.text or "").strip()
-    try:
-        return dt.date.fromisoformat(text[:10]) if text else None
-    except ValueError:
-        raise ValueError(f"{text!r} is not an ISO date") from None
+    return _iso_date(text) if text else None
 
 
 def xml_datetime(elem, q) -> dt.datetime | None:
     text = (elem.findtext(q("DtTm")) or elem.findtext(q("Dt/DtTm")) or "").strip()
     if not text:
         return None
+    return _iso_datetime(text)  # naive when the bank gives no offset: the caller decides what zone that is
+
+
+# A statement's dates and booking times repeat from entry to entry: each distinct text is read once.
+@lru_cache(maxsize=4096)
+def _iso_date(text: str) -> dt.date:
     try:
-        stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO date") from None
+
+
+@lru_cache(maxsize=4096)
+def _iso_datetime(text: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{text!r} is not an ISO date-time") from None
-    return stamp  # naive when the bank gives no offset: the caller decides what zone that is
 
 
 @dataclass(slots=True)
@@ -279,7 +290,7 @@ def entry_rows(ntry, rep: Report, line: int, paths: dict | None = None) -> list[
             memo = " ".join(ustrd) or _ptext(tx, "RmtInf/Strd/CdtrRefInf/Ref", "AddtlTxInf")
         row_fee = fee if len(parts) == 1 else Decimal(0)
         refs = [(f"Ntry/{p}", v) for p, v in entry_refs] + [
-            (f"TxDtls/Refs/{p}", _ptext(tx, f"Refs/{p}")) for p in _TX_REFS if tx is not None]
+            (label, _ptext(tx, path)) for label, path in _TX_REF_PATHS if tx is not None]
         rows.append(Entry(
             statement_id=rep.report_id, account=rep.account, currency=ccy, booking_date=booking,
             amount=money.add(value, row_fee), fee=row_fee, record_type=classify(value, codes, reversal=reversal),
