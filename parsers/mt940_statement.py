@@ -56,13 +56,12 @@ def _clean(text: str | None) -> str | None:
 
 def parse_details(text: str) -> Details:
     """Memo, counterparty and end-to-end reference from a (possibly structured) :86: text."""
-    lines = text.split("\n")
-    joined = "".join(lines)
+    joined = text.replace("\n", "")  # wrapped at 65 columns: structured text re-joined without a separator
     if _GERMAN_START.match(joined):
         return _german(joined)
-    if _DUTCH.search(joined) and joined.lstrip().startswith("/"):
+    if joined.lstrip().startswith("/") and _DUTCH.search(joined):
         return _dutch(joined)
-    return Details(_clean(" ".join(lines)), None, None)
+    return Details(_clean(text.replace("\n", " ")), None, None)
 
 
 def _german(joined: str) -> Details:
