@@ -26,7 +26,7 @@ from parsers.balances import Balance, BalanceType, Entry, check_balance, classif
 from parsers.camt_paths import Paths, local
 from recon.config.ruleset import RuleSet
 from recon.errors import Problem, StatementRejected
-from recon.money import AmountGrammar, MoneyError, context, parse_amount, parse_count
+from recon.money import AmountGrammar, MoneyError, context, normalize_zero, parse_amount, parse_count
 
 AMOUNT = AmountGrammar(decimal_sep=".", allow_sign=False, max_scale=5)
 _NO_REF = {"", "NOTPROVIDED", "NONREF"}
@@ -173,9 +173,23 @@ class Report:
         return done
 
 
+_AMOUNT_PATTERN = AMOUNT.pattern()
+
+
+def _decimal(text: str) -> Decimal:
+    """`parse_amount(text, AMOUNT)` with the grammar's pattern compiled once, not per entry; anything
+    outside the plain case goes through `parse_amount` itself, so a refusal is in its words."""
+    raw = text.strip()
+    if raw and _AMOUNT_PATTERN.match(raw):
+        value = Decimal(raw[:-1] if raw.endswith(".") else raw)
+        if -value.as_tuple().exponent <= AMOUNT.max_scale:  # type: ignore[operator]
+            return normalize_zero(value)
+    return parse_amount(text, AMOUNT)
+
+
 def _amount(node, rep: Report, line: int) -> tuple[Decimal, str]:
     try:
-        return parse_amount(node.text or "", AMOUNT), node.get("Ccy") or ""
+        return _decimal(node.text or ""), node.get("Ccy") or ""
     except MoneyError as exc:
         raise StatementRejected(rep.file, line, f"report {rep.report_id}: {exc}", code="amount") from None
 
