@@ -81,7 +81,10 @@ def _typed(path: Path, *, with_source: bool) -> bool:
 
 def _check_parquet(path: Path) -> None:
     """from_records' per-value checks as one query over the file; the first failure names its line."""
-    arms = [f"WHEN {c} IS NULL OR CAST({c} AS VARCHAR) = '' THEN 'missing {c}'" for c in REQUIRED]
+    # only a text column can be empty: casting every amount and time to text just to compare it with
+    # '' cost more than the rest of the check (the file's types were checked by _typed already)
+    arms = [f"WHEN {c} IS NULL OR {c} = '' THEN 'missing {c}'" if INTERNAL_COLUMNS[c] == pl.String
+            else f"WHEN {c} IS NULL THEN 'missing {c}'" for c in REQUIRED]
     arms.append(f"WHEN record_type NOT IN {tuple(RECORD_TYPES)} THEN 'record_type ' || record_type")
     arms.append(f"WHEN status NOT IN {tuple(STATUSES)} THEN 'status ' || status")
     problem = "CASE " + " ".join(arms) + " END"

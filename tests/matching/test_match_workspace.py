@@ -198,6 +198,17 @@ def test_typed_parquet_export_is_checked_and_scanned_in_place(tmp_path: Path):
                           .otherwise("status")).write_parquet(export)
     with pytest.raises(StageFailed, match=r"2024-05-01.parquet:5: bad status PAID"):
         match_day(ws, D1)
+    # an empty text id and a missing time are refused alike, naming the first line
+    internal.with_columns(merchant_txn_id=pl.when(pl.col("source_line") == 6).then(pl.lit(""))
+                          .otherwise("merchant_txn_id"),
+                          trade_time=pl.when(pl.col("source_line") == 7).then(None)
+                          .otherwise("trade_time")).write_parquet(export)
+    with pytest.raises(StageFailed, match=r"2024-05-01.parquet:6: bad missing merchant_txn_id"):
+        match_day(ws, D1)
+    internal.with_columns(trade_time=pl.when(pl.col("source_line") == 7).then(None)
+                          .otherwise("trade_time")).write_parquet(export)
+    with pytest.raises(StageFailed, match=r"2024-05-01.parquet:7: bad missing trade_time"):
+        match_day(ws, D1)
 
 
 def test_channels_with_different_internal_sources_in_one_run(root: Path):
