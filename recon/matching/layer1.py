@@ -139,6 +139,7 @@ def run(con: duckdb.DuckDBPyConnection, rules: MatchRules, date: dt.date, *, cha
     }
     engine.run(con, "results", params, outcome_case=outcome_case(rules), fo=free.o, ft=free.t)
     check_coverage(con, channel)
+    engine.run(con, "few_rows", where=engine.sql("explain_where"))
     _near_misses(con, rules, free)
     _reasons(con, rules, date)
     fx.settle(con, fx_policy, date, tuple(rules.compare))
@@ -174,7 +175,8 @@ def _reasons(con, rules: MatchRules, date: dt.date) -> None:
     near = {("O", -1 - r["uid"]): r for r in con.sql("SELECT * FROM near_o").pl().iter_rows(named=True)}
     near.update({("T", r["uid"]): r for r in con.sql("SELECT * FROM near_t").pl().iter_rows(named=True)})
     keys, sides, reasons, closest = [], [], [], []
-    explain_rows = engine.sql("wide", extra=engine.sql("explain_rows"), where=engine.sql("explain_where"))
+    explain_rows = engine.sql("wide", extra=engine.sql("explain_rows"), where=engine.sql("explain_where"),
+                              o="o_few", t="t_few")
     rows = list(con.sql(explain_rows).pl().iter_rows(named=True))
     hints = {} if rules.group_key else explain.group_hints(rows)
     groups = group_words.members(rows, passes.NM_PREFIX) if rules.many_to_many else {}
@@ -199,7 +201,7 @@ def _reasons(con, rules: MatchRules, date: dt.date) -> None:
 
 def wide_sql() -> str:
     """Every result row of the channel just matched, in the contract's columns, sorted."""
-    return engine.sql("wide", extra="", where="") + "\n" + ORDER_BY
+    return engine.sql("wide", extra="", where="", o="o", t="t") + "\n" + ORDER_BY
 
 
 def to_frame(relation: duckdb.DuckDBPyRelation) -> pl.DataFrame:

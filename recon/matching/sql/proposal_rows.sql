@@ -10,5 +10,6 @@ SELECT r.x_side, r.x_key, r.outcome, r.reason,
                 || CAST(coalesce(o.source_line, t.source_line) AS VARCHAR)) AS label,
        coalesce(o.source_file, t.source_file) AS source_file,
        coalesce(o.source_line, t.source_line) AS source_line
-FROM res r LEFT JOIN o ON o.oid = r.oid LEFT JOIN t ON t.tid = r.tid
+-- (an unmatched row needs words, so its row is among few_rows.sql's)
+FROM res r LEFT JOIN o_few o ON o.oid = r.oid LEFT JOIN t_few t ON t.tid = r.tid
 WHERE r.outcome IN ('LOCAL_ONLY', 'CHANNEL_ONLY')

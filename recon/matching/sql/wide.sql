@@ -1,6 +1,7 @@
 -- The contract columns of results/<D>/layer1.parquet (CONTRIBUTING.md), in contract order: the
 -- narrow decisions in `res` joined back to both sides' rows. {extra} adds working columns for
--- explanations; {where} limits the rows (to those needing words).
+-- explanations; {where} limits the rows (to those needing words); {o} / {t} are the sides' rows
+-- (the whole day, or only the rows needing words: few_rows.sql).
 SELECT r.business_date, r.channel, r.account, r.outcome, r.pass_name, r.match_key, r.reason,
        CAST(r.confidence AS DOUBLE) AS confidence, r.carried_from,
        o.txn_id AS our_txn_id, o.merchant_id AS our_merchant_id, o.merchant_txn_id AS our_merchant_txn_id,
@@ -26,5 +27,5 @@ SELECT r.business_date, r.channel, r.account, r.outcome, r.pass_name, r.match_ke
        o.merchant_order_no AS our_merchant_order_no, o.original_txn_id AS our_original_txn_id,
        t.account AS their_account, t.counterparty AS their_counterparty, r.carried_side
        {extra}
-FROM res r LEFT JOIN o ON o.oid = r.oid LEFT JOIN t ON t.tid = r.tid
+FROM res r LEFT JOIN {o} o ON o.oid = r.oid LEFT JOIN {t} t ON t.tid = r.tid
 {where}
