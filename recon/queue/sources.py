@@ -39,6 +39,7 @@ _THEIR = ("their_channel_txn_id", "their_merchant_txn_id", "their_channel_refund
           "their_merchant_refund_id", "their_record_type", "their_currency", "their_amount",
           "their_fee", "their_status", "their_trade_time", "their_source_file", "their_source_line")
 Identity = tuple[int, str, str, dt.date, str]  # layer, channel, account, period, key
+_KEY_COLUMNS = ("match_key", "our_txn_id", "their_channel_txn_id", "our_merchant_txn_id", "their_merchant_txn_id")
 _SETTLED_KEYS = ("match_key", "our_merchant_txn_id", "our_channel_txn_id", "our_txn_id",
                  "our_merchant_refund_id", "their_merchant_txn_id", "their_channel_txn_id",
                  "their_merchant_refund_id", "their_channel_refund_id")
@@ -135,21 +136,99 @@ def _unique_keys(records: list[dict[str, Any]]) -> None:
             rec["key"] = f"{rec['key']}#{seen[nk]}"
 
 
+def _text_or_null(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """A column as text, an absent column or an empty value as null (Python's `or` chain)."""
+    if column not in frame.columns:
+        return pl.lit(None, dtype=pl.String)
+    value = pl.col(column).cast(pl.String)
+    return pl.when(value != "").then(value)
+
+
+def _base_key(frame: pl.DataFrame) -> pl.Expr:
+    """The id an item of a layer-1 row is keyed by before duplicates and groups are told apart."""
+    return pl.coalesce(*(_text_or_null(frame, c) for c in _KEY_COLUMNS), pl.lit("?"))
+
+
+def layer1_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with each row's queue identity column-wise: `q_settled`, `q_account`, `q_period`, `q_key`
+    (the key the queue stores: `#n` for a duplicate's copies, the anchor's key for a group's other
+    lines) and `q_member`. The same identities `read_layer1` builds row by row, for any row count."""
+    col = lambda c, dtype=pl.String: pl.col(c) if c in frame.columns else pl.lit(None, dtype=dtype)  # noqa: E731
+    f = frame.with_row_index("q_n").with_columns(
+        q_settled=pl.col("outcome").is_in(sorted(SETTLED_OUTCOMES)),
+        q_account=col("account").fill_null(""),
+        q_period=pl.coalesce(col("carried_from", pl.Date), pl.col("business_date")),
+        q_base=_base_key(frame))
+    diff_present = (pl.when(pl.col("outcome") == "FEE_MISMATCH").then(col("diff_fee", pl.Int64).is_not_null())
+                    .otherwise(col("diff_amount", pl.Int64).is_not_null()))
+    f = f.with_columns(q_grouped=~pl.col("q_settled") & (col("group_size", pl.Int64).fill_null(1) > 1)
+                       & col("group_id").is_not_null(),
+                       q_diff=diff_present, q_ours=col("our_amount", pl.Int64).is_not_null())
+    grouped = f.filter("q_grouped")
+    if grouped.height:
+        anchors = grouped.group_by("group_id").agg(
+            q_anchor=pl.coalesce(pl.col("q_n").filter("q_diff").first(), pl.col("q_n").filter("q_ours").first()))
+        f = f.join(anchors, on="group_id", how="left", maintain_order="left")
+    else:
+        f = f.with_columns(q_anchor=pl.lit(None, dtype=pl.UInt32))
+    f = f.with_columns(q_member=pl.col("q_grouped") & pl.col("q_anchor").is_not_null()
+                       & (pl.col("q_anchor") != pl.col("q_n")))
+    own = ~pl.col("q_settled") & ~pl.col("q_member")
+    f = f.with_columns(q_copy=pl.when(own).then(
+        pl.int_range(1, pl.len() + 1).over(["channel", "q_account", "q_period", "q_base", own])))
+    f = f.with_columns(q_key=pl.when(pl.col("q_copy") > 1)
+                       .then(pl.col("q_base") + "#" + pl.col("q_copy").cast(pl.String)).otherwise(pl.col("q_base")))
+    anchor_keys = f.select(q_anchor=pl.col("q_n"), q_anchor_key=pl.col("q_key"))
+    f = f.join(anchor_keys, on="q_anchor", how="left", maintain_order="left")
+    return f.with_columns(q_key=pl.when("q_member").then("q_anchor_key").otherwise("q_key")).drop(
+        "q_base", "q_grouped", "q_diff", "q_ours", "q_copy", "q_anchor", "q_anchor_key", "q_n")
+
+
+SETTLED_SCHEMA = {"row": pl.UInt32, "layer": pl.Int64, "channel": pl.String, "account": pl.String,
+                  "business_date": pl.Date, "key": pl.String, "outcome": pl.String, "reason": pl.String}
+
+
+def settled_layer1(frame: pl.DataFrame) -> pl.DataFrame:
+    """The settled rows of a `layer1_frame`, one row per id each is known by (`Settled.keys`, in order):
+    layer, channel, account, business_date, key, outcome, reason, row (the row's place in the file)."""
+    f = frame.with_row_index("row").filter("q_settled")
+    ids = [pl.col("q_key"), *(_text_or_null(frame, c) for c in _SETTLED_KEYS)]
+    return (f.select("row", "channel", account="q_account", business_date="q_period", outcome="outcome",
+                     reason=(pl.col("reason") if "reason" in frame.columns else pl.lit(None, pl.String)).fill_null(""),
+                     key=pl.concat_list(ids))
+            .explode("key").filter(pl.col("key").is_not_null())
+            .unique(["row", "key"], keep="first", maintain_order=True)
+            .with_columns(layer=pl.lit(1, pl.Int64)).select(list(SETTLED_SCHEMA)))
+
+
 def read_layer1(path: Path) -> tuple[list[Discrepancy], list[Settled]]:
-    frame = pl.read_parquet(path)
+    found, good = read_layer1_columns(path)
+    return found, settled_records(good)
+
+
+def settled_records(good: pl.DataFrame) -> list[Settled]:
+    """A `settled_layer1` frame as Settled records, in file order (for readers that want them all)."""
+    return [Settled(1, channel, account, day, tuple(keys), outcome, reason) for channel, account, day, keys, outcome,
+               reason in good.group_by("row", maintain_order=True).agg(
+                   "channel", "account", "business_date", "key", "outcome", "reason").select(
+                   pl.col("channel").list.first(), pl.col("account").list.first(),
+                   pl.col("business_date").list.first(), "key", pl.col("outcome").list.first(),
+                   pl.col("reason").list.first()).iter_rows()]
+
+
+def read_layer1_columns(path: Path) -> tuple[list[Discrepancy], pl.DataFrame]:
+    """The discrepancies of a layer-1 file as records, its settled rows as a `settled_layer1` frame:
+    only discrepancy rows become Python objects; a day's matched rows stay columns."""
+    frame = layer1_frame(pl.read_parquet(path))
+    good = settled_layer1(frame)
     found: list[dict[str, Any]] = []
-    settled: list[Settled] = []
     lines: dict[str, list[dict[str, Any]]] = {}  # combined payments (1:N groups) by group id
-    for row in frame.iter_rows(named=True):
+    for row in frame.filter(~pl.col("q_settled")).iter_rows(named=True):
         carried = row.get("carried_from")
         day = carried or row["business_date"]
         key = (row.get("match_key") or row.get("our_txn_id") or row.get("their_channel_txn_id")
                or row.get("our_merchant_txn_id") or row.get("their_merchant_txn_id") or "?")
         account = row.get("account") or ""
-        if row["outcome"] in SETTLED_OUTCOMES:
-            keys = tuple(dict.fromkeys(k for k in (key, *(row.get(c) for c in _SETTLED_KEYS)) if k))
-            settled.append(Settled(1, row["channel"], account, day, keys, row["outcome"], row.get("reason") or ""))
-            continue
         detail = {
             "ours": {c[4:]: _shown(row, c) for c in _OUR if row.get(c) is not None},
             "theirs": {c[6:]: _shown(row, c) for c in _THEIR if row.get(c) is not None},
@@ -179,7 +258,7 @@ def read_layer1(path: Path) -> tuple[list[Discrepancy], list[Settled]]:
     for rec in found:
         rec.pop("group", None)
         rec["detail"] = json.dumps(rec["detail"], sort_keys=True, ensure_ascii=False)
-    return [Discrepancy(**rec) for rec in found], settled
+    return [Discrepancy(**rec) for rec in found], good
 
 
 def _anchor(members: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -266,13 +345,27 @@ def read_generic(path: Path, layer: int) -> tuple[list[Discrepancy], list[Settle
 
 def read_day(results_dir: Path) -> tuple[dict[int, list[Discrepancy]], list[Settled]]:
     """Every layer file present for the day; an absent layer is simply not reported."""
+    by_layer, settled, layer1 = read_day_columns(results_dir)
+    return by_layer, _in_layer_order(settled, settled_records(layer1))
+
+
+def _in_layer_order(generic: list[Settled], layer1: list[Settled]) -> list[Settled]:
+    return [s for s in generic if s.layer < 1] + layer1 + [s for s in generic if s.layer > 1]
+
+
+def read_day_columns(results_dir: Path) -> tuple[dict[int, list[Discrepancy]], list[Settled], pl.DataFrame]:
+    """As `read_day`, with layer 1's settled rows kept as a `settled_layer1` frame (empty without a
+    layer-1 file) and the other layers' settled rows (a few per period) as records."""
     by_layer: dict[int, list[Discrepancy]] = {}
     settled: list[Settled] = []
+    layer1 = pl.DataFrame(schema=SETTLED_SCHEMA)
     for layer, name in LAYER_FILES.items():
         path = results_dir / name
         if not path.exists():
             continue
-        found, good = read_layer1(path) if layer == 1 else read_generic(path, layer)
-        by_layer[layer] = found
-        settled += good
-    return by_layer, settled
+        if layer == 1:
+            by_layer[layer], layer1 = read_layer1_columns(path)
+        else:
+            by_layer[layer], good = read_generic(path, layer)
+            settled += good
+    return by_layer, settled, layer1

@@ -27,7 +27,9 @@ from sqlalchemy import bindparam, insert, or_, select, update
 
 from recon.clock import utcnow
 from recon.queue import adjustments
-from recon.queue.sources import LAYER_FILES, Discrepancy, Identity, Settled, read_day, read_generic
+import polars as pl
+
+from recon.queue.sources import LAYER_FILES, Discrepancy, Identity, Settled, read_day_columns, read_generic
 from recon.queue.store import queue_engine
 from recon.store.tables.queue import ACTIVE_STATES, State, queue_events, queue_items
 
@@ -68,6 +70,21 @@ def _settled_index(settled: list[Settled]) -> dict[tuple, Settled]:
     return {(s.layer, s.channel, s.account, s.business_date, k): s for s in settled for k in s.keys}
 
 
+def _layer1_hits(layer1: pl.DataFrame, wanted: set[tuple]) -> dict[tuple, Settled]:
+    """The settled layer-1 rows known by one of the `wanted` identities, as `_settled_index` would
+    index them (the last row in the file wins): the day's matched rows are joined, never iterated."""
+    wanted1 = [w for w in wanted if w[0] == 1]
+    if not wanted1 or layer1.is_empty():
+        return {}
+    probe = pl.DataFrame([w[1:] for w in wanted1], orient="row", schema={
+        "channel": pl.String, "account": pl.String, "business_date": pl.Date, "key": pl.String})
+    hits = (layer1.join(probe, on=["channel", "account", "business_date", "key"], how="semi")
+            .sort("row").unique(["channel", "account", "business_date", "key"], keep="last"))
+    return {(1, r["channel"], r["account"], r["business_date"], r["key"]):
+            Settled(1, r["channel"], r["account"], r["business_date"], (r["key"],), r["outcome"], r["reason"])
+            for r in hits.iter_rows(named=True)}
+
+
 def _settled_later(ws, date: dt.date) -> set[tuple]:
     """Identities that the layer-2/3 results of a day after `date` report settled.
 
@@ -94,12 +111,13 @@ def _settled_later(ws, date: dt.date) -> set[tuple]:
 
 def sync_results(ws, date: dt.date) -> SyncReport:
     """Upsert every discrepancy in `results/<date>/layer*.parquet` into the queue."""
-    by_layer, settled = read_day(ws.results_dir(date))
+    by_layer, settled, layer1 = read_day_columns(ws.results_dir(date))
     report = SyncReport(date=date, layers=tuple(sorted(by_layer)))
     if not by_layer:
         return report
     incoming: dict[Identity, Discrepancy] = {d.identity: d for ds in by_layer.values() for d in ds if not d.member}
-    days = {date} | {k[3] for k in incoming} | {s.business_date for s in settled}
+    days = ({date} | {k[3] for k in incoming} | {s.business_date for s in settled}
+            | set(layer1["business_date"].unique().to_list()))
     engine = queue_engine(ws)
     now = utcnow()
     with engine.begin() as conn:
@@ -158,6 +176,8 @@ def sync_results(ws, date: dt.date) -> SyncReport:
 
         # Open items this day's results no longer report, or that a settled row now matches.
         settled_index = _settled_index(settled)
+        settled_index |= _layer1_hits(layer1, {(r.layer, r.channel, r.account, r.business_date, r.key.split("#", 1)[0])
+                                               for ident, r in existing.items() if ident not in incoming})
         for ident, row in existing.items():
             if ident in incoming or row.last_seen > date:
                 continue
