@@ -185,20 +185,28 @@ def layer1_frame(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 SETTLED_SCHEMA = {"row": pl.UInt32, "layer": pl.Int64, "channel": pl.String, "account": pl.String,
-                  "business_date": pl.Date, "key": pl.String, "outcome": pl.String, "reason": pl.String}
+                  "business_date": pl.Date, "outcome": pl.String, "reason": pl.String,
+                  **{f"id{n}": pl.String for n in range(1 + len(_SETTLED_KEYS))}}
+SETTLED_IDS = [f"id{n}" for n in range(1 + len(_SETTLED_KEYS))]
 
 
 def settled_layer1(frame: pl.DataFrame) -> pl.DataFrame:
-    """The settled rows of a `layer1_frame`, one row per id each is known by (`Settled.keys`, in order):
-    layer, channel, account, business_date, key, outcome, reason, row (the row's place in the file)."""
-    f = frame.with_row_index("row").filter("q_settled")
+    """The settled rows of a `layer1_frame`: layer, channel, account, business_date, outcome, reason,
+    row (the row's place in the file) and every id each is known by (`id0`: its item key, then the
+    `_SETTLED_KEYS` columns; empty ones null). `Settled.keys` is these ids, nulls and repeats left out."""
     ids = [pl.col("q_key"), *(_text_or_null(frame, c) for c in _SETTLED_KEYS)]
-    return (f.select("row", "channel", account="q_account", business_date="q_period", outcome="outcome",
-                     reason=(pl.col("reason") if "reason" in frame.columns else pl.lit(None, pl.String)).fill_null(""),
-                     key=pl.concat_list(ids))
-            .explode("key").filter(pl.col("key").is_not_null())
-            .unique(["row", "key"], keep="first", maintain_order=True)
-            .with_columns(layer=pl.lit(1, pl.Int64)).select(list(SETTLED_SCHEMA)))
+    reason = (pl.col("reason") if "reason" in frame.columns else pl.lit(None, pl.String)).fill_null("")
+    return (frame.with_row_index("row").filter("q_settled")
+            .select("row", pl.lit(1, pl.Int64).alias("layer"), "channel", account="q_account",
+                    business_date="q_period", outcome="outcome", reason=reason,
+                    **{name: e for name, e in zip(SETTLED_IDS, ids, strict=True)}))
+
+
+def settled_keys(good: pl.DataFrame) -> pl.DataFrame:
+    """One row per (settled row, id it is known by), ids in `Settled.keys` order."""
+    return (good.unpivot(SETTLED_IDS, index=["row", "layer", "channel", "account", "business_date", "outcome",
+                                              "reason"], variable_name="n", value_name="key")
+            .filter(pl.col("key").is_not_null()))
 
 
 def read_layer1(path: Path) -> tuple[list[Discrepancy], list[Settled]]:
@@ -208,12 +216,9 @@ def read_layer1(path: Path) -> tuple[list[Discrepancy], list[Settled]]:
 
 def settled_records(good: pl.DataFrame) -> list[Settled]:
     """A `settled_layer1` frame as Settled records, in file order (for readers that want them all)."""
-    return [Settled(1, channel, account, day, tuple(keys), outcome, reason) for channel, account, day, keys, outcome,
-               reason in good.group_by("row", maintain_order=True).agg(
-                   "channel", "account", "business_date", "key", "outcome", "reason").select(
-                   pl.col("channel").list.first(), pl.col("account").list.first(),
-                   pl.col("business_date").list.first(), "key", pl.col("outcome").list.first(),
-                   pl.col("reason").list.first()).iter_rows()]
+    return [Settled(1, channel, account, day, tuple(dict.fromkeys(k for k in ids if k)), outcome, reason)
+            for channel, account, day, outcome, reason, *ids in
+            good.select("channel", "account", "business_date", "outcome", "reason", *SETTLED_IDS).iter_rows()]
 
 
 def read_layer1_columns(path: Path) -> tuple[list[Discrepancy], pl.DataFrame]:

@@ -29,7 +29,8 @@ from recon.clock import utcnow
 from recon.queue import adjustments
 import polars as pl
 
-from recon.queue.sources import LAYER_FILES, Discrepancy, Identity, Settled, read_day_columns, read_generic
+from recon.queue.sources import (LAYER_FILES, SETTLED_IDS, Discrepancy, Identity, Settled, read_day_columns,
+                                 read_generic, settled_keys)
 from recon.queue.store import queue_engine
 from recon.store.tables.queue import ACTIVE_STATES, State, queue_events, queue_items
 
@@ -78,7 +79,8 @@ def _layer1_hits(layer1: pl.DataFrame, wanted: set[tuple]) -> dict[tuple, Settle
         return {}
     probe = pl.DataFrame([w[1:] for w in wanted1], orient="row", schema={
         "channel": pl.String, "account": pl.String, "business_date": pl.Date, "key": pl.String})
-    hits = (layer1.join(probe, on=["channel", "account", "business_date", "key"], how="semi")
+    some = layer1.filter(pl.any_horizontal(pl.col(SETTLED_IDS).is_in(probe["key"].unique().implode())))
+    hits = (settled_keys(some).join(probe, on=["channel", "account", "business_date", "key"], how="semi")
             .sort("row").unique(["channel", "account", "business_date", "key"], keep="last"))
     return {(1, r["channel"], r["account"], r["business_date"], r["key"]):
             Settled(1, r["channel"], r["account"], r["business_date"], (r["key"],), r["outcome"], r["reason"])
