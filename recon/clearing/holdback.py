@@ -32,7 +32,8 @@ from sqlalchemy import Engine, or_, select
 
 from recon.clock import window_utc
 from recon.errors import StageFailed
-from recon.queue.sources import SETTLED_OUTCOMES, read_layer1
+from recon.queue.sources import layer1_frame
+from recon.schema import MONEY
 from recon.store.tables.queue import queue_items
 
 RELEASING = ("RESOLVED", "WRITTEN_OFF")
@@ -80,42 +81,85 @@ class _Item:
     closed_on: dt.date
 
 
-def read_rows(path: Path) -> list[_Row]:
-    """Our side of every row of one results file, with the queue key of the row's item."""
+_OURS = {"our_txn_id": pl.String, "our_merchant_id": pl.String, "our_record_type": pl.String,
+         "our_currency": pl.String, "our_amount": MONEY, "our_status": pl.String,
+         "our_trade_time": pl.Datetime("us", "UTC"), "group_id": pl.String, "carried_from": pl.Date}
+_REQUIRED = ("our_merchant_id", "our_record_type", "our_currency", "our_amount")
+
+
+def our_rows(path: Path) -> pl.DataFrame:
+    """Our side of every row of one results file that moved our money, in file order, with the queue
+    identity of the row's item (`recon.queue.sources.layer1_frame`): txn_id, merchant_id, channel,
+    record_type, currency, amount, trade_time, original_date, settled, carried, outcome, and the
+    item as kind (null for a settled row), account, period, key."""
     frame = pl.read_parquet(path)
-    found, settled = read_layer1(path)  # both in file order, as the queue keyed them
-    open_iter, settled_iter = iter(found), iter(settled)
+    frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(c) for c, dtype in _OURS.items()
+                               if c not in frame.columns)
+    frame = layer1_frame(frame).with_row_index("n", offset=1)
     # A combined payment (1:N group) carries our money once, on its anchor line; the other lines of
     # the group are the same transaction of ours and take the anchor's figures. An N:M group's rows
     # of ours each appear once with their own money, so each is taken once as it stands; all of
     # them share the group's queue item, so resolving it releases the whole group.
-    grouped = (frame.filter(pl.col("group_id").is_not_null() & pl.col("our_amount").is_not_null())
-               if "group_id" in frame.columns else frame.clear())
-    anchors = {(r["our_txn_id"], r["group_id"]): (r["our_amount"], r["our_fee"]) for r in grouped.iter_rows(named=True)}
-    rows = []
-    for n, row in enumerate(frame.iter_rows(named=True), start=1):
-        if row["outcome"] in SETTLED_OUTCOMES:
-            s = next(settled_iter)
-            item = (None, s.channel, s.account, s.business_date, s.keys[0])
-        else:
-            d = next(open_iter)
-            item = (d.kind, d.channel, d.account, d.business_date, d.key)
-        if row.get("our_txn_id") is None or row.get("our_status") != "SUCCESS":
-            continue
-        if row.get("our_amount") is None and (row["our_txn_id"], row.get("group_id")) in anchors:
-            row = {**row, "our_amount": anchors[(row["our_txn_id"], row["group_id"])][0]}
-        missing = [c for c in ("our_merchant_id", "our_record_type", "our_currency", "our_amount") if row.get(c) is None]
-        if missing:
-            raise StageFailed(f"{path}: row {n} ({row['our_txn_id']}): no {', '.join(missing)}")
-        if not isinstance(row["our_amount"], Decimal):  # a float column is a writer's bug, never guessed
-            raise StageFailed(f"{path}: our_amount is {type(row['our_amount']).__name__}, expected a decimal")
-        original = row.get("carried_from") or row["business_date"]
-        txn = Presented(row["our_txn_id"], row["our_merchant_id"], row["channel"], row["our_record_type"],
-                        row["our_currency"], row["our_amount"], row.get("our_trade_time"), original,
-                        State.HELD, "")
-        rows.append(_Row(txn, row["outcome"] in SETTLED_OUTCOMES, row.get("carried_from") is not None,
-                         row["outcome"], item))
-    return rows
+    if frame.height:
+        anchor = pl.col("our_amount").filter(pl.col("group_id").is_not_null()).drop_nulls().last()
+        frame = frame.with_columns(our_amount=pl.coalesce("our_amount", anchor.over(["our_txn_id", "group_id"])))
+    ours = frame.filter(pl.col("our_txn_id").is_not_null() & (pl.col("our_status") == "SUCCESS"))
+    missing = pl.any_horizontal(pl.col(c).is_null() for c in _REQUIRED)
+    bad, good = ours.filter(missing).head(1), ours.filter(~missing).head(1)
+    if good.height and not isinstance(ours.schema["our_amount"], pl.Decimal) and (
+            not bad.height or good["n"][0] < bad["n"][0]):  # a float column is a writer's bug, never guessed
+        raise StageFailed(f"{path}: our_amount is {type(good['our_amount'][0]).__name__}, expected a decimal")
+    for row in bad.iter_rows(named=True):
+        raise StageFailed(f"{path}: row {row['n']} ({row['our_txn_id']}): no "
+                          f"{', '.join(c for c in _REQUIRED if row[c] is None)}")
+    return ours.select(
+        txn_id="our_txn_id", merchant_id="our_merchant_id", channel="channel", record_type="our_record_type",
+        currency="our_currency", amount="our_amount", trade_time="our_trade_time",
+        original_date=pl.coalesce("carried_from", "business_date"), settled="q_settled",
+        carried=pl.col("carried_from").is_not_null(), outcome="outcome",
+        kind=pl.when(~pl.col("q_settled")).then(pl.col("outcome")), account="q_account", period="q_period",
+        key="q_key")
+
+
+def _records(rows: pl.DataFrame) -> list[_Row]:
+    return [_Row(Presented(t, m, ch, rt, cur, a, tt, od, State.HELD, ""), st, ca, oc, (k, ch, ac, pe, key))
+            for t, m, ch, rt, cur, a, tt, od, st, ca, oc, k, ac, pe, key in rows.iter_rows()]
+
+
+def read_rows(path: Path) -> list[_Row]:
+    """`our_rows` as records (for the few rows of an earlier day a release looks at)."""
+    return _records(our_rows(path))
+
+
+_ITEMS = {"channel": pl.String, "account": pl.String, "period": pl.Date, "key": pl.String, "item_kind": pl.String,
+          "item_status": pl.String, "closed_on": pl.Date}
+
+
+def _first_presented(rows: pl.DataFrame, items: list[_Item], day: dt.date) -> list[Presented]:
+    """The transactions first presented on `day` (rows not carried), set-based: CLEARED when every
+    unsettled row's item was closed by the end of `day` (the note names them in file order), else
+    HELD (the note names the still-open outcomes, sorted). Each takes its first row's figures."""
+    closed = pl.DataFrame([(i.channel, i.account, i.business_date, i.key, i.kind, i.status, i.closed_on)
+                           for i in items], schema=_ITEMS, orient="row")
+    originals = rows.filter(~pl.col("carried"))
+    still_open = pl.col("closed_on").is_null() | (pl.col("closed_on") > day)
+    verdicts = (originals.filter(~pl.col("settled"))
+                .join(closed, on=["channel", "account", "period", "key"], how="left", maintain_order="left")
+                .group_by("txn_id").agg(
+                    held=still_open.any(),
+                    open_kinds=pl.col("outcome").filter(still_open).unique().sort().str.join(", "),
+                    closed_notes=(pl.col("item_kind") + " " + pl.col("item_status") + " on "
+                                  + pl.col("closed_on").cast(pl.String)).str.join("; ")))
+    firsts = (originals.group_by("txn_id", maintain_order=True).first()
+              .join(verdicts, on="txn_id", how="left", maintain_order="left")
+              .select("txn_id", "merchant_id", "channel", "record_type", "currency", "amount", "trade_time",
+                      "original_date",
+                      state=pl.when(pl.col("held").fill_null(False)).then(pl.lit(State.HELD.value))
+                      .otherwise(pl.lit(State.CLEARED.value)),
+                      note=pl.when(pl.col("held").fill_null(False)).then("open: " + pl.col("open_kinds"))
+                      .otherwise(pl.col("closed_notes").fill_null(""))))
+    return [Presented(t, m, ch, rt, cur, a, tt, od, State(st), note)
+            for t, m, ch, rt, cur, a, tt, od, st, note in firsts.iter_rows()]
 
 
 def released_items(engine: Engine, zone: ZoneInfo, day: dt.date, dates: set[dt.date]) -> list[_Item]:
@@ -136,35 +180,22 @@ def classify(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) -> tuple
     if not path.exists():
         raise StageFailed(f"{path} does not exist: the day is not reconciled yet",
                           hint=f"recon match --date {day.isoformat()}")
-    rows = read_rows(path)
+    rows = our_rows(path)
     closed_today = released_items(engine, zone, day, set())
     # Also every item dated like today's rows or like the rows released today: a transaction is
     # released only when *all* of its discrepancies are closed.
-    dates = {r.item[3] for r in rows} | {i.business_date for i in closed_today}
+    dates = set(rows["period"].unique().to_list()) | {i.business_date for i in closed_today}
     items = released_items(engine, zone, day, dates)
     by_key = {(i.channel, i.account, i.business_date, i.key): i for i in items}  # an item's identity
     by_base: dict[tuple, list[_Item]] = defaultdict(list)
     for i in items:
         by_base[(i.channel, i.account, i.business_date, i.key.split("#", 1)[0])].append(i)
-    out: dict[str, Presented] = {}
+    out: dict[str, Presented] = {txn.txn_id: txn for txn in _first_presented(rows, items, day)}
     notes: list[str] = []
 
-    originals: dict[str, list[_Row]] = defaultdict(list)
-    for r in rows:
-        if not r.carried:
-            originals[r.txn.txn_id].append(r)
-    for txn_id, group in originals.items():
-        unsettled = [r for r in group if not r.settled]
-        closed = [by_key.get(r.item[1:]) for r in unsettled]
-        if all(i is not None and i.closed_on <= day for i in closed):
-            note = "; ".join(f"{i.kind} {i.status} on {i.closed_on}" for i in closed if i is not None)
-            out[txn_id] = _as(group[0].txn, State.CLEARED, note)
-        else:
-            held = sorted({r.outcome for r, i in zip(unsettled, closed, strict=True) if i is None or i.closed_on > day})
-            out[txn_id] = _as(group[0].txn, State.HELD, "open: " + ", ".join(held))
-
-    for r in rows:  # late matches: held on their original day, matched by a later bill today
-        if not (r.carried and r.settled) or r.txn.txn_id in out:
+    late = rows.filter(pl.col("carried") & pl.col("settled") & ~pl.col("txn_id").is_in(list(out)))
+    for r in _records(late):  # late matches: held on their original day, matched by a later bill today
+        if r.txn.txn_id in out:  # a carried transaction on two lines is released once
             continue
         earlier = [i for i in by_base.get(r.item[1:], []) if i.closed_on < day]
         if earlier:
