@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from recon.clearing import fees_sql
+from recon.clearing import fees_sql, splits_sql
 from recon.clearing.fee_rules import MERCHANT, ClearingRules
 from recon.clearing.fees import MonthVolume, exact_fee, round_fees
 from recon.clearing.holdback import Presented, State
@@ -98,6 +98,7 @@ def compute_day(day: dt.date, presented: list[Presented], rules: ClearingRules,
     if fees is None:  # beyond what the statement computes exactly: one transaction at a time
         fees = fees_per_row(taken, rules, prior_volume)
 
+    shares_of = day_shares(taken, fees, split_rule)
     lines = []
     for p in presented:
         amount = _whole(p)
@@ -105,8 +106,7 @@ def compute_day(day: dt.date, presented: list[Presented], rules: ClearingRules,
             lines.append(Line(p, amount, ZERO, "", (), ZERO, amount))
             continue
         name, fee = fees[p.txn_id]
-        found = split_rule(p.merchant_id, p.channel, p.currency, p.record_type)
-        shares = split_net(found[1] if found else None, amount - fee, p.currency)
+        shares = shares_of.get(p.txn_id) or ((MERCHANT, amount - fee),)  # no split rule: all the merchant's
         merchant = next(a for party, a in shares if party == MERCHANT)
         others = tuple((party, a) for party, a in shares if party != MERCHANT)
         gross, held = (amount, ZERO) if p.state == State.CLEARED else (ZERO, -amount)
@@ -115,6 +115,18 @@ def compute_day(day: dt.date, presented: list[Presented], rules: ClearingRules,
         if line.gross != line.net_payable + line.fee + line.splits + line.held:
             raise InvariantBroken(f"clearing {day}: {line.txn.txn_id} does not balance: {line}")
     return DayClearing(day, tuple(lines), settle(lines))
+
+
+def day_shares(taken: list[Presented], fees: dict[str, tuple[str, Decimal]], split_rule) -> dict[str, tuple]:
+    """txn_id -> each party's share of the net (amount - fee) for the taken transactions a split
+    rule covers: all at once (splits_sql), or line by line where the statement cannot be exact."""
+    covered = [(p, found[1]) for p in taken
+               if (found := split_rule(p.merchant_id, p.channel, p.currency, p.record_type)) is not None]
+    lines = [(rule, p.amount - fees[p.txn_id][1], p.currency) for p, rule in covered]
+    shares = splits_sql.day_splits(lines)
+    if shares is None:
+        shares = [split_net(rule, net, currency) for rule, net, currency in lines]
+    return {p.txn_id: s for (p, _), s in zip(covered, shares, strict=True)}
 
 
 def fees_per_row(taken: list[Presented], rules: ClearingRules,
