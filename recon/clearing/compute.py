@@ -101,14 +101,15 @@ def compute_day(day: dt.date, presented: list[Presented], rules: ClearingRules,
     shares_of = day_shares(taken, fees, split_rule)
     lines = []
     for p in presented:
-        amount = _whole(p)
         if p.state == State.HELD:
+            amount = _whole(p)
             lines.append(Line(p, amount, ZERO, "", (), ZERO, amount))
             continue
+        amount = p.amount  # whole units: checked with the fee rules above
         name, fee = fees[p.txn_id]
-        shares = shares_of.get(p.txn_id) or ((MERCHANT, amount - fee),)  # no split rule: all the merchant's
-        merchant = next(a for party, a in shares if party == MERCHANT)
-        others = tuple((party, a) for party, a in shares if party != MERCHANT)
+        shares = shares_of.get(p.txn_id)
+        # no split rule: the whole net is the merchant's; else the merchant's share comes first
+        merchant, others = (amount - fee, ()) if shares is None else (shares[0][1], shares[1:])
         gross, held = (amount, ZERO) if p.state == State.CLEARED else (ZERO, -amount)
         lines.append(Line(p, gross, fee, name, others, merchant, held))
     for line in lines:  # the balance equation, checked on every line before anything is written
