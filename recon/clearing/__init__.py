@@ -5,7 +5,8 @@
    discrepancy queue: cleared, held back (open discrepancy) or released (resolved since);
 2. `compute.compute_day` applies the fee rules (`fee_rules`, `fees`: percentage, fixed, min/max,
    tiered by month-to-date volume, refunds returning the fee or not, named rounding per
-   transaction or per total) and the split rules (`splits`), line by line, and checks
+   transaction or per total; one DuckDB statement, `fees_sql`) and the split rules (`splits`; one
+   statement, `splits_sql`), and checks
    gross = net_payable + fees + splits + held on every line;
 3. `posting.post_day` books one CLEAR entry per merchant, currency and channel in the payment
    core's ledger, once per deterministic key; a changed day is corrected by reversal + new entry;

@@ -14,7 +14,10 @@ are not ours to pay). A transaction is then, on day D:
   business date travels with it.
 A carried row still unsettled is skipped: it was held on its original day and stays held. A late
 match whose item a person already released earlier is skipped too, so nothing is paid twice.
-Queue items are found by the queue's own natural keys (`recon.queue.sources.read_layer1`).
+Queue items are found by the queue's own natural keys, computed column-wise over the whole file
+(`recon.queue.sources.layer1_frame`, equal to the queue's per-row keying); the day's first
+presentations are decided by one join with the closed items and a group-by, so only the few carried
+rows and releases of earlier days become Python records before the result.
 """
 
 from __future__ import annotations
