@@ -45,6 +45,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "layer": ("Layer", "层级"),
     "kind": ("Kind", "类型"),
     "none": ("No rows.", "无数据。"),
+    "rows_cut": ("{count} more rows not shown: a sheet holds at most {limit} rows. The results files "
+                 "(results/<date>/) and `recon queue list --format csv` have every row.",
+                 "另有 {count} 行未显示:一张工作表最多 {limit} 行。结果文件(results/<日期>/)和 "
+                 "`recon queue list --format csv` 含全部行。"),
     "group.line": ("Line", "明细"),
     "as_of": ("Ages as of", "账龄计算至"),
     "clearing_per_merchant": ("Clearing per merchant", "分商户清分"),

@@ -31,6 +31,10 @@ DIFF_FONT = Font(bold=True, color="9C0006")
 DIFF_FILL = PatternFill("solid", fgColor="FFC7CE")
 DIFF_COLUMNS = frozenset({"diff", "diff_amount", "diff_fee"})
 WIDTH_SAMPLE = 2000
+# Excel's (and LibreOffice's) last row. A day with more rows than a sheet holds (a channel whose
+# whole bill went unmatched) gets the first rows and a last line saying how many are not shown,
+# rather than a workbook that Excel refuses to open.
+SHEET_ROWS = 1_048_576
 RAW_WIDTH = 40  # widest column of a sheet of raw data (Details); its text may be cut, the cell holds it all
 _FORMATS: dict[str, str] = {}
 
@@ -112,7 +116,9 @@ def write_table(wb, title: str, frame: pl.DataFrame, language: str, *, columns: 
     """
     ws = wb.create_sheet(title)
     cols = [c for c in (columns or frame.columns) if c in frame.columns]
-    frame = frame.select(cols)
+    room = SHEET_ROWS - 2  # the header and the line that says how many rows are not shown
+    cut = max(frame.height - room, 0)
+    frame = frame.select(cols).head(room) if cut else frame.select(cols)
     headers = [(headers or {}).get(c) or t(c, language) for c in cols]
     limits = [column_limit(c) if frame.schema[c] == pl.String() else 60 for c in cols] if reading else None
     widths = fit_widths(ws, headers, frame, limits)
@@ -143,6 +149,8 @@ def write_table(wb, title: str, frame: pl.DataFrame, language: str, *, columns: 
             else:
                 out.append(value_for(ws, v, fmt if i in money else None))
         ws.append(out)
+    if cut:
+        ws.append([t("rows_cut", language).format(count=f"{cut:,}", limit=f"{SHEET_ROWS:,}")])
     if frame.height == 0:
         ws.append([t("none", language)])
     return ws
