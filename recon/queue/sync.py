@@ -23,12 +23,11 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
+import polars as pl
 from sqlalchemy import bindparam, insert, or_, select, update
 
 from recon.clock import utcnow
 from recon.queue import adjustments
-import polars as pl
-
 from recon.queue.sources import (LAYER_FILES, SETTLED_IDS, Discrepancy, Identity, Settled, read_day_columns,
                                  read_generic, settled_keys)
 from recon.queue.store import queue_engine
