@@ -68,7 +68,7 @@ def sample(path: Path) -> Sample:
         try:
             with gzip.open(path, "rb") as gz:
                 head = gz.read(SAMPLE_BYTES)
-        except (OSError, EOFError):
+        except (OSError, EOFError, zlib.error):
             pass  # a damaged gzip is identified by name only; the parser will reject it
     elif head[:4] == b"PK\x03\x04":
         try:
@@ -138,6 +138,8 @@ def refuse_line_faults(path: Path, name: str) -> None:
                                 "line endings", code="line_endings")
     with open(path, "rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"
+    if gz and head[:2] == b"\x1f\x8b":
+        return  # not inflatable even in its first bytes: plain_statement refuses the damaged container
     if gz:
         data: bytes | mmap.mmap = head
     elif path.stat().st_size == 0:

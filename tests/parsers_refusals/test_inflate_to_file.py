@@ -169,6 +169,23 @@ def test_a_truncated_gzip_is_refused_and_leaves_no_temp_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [whole.name]
 
 
+@pytest.mark.parametrize("cut", [12, 40])
+def test_a_gzip_damaged_in_its_first_bytes_is_refused_as_gzip_not_as_a_nul_byte(tmp_path, cut):
+    """Compressed bytes hold NULs; a gzip that will not inflate even at its start used to be read as
+    text and refused for a "NUL byte", which sent people looking for a binary file instead of a bad
+    download."""
+    whole = tmp_path / "icbc_cny_20261120.mt940.gz"
+    with gzip.open(whole, "wb") as gz:
+        gz.write((SAMPLES / "bank/icbc_cny_20261120.mt940").read_bytes())
+    data = bytearray(whole.read_bytes())
+    data[cut:cut + 16] = b"\x00\xff" * 8  # the deflate stream broken right after the header
+    whole.write_bytes(bytes(data))
+    with pytest.raises(StatementRejected, match="gzip stream is damaged or truncated") as err:
+        parse_file(whole, _ctx("mt940"), "mt940")
+    assert "NUL byte" not in str(err.value) and str(whole) in str(err.value)
+    assert [p.name for p in tmp_path.iterdir()] == [whole.name]
+
+
 def test_an_unexpected_exception_in_the_parser_leaves_no_temp_file(tmp_path, monkeypatch):
     packed = _gzip(SAMPLES / "bank/icbc_cny_20261120.mt940", tmp_path)
     seen = []
