@@ -14,7 +14,10 @@ show). So for one group (channel, account, business date, currency, record type,
 - a BILL_COUNT_MISMATCH posts nothing: a count carries no money, its group's amount item does;
 - while the bill item stands accepted it covers the whole group, so accepting or reopening a row
   item of the group (which would change what the rows post) is refused until the bill item is
-  reopened; the bill item is then re-accepted against the new row postings.
+  reopened; the bill item is then re-accepted against the new row postings;
+- a re-run that re-opens an accepted row item (its figures changed) reverses the row's adjustment,
+  which a person could not do; the accepted bill item above it then re-posts its residual
+  (`repost_residuals`), so the group still books exactly the bill's difference.
 Hence, per group, the live adjustments equal the bill's difference when the bill item is accepted,
 else the sum of the accepted rows' differences: the same money is never booked twice.
 """
@@ -178,3 +181,25 @@ def post(conn, row, adjustment: dict, note: str, accounting: AccountingRules, ve
                          business_date=row.business_date, memo=f"queue item {row.id}: {note}"[:500])
     lines = [{"debit": p.debit, "credit": p.credit, "amount": format(p.amount, "f")} for p in posted.postings]
     return {**adjustment, "posted": True, "journal": posted.entry_key, "lines": lines}
+
+
+def repost_residuals(conn, rows, accounting: AccountingRules, why: str) -> list[tuple[object, dict]]:
+    """Re-post the residual of every accepted bill item covering one of `rows`, row items whose
+    adjustments a re-run has just reversed: the bill covers its whole group, so what the reversed
+    rows no longer post, the bill now does. Each bill item's old residual is reversed and the new
+    one posted under the item's next version (which the item takes, as after any action).
+    Returns (bill item, event data) for the caller's events."""
+    bills = {}
+    for row in rows:
+        bill = covering_bill(conn, row)
+        if bill is not None:
+            bills[bill.id] = bill
+    done = []
+    for bill in bills.values():
+        version = bill.version + 1
+        reversed_ = reverse_live(conn, bill.id, f"residual re-posted: {why}")
+        posted = post(conn, bill, proposal(conn, bill), f"residual re-posted: {why}", accounting, version)
+        conn.execute(sa.update(queue_items).where(queue_items.c.id == bill.id, queue_items.c.version == bill.version)
+                     .values(version=version, updated_at=utcnow()))
+        done.append((bill, {"adjustment": posted, "reversed": reversed_}))
+    return done

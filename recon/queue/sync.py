@@ -27,6 +27,7 @@ import polars as pl
 from sqlalchemy import bindparam, insert, or_, select, update
 
 from recon.clock import utcnow
+from recon.core.accounting import accounting_of
 from recon.queue import adjustments
 from recon.queue.sources import (LAYER_FILES, SETTLED_IDS, Discrepancy, Identity, Settled, read_day_columns,
                                  read_generic, settled_keys)
@@ -134,6 +135,7 @@ def sync_results(ws, date: dt.date) -> SyncReport:
                                to_state=new, note=note, data=json.dumps(data or {}, sort_keys=True), ref=None))
 
         new_items: list[Discrepancy] = []
+        unbooked = []  # accepted row items this re-run re-opened, their adjustments reversed
         for ident, d in incoming.items():
             row = existing.get(ident)
             if row is None:
@@ -168,6 +170,8 @@ def sync_results(ws, date: dt.date) -> SyncReport:
                             version=row.version + 1)
                 # The acceptance rested on the old figures: its adjustment goes with it.
                 reversed_ = adjustments.reverse_live(conn, row.id, f"reopened by {ACTOR}: {why}")
+                if reversed_ and row.layer == adjustments.ROW_LAYER:
+                    unbooked.append(row)
                 event(row.id, "reopened", row.status, fresh, why,
                       {**data, **({"reversed": reversed_} if reversed_ else {})})
                 report.reopened += 1
@@ -229,6 +233,10 @@ def sync_results(ws, date: dt.date) -> SyncReport:
             conn.execute(update(queue_items).where(queue_items.c.id == bindparam("_id"))
                          .values({c: bindparam(f"v_{c}") for c in cols}),
                          [{"_id": u["_id"], **{f"v_{c}": u[c] for c in cols}} for u in updates])
+        if unbooked:
+            why = f"row items re-opened by the results of {date.isoformat()}"
+            for bill, data in adjustments.repost_residuals(conn, unbooked, accounting_of(ws), why):
+                event(bill.id, "residual_reposted", bill.status, bill.status, why, data)
         if events:
             conn.execute(insert(queue_events), events)
     return report

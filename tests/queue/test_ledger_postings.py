@@ -10,6 +10,7 @@ the trial balance is zero.
 
 from __future__ import annotations
 
+import json
 import tempfile
 import uuid
 from decimal import Decimal
@@ -119,6 +120,41 @@ def test_a_re_run_that_reopens_an_accepted_item_reverses_its_adjustment(ws):
     write_layer1(ws, [row("AMOUNT_MISMATCH", "r1", our="100.00", their="100.30", **PAY)])
     sync_results(ws, DAY)
     assert channel_balance(engine) == 0 and trial_balance(engine).balanced
+
+
+def test_a_re_run_that_reopens_a_row_under_an_accepted_bill_re_posts_the_bill_residual(ws):
+    """The bill item covers its whole group: when a re-run re-opens an accepted row of it (the row's
+    status changed, its money did not), the row's adjustment is reversed and the bill now posts what
+    the row no longer does; the group still books exactly the bill's difference, once."""
+    ids = seed(ws)
+    engine, rules = queue_engine(ws), accounting_of(ws)
+    bill = ids["BILL_AMOUNT_MISMATCH"]
+    act(ws, actions.accept_channel, ids["r1"], accounting=rules)
+    act(ws, actions.accept_channel, bill, accounting=rules)
+    assert channel_balance(engine) == Decimal("3.50")
+    write_layer1(ws, [
+        row("AMOUNT_MISMATCH", "r1", our="100.00", their="100.10", our_status="PROCESSING", **PAY),
+        row("CHANNEL_ONLY", "r2", our=None, their="5.00", **PAY),
+        row("LOCAL_ONLY", "r3", our="2.00", their=None, **PAY),
+        row("FEE_MISMATCH", "r4", their_fee=Decimal("0.70"), **PAY),
+    ])
+    report = sync_results(ws, DAY)
+    assert report.reopened == 1
+    assert channel_balance(engine) == Decimal("3.50") and trial_balance(engine).balanced
+    with engine.connect() as conn:
+        assert adjustments.live_entries(conn, ids["r1"]) == []
+        (live,) = adjustments.live_entries(conn, bill)
+        events = conn.execute(sa.text("SELECT action, data FROM queue_events WHERE item_id = :i ORDER BY id"),
+                              {"i": bill}).all()
+    assert events[-1].action == "residual_reposted"
+    assert Decimal(json.loads(events[-1].data)["adjustment"]["amount"]) == Decimal("3.50")
+    # The person's path still works: reopening the bill leaves nothing booked; the row then resolves alone.
+    act(ws, actions.reopen, bill)
+    assert channel_balance(engine) == 0
+    act(ws, actions.accept_channel, ids["r1"], accounting=rules)
+    assert channel_balance(engine) == Decimal("0.10") and trial_balance(engine).balanced
+    sync_results(ws, DAY)  # the same results again: nothing moves
+    assert channel_balance(engine) == Decimal("0.10")
 
 
 class Ledger(RuleBasedStateMachine):
