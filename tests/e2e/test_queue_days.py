@@ -20,22 +20,11 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from tests.matching.factory import WX_FILE_CONFIG as CONFIG
 from tests.matching.factory import _ours, _theirs, frames
 
 MON, TUE, WED = dt.date(2024, 5, 6), dt.date(2024, 5, 7), dt.date(2024, 5, 8)
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-CONFIG = """
-[defaults]
-timezone = "Asia/Shanghai"
-
-[channels.wx]
-format = "wechatpay.trade"
-account = "1900000109"
-
-[channels.wx.internal]
-source = "file"
-path = "internal/{date:%Y-%m-%d}.csv"
-"""
 FUNDS = """
 [channels.wx_funds]
 format = "wechatpay.fundflow"

@@ -22,6 +22,20 @@ UTC = dt.timezone.utc
 # 2024-05-01 in Asia/Shanghai is [04-30 16:00Z, 05-01 16:00Z); generated times stay in 01:00-22:00 local.
 DAY_START = dt.datetime(2024, 4, 30, 16, 0, tzinfo=UTC)
 BILL_SCHEMA = {**BILL_COLUMNS, **OPTIONAL_COLUMNS}
+# A workspace with one WeChat Pay channel whose internal side is a daily CSV: the shape most
+# workspace tests start from (they add channels or change the source by string replacement).
+WX_FILE_CONFIG = """
+[defaults]
+timezone = "Asia/Shanghai"
+
+[channels.wx]
+format = "wechatpay.trade"
+account = "1900000109"
+
+[channels.wx.internal]
+source = "file"
+path = "internal/{date:%Y-%m-%d}.csv"
+"""
 KINDS = {  # injected fault -> the outcome it must produce
     "amount": "AMOUNT_MISMATCH", "fee": "FEE_MISMATCH", "status": "STATUS_MISMATCH",
     "currency": "CURRENCY_MISMATCH", "drop_theirs": "LOCAL_ONLY", "drop_ours": "CHANNEL_ONLY",

@@ -18,21 +18,10 @@ from recon.files import sha256_file
 from recon.errors import ConfigError
 from recon.matching.layer1_day import engine_for, match_day
 from recon.matching.model import RESULT_COLUMNS
+from tests.matching.factory import WX_FILE_CONFIG as CONFIG
 from tests.matching.factory import clean_day, frames
 
 D1, D2 = dt.date(2024, 5, 1), dt.date(2024, 5, 2)
-CONFIG = """
-[defaults]
-timezone = "Asia/Shanghai"
-
-[channels.wx]
-format = "wechatpay.trade"
-account = "1900000109"
-
-[channels.wx.internal]
-source = "file"
-path = "internal/{date:%Y-%m-%d}.csv"
-"""
 runner = CliRunner()
 
 

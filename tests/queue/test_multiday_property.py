@@ -36,23 +36,12 @@ from recon.queue.sources import read_day
 from recon.queue.store import histories, queue_engine
 from recon.queue.sync import sync_results
 from recon.store.tables.queue import ACTIVE_STATES, queue_items
+from tests.matching.factory import WX_FILE_CONFIG as CONFIG
 from tests.matching.factory import _ours, _theirs, frames
 
 D0 = dt.date(2024, 5, 1)
 DAYS = 6
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-CONFIG = """
-[defaults]
-timezone = "Asia/Shanghai"
-
-[channels.wx]
-format = "wechatpay.trade"
-account = "1900000109"
-
-[channels.wx.internal]
-source = "file"
-path = "internal/{date:%Y-%m-%d}.csv"
-"""
 FATES = st.sampled_from(["same", "next", "never", "late", "theirs_only", "ours_next"])
 PERIOD = "period:2024-05-01..2024-05-01:CNY"
 OWED = Decimal("1000.00")
