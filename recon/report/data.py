@@ -226,7 +226,7 @@ def gather(ws, date: dt.date, as_of: dt.date | None = None) -> DayData:
                 data.layer1 = frame
             else:
                 data.others[layer] = frame
-            data.queue[layer] = queue_columns(ws, path, layer, as_of)
+            data.queue[layer] = queue_columns(ws, frame, path, layer, as_of)
             data.zones.update({c: (ws.channel_zone(c) if c in ws.settings.channels else ws.zone).key
                                for c in frame["channel"].drop_nulls().unique().to_list()})
     data.clearing = _clearing(ws.clearing_dir(date) / "settlements.csv")

@@ -24,6 +24,7 @@ from recon.excel.words import t
 from recon.money import MoneyError, exponent
 from recon.redact import is_id_column
 from recon.report.printing import LINE_HEIGHT, WRAP, column_limit, line_count, print_setup, text_width
+from recon.report.streaming import stream
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -128,6 +129,7 @@ def write_table(wb, title: str, frame: pl.DataFrame, language: str, *, columns: 
         print_setup(ws, **page)
     if reading:
         ws.row_dimensions[1].height = LINE_HEIGHT * max(line_count(h, w) for h, w in zip(headers, widths, strict=True))
+    stream(ws)
     ws.append(header_row(ws, headers, wrap=reading))
     money = {i for i, c in enumerate(cols) if isinstance(frame.schema[c], pl.Decimal)}
     diffs = {i for i, c in enumerate(cols) if c in DIFF_COLUMNS}
@@ -181,6 +183,7 @@ def write_pairs(wb, title: str, headers: list[str], rows: list[tuple], language:
     if page is not None:
         print_setup(ws, **page)
     ws.row_dimensions[1].height = LINE_HEIGHT * max(line_count(h, w) for h, w in zip(headers, widths, strict=True))
+    stream(ws)
     ws.append(header_row(ws, headers, wrap=True))
     for n, r in enumerate(rows, 2):
         _row_height(ws, n, r, widths)
