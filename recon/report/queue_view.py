@@ -22,7 +22,7 @@ import polars as pl
 from recon.errors import InvariantBroken
 from recon.matching.layer23_results import WAITING_KINDS
 from recon.queue.query import Filter, select_items
-from recon.queue.sources import layer1_frame, read_generic
+from recon.queue.sources import SETTLED_OUTCOMES, layer1_frame, read_generic
 from recon.queue.store import histories, queue_engine
 
 QUEUE_COLUMNS = ("queue_id", "queue_status", "assignee", "resolution", "queue_note", "age_days")
@@ -37,10 +37,13 @@ _LAYER1_INPUTS = ("outcome", "channel", "account", "carried_from", "business_dat
 
 
 def _layer1_identities(frame: pl.DataFrame) -> pl.DataFrame:
-    keyed = layer1_frame(frame.select(c for c in _LAYER1_INPUTS if c in frame.columns))
-    item = ~pl.col("q_settled")
-    return keyed.select(q_channel=pl.when(item).then("channel"), q_account=pl.when(item).then("q_account"),
-                        q_period=pl.when(item).then("q_period"), q_key=pl.when(item).then("q_key"))
+    """Layer 1: keyed column-wise. Only the rows that are items are keyed (a few thousand of a million):
+    an item's key (its '#n', its group's anchor) depends on the other items alone."""
+    frame = frame.select(c for c in _LAYER1_INPUTS if c in frame.columns).with_row_index("q_row")
+    items = frame.filter(~pl.col("outcome").is_in(sorted(SETTLED_OUTCOMES)))
+    keyed = layer1_frame(items).select("q_row", q_channel="channel", q_account="q_account", q_period="q_period",
+                                       q_key="q_key")
+    return frame.select("q_row").join(keyed, on="q_row", how="left", maintain_order="left").drop("q_row")
 
 
 def _generic_identities(frame: pl.DataFrame, path, layer: int) -> pl.DataFrame:
@@ -52,8 +55,7 @@ def _generic_identities(frame: pl.DataFrame, path, layer: int) -> pl.DataFrame:
     if len(records) != sum(flags):  # the queue's reader changed what a row is: never pin an item on the wrong row
         raise InvariantBroken(f"{path}: {len(records)} queue records for {sum(flags)} item rows")
     it = iter(records)
-    rows = [(r.channel, r.account, r.business_date, r.key) if flag and (r := next(it)) else (None,) * 4
-            for flag in flags]
+    rows = [(None,) * 4 if not flag else next(it).identity[1:] for flag in flags]
     return pl.DataFrame(rows, schema=_IDENTITY_SCHEMA, orient="row")
 
 
