@@ -1,19 +1,19 @@
-"""Rows of a write-only sheet serialised straight to its XML: the same bytes openpyxl writes, faster.
+"""Rows of a write-only sheet serialised straight to their XML: the bytes openpyxl writes, faster.
 
 openpyxl's write-only sheet turns every value into a cell object and every cell into an element
-tree before writing it (~50 us a cell without lxml), which made a 1M-line day's report spend most
-of its time on a few hundred thousand cells. `stream(ws)` keeps openpyxl for everything that
-carries a style or an unusual type (its own cell writer, so style ids and number formats stay
-openpyxl's), and writes the plain cells, text and numbers without a style, as the text openpyxl
-would have produced: `<c r="B7" t="inlineStr"><is><t>...</t></is></c>`, `<c r="C7" t="n"><v>..</v></c>`.
-Text reaching here has been through `recon.excel.cells` (no formula, no error code, no illegal
-character); anything openpyxl would treat differently (a leading '=', an error code, an illegal
-character) is handed to openpyxl's own writer, so no input text can become a formula here either.
+tree before writing it (without lxml, most of a 1M-line day's report went there: a few hundred
+thousand cells, Details repeating every row shown). `stream(ws)` writes the cells itself as the
+text openpyxl's own writer produces: plain text and numbers without making a cell object
+(`<c r="B7" t="inlineStr"><is><t>..</t></is></c>`, `<c r="C7" t="n"><v>..</v></c>`), and cell
+objects (styles, number formats, dates) from openpyxl's own attributes and style ids. What only
+openpyxl's writer handles, it still writes: a formula, an error code, rich text, an illegal
+character (which it refuses). Text reaches the sheet through `recon.excel.cells` as before, so
+no input text can become a formula here either.
 
-This uses two internals of the pinned openpyxl 3.1 / et_xmlfile 2.0 (the sheet's row converter and
-the writer's raw output function); tests/report/test_streaming.py proves the sheet XML is byte for
-byte openpyxl's, and without those internals (lxml installed, another version) `stream` leaves the
-sheet as openpyxl's.
+It relies on internals of the pinned openpyxl 3.1 and et_xmlfile 2.0 (the sheet's row converter,
+the cell attribute helper and the writer's raw output); tests/report/test_streaming.py proves the
+sheet XML byte for byte equal to openpyxl's, and with another XML writer (lxml installed) the rows
+go through openpyxl's own writer.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell._writer import write_cell
+from openpyxl.cell._writer import _set_attributes, write_cell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments.comment_sheet import CommentRecord
 from openpyxl.compat.strings import safe_string
@@ -33,6 +33,15 @@ _MAX_TEXT = 32767  # what openpyxl keeps of a longer text
 _LETTERS = [get_column_letter(i) for i in range(1, 16385)]
 
 
+def _text(head: str, text: str) -> str:
+    """A text cell as openpyxl's writer serialises it (`head`: the opening tag's name and attributes)."""
+    if not text:
+        return f"{head} />"
+    stripped = text.strip()
+    space = ' xml:space="preserve"' if stripped and stripped != text else ""
+    return f"{head}><is><t{space}>{escape(text)}</t></is></c>"
+
+
 def plain_cell(ref: str, value: object) -> str | None:
     """The XML openpyxl writes for `value` without a style at `ref`, or None where openpyxl does
     more than that (a formula, an error code, a date's number format, an illegal character)."""
@@ -41,15 +50,26 @@ def plain_cell(ref: str, value: object) -> str | None:
         text = value[:_MAX_TEXT]
         if (len(text) > 1 and text[0] == "=") or text in ERROR_CODES or ILLEGAL_CHARACTERS_RE.search(text):
             return None
-        if not text:
-            return f'<c r="{ref}" t="inlineStr" />'
-        stripped = text.strip()
-        space = ' xml:space="preserve"' if stripped and stripped != text else ""
-        return f'<c r="{ref}" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+        return _text(f'<c r="{ref}" t="inlineStr"', text)
     if kind in _NUMBERS:
-        number = safe_string(value)
-        return f'<c r="{ref}" t="{_NUMBERS[kind]}"><v>{number}</v></c>' if number else f'<c r="{ref}" t="{_NUMBERS[kind]}" />'
+        head, number = f'<c r="{ref}" t="{_NUMBERS[kind]}"', safe_string(value)
+        return f"{head}><v>{number}</v></c>" if number else f"{head} />"
     return None
+
+
+def cell_xml(cell: Cell) -> str | None:
+    """The XML openpyxl writes for a cell object (styled or not: its own attributes, its own style id),
+    or None for what only openpyxl's writer handles (formulas, rich text, error codes)."""
+    kind = cell.data_type
+    if not (kind in ("n", "b", "d") or (kind == "s" and type(cell._value) is str)):
+        return None
+    value, attrs = _set_attributes(cell, cell.has_style)
+    head = "<c" + "".join(f' {k}="{v}"' for k, v in attrs.items())
+    if value is None or value == "":
+        return f"{head} />"
+    if kind == "s":
+        return _text(head, value)
+    return f"{head}><v>{escape(safe_string(value))}</v></c>"
 
 
 def stream(ws) -> None:
@@ -78,7 +98,11 @@ def stream(ws) -> None:
                     ws._comments.append(CommentRecord.from_cell(cell))
                 if cell._value is None and not cell.has_style and not cell._comment:
                     continue
-                write_cell(xf, ws, cell, cell.has_style)
+                text = cell_xml(cell)
+                if text is not None:
+                    raw(text)
+                else:
+                    write_cell(xf, ws, cell, cell.has_style)
 
     ws._values_to_row = lambda values, row_idx: values
     ws._writer.write_row = write_row
