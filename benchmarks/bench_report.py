@@ -4,13 +4,24 @@ The floor writes the same rows to a bare openpyxl write-only workbook (no styles
 summary, no charts, no re-packing), which is the least any xlsx writer in Python pays. Each variant
 runs in its own process so its peak RSS is its own. Run once: `.venv/bin/python benchmarks/bench_report.py`
 (`--rows N` to change the size).
+
+On a day kept by `benchmarks/bench_day.py --keep DIR` (the report stage of a whole `recon run`):
+
+    nice .venv/bin/python benchmarks/bench_report.py --workspace WS --date 2026-11-20 [--code OLD] [--profile 30]
+
+times gathering, building and saving the workbook (wall and CPU) and the peak RSS, each code in its
+own process: `--code OLD` (a checkout of the previous code, e.g. `git worktree add OLD origin/main`)
+first, then this one, and compares the two workbooks (md5, then every sheet, cell, format and print
+setting with benchmarks/compare_workbooks.py). `--profile N` prints this code's cProfile top N.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -75,14 +86,79 @@ def run_variant(variant: str, root: Path) -> dict:
             "rss_before_write_mb": round(before, 1), "size_mb": round(path.stat().st_size / 2**20, 2)}
 
 
+def run_day(root: Path, day: dt.date, out: Path, profile: int) -> dict:
+    """The report of a kept day by whichever recon is first on sys.path, phase by phase."""
+    import cProfile
+    import pstats
+
+    import recon
+    from jobs.catalog import open_workspace
+    from recon.report import data, workbook
+
+    ws = open_workspace(root)
+    profiler = cProfile.Profile() if profile else None
+    clock = lambda: (time.perf_counter(), time.process_time())  # noqa: E731
+    marks = [clock()]
+    if profiler:
+        profiler.enable()
+    gathered = data.gather(ws, day)
+    marks.append(clock())
+    wb = workbook.build_workbook(gathered, ws.settings.report.language)
+    marks.append(clock())
+    workbook.save_pinned(wb, out, day)
+    marks.append(clock())
+    if profiler:
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(profile)
+    spans = zip(("gather", "build", "save", "total"), marks[:3] + [marks[0]], marks[1:] + [marks[-1]], strict=True)
+    phases = {name: [round(b[0] - a[0], 2), round(b[1] - a[1], 2)] for name, a, b in spans}
+    return {"code": str(Path(recon.__file__).parent.parent), "phases": phases, "peak_rss_mb": round(peak_rss_mb(), 1)}
+
+
+def bench_day(root: Path, day: str, old: Path | None, profile: int) -> None:
+    from compare_workbooks import compare
+
+    runs = []
+    for code in ([old.resolve()] if old else []) + [REPO]:
+        out = root.parent / f"report-{'old' if code != REPO else 'new'}-{root.name}.xlsx"
+        cmd = [sys.executable, __file__, "--variant", "day", "--workspace", str(root), "--date", day,
+               "--out", str(out), "--code", str(code), "--profile", str(profile if code == REPO else 0)]
+        load = os.getloadavg()[0]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        if profile and code == REPO:
+            print(done.stderr)
+        runs.append((out, load, json.loads(done.stdout.strip().splitlines()[-1])))
+    for out, load, r in runs:
+        p = r["phases"]
+        print(f"{r['code']}: " + "  ".join(f"{k} {w:.2f}/{c:.2f} s" for k, (w, c) in p.items())
+              + f"  (wall/CPU)  peak RSS {r['peak_rss_mb']:,.0f} MB  load {load:.1f}  {out}")
+    if old:
+        (a, _, _), (b, _, _) = runs
+        same = hashlib.md5(a.read_bytes()).digest() == hashlib.md5(b.read_bytes()).digest()
+        print("workbooks byte-identical" if same else "workbooks differ in bytes")
+        found = compare(str(a), str(b))
+        print("content identical" if not found else "\n".join(found))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--variant", choices=("report", "floor"))
+    parser.add_argument("--variant", choices=("report", "floor", "day"))
     parser.add_argument("--workspace", type=Path)
+    parser.add_argument("--date", help="with --workspace: the kept day's business date")
+    parser.add_argument("--code", type=Path, help="with --workspace: the previous code's checkout, run first")
+    parser.add_argument("--profile", type=int, default=0, help="with --workspace: print cProfile's top N")
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.variant == "day":
+        sys.path.insert(0, str(args.code))  # before the first import of recon: the code measured
+        print(json.dumps(run_day(args.workspace, dt.date.fromisoformat(args.date), args.out, args.profile)))
+        return
     if args.variant:
         print(json.dumps(run_variant(args.variant, args.workspace)))
+        return
+    if args.workspace:
+        bench_day(args.workspace, args.date, args.code, args.profile)
         return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ws"

@@ -34,13 +34,18 @@ from recon.workspace import Workspace
 
 TREND_DAYS = 30
 CLEARING_MONEY = ("gross", "refunds", "fees", "splits", "held", "net_payable")
+LINE_COLUMNS = ("channel", "account", "outcome", "our_currency", "their_currency", "our_amount", "their_amount",
+                "diff_amount")  # DayData.per_channel and kinds_by_layer
 RUN_FILES = ("run.json", "manifest.json", "meta.json")  # matcher's run metadata, if it writes one
 
 
 @dataclass
 class DayData:
     date: dt.date
+    # Layer 1's rows the sheets show (not settled, or a line of a group) with every column, and every
+    # row with the columns the Summary counts: a 1M-line day's matched rows are never read whole.
     layer1: pl.DataFrame | None = None
+    lines: pl.DataFrame | None = None
     others: dict[int, pl.DataFrame] = field(default_factory=dict)  # layers 0, 2, 3
     clearing: pl.DataFrame | None = None
     trend: list[tuple[dt.date, int, int]] = field(default_factory=list)  # (day, settled, lines)
@@ -66,12 +71,12 @@ class DayData:
 
     def per_channel(self) -> pl.DataFrame:
         """Lines, matched, matched %, discrepancies, pending and money at stake per channel."""
-        if self.layer1 is None or self.layer1.height == 0:
+        if self.lines is None or self.lines.height == 0:
             return pl.DataFrame()
         settled = pl.col("outcome").is_in(list(SETTLED_OUTCOMES))
         stake = pl.coalesce("diff_amount", "their_amount", "our_amount").abs()
         return (
-            self.layer1.with_columns(currency=pl.coalesce("our_currency", "their_currency"))
+            self.lines.with_columns(currency=pl.coalesce("our_currency", "their_currency"))
             .group_by("channel", "account", "currency")
             .agg(lines=pl.len(), matched=settled.sum(),
                  discrepancies=(~settled & (pl.col("outcome") != "PENDING")).sum(),
@@ -88,8 +93,8 @@ class DayData:
         """
         counts: dict[str, dict[int, int]] = {}
         frames = dict(self.others)
-        if self.layer1 is not None:
-            frames[1] = self.layer1.rename({"outcome": "kind"})
+        if self.lines is not None:
+            frames[1] = self.lines.rename({"outcome": "kind"})
         for layer, frame in frames.items():
             for kind, n in frame.group_by("kind").len().iter_rows():
                 if outcome_group(kind) == group:
@@ -102,6 +107,16 @@ def outcome_group(kind: str) -> str:
     if kind in OK_OUTCOMES:
         return "ok"
     return "waiting" if kind in WAITING_OUTCOMES else "discrepancy"
+
+
+def _read_layer1(path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the rows the sheets show, every row's LINE_COLUMNS), in file order."""
+    lazy = pl.scan_parquet(path)
+    names = lazy.collect_schema().names()
+    shown = ~pl.col("outcome").is_in(list(SETTLED_OUTCOMES))
+    if "group_id" in names:  # groups.group_rows: every line of a group, matched ones too
+        shown = shown | (pl.col("group_id").is_not_null() & (pl.col("group_size") > 1))
+    return lazy.filter(shown).collect(), lazy.select(c for c in LINE_COLUMNS if c in names).collect()
 
 
 def _read_layer1_counts(path: Path) -> tuple[int, int]:
@@ -221,14 +236,15 @@ def gather(ws, date: dt.date, as_of: dt.date | None = None) -> DayData:
     for layer in (0, 1, 2, 3):
         path = results / f"layer{layer}.parquet"
         if path.exists():
-            frame = pl.read_parquet(path)
             if layer == 1:
-                data.layer1 = frame
+                frame, data.lines = _read_layer1(path)
+                data.layer1, channels = frame, data.lines["channel"]
             else:
-                data.others[layer] = frame
+                frame = data.others[layer] = pl.read_parquet(path)
+                channels = frame["channel"]
             data.queue[layer] = queue_columns(ws, frame, path, layer, as_of)
             data.zones.update({c: (ws.channel_zone(c) if c in ws.settings.channels else ws.zone).key
-                               for c in frame["channel"].drop_nulls().unique().to_list()})
+                               for c in channels.drop_nulls().unique().to_list()})
     data.clearing = _clearing(ws.clearing_dir(date) / "settlements.csv")
     for back in range(TREND_DAYS - 1, -1, -1):
         day = date - dt.timedelta(days=back)
