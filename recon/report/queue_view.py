@@ -30,16 +30,12 @@ QUEUE_SCHEMA = {"queue_id": pl.Int64(), "queue_status": pl.String(), "assignee":
                 "resolution": pl.String(), "queue_note": pl.String(), "age_days": pl.Int64()}
 IDENTITY = ("q_channel", "q_account", "q_period", "q_key")
 _IDENTITY_SCHEMA = {"q_channel": pl.String(), "q_account": pl.String(), "q_period": pl.Date(), "q_key": pl.String()}
-# What layer1_frame reads to key a row (the rest of a results row's 47 columns it never looks at).
-_LAYER1_INPUTS = ("outcome", "channel", "account", "carried_from", "business_date", "match_key", "our_txn_id",
-                  "their_channel_txn_id", "our_merchant_txn_id", "their_merchant_txn_id", "diff_fee",
-                  "diff_amount", "our_amount", "group_size", "group_id")
 
 
 def _layer1_identities(frame: pl.DataFrame) -> pl.DataFrame:
     """Layer 1: keyed column-wise. Only the rows that are items are keyed (a few thousand of a million):
     an item's key (its '#n', its group's anchor) depends on the other items alone."""
-    frame = frame.select(c for c in _LAYER1_INPUTS if c in frame.columns).with_row_index("q_row")
+    frame = frame.with_row_index("q_row")
     items = frame.filter(~pl.col("outcome").is_in(sorted(SETTLED_OUTCOMES)))
     keyed = layer1_frame(items).select("q_row", q_channel="channel", q_account="q_account", q_period="q_period",
                                        q_key="q_key")

@@ -73,7 +73,7 @@ def cell_xml(cell: Cell) -> str | None:
 
 
 def stream(ws) -> None:
-    """From now on `ws.append` writes plain cells itself. Call it once the sheet's setup (widths,
+    """From now on `ws.append` writes its rows' XML itself. Call it once the sheet's setup (widths,
     panes, print setup) is done: like a first append, it writes the sheet's head."""
     ws._get_writer()
     stock_values, stock_row = ws._values_to_row, ws._writer.write_row
