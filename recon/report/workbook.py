@@ -10,8 +10,9 @@ the rows shown, under data names documented in recon.report.reading). Every read
 translated headers only, each discrepancy row its queue item, and prints landscape one page wide
 (recon.report.printing): the demo day prints on 6 pages.
 
-The workbook is written in openpyxl's write-only mode (a day can hold 100,000 discrepancies), to a
-temporary file that replaces the target atomically. Re-running a day must give the same bytes
+The workbook is written in openpyxl's write-only mode (a day can hold 100,000 discrepancies), its table
+rows serialised as openpyxl's own XML by recon.report.streaming, to a temporary file that replaces the
+target atomically. Re-running a day must give the same bytes
 (FAULTS.md E7): openpyxl stamps the save time into docProps/core.xml and the zip entries, so the
 saved file is re-packed with both pinned to the business date. The report's own timing is printed
 and returned, never written into the workbook, for the same reason.
