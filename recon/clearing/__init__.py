@@ -1,9 +1,9 @@
 """Clearing (清分/清算): what each merchant is owed for a reconciled day, written out and booked.
 
 `clear_day(ws, date)` runs after a day is matched:
-1. `holdback.classify` picks the day's transactions from `results/<D>/layer1.parquet` and the
+1. `holdback.classify_frame` picks the day's transactions from `results/<D>/layer1.parquet` and the
    discrepancy queue: cleared, held back (open discrepancy) or released (resolved since);
-2. `compute.compute_day` applies the fee rules (`fee_rules`, `fees`: percentage, fixed, min/max,
+2. `compute.compute_frame` applies the fee rules (`fee_rules`, `fees`: percentage, fixed, min/max,
    tiered by month-to-date volume, refunds returning the fee or not, named rounding per
    transaction or per total; one DuckDB statement, `fees_sql`) and the split rules (`splits`; one
    statement, `splits_sql`), and checks
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from recon.clearing.compute import DayClearing, Settlement, bookings, compute_day
+from recon.clearing.compute import DayClearing, Settlement, bookings, compute_frame
 from recon.clearing.fee_rules import clearing_of
-from recon.clearing.holdback import State, classify
+from recon.clearing.holdback import State, classify_frame
 from recon.clearing.output import month_volume, text, write_day
 from recon.clearing.posting import PostingReport, post_day
 from recon.core.accounting import accounting_of
@@ -64,11 +64,12 @@ def clear_day(ws: Workspace, date: dt.date, *, now: dt.datetime | None = None) -
     accounting = accounting_of(ws)
     engine = open_store(ws.store_url())
     zone = ZoneInfo(ws.settings.defaults.timezone)
-    presented, notes = classify(ws.results_dir, engine, zone, date)
-    day: DayClearing = compute_day(date, presented, rules, month_volume(ws.clearing_dir, date))
+    presented, notes = classify_frame(ws.results_dir, engine, zone, date)
+    day: DayClearing = compute_frame(date, presented, rules, month_volume(ws.clearing_dir, date))
     report: PostingReport = post_day(engine, date, bookings(day), accounting, rules, now=now)
     files = write_day(ws.clearing_dir(date), day)
-    count = lambda s: sum(1 for p in presented if p.state == s)  # noqa: E731
+    states = presented["state"].value_counts()
+    count = lambda s: sum(n for state, n in states.iter_rows() if state == s)  # noqa: E731
     return ClearingSummary(date, day.settlements, count(State.CLEARED), count(State.RELEASED), count(State.HELD),
                            tuple(report.posted), tuple(report.reversed), tuple(report.unchanged), tuple(files),
                            tuple(notes))

@@ -12,30 +12,38 @@ Sign convention (also written at the top of every `merchant-<id>.csv`):
 - `net_payable` is what becomes payable to the merchant today.
 So for every transaction, merchant and currency: gross = net_payable + fees + splits + held, and
 summed over days `held` is what is still held. Sums are only ever taken within one currency.
+
+The day is computed column-wise: every figure is an integer of the currency's minor unit (Int128,
+exact), fees and splits come from one DuckDB statement each (`fees_sql`, `splits_sql`), and only
+the sums (settlements, bookings) become Decimals. Rules are looked up once per distinct scope.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+import polars as pl
+
 from recon.clearing import fees_sql, splits_sql
-from recon.clearing.fee_rules import MERCHANT, ClearingRules
+from recon.clearing.fee_rules import ClearingRules
 from recon.clearing.fees import MonthVolume, exact_fee, round_fees
-from recon.clearing.holdback import Presented, State
+from recon.clearing.holdback import PRESENTED_SCHEMA, Presented, State, presented_frame, records
 from recon.clearing.splits import split_net
 from recon.errors import InvariantBroken, StageFailed
-from recon.money import Rounding, currency_code, quantize
+from recon.money import MONEY_SCALE, MoneyError, Rounding, currency_code, exponent, quantize
+from recon.schema import MONEY
 
 ZERO = Decimal(0)
+UNITS = pl.Int128  # a figure in whole minor units of its currency
+SCOPE = ["merchant_id", "channel", "currency", "record_type"]
+FIGURES = ("gross", "fee", "splits", "net_payable", "held")
 
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One transaction's clearing: the detail row of `merchant-<id>.csv`."""
+    """One transaction's clearing as a record (`DayClearing.lines`)."""
 
     txn: Presented
     gross: Decimal
@@ -66,14 +74,31 @@ class Settlement:
 
 @dataclass(frozen=True, slots=True)
 class DayClearing:
+    """`frame`: one row per presented transaction in their order (`PRESENTED_SCHEMA`, plus `row`,
+    `exp`, `pow10`, the amount as `units`, `fee_rule` and `FIGURES` in minor units); `shares`: each other party's share
+    (`row`, `pos` in rule order, `party`, `units`, `exp`, `pow10`)."""
+
     date: dt.date
-    lines: tuple[Line, ...]
+    frame: pl.DataFrame
+    shares: pl.DataFrame
     settlements: tuple[Settlement, ...]
 
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        shares: dict[int, list[tuple[str, Decimal]]] = {}
+        for row, party, units, exp in self.shares.sort("row", "pos").select("row", "party", "units", "exp").iter_rows():
+            shares.setdefault(row, []).append((party, _decimal(units, exp)))
+        out = []
+        for txn, (row, exp, fee_rule, *figures) in zip(
+                records(self.frame.select(*PRESENTED_SCHEMA)),
+                self.frame.select("row", "exp", "fee_rule", *FIGURES).iter_rows(), strict=True):
+            gross, fee, _, net, held = (_decimal(u, exp) for u in figures)
+            out.append(Line(txn, gross, fee, fee_rule, tuple(shares.get(row, ())), net, held))
+        return tuple(out)
 
-def _cached(lookup):
-    """A rule lookup remembered per (merchant, channel, currency, record type) for one day."""
-    return functools.lru_cache(maxsize=None)(lookup)
+
+def _decimal(units: int, exp: int) -> Decimal:
+    return Decimal(units).scaleb(-exp)
 
 
 def _whole(p: Presented) -> Decimal:
@@ -83,63 +108,123 @@ def _whole(p: Presented) -> Decimal:
     return p.amount
 
 
+def _currencies(presented: pl.DataFrame) -> pl.DataFrame:
+    """Each currency's exponent, and `cut` (10^(6 - exponent): micro-units per minor unit); null for a
+    code that is not a currency (refused, in clearing order, by `_refuse_first`)."""
+    rows = []
+    for currency in presented["currency"].unique().to_list():
+        try:
+            exp = exponent(currency)
+        except MoneyError:
+            exp = None
+        rows.append((currency, exp, None if exp is None else 10 ** exp, None if exp is None else 10 ** (MONEY_SCALE - exp)))
+    return pl.DataFrame(rows, schema={"currency": pl.String, "exp": pl.Int64, "pow10": pl.Int64, "cut": UNITS},
+                        orient="row")
+
+
+def _scopes(taken: pl.DataFrame, rules: ClearingRules) -> pl.DataFrame:
+    """The fee and split rule of each distinct scope (null fee rule: none applies, refused in order)."""
+    rows = []
+    for merchant, channel, currency, record_type in taken.select(SCOPE).unique().iter_rows():
+        try:
+            fee = rules.fee_rule(merchant, channel, currency, record_type)[0]
+        except StageFailed:
+            fee = None
+        split = rules.split_rule(merchant, channel, currency, record_type)
+        rows.append((merchant, channel, currency, record_type, fee, None if split is None else split[0]))
+    return pl.DataFrame(rows, orient="row", schema={**{c: pl.String for c in SCOPE}, "fee_rule": pl.String,
+                                                    "split_rule": pl.String})
+
+
+def _refuse_first(bad: pl.DataFrame, rules: ClearingRules | None) -> None:
+    """Raise what the definition raises for the first of `bad`: no fee rule (taken rows only), a
+    code that is not a currency, or an amount finer than the minor unit."""
+    if bad.height:
+        (p,) = records(bad.head(1).select(*PRESENTED_SCHEMA))
+        if rules is not None:
+            rules.fee_rule(p.merchant_id, p.channel, p.currency, p.record_type)
+        _whole(p)
+        raise InvariantBroken(f"clearing: {p.txn_id} refused without a reason")  # _whole raises for every bad row
+
+
 def compute_day(day: dt.date, presented: list[Presented], rules: ClearingRules,
                 prior_volume: dict[tuple[str, str], Decimal]) -> DayClearing:
-    """Fees, splits and the settlement of one day, from what holdback presented."""
+    """`compute_frame` of records."""
+    return compute_frame(day, presented_frame(presented), rules, prior_volume)
+
+
+def compute_frame(day: dt.date, presented: pl.DataFrame, rules: ClearingRules,
+                  prior_volume: dict[tuple[str, str], Decimal]) -> DayClearing:
+    """Fees, splits and the settlement of one day, from what holdback presented (`PRESENTED_SCHEMA`)."""
+    micro = (pl.col("amount").cast(MONEY) * 10 ** MONEY_SCALE).cast(UNITS)
+    p = (presented.with_row_index("row")
+         .join(_currencies(presented), on="currency", how="left", maintain_order="left")
+         .with_columns(units=micro // pl.col("cut"), whole=(micro % pl.col("cut") == 0).fill_null(False)))
+    held = pl.col("state") == State.HELD.value
     # Tiers advance in clearing order: trade time, then txn id (a transaction without a time last).
-    taken = sorted((p for p in presented if p.state != State.HELD),
-                   key=lambda p: (p.trade_time is None, p.trade_time or dt.datetime.min, p.txn_id))
-    fee_rule, split_rule = _cached(rules.fee_rule), _cached(rules.split_rule)  # one lookup per scope, not per row
-    names = []
-    for p in taken:  # every taken transaction has a fee rule and whole-unit amount, checked in order
-        names.append(fee_rule(p.merchant_id, p.channel, p.currency, p.record_type)[0])
-        _whole(p)
-    fees = fees_sql.day_fees(taken, names, rules, prior_volume)
+    taken = (p.filter(~held).join(_scopes(p.filter(~held), rules), on=SCOPE, how="left", nulls_equal=True,
+                                  maintain_order="left")
+             .sort(pl.col("trade_time").is_null(), "trade_time", "txn_id").with_row_index("seq"))
+    # every taken transaction has a fee rule and whole-unit amount, checked in order; then the held ones
+    _refuse_first(taken.filter(pl.col("fee_rule").is_null() | ~pl.col("whole")), rules)
+    _refuse_first(p.filter(held & ~pl.col("whole")), None)
+
+    fees = fees_sql.fee_units(taken, rules, prior_volume)
     if fees is None:  # beyond what the statement computes exactly: one transaction at a time
-        fees = fees_per_row(taken, rules, prior_volume)
+        fees = fees_per_row(records(taken.select(*PRESENTED_SCHEMA)), rules, prior_volume)
+        fees = pl.Series([_units(fees[t][1], e) for t, e in taken.select("txn_id", "exp").iter_rows()], dtype=UNITS)
+    taken = taken.with_columns(fee=fees, net=pl.col("units") - fees)
+    shares = day_shares(taken, rules).join(taken.select("seq", "row", "exp", "pow10"), on="seq")
+    per_seq = shares.group_by("seq").agg(merchant=pl.col("units").filter(pl.col("pos") == 0).first(),
+                                         splits=pl.col("units").filter(pl.col("pos") > 0).sum())
+    # no split rule: the whole net is the merchant's; else the merchant's share (pos 0)
+    taken = (taken.join(per_seq, on="seq", how="left", maintain_order="left")
+             .select("row", "fee_rule", "fee", splits=pl.col("splits").fill_null(0),
+                     net_payable=pl.coalesce("merchant", "net")))
+    released = pl.col("state") == State.RELEASED.value
+    zero = pl.lit(0, UNITS)
+    frame = (p.join(taken, on="row", how="left", maintain_order="left")
+             .with_columns(gross=pl.when(released).then(zero).otherwise("units"),
+                           fee=pl.col("fee").fill_null(zero), fee_rule=pl.col("fee_rule").fill_null(""),
+                           splits=pl.col("splits").fill_null(zero), net_payable=pl.col("net_payable").fill_null(zero),
+                           held=pl.when(held).then("units").when(released).then(zero - pl.col("units")).otherwise(zero))
+             .select("row", *PRESENTED_SCHEMA, "exp", "pow10", "units", "fee_rule", *FIGURES))
+    broken = frame.filter(pl.col("gross") != pl.col("net_payable") + pl.col("fee") + pl.col("splits") + pl.col("held"))
+    if broken.height:  # the balance equation, checked on every line before anything is written
+        raise InvariantBroken(f"clearing {day}: {broken['txn_id'][0]} does not balance: {broken.row(0, named=True)}")
+    return DayClearing(day, frame, shares.filter(pl.col("pos") > 0).select("row", "pos", "party", "units", "exp", "pow10"),
+                       settle(frame))
 
-    shares_of = day_shares(taken, fees, split_rule)
-    lines = []
-    for p in presented:
-        if p.state == State.HELD:
-            amount = _whole(p)
-            lines.append(Line(p, amount, ZERO, "", (), ZERO, amount))
-            continue
-        amount = p.amount  # whole units: checked with the fee rules above
-        name, fee = fees[p.txn_id]
-        shares = shares_of.get(p.txn_id)
-        # no split rule: the whole net is the merchant's; else the merchant's share comes first
-        merchant, others = (amount - fee, ()) if shares is None else (shares[0][1], shares[1:])
-        gross, held = (amount, ZERO) if p.state == State.CLEARED else (ZERO, -amount)
-        lines.append(Line(p, gross, fee, name, others, merchant, held))
-    for line in lines:  # the balance equation, checked on every line before anything is written
-        if line.gross != line.net_payable + line.fee + line.splits + line.held:
-            raise InvariantBroken(f"clearing {day}: {line.txn.txn_id} does not balance: {line}")
-    return DayClearing(day, tuple(lines), settle(lines))
+
+def _units(amount: Decimal, exp: int) -> int:
+    return int(amount.scaleb(exp))  # whole minor units: checked before any fee or share is computed
 
 
-def day_shares(taken: list[Presented], fees: dict[str, tuple[str, Decimal]], split_rule) -> dict[str, tuple]:
-    """txn_id -> each party's share of the net (amount - fee) for the taken transactions a split
-    rule covers: all at once (splits_sql), or line by line where the statement cannot be exact."""
-    covered = [(p, found[1]) for p in taken
-               if (found := split_rule(p.merchant_id, p.channel, p.currency, p.record_type)) is not None]
-    lines = [(rule, p.amount - fees[p.txn_id][1], p.currency) for p, rule in covered]
-    shares = splits_sql.day_splits(lines)
+def day_shares(taken: pl.DataFrame, rules: ClearingRules) -> pl.DataFrame:
+    """Each party's share of the net (amount - fee) of the taken transactions a split rule covers
+    (`seq`, `pos`: 0 the merchant, then the rule's parties in order, `party`, `units`): all at once
+    (splits_sql), or line by line where the statement cannot be exact."""
+    covered = taken.filter(pl.col("split_rule").is_not_null()).select(
+        "seq", "net", "currency", "exp", name="split_rule")
+    shares = splits_sql.split_units(covered, rules.splits)
     if shares is None:
-        shares = [split_net(rule, net, currency) for rule, net, currency in lines]
-    return {p.txn_id: s for (p, _), s in zip(covered, shares, strict=True)}
+        rows = [(seq, pos, party, _units(amount, exp))
+                for seq, net, currency, exp, name in covered.iter_rows()
+                for pos, (party, amount) in enumerate(split_net(rules.splits[name], _decimal(net, exp), currency))]
+        shares = pl.DataFrame(rows, schema=splits_sql.SHARES, orient="row")
+    return shares
 
 
 def fees_per_row(taken: list[Presented], rules: ClearingRules,
                  prior_volume: dict[tuple[str, str], Decimal]) -> dict[str, tuple[str, Decimal]]:
-    """The definition of a day's fees (fees_sql.day_fees computes the same at once): txn_id ->
+    """The definition of a day's fees (fees_sql computes the same at once): txn_id ->
     (rule name, whole-unit fee), `taken` in clearing order."""
     volume = MonthVolume(prior_volume)
-    groups: dict[tuple[str, str, str], list[tuple[Presented, Decimal]]] = defaultdict(list)
+    groups: dict[tuple[str, str, str], list[tuple[Presented, Decimal]]] = {}
     for p in taken:
         name, rule = rules.fee_rule(p.merchant_id, p.channel, p.currency, p.record_type)
         after = volume.after(p.merchant_id, p.currency, p.record_type, _whole(p))
-        groups[(p.merchant_id, p.currency, name)].append((p, exact_fee(rule, p.amount, after)))
+        groups.setdefault((p.merchant_id, p.currency, name), []).append((p, exact_fee(rule, p.amount, after)))
     fees: dict[str, tuple[str, Decimal]] = {}
     for (_, currency, name), members in groups.items():
         rounded = round_fees(rules.fees[name], currency, [f for _, f in members])
@@ -147,15 +232,16 @@ def fees_per_row(taken: list[Presented], rules: ClearingRules,
     return fees
 
 
-def settle(lines: list[Line]) -> tuple[Settlement, ...]:
+def settle(frame: pl.DataFrame) -> tuple[Settlement, ...]:
     """Per merchant and currency, sorted by both."""
-    sums: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [ZERO] * 6)
-    for line in lines:
-        s = sums[(line.txn.merchant_id, line.txn.currency)]
-        refund = line.gross if line.txn.record_type == "REFUND" else ZERO
-        for i, v in enumerate((line.gross, refund, line.fee, line.splits, line.held, line.net_payable)):
-            s[i] += v
-    return tuple(Settlement(m, c, *v) for (m, c), v in sorted(sums.items()))
+    refund = pl.col("record_type") == "REFUND"
+    sums = (frame.group_by("merchant_id", "currency")
+            .agg(pl.col("exp").first(), pl.col("gross").sum(), refunds=pl.col("gross").filter(refund).sum(),
+                 fees=pl.col("fee").sum(), splits=pl.col("splits").sum(), held=pl.col("held").sum(),
+                 net_payable=pl.col("net_payable").sum())
+            .sort("merchant_id", "currency"))
+    return tuple(Settlement(m, c, *(_decimal(u, exp) for u in figures))
+                 for m, c, exp, *figures in sums.iter_rows())
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,14 +258,14 @@ class Booking:
 
 def bookings(clearing: DayClearing) -> tuple[Booking, ...]:
     """Held lines book nothing: their money stays owed to the merchant until released."""
-    acc: dict[tuple[str, str, str], list] = {}
-    for line in clearing.lines:
-        if line.txn.state == State.HELD:
-            continue
-        key = (line.txn.merchant_id, line.txn.currency, line.txn.channel)
-        a = acc.setdefault(key, [ZERO, ZERO, defaultdict(Decimal)])
-        a[0] += line.net_payable
-        a[1] += line.fee
-        for party, amount in line.shares:
-            a[2][party] += amount
-    return tuple(Booking(m, c, ch, n, f, tuple(sorted(s.items()))) for (m, c, ch), (n, f, s) in sorted(acc.items()))
+    key = ["merchant_id", "currency", "channel"]
+    booked = clearing.frame.filter(pl.col("state") != State.HELD.value)
+    sums = booked.group_by(key).agg(pl.col("exp").first(), pl.col("net_payable").sum(), fees=pl.col("fee").sum())
+    parties = (clearing.shares.join(booked.select("row", *key), on="row")
+               .group_by(*key, "party").agg(pl.col("units").sum()))
+    shares: dict[tuple, list[tuple[str, int]]] = {}
+    for *k, party, units in parties.sort(*key, "party").iter_rows():
+        shares.setdefault(tuple(k), []).append((party, units))
+    return tuple(Booking(m, c, ch, _decimal(net, exp), _decimal(fees, exp),
+                         tuple((party, _decimal(u, exp)) for party, u in shares.get((m, c, ch), ())))
+                 for m, c, ch, exp, net, fees in sums.sort(key).iter_rows())

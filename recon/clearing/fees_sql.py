@@ -7,8 +7,9 @@ same computation over the whole day at once, exact: amounts are DECIMAL(38, 6), 
 comes back as (units, exponent) and becomes a Decimal in Python exactly as `quantize` makes it.
 tests/clearing/test_fees_sql.py holds the two equal on generated days and rules (hypothesis).
 
-`day_fees` returns None where the statement cannot be exact (a rate finer than 10 decimals, an
-amount finer than 6, a fee beyond 20 integer digits); the caller then computes per row.
+`fee_units` (and `day_fees`, the same for records) returns None where the statement cannot be exact
+(a rate finer than 10 decimals, an amount finer than 6, a fee beyond 20 integer digits); the caller
+then computes per row.
 """
 
 from __future__ import annotations
@@ -21,24 +22,25 @@ import polars as pl
 from recon.clearing.fee_rules import ClearingRules
 from recon.clearing.holdback import Presented
 from recon.money import exponent
+from recon.schema import MONEY
 
 RATE_SCALE, AMOUNT_SCALE = 10, 6
 
-# Inputs: tx (seq = clearing order, merchant_id, currency, record_type, name = fee rule, amount),
+# Inputs: tx (seq = clearing order, merchant_id, currency, record_type, fee_rule, amount),
 # rule_params (name, kind, percent, fixed, fmin, fmax, ret, rounding, at_total), tiers (name, start,
 # percent), prior (merchant_id, currency, volume), units (currency, pow10).
 FEES_SQL = """
 WITH v AS (
     -- every amount a CASE may pick is DECIMAL(38, 18) already: a CASE mixing scales 6 and 18 would
     -- take DuckDB's common type DECIMAL(38, 6) and cut the exact fee's digits
-    SELECT t.seq, t.txn_id, t.merchant_id, t.currency, t.name, CAST(t.amount AS DECIMAL(38, 6)) AS amount, r.kind,
+    SELECT t.seq, t.merchant_id, t.currency, t.fee_rule AS name, CAST(t.amount AS DECIMAL(38, 6)) AS amount, r.kind,
            r.percent,
            CAST(r.fixed AS DECIMAL(38, 18)) AS fixed, CAST(r.fmin AS DECIMAL(38, 18)) AS fmin,
            CAST(r.fmax AS DECIMAL(38, 18)) AS fmax, r.ret, r.rounding, r.at_total, u.pow10,
            -- MonthVolume.after: PAYMENT amounts counted in clearing order, this transaction included
            coalesce(p.volume, 0) + sum(CASE WHEN t.record_type = 'PAYMENT' THEN abs(CAST(t.amount AS DECIMAL(38, 6))) ELSE 0 END)
                OVER (PARTITION BY t.merchant_id, t.currency ORDER BY t.seq ROWS UNBOUNDED PRECEDING) AS vol
-    FROM tx t JOIN rule_params r USING (name) JOIN units u USING (currency)
+    FROM tx t JOIN rule_params r ON r.name = t.fee_rule JOIN units u USING (currency)
     LEFT JOIN prior p USING (merchant_id, currency)
 ), rated AS (
     SELECT v.*,
@@ -95,10 +97,10 @@ WITH v AS (
            row_number() OVER (PARTITION BY merchant_id, currency, name ORDER BY frac DESC, pos) AS turn
     FROM rounded
 )
-SELECT txn_id, name,
+SELECT seq,
        CASE WHEN at_total THEN floor_units + CAST(turn <= missing AS INTEGER) ELSE own_units END
          * CASE WHEN at_total AND (total < 0 OR any_negative) THEN -1
-                WHEN NOT at_total AND fee < 0 THEN -1 ELSE 1 END AS units,
+                WHEN NOT at_total AND fee < 0 THEN -1 ELSE 1 END AS fee,
        at_total AND (missing < 0 OR missing > members) AS broken
 FROM apportioned
 ORDER BY seq
@@ -113,18 +115,31 @@ def day_fees(taken: list[Presented], names: list[str], rules: ClearingRules,
              prior_volume: dict[tuple[str, str], Decimal]) -> dict[str, tuple[str, Decimal]] | None:
     """txn_id -> (fee rule name, whole-unit fee) for the taken transactions (in clearing order),
     `names` their fee rules' names; None where the statement could not be exact."""
-    used = {n: rules.fees[n] for n in sorted(set(names))}
+    if not all(_exact_at(p.amount, AMOUNT_SCALE) for p in taken):
+        return None
+    tx = pl.DataFrame({"seq": range(len(taken)), "merchant_id": [p.merchant_id for p in taken],
+                       "currency": [p.currency for p in taken], "record_type": [p.record_type for p in taken],
+                       "fee_rule": names, "amount": [p.amount for p in taken]},
+                      schema={"seq": pl.UInt32, "merchant_id": pl.String, "currency": pl.String,
+                              "record_type": pl.String, "fee_rule": pl.String, "amount": MONEY})
+    fees = fee_units(tx, rules, prior_volume)
+    if fees is None:
+        return None
+    return {p.txn_id: (name, Decimal(units).scaleb(-exponent(p.currency)))
+            for p, name, units in zip(taken, names, fees.to_list(), strict=True)}
+
+
+def fee_units(tx: pl.DataFrame, rules: ClearingRules,
+              prior_volume: dict[tuple[str, str], Decimal]) -> pl.Series | None:
+    """Each taken transaction's whole-unit fee in minor units (Int128, in `seq` order), for `tx` of
+    seq (0, 1, ...: clearing order), merchant_id, currency, record_type, fee_rule and amount (a
+    MONEY column, exact at 6 decimals); None where the statement could not be exact."""
+    used = {n: rules.fees[n] for n in sorted(set(tx["fee_rule"].to_list()))}
     rates = [r.percent for r in used.values()] + [t.percent for r in used.values() for t in r.tiers]
-    if not all(_exact_at(x, RATE_SCALE) for x in rates) or not all(_exact_at(p.amount, AMOUNT_SCALE) for p in taken):
+    if not all(_exact_at(x, RATE_SCALE) for x in rates):
         return None
     money = pl.Decimal(38, AMOUNT_SCALE)
     rate = pl.Decimal(20, RATE_SCALE)
-    tx = pl.DataFrame({"seq": range(len(taken)), "txn_id": [p.txn_id for p in taken],
-                       "merchant_id": [p.merchant_id for p in taken], "currency": [p.currency for p in taken],
-                       "record_type": [p.record_type for p in taken], "name": names,
-                       "amount": [str(p.amount) for p in taken]},  # text: DuckDB parses it exactly, faster
-                      schema={"seq": pl.Int64, "txn_id": pl.String, "merchant_id": pl.String, "currency": pl.String,
-                              "record_type": pl.String, "name": pl.String, "amount": pl.String})
     params = pl.DataFrame([{"name": n, "kind": r.kind, "percent": r.percent, "fixed": r.fixed, "fmin": r.min,
                             "fmax": r.max, "ret": r.direction == "return", "rounding": r.rounding.value,
                             "at_total": r.round_at == "total"} for n, r in used.items()],
@@ -134,20 +149,20 @@ def day_fees(taken: list[Presented], names: list[str], rules: ClearingRules,
                          schema={"name": pl.String, "start": money, "percent": rate})
     prior = pl.DataFrame([{"merchant_id": m, "currency": c, "volume": v} for (m, c), v in prior_volume.items()],
                          schema={"merchant_id": pl.String, "currency": pl.String, "volume": money})
-    currencies = sorted(set(tx["currency"]))
+    currencies = sorted(set(tx["currency"].to_list()))
     units = pl.DataFrame({"currency": currencies, "pow10": [10 ** exponent(c) for c in currencies]},
                          schema={"currency": pl.String, "pow10": pl.Int64})
+    inputs = tx.select("seq", "merchant_id", "currency", "record_type", "fee_rule", "amount")
     con = duckdb.connect(":memory:")
     try:
-        for table, frame in (("tx", tx), ("rule_params", params), ("tiers", tiers), ("prior", prior), ("units", units)):
+        for table, frame in (("tx", inputs), ("rule_params", params), ("tiers", tiers), ("prior", prior),
+                             ("units", units)):
             con.register(table, frame)
-        out = con.execute(FEES_SQL).fetchall()
+        out = con.sql(FEES_SQL).pl()
     except duckdb.OutOfRangeException:  # a fee beyond DECIMAL(38, 18): the per-row path is exact
         return None
     finally:
         con.close()
-    if any(broken for *_, broken in out):
+    if out["broken"].any():
         raise ValueError("cannot apportion a rounded total over its lines")  # as fees.apportion
-    exps = {c: exponent(c) for c in currencies}
-    cur = dict(zip(tx["txn_id"], tx["currency"], strict=True))
-    return {txn_id: (name, Decimal(int(units)).scaleb(-exps[cur[txn_id]])) for txn_id, name, units, _ in out}
+    return out["fee"].cast(pl.Int128)

@@ -138,7 +138,7 @@ _ITEMS = {"channel": pl.String, "account": pl.String, "period": pl.Date, "key": 
           "item_status": pl.String, "closed_on": pl.Date}
 
 
-def _first_presented(rows: pl.DataFrame, items: list[_Item], day: dt.date) -> list[Presented]:
+def _first_presented(rows: pl.DataFrame, items: list[_Item], day: dt.date) -> pl.DataFrame:
     """The transactions first presented on `day` (rows not carried), set-based: CLEARED when every
     unsettled row's item was closed by the end of `day` (the note names them in file order), else
     HELD (the note names the still-open outcomes, sorted). Each takes its first row's figures."""
@@ -153,16 +153,14 @@ def _first_presented(rows: pl.DataFrame, items: list[_Item], day: dt.date) -> li
                     open_kinds=pl.col("outcome").filter(still_open).unique().sort().str.join(", "),
                     closed_notes=(pl.col("item_kind") + " " + pl.col("item_status") + " on "
                                   + pl.col("closed_on").cast(pl.String)).str.join("; ")))
-    firsts = (originals.group_by("txn_id", maintain_order=True).first()
-              .join(verdicts, on="txn_id", how="left", maintain_order="left")
-              .select("txn_id", "merchant_id", "channel", "record_type", "currency", "amount", "trade_time",
-                      "original_date",
-                      state=pl.when(pl.col("held").fill_null(False)).then(pl.lit(State.HELD.value))
-                      .otherwise(pl.lit(State.CLEARED.value)),
-                      note=pl.when(pl.col("held").fill_null(False)).then("open: " + pl.col("open_kinds"))
-                      .otherwise(pl.col("closed_notes").fill_null(""))))
-    return [Presented(t, m, ch, rt, cur, a, tt, od, State(st), note)
-            for t, m, ch, rt, cur, a, tt, od, st, note in firsts.iter_rows()]
+    held = pl.col("held").fill_null(False)
+    return (originals.group_by("txn_id", maintain_order=True).first()
+            .join(verdicts, on="txn_id", how="left", maintain_order="left")
+            .select(*(c for c in PRESENTED_SCHEMA if c not in ("state", "note")),
+                    state=pl.when(held).then(pl.lit(State.HELD.value)).otherwise(pl.lit(State.CLEARED.value)),
+                    note=pl.when(held).then("open: " + pl.col("open_kinds"))
+                    .otherwise(pl.col("closed_notes").fill_null("")))
+            .cast(PRESENTED_SCHEMA))
 
 
 def released_items(engine: Engine, zone: ZoneInfo, day: dt.date, dates: set[dt.date]) -> list[_Item]:
@@ -178,7 +176,14 @@ def released_items(engine: Engine, zone: ZoneInfo, day: dt.date, dates: set[dt.d
 
 
 def classify(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) -> tuple[list[Presented], list[str]]:
-    """Every transaction clearing day `day` takes, holds or releases; plus notes on what it skipped."""
+    """`classify_frame` as records."""
+    presented, notes = classify_frame(results_dir, engine, zone, day)
+    return records(presented), notes
+
+
+def classify_frame(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) -> tuple[pl.DataFrame, list[str]]:
+    """Every transaction clearing day `day` takes, holds or releases (`PRESENTED_SCHEMA`, sorted by
+    merchant, currency, original date and txn id); plus notes on what it skipped."""
     path = results_dir(day) / "layer1.parquet"
     if not path.exists():
         raise StageFailed(f"{path} does not exist: the day is not reconciled yet",
@@ -193,10 +198,12 @@ def classify(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) -> tuple
     by_base: dict[tuple, list[_Item]] = defaultdict(list)
     for i in items:
         by_base[(i.channel, i.account, i.business_date, i.key.split("#", 1)[0])].append(i)
-    out: dict[str, Presented] = {txn.txn_id: txn for txn in _first_presented(rows, items, day)}
+    firsts = _first_presented(rows, items, day)
+    out: dict[str, Presented] = {}  # the few taken besides the first presentations
     notes: list[str] = []
 
-    late = rows.filter(pl.col("carried") & pl.col("settled") & ~pl.col("txn_id").is_in(list(out)))
+    late = (rows.filter(pl.col("carried") & pl.col("settled"))
+            .join(firsts.select("txn_id"), on="txn_id", how="anti", maintain_order="left"))
     for r in _records(late):  # late matches: held on their original day, matched by a later bill today
         if r.txn.txn_id in out:  # a carried transaction on two lines is released once
             continue
@@ -206,27 +213,60 @@ def classify(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) -> tuple
             continue
         out[r.txn.txn_id] = _as(r.txn, State.RELEASED, f"{r.outcome} on {day} (carried from {r.txn.original_date})")
 
+    releasing = sorted((i for i in items if i.closed_on == day and i.business_date < day),
+                       key=lambda i: (i.business_date, i.key))
     cache: dict[dt.date, list[_Row]] = {}
-    for item in sorted(items, key=lambda i: (i.business_date, i.key)):
-        if item.closed_on != day or item.business_date >= day:
-            continue
+    for item in releasing:
         if item.business_date not in cache:
             earlier_path = results_dir(item.business_date) / "layer1.parquet"
-            cache[item.business_date] = read_rows(earlier_path) if earlier_path.exists() else []
-        day_rows = [r for r in cache[item.business_date] if not r.carried]
-        for txn_id in sorted({r.txn.txn_id for r in day_rows if r.item[1:] == (item.channel, item.account,
-                                                                                 item.business_date, item.key)}):
-            if txn_id in out:
+            idents = {(i.channel, i.account, i.business_date, i.key) for i in releasing
+                      if i.business_date == item.business_date}
+            cache[item.business_date] = _release_rows(earlier_path, idents) if earlier_path.exists() else []
+        day_rows = cache[item.business_date]
+        ident = (item.channel, item.account, item.business_date, item.key)
+        candidates = sorted({r.txn.txn_id for r in day_rows if r.item[1:] == ident})
+        first = set(firsts.filter(pl.col("txn_id").is_in(candidates))["txn_id"].to_list())
+        for txn_id in candidates:
+            if txn_id in out or txn_id in first:
                 continue
             unsettled = [r for r in day_rows if r.txn.txn_id == txn_id and not r.settled]
             closed = [by_key.get(r.item[1:]) for r in unsettled]
             if all(i is not None for i in closed) and max(i.closed_on for i in closed) == day:
-                first = unsettled[0].txn
-                out[txn_id] = _as(first, State.RELEASED, "; ".join(f"{i.kind} {i.status} on {day}" for i in closed))
-        if not any(r.item[1:] == (item.channel, item.account, item.business_date, item.key) for r in day_rows):
+                out[txn_id] = _as(unsettled[0].txn, State.RELEASED,
+                                  "; ".join(f"{i.kind} {i.status} on {day}" for i in closed))
+        if not candidates:
             notes.append(f"queue item {item.kind} {item.key} of {item.business_date} resolved on {day}: "
                          "no transaction of ours in that day's results; nothing to release")
-    return sorted(out.values(), key=lambda p: (p.merchant_id, p.currency, p.original_date, p.txn_id)), notes
+    presented = pl.concat([firsts, presented_frame(list(out.values()))])
+    return presented.sort("merchant_id", "currency", "original_date", "txn_id"), notes
+
+
+def _release_rows(path: Path, idents: set[tuple]) -> list[_Row]:
+    """The rows not carried of an earlier day's transactions that have a row under one of `idents`
+    (the items a release looks at), as records: only those can be released by them."""
+    rows = our_rows(path).filter(~pl.col("carried"))
+    keys = pl.DataFrame(sorted(idents), schema={c: _ITEMS[c] for c in ("channel", "account", "period", "key")},
+                        orient="row")
+    hit = rows.join(keys, on=["channel", "account", "period", "key"], how="semi")["txn_id"].unique()
+    return _records(rows.filter(pl.col("txn_id").is_in(hit.implode())))
+
+
+PRESENTED_SCHEMA = {"txn_id": pl.String, "merchant_id": pl.String, "channel": pl.String, "record_type": pl.String,
+                    "currency": pl.String, "amount": MONEY, "trade_time": pl.Datetime("us", "UTC"),
+                    "original_date": pl.Date, "state": pl.String, "note": pl.String}
+
+
+def presented_frame(presented: list[Presented]) -> pl.DataFrame:
+    """Records as a frame of `PRESENTED_SCHEMA`, in their order."""
+    return pl.DataFrame([(p.txn_id, p.merchant_id, p.channel, p.record_type, p.currency, p.amount, p.trade_time,
+                          p.original_date, p.state.value, p.note) for p in presented],
+                        schema=PRESENTED_SCHEMA, orient="row")
+
+
+def records(presented: pl.DataFrame) -> list[Presented]:
+    """A frame of `PRESENTED_SCHEMA` as records, in its order."""
+    return [Presented(t, m, ch, rt, cur, a, tt, od, State(st), note)
+            for t, m, ch, rt, cur, a, tt, od, st, note in presented.iter_rows()]
 
 
 def _as(txn: Presented, state: State, note: str) -> Presented:

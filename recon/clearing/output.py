@@ -21,11 +21,13 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from recon.clearing.compute import DayClearing, Line
+import polars as pl
+
+from recon.clearing.compute import DayClearing
 from recon.clearing.holdback import State
 from recon.errors import InvariantBroken
 from recon.files import write_text
-from recon.formula import csv_text
+from recon.formula import csv_frame, csv_text
 from recon.money import Rounding, parse_amount, quantize
 
 SETTLEMENT_COLUMNS = ("merchant_id", "currency", "gross", "refunds", "fees", "splits", "held", "net_payable")
@@ -52,13 +54,48 @@ def detail_name(merchant_id: str) -> str:
     return f"merchant-{quote(merchant_id, safe='')}.csv"
 
 
-def _detail_row(line: Line) -> list[str]:
-    t, c = line.txn, line.txn.currency
-    q = csv_text
-    return [q(t.txn_id), q(t.channel), q(t.record_type), q(c), text(t.amount, c), t.original_date.isoformat(),
-            q(t.state), text(line.gross, c), text(line.fee, c), q(line.fee_rule), text(line.splits, c),
-            q(";".join(f"{p}={text(a, c)}" for p, a in line.shares)), text(line.net_payable, c),
-            text(line.held, c), q(t.note)]
+def money_text(units: pl.Expr) -> pl.Expr:
+    """`text` column-wise: whole minor units (Int128) at the row's exponent (`exp`, `pow10`)."""
+    digits = units.abs()
+    whole = (digits // pl.col("pow10")).cast(pl.String)
+    return (pl.when(units < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+            + pl.when(pl.col("exp") == 0).then(whole)
+            .otherwise(whole + "." + (digits % pl.col("pow10")).cast(pl.String).str.zfill(pl.col("exp"))))
+
+
+# Text a CSV writer would quote (or could refuse): such rows are written by the csv module itself.
+_NEEDS_CSV = r"[,\"\r\n\x00]"
+_TEXT = ("txn_id", "channel", "record_type", "currency", "state", "fee_rule", "split_detail", "note")
+
+
+def detail_lines(clearing: DayClearing) -> pl.DataFrame:
+    """`merchant_id` and `line`: each transaction's row of its detail file (DETAIL_COLUMNS), in order."""
+    frame = clearing.frame
+    detail = (clearing.shares.sort("row", "pos")
+              .group_by("row", maintain_order=True)
+              .agg(split_detail=(pl.col("party") + "=" + money_text(pl.col("units"))).str.join(";")))
+    frame = frame.join(detail, on="row", how="left", maintain_order="left").with_columns(
+        pl.col("split_detail").fill_null(""))
+    texts = csv_frame(frame.select(_TEXT))
+    cells = frame.select(
+        original_date=pl.col("original_date").cast(pl.String),
+        **{name: money_text(pl.col(source)) for name, source in (
+            ("amount", "units"), ("gross", "gross"), ("fee", "fee"), ("splits", "splits"),
+            ("net_payable", "net_payable"), ("held", "held"))})
+    cells = pl.concat([texts, cells], how="horizontal").select(
+        pl.col(c).fill_null("") for c in DETAIL_COLUMNS)
+    odd = pl.any_horizontal(pl.col(c).str.contains(_NEEDS_CSV) for c in _TEXT)
+    lines = cells.select(merchant_id=frame["merchant_id"], odd=odd,
+                         line=pl.concat_str(DETAIL_COLUMNS, separator=","))
+    if lines["odd"].any():  # quoting exactly as csv.writer does it, for the few rows that need it
+        index = lines.with_row_index("i").filter("odd")["i"]
+        quoted = []
+        for row in cells[index].iter_rows():
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="\n").writerow(row)
+            quoted.append(buf.getvalue().removesuffix("\n"))
+        lines = lines.with_columns(line=lines["line"].scatter(index, quoted))
+    return lines.select("merchant_id", "line")
 
 
 def write_day(directory: Path, clearing: DayClearing) -> list[Path]:
@@ -71,17 +108,12 @@ def write_day(directory: Path, clearing: DayClearing) -> list[Path]:
             s.gross, s.refunds, s.fees, s.splits, s.held, s.net_payable))])
     written = [directory / "settlements.csv"]
     write_text(written[0], buf.getvalue())
-    by_merchant: dict[str, list[Line]] = defaultdict(list)
-    for line in clearing.lines:
-        by_merchant[line.txn.merchant_id].append(line)
-    for merchant, lines in sorted(by_merchant.items()):
-        buf = io.StringIO(DETAIL_HEADER.format(merchant=merchant, day=clearing.date))
-        buf.seek(0, io.SEEK_END)
-        out = csv.writer(buf, lineterminator="\n")
-        out.writerow(DETAIL_COLUMNS)
-        out.writerows(_detail_row(line) for line in lines)
+    files = (detail_lines(clearing).group_by("merchant_id", maintain_order=True)
+             .agg(pl.col("line").str.join("\n")).sort("merchant_id"))
+    for merchant, body in files.iter_rows():
         path = directory / detail_name(merchant)
-        write_text(path, buf.getvalue())
+        write_text(path, DETAIL_HEADER.format(merchant=merchant, day=clearing.date) + ",".join(DETAIL_COLUMNS)
+                   + "\n" + body + "\n")
         written.append(path)
     for stale in directory.glob("merchant-*.csv"):
         if stale not in written:

@@ -7,7 +7,7 @@ rule's name on the magnitude (every policy is symmetric around zero, as Decimal'
 never a float and never DuckDB's round(). The remainder rounding left goes to `remainder_to`.
 tests/clearing/test_splits_sql.py holds the two equal on generated lines and rules (hypothesis).
 
-`day_splits` returns None where the statement cannot be exact (a percent finer than 10 decimals, a
+`split_units` (and `day_splits`, the same for records) returns None where the statement cannot be exact (a percent finer than 10 decimals, a
 fixed share or a net finer than the currency's minor unit, a product beyond HUGEINT); the caller
 then splits per line.
 """
@@ -55,7 +55,7 @@ WITH l AS (
            END AS units
     FROM cut
 )
-SELECT seq, party,
+SELECT seq, pos, party,
        units + CASE WHEN party = remainder_to THEN net_units - sum(units) OVER (PARTITION BY seq) ELSE 0 END AS units
 FROM rounded
 ORDER BY seq, pos
@@ -68,56 +68,78 @@ def _units(value: Decimal, scale: int) -> int | None:
     return int(scaled) if scaled == scaled.to_integral_value() else None
 
 
+SHARES = {"seq": pl.UInt32, "pos": pl.Int64, "party": pl.String, "units": pl.Int128}
+
+
 def day_splits(lines: list[tuple[SplitRule, Decimal, str]]) -> list[tuple[tuple[str, Decimal], ...]] | None:
     """Each line's shares as `split_net(rule, net, currency)` gives them (merchant first, then the
     rule's parties in order), for lines of (rule, net, currency); None where not exact."""
-    if not lines:
-        return []
-    rules: dict[int, tuple[str, SplitRule]] = {}
+    names: dict[int, str] = {}
+    rules: dict[str, SplitRule] = {}
     for rule, _, _ in lines:
-        rules.setdefault(id(rule), (f"r{len(rules)}", rule))
-    exps = {c: exponent(c) for c in sorted({c for _, _, c in lines})}
-    nets = [_units(net, exps[c]) for _, net, c in lines]
-    percents = {s.percent for _, r in rules.values() for s in r.shares if s.percent is not None}
-    used = {(id(r), c): r for r, _, c in lines}  # a fixed share is whole in the currencies its rule splits
-    fixed = {(s.fixed, c) for (_, c), r in used.items() for s in r.shares if s.fixed is not None}
-    if (None in nets or any(_units(p, PERCENT_SCALE) is None for p in percents)
-            or any(_units(f, exps[c]) is None for f, c in fixed)):
+        if id(rule) not in names:
+            names[id(rule)] = f"r{len(names)}"
+            rules[names[id(rule)]] = rule
+    exps = [exponent(c) for _, _, c in lines]
+    nets = [_units(net, e) for (_, net, _), e in zip(lines, exps, strict=True)]
+    if None in nets:
+        return None
+    frame = pl.DataFrame({"seq": range(len(lines)), "net": nets, "currency": [c for _, _, c in lines], "exp": exps,
+                          "name": [names[id(r)] for r, _, _ in lines]},
+                         schema={"seq": pl.UInt32, "net": pl.Int128, "currency": pl.String, "exp": pl.Int64,
+                                 "name": pl.String})
+    out = split_units(frame, rules)
+    if out is None:
+        return None
+    shares: list[list[tuple[str, Decimal]]] = [[] for _ in lines]
+    for seq, _, party, units in out.iter_rows():
+        shares[seq].append((party, Decimal(units).scaleb(-exps[seq])))
+    return [tuple(s) for s in shares]
+
+
+def split_units(lines: pl.DataFrame, rules: dict[str, SplitRule]) -> pl.DataFrame | None:
+    """Each party's share (`SHARES`: seq, pos: 0 the merchant then the rule's parties in order,
+    party, units), for `lines` of seq, net (Int128 minor units), exp (the currency's exponent) and
+    name (of a split rule in `rules`); None where the statement could not be exact."""
+    if not lines.height:
+        return pl.DataFrame(schema=SHARES)
+    used = {n: rules[n] for n in sorted(set(lines["name"].to_list()))}
+    percents = {s.percent for r in used.values() for s in r.shares if s.percent is not None}
+    # a fixed share is whole in the currencies its rule splits
+    fixed = {(s.fixed, e) for n, e in lines.select("name", "exp").unique().iter_rows()
+             for s in used[n].shares if s.fixed is not None}
+    if any(_units(p, PERCENT_SCALE) is None for p in percents) or any(_units(f, e) is None for f, e in fixed):
         return None
     parts = []
-    for name, rule in rules.values():
+    for name, rule in used.items():
         listed = sum((_units(s.percent, PERCENT_SCALE) for s in rule.shares if s.percent is not None), 0)
         parts.append((name, 0, MERCHANT, None, 100 * _SCALE - listed))
         parts += [(name, pos, s.party, None if s.fixed is None else str(s.fixed),
                    None if s.percent is None else _units(s.percent, PERCENT_SCALE))
                   for pos, s in enumerate(rule.shares, start=1)]
-    names = {id(r): n for n, r in rules.values()}
     frames = {
-        "lines": pl.DataFrame({"seq": range(len(lines)), "name": [names[id(r)] for r, _, _ in lines],
-                               "net_units": [str(n) for n in nets], "pow10": [10 ** exps[c] for _, _, c in lines]},
-                              schema={"seq": pl.Int64, "name": pl.String, "net_units": pl.String, "pow10": pl.Int64}),
-        "parts": pl.DataFrame(parts, schema={"name": pl.String, "pos": pl.Int64, "party": pl.String,
-                                             "fixed": pl.String, "pct": pl.String}, orient="row"),
-        "rules": pl.DataFrame([(n, r.rounding.value, r.remainder_to) for n, r in rules.values()],
+        # HUGEINT travels as DECIMAL(38, 0) (Arrow has no 128-bit integer)
+        "lines_in": lines.select("seq", "name", net_units=pl.col("net").cast(pl.Decimal(38, 0)),
+                                 pow10=pl.lit(10, pl.Int64).pow(pl.col("exp"))),
+        "parts_text": pl.DataFrame(parts, schema={"name": pl.String, "pos": pl.Int64, "party": pl.String,
+                                                  "fixed": pl.String, "pct": pl.String}, orient="row"),
+        "rules": pl.DataFrame([(n, r.rounding.value, r.remainder_to) for n, r in used.items()],
                               schema={"name": pl.String, "rounding": pl.String, "remainder_to": pl.String},
                               orient="row"),
     }
     con = duckdb.connect(":memory:")
     try:
-        # text columns become exact DuckDB numbers: HUGEINT units, DECIMAL fixed amounts
-        con.register("lines_text", frames["lines"])
-        con.register("parts_text", frames["parts"])
-        con.register("rules", frames["rules"])
+        for table, frame in frames.items():
+            con.register(table, frame)
+        # exact DuckDB numbers: HUGEINT units, DECIMAL fixed amounts (parsed from text)
         con.execute("CREATE TEMP VIEW lines AS SELECT seq, name, CAST(net_units AS HUGEINT) AS net_units, pow10 "
-                    "FROM lines_text")
+                    "FROM lines_in")
         con.execute("CREATE TEMP VIEW parts AS SELECT name, pos, party, CAST(fixed AS DECIMAL(38, 10)) AS fixed, "
                     "CAST(pct AS HUGEINT) AS pct FROM parts_text")
-        out = con.execute(SPLITS_SQL).fetchall()
+        out = con.sql(SPLITS_SQL).pl()
     except duckdb.OutOfRangeException:  # beyond HUGEINT: the per-line definition is exact
         return None
     finally:
         con.close()
-    shares: list[list[tuple[str, Decimal]]] = [[] for _ in lines]
-    for seq, party, units in out:
-        shares[seq].append((party, Decimal(int(units)).scaleb(-exps[lines[seq][2]])))
-    return [tuple(s) for s in shares]
+    return out.select(pl.col("seq").cast(pl.UInt32), pl.col("pos").cast(pl.Int64), "party",
+                      pl.col("units").cast(pl.Int128))
