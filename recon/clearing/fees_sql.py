@@ -134,7 +134,7 @@ def fee_units(tx: pl.DataFrame, rules: ClearingRules,
     """Each taken transaction's whole-unit fee in minor units (Int128, in `seq` order), for `tx` of
     seq (0, 1, ...: clearing order), merchant_id, currency, record_type, fee_rule and amount (a
     MONEY column, exact at 6 decimals); None where the statement could not be exact."""
-    used = {n: rules.fees[n] for n in sorted(set(tx["fee_rule"].to_list()))}
+    used = {n: rules.fees[n] for n in sorted(tx["fee_rule"].unique().to_list())}
     rates = [r.percent for r in used.values()] + [t.percent for r in used.values() for t in r.tiers]
     if not all(_exact_at(x, RATE_SCALE) for x in rates):
         return None
@@ -149,7 +149,7 @@ def fee_units(tx: pl.DataFrame, rules: ClearingRules,
                          schema={"name": pl.String, "start": money, "percent": rate})
     prior = pl.DataFrame([{"merchant_id": m, "currency": c, "volume": v} for (m, c), v in prior_volume.items()],
                          schema={"merchant_id": pl.String, "currency": pl.String, "volume": money})
-    currencies = sorted(set(tx["currency"].to_list()))
+    currencies = sorted(tx["currency"].unique().to_list())
     units = pl.DataFrame({"currency": currencies, "pow10": [10 ** exponent(c) for c in currencies]},
                          schema={"currency": pl.String, "pow10": pl.Int64})
     inputs = tx.select("seq", "merchant_id", "currency", "record_type", "fee_rule", "amount")

@@ -103,7 +103,7 @@ def split_units(lines: pl.DataFrame, rules: dict[str, SplitRule]) -> pl.DataFram
     name (of a split rule in `rules`); None where the statement could not be exact."""
     if not lines.height:
         return pl.DataFrame(schema=SHARES)
-    used = {n: rules[n] for n in sorted(set(lines["name"].to_list()))}
+    used = {n: rules[n] for n in sorted(lines["name"].unique().to_list())}
     percents = {s.percent for r in used.values() for s in r.shares if s.percent is not None}
     # a fixed share is whole in the currencies its rule splits
     fixed = {(s.fixed, e) for n, e in lines.select("name", "exp").unique().iter_rows()
