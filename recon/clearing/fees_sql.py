@@ -43,11 +43,9 @@ WITH v AS (
     FROM tx t JOIN rule_params r ON r.name = t.fee_rule JOIN units u USING (currency)
     LEFT JOIN prior p USING (merchant_id, currency)
 ), rated AS (
-    SELECT v.*,
-           CASE WHEN kind = 'tiered' THEN (SELECT arg_max(s.percent, s.start) FROM tiers s
-                                           WHERE s.name = v.name AND s.start <= v.vol)
-                ELSE percent END AS rate
-    FROM v
+    -- the tier reached: the one with the highest `from` at or below the volume (tiers rise strictly)
+    SELECT v.*, CASE WHEN v.kind = 'tiered' THEN s.percent ELSE v.percent END AS rate
+    FROM v ASOF LEFT JOIN tiers s ON s.name = v.name AND v.vol >= s.start
 ), raw AS (
     SELECT *, CAST(abs(amount) * rate * 0.01 AS DECIMAL(38, 18)) + coalesce(fixed, CAST(0 AS DECIMAL(38, 18))) AS raw_fee
     FROM rated
@@ -61,24 +59,33 @@ WITH v AS (
                      ELSE low_fee END AS DECIMAL(38, 18))
              * CASE WHEN ret THEN -1 ELSE 1 END AS fee
     FROM floored
+), cut AS (
+    SELECT *, CAST(trunc(abs(fee) * pow10) AS HUGEINT) AS floor_units, abs(fee) * pow10 - trunc(abs(fee) * pow10) AS frac
+    FROM exact
+), own AS (
+    -- round_at = "transaction": each fee's magnitude rounded by the rule's name (every policy is
+    -- symmetric around zero)
+    SELECT seq,
+           (floor_units + CASE rounding WHEN 'down' THEN 0 WHEN 'up' THEN CAST(frac > 0 AS INTEGER)
+                                        WHEN 'half_up' THEN CAST(frac >= 0.5 AS INTEGER)
+                                        ELSE CAST(frac > 0.5 OR (frac = 0.5 AND floor_units % 2 = 1) AS INTEGER) END)
+             * CASE WHEN fee < 0 THEN -1 ELSE 1 END AS fee,
+           false AS broken
+    FROM cut WHERE NOT at_total
 ), grouped AS (
+    -- round_at = "total": only these rows take the group windows (a group is one rule, so one kind)
     SELECT *,
            row_number() OVER (PARTITION BY merchant_id, currency, name ORDER BY seq) AS pos,
-           sum(fee) OVER (PARTITION BY merchant_id, currency, name) AS total,
-           bool_or(fee < 0) OVER (PARTITION BY merchant_id, currency, name) AS any_negative,
-           abs(fee) * pow10 AS scaled
-    FROM exact
-), cut AS (
-    SELECT *, CAST(trunc(scaled) AS HUGEINT) AS floor_units, scaled - trunc(scaled) AS frac,
-           abs(total) * pow10 AS total_scaled
-    FROM grouped
-), rounded AS (
+           abs(sum(fee) OVER g) * pow10 AS total_scaled,
+           sum(fee) OVER g < 0 OR bool_or(fee < 0) OVER g AS negative,
+           sum(floor_units) OVER g AS floors,
+           count(*) OVER g AS members
+    FROM cut WHERE at_total
+    WINDOW g AS (PARTITION BY merchant_id, currency, name)
+), apportioned AS (
+    -- fees.apportion: each line its floor, the units still missing (the rounded total's units less
+    -- the floors) one each to the largest cut-off parts (ties: the earlier line)
     SELECT *,
-           -- a magnitude rounded by the rule's name (every policy is symmetric around zero)
-           floor_units + CASE rounding WHEN 'down' THEN 0 WHEN 'up' THEN CAST(frac > 0 AS INTEGER)
-                                       WHEN 'half_up' THEN CAST(frac >= 0.5 AS INTEGER)
-                                       ELSE CAST(frac > 0.5 OR (frac = 0.5 AND floor_units % 2 = 1) AS INTEGER) END
-             AS own_units,
            CAST(trunc(total_scaled) AS HUGEINT)
              + CASE rounding WHEN 'down' THEN 0
                              WHEN 'up' THEN CAST(total_scaled > trunc(total_scaled) AS INTEGER)
@@ -86,22 +93,14 @@ WITH v AS (
                              ELSE CAST(total_scaled - trunc(total_scaled) > 0.5
                                        OR (total_scaled - trunc(total_scaled) = 0.5
                                            AND CAST(trunc(total_scaled) AS HUGEINT) % 2 = 1) AS INTEGER) END
-             AS total_units
-    FROM cut
-), apportioned AS (
-    -- fees.apportion: each line its floor, the units still missing one each to the largest cut-off
-    -- parts (ties: the earlier line)
-    SELECT *,
-           total_units - sum(floor_units) OVER (PARTITION BY merchant_id, currency, name) AS missing,
-           count(*) OVER (PARTITION BY merchant_id, currency, name) AS members,
+             - floors AS missing,
            row_number() OVER (PARTITION BY merchant_id, currency, name ORDER BY frac DESC, pos) AS turn
-    FROM rounded
+    FROM grouped
 )
-SELECT seq,
-       CASE WHEN at_total THEN floor_units + CAST(turn <= missing AS INTEGER) ELSE own_units END
-         * CASE WHEN at_total AND (total < 0 OR any_negative) THEN -1
-                WHEN NOT at_total AND fee < 0 THEN -1 ELSE 1 END AS fee,
-       at_total AND (missing < 0 OR missing > members) AS broken
+SELECT seq, fee, broken FROM own
+UNION ALL
+SELECT seq, (floor_units + CAST(turn <= missing AS INTEGER)) * CASE WHEN negative THEN -1 ELSE 1 END,
+       missing < 0 OR missing > members
 FROM apportioned
 ORDER BY seq
 """
