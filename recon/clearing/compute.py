@@ -111,13 +111,14 @@ def _whole(p: Presented) -> Decimal:
 def _currencies(presented: pl.DataFrame) -> pl.DataFrame:
     """Each currency's exponent, and `cut` (10^(6 - exponent): micro-units per minor unit); null for a
     code that is not a currency (refused, in clearing order, by `_refuse_first`)."""
-    rows = []
+    rows: list[tuple] = []
     for currency in presented["currency"].unique().to_list():
         try:
             exp = exponent(currency)
         except MoneyError:
             exp = None
-        rows.append((currency, exp, None if exp is None else 10 ** exp, None if exp is None else 10 ** (MONEY_SCALE - exp)))
+        rows.append((currency, None, None, None) if exp is None else
+                    (currency, exp, 10 ** exp, 10 ** (MONEY_SCALE - exp)))
     return pl.DataFrame(rows, schema={"currency": pl.String, "exp": pl.Int64, "pow10": pl.Int64, "cut": UNITS},
                         orient="row")
 
@@ -192,8 +193,8 @@ def compute_frame(day: dt.date, presented: pl.DataFrame, rules: ClearingRules,
     broken = frame.filter(pl.col("gross") != pl.col("net_payable") + pl.col("fee") + pl.col("splits") + pl.col("held"))
     if broken.height:  # the balance equation, checked on every line before anything is written
         raise InvariantBroken(f"clearing {day}: {broken['txn_id'][0]} does not balance: {broken.row(0, named=True)}")
-    return DayClearing(day, frame, shares.filter(pl.col("pos") > 0).select("row", "pos", "party", "units", "exp", "pow10"),
-                       settle(frame))
+    others = shares.filter(pl.col("pos") > 0).select("row", "pos", "party", "units", "exp", "pow10")
+    return DayClearing(day, frame, others, settle(frame))
 
 
 def _units(amount: Decimal, exp: int) -> int:

@@ -60,7 +60,8 @@ WITH v AS (
              * CASE WHEN ret THEN -1 ELSE 1 END AS fee
     FROM floored
 ), cut AS (
-    SELECT *, CAST(trunc(abs(fee) * pow10) AS HUGEINT) AS floor_units, abs(fee) * pow10 - trunc(abs(fee) * pow10) AS frac
+    SELECT *, CAST(trunc(abs(fee) * pow10) AS HUGEINT) AS floor_units,
+           abs(fee) * pow10 - trunc(abs(fee) * pow10) AS frac
     FROM exact
 ), own AS (
     -- round_at = "transaction": each fee's magnitude rounded by the rule's name (every policy is

@@ -7,9 +7,9 @@ rule's name on the magnitude (every policy is symmetric around zero, as Decimal'
 never a float and never DuckDB's round(). The remainder rounding left goes to `remainder_to`.
 tests/clearing/test_splits_sql.py holds the two equal on generated lines and rules (hypothesis).
 
-`split_units` (and `day_splits`, the same for records) returns None where the statement cannot be exact (a percent finer than 10 decimals, a
-fixed share or a net finer than the currency's minor unit, a product beyond HUGEINT); the caller
-then splits per line.
+`split_units` (and `day_splits`, the same for records) returns None where the statement cannot be
+exact (a percent finer than 10 decimals, a fixed share or a net finer than the currency's minor
+unit, a product beyond HUGEINT); the caller then splits per line.
 """
 
 from __future__ import annotations

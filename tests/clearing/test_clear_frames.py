@@ -84,7 +84,8 @@ def oracle_bookings(lines: list[Line]) -> tuple[Booking, ...]:
     for line in lines:
         if line.txn.state == State.HELD:
             continue
-        a = acc.setdefault((line.txn.merchant_id, line.txn.currency, line.txn.channel), [ZERO, ZERO, defaultdict(Decimal)])
+        key = (line.txn.merchant_id, line.txn.currency, line.txn.channel)
+        a = acc.setdefault(key, [ZERO, ZERO, defaultdict(Decimal)])
         a[0] += line.net_payable
         a[1] += line.fee
         for party, amount in line.shares:
