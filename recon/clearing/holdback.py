@@ -88,6 +88,10 @@ _OURS = {"our_txn_id": pl.String, "our_merchant_id": pl.String, "our_record_type
          "our_currency": pl.String, "our_amount": MONEY, "our_status": pl.String,
          "our_trade_time": pl.Datetime("us", "UTC"), "group_id": pl.String, "carried_from": pl.Date}
 _REQUIRED = ("our_merchant_id", "our_record_type", "our_currency", "our_amount")
+# What `our_rows` reads of a results file: our side, and what the queue keys an item by
+# (`layer1_frame`); the other, wide columns (the channel's figures, sources, reasons) stay on disk.
+_READ = {*_OURS, "business_date", "channel", "account", "outcome", "match_key", "our_merchant_txn_id",
+         "their_channel_txn_id", "their_merchant_txn_id", "diff_amount", "diff_fee", "group_size"}
 
 
 def our_rows(path: Path) -> pl.DataFrame:
@@ -95,7 +99,7 @@ def our_rows(path: Path) -> pl.DataFrame:
     identity of the row's item (`recon.queue.sources.layer1_frame`): txn_id, merchant_id, channel,
     record_type, currency, amount, trade_time, original_date, settled, carried, outcome, and the
     item as kind (null for a settled row), account, period, key."""
-    frame = pl.read_parquet(path)
+    frame = pl.read_parquet(path, columns=[c for c in pl.read_parquet_schema(path) if c in _READ])
     frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(c) for c, dtype in _OURS.items()
                                if c not in frame.columns)
     frame = layer1_frame(frame).with_row_index("n", offset=1)
