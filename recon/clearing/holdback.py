@@ -235,7 +235,8 @@ def classify_frame(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) ->
                 continue
             unsettled = [r for r in day_rows if r.txn.txn_id == txn_id and not r.settled]
             closed = [by_key.get(r.item[1:]) for r in unsettled]
-            if all(i is not None for i in closed) and max(i.closed_on for i in closed) == day:
+            # all rows settled on their own day (a corrected bill re-run there): cleared there, not held
+            if unsettled and all(i is not None for i in closed) and max(i.closed_on for i in closed) == day:
                 out[txn_id] = _as(unsettled[0].txn, State.RELEASED,
                                   "; ".join(f"{i.kind} {i.status} on {day}" for i in closed))
         if not candidates:

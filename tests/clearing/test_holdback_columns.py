@@ -128,7 +128,7 @@ def oracle_classify(results_dir, engine, zone, day):
                 continue
             unsettled = [r for r in day_rows if r.txn.txn_id == txn_id and not r.settled]
             closed = [by_key.get(r.item[1:]) for r in unsettled]
-            if all(i is not None for i in closed) and max(i.closed_on for i in closed) == day:
+            if unsettled and all(i is not None for i in closed) and max(i.closed_on for i in closed) == day:
                 out[txn_id] = _as(unsettled[0].txn, State.RELEASED,
                                   "; ".join(f"{i.kind} {i.status} on {day}" for i in closed))
         if not any(r.item[1:] == ident for r in day_rows):
