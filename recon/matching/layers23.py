@@ -101,9 +101,11 @@ def _layer2(ws: Workspace, cfg: LayerSettings, date: dt.date, channel: str, inte
                               kind="SETTLEMENT_NOT_CHECKED", key="settlement", our_amount=None,
                               their_amount=None, reason=why))
         return rows, []
-    periods = cycle.open_periods(date)
     # Layer 3 follows payouts until their landing window closes: read back far enough for both.
     landing_back = date - dt.timedelta(days=3 * policy.landing_days + 7)
+    # The payouts read back that far paid periods whose window has closed since: those periods claim
+    # them again (and are not reported, settlement_rows), else each would be an open period's OVER.
+    periods = cycle.open_periods(date, closed_since=landing_back)
     start = min([p.start for p in periods] + [landing_back])
     bills, missing = load_bills(ws, channel, days_between(start, date))
     payout_bills = bills if not policy.payout_channel else load_bills(

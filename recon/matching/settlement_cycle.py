@@ -98,8 +98,9 @@ class SettlementCycle:
         span = 7 if self.policy.cycle == "weekly" else 1
         return span + 3 * (self.lag + self.policy.payout_window_days) + 14
 
-    def open_periods(self, as_of: dt.date) -> list[Period]:
-        """Complete periods (every trade day <= `as_of`) whose payout window has not closed before `as_of`."""
+    def open_periods(self, as_of: dt.date, closed_since: dt.date | None = None) -> list[Period]:
+        """Complete periods (every trade day <= `as_of`) whose payout window has not closed before `as_of`
+        (or before `closed_since`, to include the periods whose window closed since then)."""
         first = as_of - dt.timedelta(days=self.horizon_days())
         by_due: dict[dt.date, list[dt.date]] = {}
         for offset in range((as_of - first).days + 1):
@@ -114,6 +115,6 @@ class SettlementCycle:
             if self.due_date(days[-1] + dt.timedelta(days=1)) == due and days[-1] >= as_of:
                 continue
             close = self.close_date(due)
-            if close >= as_of:
+            if close >= (closed_since or as_of):
                 periods.append(Period(days[0], days[-1], due, close, tuple(days)))
         return periods

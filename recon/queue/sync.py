@@ -196,6 +196,19 @@ def sync_results(ws, date: dt.date) -> SyncReport:
                                         **{n: getattr(row, n) for n in (*_FIGURES, "reason", "detail", "status",
                                                                         "resolution", "closed_at", "updated_at",
                                                                         "version")}))
+                elif row.last_seen == date and adjustments.live_entries(conn, row.id):
+                    # Accepted on figures a re-run of its own day no longer reports (the channel
+                    # corrected its bill): the adjustment rested on them, so it goes with them.
+                    why = (f"{hit.outcome if hit is not None else 'no longer reported'} when "
+                           f"{date.isoformat()} was re-run: the accepted difference is gone")
+                    reversed_ = adjustments.reverse_live(conn, row.id, f"auto-resolved by {ACTOR}: {why}")
+                    if row.layer == adjustments.ROW_LAYER:
+                        unbooked.append(row)
+                    updates.append(dict(_id=row.id, kind=row.kind, last_seen=date, status=State.AUTO_RESOLVED.value,
+                                        resolution="auto", closed_at=now, updated_at=now, version=row.version + 1,
+                                        **{n: getattr(row, n) for n in (*_FIGURES, "reason", "detail")}))
+                    event(row.id, "auto_resolved", row.status, State.AUTO_RESOLVED.value, why, {"reversed": reversed_})
+                    report.auto_resolved += 1
                 continue
             if hit is not None:
                 why = f"{hit.outcome} in the results of {date.isoformat()}" + (f": {hit.reason}" if hit.reason else "")

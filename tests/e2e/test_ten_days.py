@@ -306,7 +306,6 @@ def test_ten_days(tmp_path: Path, clock) -> None:
     recon(ws, "run", "--date", str(D[2]))
     invariants(ws)
     q = by_key(ws)
-    print(json.dumps({k: (i["kind"], i["status"]) for k, i in q.items()}))
     assert q[cross]["kind"] == "PENDING"
 
     # day 3: cron at 09:00: the trade bill is late -> waits (exit 3); at 10:30 it is there
@@ -320,7 +319,6 @@ def test_ten_days(tmp_path: Path, clock) -> None:
     cron()
     invariants(ws)
     q = by_key(ws)
-    print(json.dumps({k: (i["kind"], i["status"]) for k, i in q.items()}))
     assert q[cross]["status"] == "AUTO_RESOLVED"
     # a person writes off the payment the channel never billed
     recon(ws, "queue", "write-off", str(q[lost]["id"]), "--account", "expenses:losses", "--note", "test order")
@@ -334,7 +332,6 @@ def test_ten_days(tmp_path: Path, clock) -> None:
     broken = f"{head}\n`{int(count[1:]) + 1},{summary.split(',', 1)[1]}\n"
     deliver(D[4], wechat=broken)
     refused = cron(code=4)
-    print(refused.stderr)
     [line] = [ln for ln in refused.stderr.splitlines() if ln.startswith("FAILED")]
     assert f"FAILED {D[4]} wechat parse:" in line and "summary says" in line, refused.stderr
     [reason] = list((ws / "quarantine").glob("*/reason.txt"))
@@ -388,8 +385,11 @@ def test_ten_days(tmp_path: Path, clock) -> None:
     cron()
     invariants(ws)
     q = by_key(ws)
-    print(json.dumps({k: (i["kind"], i["status"], i["business_date"]) for k, i in q.items()}))
     assert list((ws / "raw" / "wechat" / str(D[6])).glob("*.rev2.*"))
+    # the channel was right after all: the accepted 1.00 is reversed, the item closes by itself
+    assert q[corrected]["status"] == "AUTO_RESOLVED", q[corrected]
+    history = json.loads(recon(ws, "queue", "show", str(q[corrected]["id"]), "--json").stdout)["history"]
+    assert [e["action"] for e in history] == ["created", "accept_channel", "auto_resolved"]
 
     # days 9 and 10 arrive together after an outage: one cron start catches up
     clock.at(D[10] + dt.timedelta(days=1), 9)
@@ -402,6 +402,11 @@ def test_ten_days(tmp_path: Path, clock) -> None:
     for d in days.dates:
         assert (ws / "clearing" / str(d) / "settlements.csv").is_file()
         assert (ws / "reports" / str(d) / f"recon-{d}.xlsx").is_file()
+    # ten days of T+1 payouts, each claimed by its own period: no settlement item was ever raised
+    assert not [i for i in queue(ws) if i["kind"].startswith("SETTLEMENT_") and i["kind"] != "SETTLEMENT_PENDING"]
+    # what the queue booked over ten days: the 0.10 of day 1, once (day 6's 1.00 came back)
+    assert -sum((Decimal(r["balance"]) for r in json.loads(
+        recon(ws, "core", "balance", "liabilities:suspense", "--json").stdout)), Decimal(0)) == Decimal("-0.10")
     recon(ws, "report", "--since", str(D[1]), "--until", str(D[10]))
     assert (ws / "reports" / f"{D[1]}_{D[10]}" / f"recon-{D[1]}_{D[10]}.xlsx").is_file()
     invariants(ws)
