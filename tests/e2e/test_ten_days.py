@@ -31,6 +31,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from jobs.demo import DEMO_REQUERY_RULES
+from jobs.requery.sandbox import answers_server
 import recon.clock as reclock
 from tests.synth.bank import SynthLine, SynthStatement
 from tests.synth.demo_cash import BANK_ACCOUNT, channel_net, fundflow_text, mt940_text, payout_id
@@ -82,6 +84,11 @@ path = "drop/bank/bank_{{date:%Y%m%d}}.mt940"
 retry = ["1s"]
 deadline = "D+3650 12:00"
 '''
+REQUERY = """
+[channels.wechat.requery]
+adapter = "http"
+url = "{url}"
+"""
 SETTLEMENT = '[channels.wechat]\npayout_channel = "wechat_funds"\ncycle = "T+1"\nbusiness_days = false\nlanding_days = 1\n'
 runner = CliRunner()
 
@@ -98,13 +105,13 @@ class Days:
             for _ in range(4):
                 self.both(d)
 
-    def both(self, d: dt.date, *, amount: str | None = None, theirs: str | None = None,
+    def both(self, d: dt.date, *, amount: str | None = None, theirs: str | None = None, status: str = "SUCCESS",
              when: dt.datetime | None = None, bill_day: dt.date | None = None, billed: bool = True) -> str:
         """One payment on both sides (the channel may bill `theirs`, or on `bill_day`); its serial."""
         day = self.day[d]
         txn, serial, chan, value, at = day.payment(amount=Decimal(amount) if amount else None,
                                                   when=when and when.replace(tzinfo=ZONE))
-        day.ours(txn, serial, chan, at, value)
+        day.ours(txn, serial, chan, at, value, status=status)
         if billed:
             billed_value = Decimal(theirs) if theirs else value
             self.day[bill_day or d].bill.append(TradeRow(at, chan, serial, billed_value, fee_of(billed_value)))
@@ -157,6 +164,10 @@ def by_key(ws: Path) -> dict[str, dict]:
     return {i["key"]: i for i in queue(ws)}
 
 
+def history_of(ws: Path, item_id: int) -> list[dict]:
+    return json.loads(recon(ws, "queue", "show", str(item_id), "--json").stdout)["history"]
+
+
 def snapshot(ws: Path, days: list[dt.date]) -> dict:
     """What a re-run of a finished day must leave alone: the queue with every item's history, the
     ledger, the clearing files and the reports, byte for byte."""
@@ -167,8 +178,7 @@ def snapshot(ws: Path, days: list[dt.date]) -> dict:
             if path.is_file():
                 files[str(path.relative_to(ws))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return {"items": items,
-            "history": {i["id"]: json.loads(recon(ws, "queue", "show", str(i["id"]), "--json").stdout)["history"]
-                        for i in items},
+            "history": {i["id"]: history_of(ws, i["id"]) for i in items},
             "ledger": json.loads(recon(ws, "core", "trial-balance", "--json").stdout),
             "files": files}
 
@@ -248,20 +258,31 @@ def adjustments_owed(items: list[dict]) -> Decimal:
     return sum((g["bill"] if g["bill"] is not None else g["rows"] for g in groups.values()), Decimal(0))
 
 
-def test_ten_days(tmp_path: Path, clock) -> None:
+def test_ten_days(tmp_path: Path, clock, request) -> None:
     days = Days(FIRST)
     D = dict(enumerate(days.dates, start=1))  # D[1] .. D[10]
     ws = tmp_path / "ws"
-    for sub in ("drop/wechat", "drop/funds", "drop/bank", "internal", "rules"):
+    for sub in ("drop/wechat", "drop/funds", "drop/bank", "internal", "rules", "channel_api"):
         (ws / sub).mkdir(parents=True)
-    (ws / "recon.toml").write_text(CONFIG, encoding="utf-8")
+    # WeChat Pay's order query, played from channel_api/ for the whole ten days (jobs.requery.sandbox)
+    api = answers_server(ws / "channel_api")
+    url = api.__enter__()
+    request.addfinalizer(lambda: api.__exit__(None, None, None))
+    (ws / "recon.toml").write_text(CONFIG + REQUERY.format(url=url), encoding="utf-8")
     (ws / "rules" / "settlement.toml").write_text(SETTLEMENT, encoding="utf-8")
+    (ws / "rules" / "wechatpay.toml").write_text(DEMO_REQUERY_RULES, encoding="utf-8")
 
     # the scenario's discrepancies, decided before any statement is written
     mismatch = days.both(D[1], amount="100.00", theirs="99.90")  # the channel billed 0.10 less
     cross = days.both(D[2], amount="88.00", when=dt.datetime.combine(D[2], dt.time(23, 59, 58)), bill_day=D[3])
     lost = days.both(D[2], amount="12.00", billed=False)  # never billed
     corrected = days.both(D[6], amount="50.00")  # billed 49.00 first, corrected by the channel on day 8
+    asked = days.both(D[8], amount="30.00", status="FAILED")  # we say failed, the channel billed it paid
+    answer = ws / "channel_api" / "v3" / "pay" / "transactions" / "out-trade-no" / asked
+    answer.parent.mkdir(parents=True)
+    answer.write_text(json.dumps({"out_trade_no": asked, "transaction_id": days.bill(D[8])[-1].transaction_id,
+                                  "trade_state": "SUCCESS", "success_time": f"{D[8]}T12:00:00+08:00",
+                                  "amount": {"total": 3000, "currency": "CNY"}}), encoding="utf-8")
     funds, bank, payouts = days.cash()
     first_copy = write_bill(sorted((replace(r, amount=Decimal("49.00"), fee=fee_of(Decimal("49.00")))
                                     if r.out_trade_no == corrected else r for r in days.bill(D[6])),
@@ -385,11 +406,19 @@ def test_ten_days(tmp_path: Path, clock) -> None:
     cron()
     invariants(ws)
     q = by_key(ws)
+    # the run asked the channel about day 8's status mismatch; it confirmed its bill, under the
+    # rule set's 500.00 CNY cap: accepted without a person, booked once
+    [answer_event] = [e for e in history_of(ws, q[asked]["id"]) if e["action"] == "requery"]
+    assert (answer_event["data"]["code"], answer_event["data"]["outcome"]) == ("SUCCESS", "ACCEPTED")
+    assert list((ws / "requery" / str(D[8])).glob(f"item{q[asked]['id']}-01-*.json"))
+    assert (q[asked]["kind"], q[asked]["status"], q[asked]["resolution"]) == ("STATUS_MISMATCH", "RESOLVED", "accept_channel")
     assert list((ws / "raw" / "wechat" / str(D[6])).glob("*.rev2.*"))
     # the channel was right after all: the accepted 1.00 is reversed, the item closes by itself
     assert q[corrected]["status"] == "AUTO_RESOLVED", q[corrected]
-    history = json.loads(recon(ws, "queue", "show", str(q[corrected]["id"]), "--json").stdout)["history"]
-    assert [e["action"] for e in history] == ["created", "accept_channel", "auto_resolved"]
+    history = history_of(ws, q[corrected]["id"])
+    assert [e["action"] for e in history if e["action"] != "requery"] == ["created", "accept_channel", "auto_resolved"]
+    [reversal] = history[-1]["data"]["reversed"]
+    assert reversal.startswith(f"REV:ADJ:queue:{q[corrected]['id']}:v"), history[-1]
 
     # days 9 and 10 arrive together after an outage: one cron start catches up
     clock.at(D[10] + dt.timedelta(days=1), 9)
