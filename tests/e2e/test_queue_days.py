@@ -266,3 +266,18 @@ def test_days_a_rerun_and_resolutions_between_keep_one_item_and_one_adjustment(r
     assert ledger(root) == (moved, True)  # one live adjustment, whatever came before
     # the re-runs added nothing to the item: only what people did
     assert [e["action"] for e in history(root, item["id"])] == ["created", "accept_channel", "reopen", "accept_channel"]
+
+
+def test_a_corrected_bill_that_matches_an_accepted_item_takes_its_adjustment_back(root: Path):
+    ours, theirs = pay(1, "100.00", at(MON, 10, 0))
+    write_day(root, MON, [ours], [{**theirs, "amount": Decimal("99.90")}])
+    recon(root, "match", "--date", str(MON))
+    item = queue(root)["M0001"]
+    recon(root, "queue", "resolve", str(item["id"]), "--accept", "channel", "--note", "as billed")
+    assert ledger(root)[0] == Decimal("-0.10")
+
+    write_day(root, MON, [ours], [theirs])  # the channel re-delivers Monday's bill, corrected: 100.00
+    recon(root, "match", "--date", str(MON))
+    assert queue(root)["M0001"]["status"] == "AUTO_RESOLVED"
+    assert ledger(root) == (Decimal("0"), True)  # nothing is left booked for a difference that is gone
+    assert [e["action"] for e in history(root, item["id"])] == ["created", "accept_channel", "auto_resolved"]

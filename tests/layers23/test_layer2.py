@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -122,3 +123,19 @@ def test_a_line_only_the_channel_has_is_one_difference_with_count_and_amount(tmp
     row = kinds["BILL_AMOUNT_MISMATCH"]
     assert (row["our_count"], row["their_count"], row["diff"]) == (1, 2, Decimal("25"))
     assert "we have 1 rows, the channel's bill has 2" in row["reason"] and "25.00 EUR" in row["reason"]
+
+
+def test_a_payout_of_a_period_closed_since_is_not_an_open_periods_over(tmp_path):
+    # Each day is paid the next: Monday's 500.00 on Tuesday, Tuesday's 100.00 on Wednesday, ...
+    # On Friday Monday's period has closed (Tuesday + 2 business days), but its payout is still read
+    # back for layer 3: it stays Monday's, never Tuesday's (open until Friday) paid too much.
+    ws = workspace(tmp_path)
+    FRI = D(2024, 3, 8)
+    owed = {MON: "500.00", TUE: "100.00", WED: "200.00", THU: "300.00"}
+    for n, (day, amount) in enumerate(owed.items()):
+        paid = [line("PAYOUT", f"po_{n - 1}", f"-{owed[day - dt.timedelta(days=1)]}")] if day != MON else []
+        write_bill(ws, "stripe", day, [line("PAYMENT", f"ch_{n}", amount), *paid])
+    write_bill(ws, "stripe", FRI, [line("PAYOUT", "po_3", "-300.00")])
+    run_layers23(ws, FRI, internal=NONE, settings=layer_settings())
+    rows = settlement(ws, FRI)
+    assert {r["kind"] for r in rows} == {"SETTLED"}, [(r["key"], r["kind"], r["reason"]) for r in rows]
