@@ -194,9 +194,19 @@ def invariants(ws: Path) -> None:
         frame = pl.read_parquet(results)
         for row in frame.filter(pl.col("outcome") != "MATCHED").iter_rows(named=True):
             assert (1, row["channel"], row["match_key"]) in known, (results, row)
+    reported = set()
     for results in sorted((ws / "results").glob("*/layer[23].parquet")):
         for row in pl.read_parquet(results).filter("is_discrepancy").iter_rows(named=True):
             assert (row["layer"], row["channel"], row["key"]) in known, (results, row)
+            reported.add((row["layer"], row["channel"], row["key"]))
+        waiting = pl.read_parquet(results).filter(pl.col("kind") == "SETTLEMENT_PENDING")  # a PENDING item
+        reported |= {(2, c, k) for c, k in waiting.select("channel", "key").iter_rows()}
+    for results in sorted((ws / "results").glob("*/layer1.parquet")):
+        frame = pl.read_parquet(results).filter(pl.col("outcome") != "MATCHED")
+        reported |= {(1, c, k) for c, k in frame.select("channel", "match_key").iter_rows()}
+    # and no item is open that no results file reports
+    ghosts = [i for i in items if i["status"] in ("OPEN", "PENDING") and (i["layer"], i["channel"], i["key"]) not in reported]
+    assert not ghosts, [(i, history_of(ws, i["id"])) for i in ghosts]
     # the ledger balances and the adjustments are what the accepted items say, booked once
     balance = json.loads(recon(ws, "core", "trial-balance", "--json").stdout)
     assert balance["balanced"], balance
@@ -356,7 +366,8 @@ def test_ten_days(tmp_path: Path, clock, request) -> None:
     [line] = [ln for ln in refused.stderr.splitlines() if ln.startswith("FAILED")]
     assert f"FAILED {D[4]} wechat parse:" in line and "summary says" in line, refused.stderr
     [reason] = list((ws / "quarantine").glob("*/reason.txt"))
-    assert len(reason.read_text(encoding="utf-8").strip().splitlines()) == 1
+    [why] = reason.read_text(encoding="utf-8").strip().splitlines()
+    assert f"wechat_{D[4]:%Y%m%d}.csv:" in why and "summary says 5 rows, the file has 4" in why, why
     invariants(ws)
     deliver(D[4], wechat=good, only=("wechat",))
     recon(ws, "rerun", "--date", str(D[4]), "--channel", "wechat")
