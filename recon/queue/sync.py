@@ -32,7 +32,7 @@ from recon.queue import adjustments
 from recon.queue.sources import (LAYER_FILES, SETTLED_IDS, Discrepancy, Identity, Settled, read_day_columns,
                                  read_generic, settled_keys)
 from recon.queue.store import queue_engine
-from recon.store.tables.queue import ACTIVE_STATES, State, queue_events, queue_items
+from recon.store.tables.queue import ACTIVE_STATES, Resolution, State, queue_events, queue_items
 
 ACTOR = "recon-sync"
 _FIGURES = ("currency", "our_amount", "their_amount", "diff", "our_fee", "their_fee", "our_status", "their_status")
@@ -196,9 +196,10 @@ def sync_results(ws, date: dt.date) -> SyncReport:
                                         **{n: getattr(row, n) for n in (*_FIGURES, "reason", "detail", "status",
                                                                         "resolution", "closed_at", "updated_at",
                                                                         "version")}))
-                elif row.last_seen == date and adjustments.live_entries(conn, row.id):
+                elif row.last_seen == date and row.resolution == Resolution.ACCEPT_CHANNEL.value:
                     # Accepted on figures a re-run of its own day no longer reports (the channel
-                    # corrected its bill): the adjustment rested on them, so it goes with them.
+                    # corrected its bill): the adjustment rested on them, so it goes with them (and a
+                    # bill item's residual is not re-posted for a difference that is gone).
                     why = (f"{hit.outcome if hit is not None else 'no longer reported'} when "
                            f"{date.isoformat()} was re-run: the accepted difference is gone")
                     reversed_ = adjustments.reverse_live(conn, row.id, f"auto-resolved by {ACTOR}: {why}")

@@ -272,12 +272,13 @@ def test_a_corrected_bill_that_matches_an_accepted_item_takes_its_adjustment_bac
     ours, theirs = pay(1, "100.00", at(MON, 10, 0))
     write_day(root, MON, [ours], [{**theirs, "amount": Decimal("99.90")}])
     recon(root, "match", "--date", str(MON))
-    item = queue(root)["M0001"]
+    item, bill = queue(root)["M0001"], queue(root)["PAYMENT:CNY"]
     recon(root, "queue", "resolve", str(item["id"]), "--accept", "channel", "--note", "as billed")
+    recon(root, "queue", "resolve", str(bill["id"]), "--accept", "channel", "--note", "the row explains it")
     assert ledger(root)[0] == Decimal("-0.10")
 
     write_day(root, MON, [ours], [theirs])  # the channel re-delivers Monday's bill, corrected: 100.00
     recon(root, "match", "--date", str(MON))
-    assert queue(root)["M0001"]["status"] == "AUTO_RESOLVED"
+    assert (queue(root)["M0001"]["status"], queue(root)["PAYMENT:CNY"]["status"]) == ("AUTO_RESOLVED", "AUTO_RESOLVED")
     assert ledger(root) == (Decimal("0"), True)  # nothing is left booked for a difference that is gone
     assert [e["action"] for e in history(root, item["id"])] == ["created", "accept_channel", "auto_resolved"]
