@@ -8,10 +8,14 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 
 from recon.core.orders import Core, PaymentRequest
 from tests.builtin_rules import builtin_accounting
 from recon.store import schema
+from recon.store.metadata import metadata
+from recon.store.tables.core import entries, postings, sequences, transitions, txns
 
 
 def test_upgrade_from_the_first_revision_keeps_data(store_url):
@@ -83,3 +87,22 @@ def test_truncate_cannot_empty_a_posted_ledger(engine, core, rules):
             conn.execute(sa.text("TRUNCATE core_entry, core_posting, queue_events CASCADE"))
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM core_posting")).scalar() > 0
+
+
+def test_core_migrations_create_exactly_the_declared_tables(store_url):
+    # core_0004 dropped the unread ix_core_txn_original_txn_id; the revisions and
+    # recon/store/tables/core.py must still describe the same tables, indexes and constraints
+    engine = sa.create_engine(store_url)
+    core_tables = {t.name for t in (txns, transitions, entries, postings, sequences)}
+    try:
+        schema.upgrade(engine, "heads")
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={
+                "compare_type": True,
+                "include_name": lambda name, kind, parent: kind != "table" or name in core_tables,
+                "include_object": lambda obj, name, kind, reflected, other: kind != "table" or name in core_tables,
+            })
+            assert compare_metadata(ctx, metadata) == []
+            assert "ix_core_txn_original_txn_id" not in {i["name"] for i in sa.inspect(conn).get_indexes("core_txn")}
+    finally:
+        engine.dispose()

@@ -52,7 +52,6 @@ txns = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("merchant_id", "record_type", "request_no"),
     sa.Index("ix_core_txn_channel_trade_time", "channel", "trade_time"),
-    sa.Index("ix_core_txn_original_txn_id", "original_txn_id"),
     sa.Index("uq_core_txn_payment_serial", "merchant_txn_id", unique=True,
              sqlite_where=sa.text("record_type = 'PAYMENT'"),
              postgresql_where=sa.text("record_type = 'PAYMENT'")),
