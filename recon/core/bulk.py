@@ -10,9 +10,13 @@ the ORM types like any other.
 
 Transactions may meet a unique key (a re-import, a concurrent importer). On SQLite the unit of
 work holds the write lock, so `insert_returning` inserts with `ON CONFLICT DO NOTHING` and reads
-back the rows above the rowid it started from. On PostgreSQL they go through a *stage* — a
-temporary table of the target's columns, filled by COPY — merged with one `INSERT ... SELECT ...
-ON CONFLICT DO NOTHING RETURNING`, so the unique indexes decide between concurrent importers.
+back the rows above the rowid it started from. On PostgreSQL a batch is first COPYed straight into
+the table inside a savepoint: a clean batch (the common case) costs one COPY and no look-up, and
+any held key fails the whole COPY (a concurrent importer's uncommitted key makes it wait for that
+importer's outcome first), which the savepoint undoes. Only then do the rows go through a *stage*
+— a temporary table of the target's columns, filled by COPY — merged with one `INSERT ... SELECT
+... ON CONFLICT DO NOTHING RETURNING`, so the unique indexes decide between concurrent importers
+row by row. (The undone COPY leaves gaps in the id sequence, as skipped conflicts always did.)
 Stages live inside the caller's transaction and are dropped with it. `existing` is the set-based
 look-up of keys a table already holds.
 """
@@ -24,6 +28,7 @@ from collections.abc import Sequence
 
 import polars as pl
 import sqlalchemy as sa
+from psycopg.errors import UniqueViolation
 from sqlalchemy import Connection
 
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.6f"  # SQLAlchemy's SQLite DATETIME storage format
@@ -109,7 +114,9 @@ def insert_returning(conn: Connection, table: sa.Table, frame: pl.DataFrame, key
 
     SQLite: the unit of work holds the database's write lock (BEGIN IMMEDIATE), so the rows this
     statement wrote are exactly those with a rowid above the largest before it — no stage needed.
-    PostgreSQL: stage, then merge with RETURNING (concurrent writers are decided by the indexes).
+    PostgreSQL: COPY straight into the table inside a savepoint — a clean batch is written as it
+    is; if any row meets a unique key (the COPY fails as a whole and the savepoint undoes it), stage
+    and merge with RETURNING instead, so concurrent writers are decided by the indexes row by row.
     """
     if frame.is_empty():
         return set()
@@ -117,10 +124,37 @@ def insert_returning(conn: Connection, table: sa.Table, frame: pl.DataFrame, key
         before = conn.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {table.name}").scalar_one()
         _executemany(conn, table.name, _encode(conn, frame), " ON CONFLICT DO NOTHING")
         return set(conn.exec_driver_sql(f"SELECT {key} FROM {table.name} WHERE rowid > ?", (before,)).scalars())
+    if _copy_all_or_none(conn, table.name, frame):
+        return set(frame[key])
+    # a key is held (a re-import, a concurrent importer): the savepoint undid the COPY
     name = stage(conn, table, frame)
     written = set(merge(conn, table, name, frame.columns, returning=key))
     drop(conn, name)
     return written
+
+
+def write_new(conn: Connection, table: sa.Table, frame: pl.DataFrame, key: str) -> bool:
+    """Append every row of `frame`, or — if a unique key already holds one of them — none (False).
+
+    PostgreSQL: COPY inside a savepoint, undone by the unique violation, so a clean batch pays no
+    look-up. SQLite (the unit of work holds the write lock): `existing` first, then `write`.
+    """
+    if conn.dialect.name == "sqlite":
+        if existing(conn, table, key, frame[key]):
+            return False
+        write(conn, table.name, frame)
+        return True
+    return _copy_all_or_none(conn, table.name, frame)
+
+
+def _copy_all_or_none(conn: Connection, table: str, frame: pl.DataFrame) -> bool:
+    """PostgreSQL: COPY `frame` into `table` in a savepoint; False, nothing written, on a unique violation."""
+    try:
+        with conn.begin_nested():
+            write(conn, table, frame)
+        return True
+    except UniqueViolation:
+        return False
 
 
 def existing(conn: Connection, table: sa.Table, key: str, values: pl.Series) -> set:

@@ -4,12 +4,13 @@
 DESIGN.md, read as `recon.internal.read_file` reads it — CSV as text, money through `recon.money` —
 column-wise by `import_read` when the file allows). Running it twice, or twice at once, must store
 each transaction once. Each batch is one unit of work, written in bulk (`recon.core.bulk`:
-executemany on SQLite, COPY into a stage and one `INSERT ... SELECT ... ON CONFLICT DO NOTHING
-RETURNING txn_id` on PostgreSQL): the rows *this* run wrote, and only those, get their transition
-record and journal entries. Every row the insert skipped — and every later row of the file with a
-txn_id seen before — is read back by `txn_id` and compared by payload fingerprint: equal is a
-harmless duplicate, different (or held by another transaction's unique key) is a *conflict*,
-reported with the file and line, never overwritten.
+executemany `ON CONFLICT DO NOTHING` on SQLite; on PostgreSQL a COPY straight into `core_txn` in
+a savepoint, and only when a unique key refuses it a stage merged by one `INSERT ... SELECT ... ON
+CONFLICT DO NOTHING RETURNING txn_id`): the rows *this* run wrote, and only those, get their
+transition record and journal entries. Every row the insert skipped — and every later row of the
+file with a txn_id seen before — is read back by `txn_id` and compared by payload fingerprint:
+equal is a harmless duplicate, different (or held by another transaction's unique key) is a
+*conflict*, reported with the file and line, never overwritten.
 
 Payments go first so refunds can find them. A refund must name a PAID payment by `original_txn_id`
 and may not take the payment past what was paid (failed refunds reserve nothing): the batch's
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from recon.core import bulk
 from recon.core.import_read import read_internal
@@ -128,16 +130,18 @@ def _try_batch(core: Core, chunk: pl.DataFrame) -> tuple[int, int, list[Problem]
         booked = new.filter(pl.col("status") == "SUCCESS")
         if booked.height:
             entry_rows, posting_rows = journal_frames(core.accounting, booked, now)
-            # an entry key already posted (by hand, `recon core record post`) is left as it is, as
-            # `insert_ignore` did; the check is authoritative because no one else can post entries
-            # for transactions this uncommitted batch just wrote (a racing hand-posted key fails the
-            # batch on the primary key: rolled back, nothing half-booked)
-            held = bulk.existing(conn, entries, "entry_key", entry_rows["entry_key"])
-            if held:
+            # in key order: each index page is filled once instead of revisited at random
+            entry_rows = entry_rows.sort("entry_key")
+            if not bulk.write_new(conn, entries, entry_rows, "entry_key"):
+                # an entry key already posted (by hand, `recon core record post`) is left as it is,
+                # as `insert_ignore` did; the look-up is authoritative because no one else can post
+                # entries for transactions this uncommitted batch just wrote (a key hand-posted
+                # between the look-up and this write fails the batch on the primary key: rolled
+                # back, nothing half-booked)
+                held = bulk.existing(conn, entries, "entry_key", entry_rows["entry_key"])
                 entry_rows = entry_rows.filter(~pl.col("entry_key").is_in(held))
                 posting_rows = posting_rows.filter(~pl.col("entry_key").is_in(held))
-            # in key order: each index page is filled once instead of revisited at random
-            bulk.write(conn, entries.name, entry_rows.sort("entry_key"))
+                bulk.write(conn, entries.name, entry_rows)
             bulk.write(conn, postings.name, posting_rows.sort("entry_key", "seq"))
         skipped = pl.concat([firsts.filter(~pl.col("txn_id").is_in(written)), repeats])
         problems.extend(_compare(conn, skipped))
@@ -160,9 +164,13 @@ def _check_refunds(conn, firsts: pl.DataFrame) -> tuple[pl.DataFrame, list[Probl
 
 
 def _select_in(conn, columns, key, values: pl.Series, *where) -> list:
-    """Rows whose `key` is among `values`, in chunks the backends' parameter limits allow."""
+    """Rows whose `key` is among `values`: one array parameter on PostgreSQL (an IN list of ten
+    thousand parameters costs more to compile than to run), chunks below SQLite's parameter limit."""
+    values = values.drop_nulls().unique().to_list()
+    if conn.dialect.name == "postgresql":
+        array = sa.bindparam("values", values, type_=postgresql.ARRAY(key.type))
+        return list(conn.execute(sa.select(*columns).where(key == sa.any_(array), *where)))
     out: list = []
-    values = values.drop_nulls().to_list()
     for start in range(0, len(values), 10_000):
         out.extend(conn.execute(sa.select(*columns).where(key.in_(values[start:start + 10_000]), *where)))
     return out
@@ -194,8 +202,7 @@ def _compare(conn, skipped: pl.DataFrame) -> list[Problem]:
     """Rows the insert skipped: identical duplicates pass, anything else is a conflict."""
     if skipped.is_empty():
         return []
-    stored = dict(conn.execute(sa.select(txns.c.txn_id, txns.c.payload_hash)
-                               .where(txns.c.txn_id.in_(skipped["txn_id"].unique().to_list()))).all())
+    stored = dict(_select_in(conn, (txns.c.txn_id, txns.c.payload_hash), txns.c.txn_id, skipped["txn_id"]))
     problems = []
     for rec in skipped.iter_rows(named=True):
         have = stored.get(rec["txn_id"])

@@ -182,3 +182,20 @@ def test_an_entry_key_posted_by_hand_before_the_import_is_left_as_it_was(core, e
     with engine.connect() as conn:
         amounts = dict(conn.execute(sa.select(postings.c.entry_key, postings.c.amount)).all())
     assert amounts == {"PAY:P1": Decimal("1"), "FEE:P1": Decimal("0.6")}
+
+
+def test_a_batch_mixing_stored_and_new_rows_writes_the_new_ones_in_file_order(core, engine, tmp_path):
+    # on PostgreSQL the batch's COPY meets a stored key and is undone; the merge then writes row by row
+    def pay(i: int) -> str:
+        return PAY.replace("P1,", f"P{i},").replace("o1", f"o{i}").replace("S1", f"S{i}").replace("10:00", f"10:0{i}")
+
+    import_file(core, _csv(tmp_path, [pay(2), pay(4)]))
+    mixed = _csv(tmp_path, [pay(i) for i in range(1, 7)], "mixed.csv")
+    result = import_file(core, mixed)
+    assert (result.inserted, result.duplicates, result.problems) == (4, 2, ())
+    with engine.connect() as conn:
+        written = conn.execute(sa.select(txns.c.txn_id).order_by(txns.c.id)).scalars().all()
+        steps = conn.execute(sa.select(transitions.c.txn_id, transitions.c.event).order_by(transitions.c.id)).all()
+    assert written == ["P2", "P4", "P1", "P3", "P5", "P6"]
+    assert steps == [(t, "IMPORT_PAID") for t in written]
+    assert _counts(engine) == (6, 6, 12, 12)
