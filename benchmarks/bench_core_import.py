@@ -5,10 +5,13 @@ the storage alone: `sqlite3.executemany`; psycopg `executemany` and psycopg `COP
 The import does what the floors do not — reads the CSV as text, validates every value, parses
 money exactly, fingerprints each row, checks duplicates and refund room per batch, records a
 transition per transaction and posts its journal entries (about five rows written per payment), so
-the ratio is the price of correctness. The import's time is split into reading the file
-(`recon.core.import_read`) and writing it (`import_frame`). Each phase runs in its own process
-so its peak RSS is its own; PostgreSQL phases each get a fresh schema, dropped afterwards, and are
-skipped with the reason when no server answers.
+the ratio is the price of correctness. A second floor, "its rows, bare", writes exactly the rows
+the SQLite import stored in all four tables (about 5.4 per transaction) into a fresh store in one
+transaction, values ready-made (executemany on SQLite, COPY of CSV text on PostgreSQL): the storage
+cost no import of these rows can avoid, in transactions/s like the import. The import's time is
+split into reading the file (`recon.core.import_read`) and writing it (`import_frame`). Each phase
+runs in its own process so its peak RSS is its own; PostgreSQL phases each get a fresh schema,
+dropped afterwards, and are skipped with the reason when no server answers.
 
     .venv/bin/python benchmarks/bench_core_import.py [N] [--pg URL] [--no-pg]   (default N 1,000,000)
 """
@@ -33,6 +36,7 @@ PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TXN_COLUMNS = ("txn_id, record_type, merchant_id, request_no, merchant_order_no, channel, merchant_txn_id, "
                "channel_txn_id, merchant_refund_id, original_txn_id, trade_time, currency, amount, fee, refunded, "
                "state, version, payload_hash, created_at, updated_at")
+JOURNAL_TABLES = ("core_txn", "core_transition", "core_entry", "core_posting")
 
 
 def generate(path: Path, n: int) -> None:
@@ -129,6 +133,45 @@ def run_copy_floor(csv: Path, url: str, pg_schema: str | None, out: mp.Queue) ->
     run_floor(csv, url, pg_schema, out, copy=True)
 
 
+def run_journal_floor(csv: Path, url: str, pg_schema: str | None, out: mp.Queue) -> None:
+    """Every row the SQLite import stored (transactions, transitions, entries, postings), written
+    bare into a fresh store of the same schema: executemany on SQLite, COPY of ready CSV text on
+    PostgreSQL, one transaction. What any import writing these rows through the DBAPI must pay."""
+    source = sqlite3.connect(csv.parent / "run_import.db")
+    tables = {t: source.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in JOURNAL_TABLES}
+    source.close()
+    url = _schema(url, pg_schema)
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "cache_size=-262144"):
+            conn.execute(f"PRAGMA {pragma}")
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        for table, rows in tables.items():
+            conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+        conn.execute("COMMIT")
+    else:
+        import csv as csvlib
+        import io
+
+        import psycopg
+
+        texts = {}
+        for table, rows in tables.items():
+            buf = io.StringIO()
+            csvlib.writer(buf).writerows(rows)
+            texts[table] = buf.getvalue()
+        conn = psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname=test options=-csearch_path={pg_schema}")
+        start = time.perf_counter()
+        with conn.cursor() as cur:
+            for table, text in texts.items():
+                with cur.copy(f"COPY {table} FROM STDIN (FORMAT csv)") as cp:
+                    cp.write(text)
+        conn.commit()
+    wall = time.perf_counter() - start
+    out.put((wall, 0.0, len(tables["core_txn"]), 0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+
+
 def phase(target, csv: Path, url: str, pg_url: str | None) -> tuple:
     schema = None
     if pg_url is not None:
@@ -183,6 +226,7 @@ def main() -> None:
             if pg_url:
                 phases.append(("floor: bare COPY", run_copy_floor))
             phases.append(("recon core import", run_import))
+            phases.append(("floor: its rows, bare", run_journal_floor))
             floor = None
             for name, target in phases:
                 url = pg_url or f"sqlite:///{Path(tmp) / f'{target.__name__}.db'}"
