@@ -4,7 +4,7 @@
 
 The day is `bench_day.py`'s: one WeChat Pay trade bill of N lines in a local drop folder. Each run is
 its own process on a fresh workspace: `jobs.pipeline.run_day(part="channels")`, each stage's wall
-time and peak memory from the run (jobs.meter), and what the run spent around them (fingerprints,
+time and peak memory from the run (jobs.meter), its CPU time (every thread), and what the run spent around them (fingerprints,
 leases, the run registry). The floor, in the same minute: polars reading the bill CSV, every column
 as text. `--before DIR` runs a checkout of the previous code the same way, turn about with this one,
 so a before/after pair shares the machine's load. Medians of `--runs`.
@@ -37,18 +37,37 @@ def stages(root: Path) -> dict:
 
     ws = open_workspace(root)
     engine = open_store(ws.store_url())
-    start = time.perf_counter()
+    cpu = _cpu_of_stages()
+    start, started = time.perf_counter(), time.process_time()
     run = run_day(ws, DAY, engine, part="channels")
-    wall = time.perf_counter() - start
-    usage = {s: u.as_dict() for (_, s), u in run.usage.items()}
+    wall, spent = time.perf_counter() - start, time.process_time() - started
+    usage = {s: u.as_dict() | {"cpu": cpu[s]} for (_, s), u in run.usage.items()}
     states = {s: st.value for (_, s), st in run.states.items()}
-    return {"wall": wall, "usage": usage, "states": states}
+    return {"wall": wall, "cpu": spent, "usage": usage, "states": states}
+
+
+def _cpu_of_stages() -> dict[str, float]:
+    """CPU seconds of each stage, every thread counted (polars' too): on a shared machine the wall
+    time says as much about the neighbours as about the code."""
+    from jobs import stages as module
+
+    cpu: dict[str, float] = {}
+    for name in ("fetch", "parse"):
+        def timed(*args, _run=getattr(module, name), _name=name, **kwargs):
+            started = time.process_time()
+            try:
+                return _run(*args, **kwargs)
+            finally:
+                cpu[_name] = time.process_time() - started
+        setattr(module, name, timed)
+    return cpu
 
 
 def floor(root: Path) -> dict:
     from bench_day import floor_read
 
-    return {"wall": floor_read(root)["op"]}
+    started = time.process_time()
+    return {"wall": floor_read(root)["op"], "cpu": time.process_time() - started}
 
 
 def child(kind: str, root: Path) -> None:
@@ -74,12 +93,15 @@ def _row(label: str, runs: list[dict]) -> str:
     def med(f) -> float:
         return statistics.median(f(r) for r in runs)
 
-    fetch = med(lambda r: r["usage"]["fetch"]["seconds"])
-    parse = med(lambda r: r["usage"]["parse"]["seconds"])
+    def pair(key: str) -> str:
+        return f"{med(lambda r: r['usage'][key]['seconds']):6.2f} /{med(lambda r: r['usage'][key]['cpu']):5.2f}"
+
     around = med(lambda r: r["wall"] - r["usage"]["fetch"]["seconds"] - r["usage"]["parse"]["seconds"])
+    around_cpu = med(lambda r: r["cpu"] - r["usage"]["fetch"]["cpu"] - r["usage"]["parse"]["cpu"])
     peak = med(lambda r: r["usage"]["parse"]["peak_mib"])
     spread = ", ".join(f"{r['usage']['parse']['seconds']:.2f}" for r in runs)
-    return f"  {label:10} {fetch:8.2f} {parse:8.2f} {around:9.2f} {peak:9,.0f}   parse runs: {spread}"
+    return (f"  {label:8} {pair('fetch'):>14} {pair('parse'):>14} {around:6.2f} /{around_cpu:5.2f} {peak:9,.0f}"
+            f"   parse wall: {spread}")
 
 
 def bench(rows: int, base: Path, runs: int, before: Path | None) -> None:
@@ -94,13 +116,14 @@ def bench(rows: int, base: Path, runs: int, before: Path | None) -> None:
             bad = {s: st for s, st in found[label][-1]["states"].items() if st != "SUCCEEDED"}
             if bad:
                 raise SystemExit(f"{label}: stages did not succeed: {bad}")
-        floors.append(measure("floor", base, REPO)["wall"])
+        floors.append(measure("floor", base, REPO))
     print(f"\n{rows:,} bill lines; medians of {runs} (load {os.getloadavg()[0]:.1f} at the end)")
-    print(f"  {'code':10} {'fetch s':>8} {'parse s':>8} {'around s':>9} {'parse MiB':>9}")
+    print(f"  {'code':8} {'fetch wall/CPU s':>14} {'parse wall/CPU s':>14} {'around wall/CPU s':>13} {'parse MiB':>9}")
     for label, _ in codes:
         print(_row(label, found[label]))
-    print(f"  floor: bare polars read of the bill CSV {statistics.median(floors):.2f} s "
-          f"({', '.join(f'{f:.2f}' for f in floors)})")
+    print(f"  floor: bare polars read of the bill CSV {statistics.median(f['wall'] for f in floors):.2f} s wall, "
+          f"{statistics.median(f['cpu'] for f in floors):.2f} s CPU "
+          f"(walls {', '.join(format(f['wall'], '.2f') for f in floors)})")
 
 
 def main() -> None:
@@ -109,11 +132,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--before", type=Path, help="a checkout of the previous code, timed turn about with this one")
     parser.add_argument("--keep", type=Path, help="keep the generated workspaces under this folder")
+    parser.add_argument("--reuse", type=Path, help="a workspace kept by an earlier run (its --rows): not generated again")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.dir)
+        return
+    if args.reuse:
+        bench((args.rows or [0])[0], args.reuse, args.runs, args.before.resolve() if args.before else None)
         return
     for rows in args.rows or [200_000]:
         if args.keep:

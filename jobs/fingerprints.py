@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -34,12 +38,41 @@ CLEARING_RULES = ("clearing", "accounting")
 LAYER_RULES = ("settlement",)
 
 
+# The file hashes of one run (`hashed_once`): by path and the file's version.
+_RUN_HASHES: ContextVar[dict[tuple, str] | None] = ContextVar("run_hashes", default=None)
+
+
+@contextmanager
+def hashed_once() -> Iterator[None]:
+    """Within the block each version of a file is hashed once: a day's stages fingerprint the same
+    bills and results again (match, clear and report all read them). A version is the file's inode,
+    size and modification time; every output is written to a new file and renamed into place, so a
+    rewritten file is a new inode. The memo ends with the block (one run), so nothing outlives it."""
+    token = _RUN_HASHES.set({})
+    try:
+        yield
+    finally:
+        _RUN_HASHES.reset(token)
+
+
+def sha256_of(path: Path) -> str:
+    """The file's sha256, streaming; inside `hashed_once`, once per version of the file."""
+    memo = _RUN_HASHES.get()
+    if memo is None:
+        return sha256_file(path)
+    st = path.stat()
+    key = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in memo:
+        memo[key] = sha256_file(path)
+    return memo[key]
+
+
 def digest(parts: list[str]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def files_hash(paths) -> str:
-    return digest([f"{p.name}:{sha256_file(p)}" for p in sorted(paths)])
+    return digest([f"{p.name}:{sha256_of(p)}" for p in sorted(paths)])
 
 
 def parse_inputs(ws: Workspace, channel: str, date: dt.date) -> str:
@@ -88,7 +121,7 @@ def _rule_set(ws: Workspace, channel: str) -> str:
 
 def _rule_files(ws: Workspace, names: tuple[str, ...]) -> str:
     # built-in and workspace files share names: the folder is part of what is hashed
-    return digest([f"{p.parent.name}/{p.name}:{sha256_file(p)}" for p in ws.catalog.rule_files() if p.stem in names])
+    return digest([f"{p.parent.name}/{p.name}:{sha256_of(p)}" for p in ws.catalog.rule_files() if p.stem in names])
 
 
 def _queue(ws: Workspace, date: dt.date, *, with_version: bool) -> str:
@@ -111,7 +144,7 @@ def _internal(ws: Workspace, date: dt.date) -> str:
     for channel in sorted(ws.settings.channels):
         cfg = ws.settings.channel(channel).internal
         if cfg.source == "file" and cfg.path and (path := ws.resolve(internal.expand(cfg.path, date))).is_file():
-            parts.append(f"{channel}:{sha256_file(path)}")
+            parts.append(f"{channel}:{sha256_of(path)}")
             continue
         try:
             parts.append(repr(load_internal(ws, channel, date).sort("txn_id").hash_rows().to_list()))

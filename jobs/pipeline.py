@@ -91,7 +91,7 @@ def run_day(ws: Workspace, date: dt.date, engine, *, channels: list[str] | None 
     if sweep:  # temp files older than a lease: their writer is gone, whoever it was
         sweep_temp(ws.root, older_than=ttl.total_seconds())
     held = names if part == "channels" else [*names, DAY]
-    with hold(engine, date, held, ttl=ttl, zone=ws.zone):
+    with hold(engine, date, held, ttl=ttl, zone=ws.zone), fingerprints.hashed_once():
         _sweep_held(ws, date, names if part != "day" else [], day=part != "channels")
         for channel in names if part != "day" else ():
             for stage in CHANNEL_STAGES:

@@ -196,11 +196,11 @@ def amount(cell: str | pl.Expr, label: str, max_scale: int | None, *, blank: Bla
     empty = col.is_null() | (col == "")
     bad = ~fits.fill_null(False) if blank == "refuse" else ~empty & ~fits
     # Not strict: the grammar bounds the digits, and a value the cast still refuses becomes null
-    # rather than an exception inside polars. A negative zero is written as zero.
-    dec = pl.when(fits).then(col).cast(MONEY, strict=False)
+    # rather than an exception inside polars. A negative zero is written as zero: MONEY is a
+    # scaled integer, so "-0.00" is the same 0 as "0.00" (tests/parsers_toolkit/test_cell_builders.py).
+    value = pl.when(fits).then(col).cast(MONEY, strict=False)
     if blank == "zero":
-        dec = dec.fill_null(pl.lit(0).cast(MONEY))
-    value = pl.when(dec == 0).then(pl.lit(0).cast(MONEY)).otherwise(dec)
+        value = value.fill_null(pl.lit(0).cast(MONEY))
     why = f"is not an amount{scale} (at most {MAX_INTEGER_DIGITS} digits before the point)"
     return value, Rule(bad, quoted(label, why, where), code, quote=col)
 

@@ -56,6 +56,11 @@ def test_vectorised_amount_equals_the_scalar_builder(text: str) -> None:
         assert Decimal(value) == scalar
 
 
+def test_a_negative_zero_amount_is_zero() -> None:
+    value, _ = amount("a", "a", 2, blank="zero")
+    assert [str(v) for v in pl.DataFrame({"a": ["-0.00", "-0", "+0.0", "", "0"]}).select(value).to_series()] == ["0.000000"] * 5
+
+
 @SETTINGS
 @given(text=TIME_TEXT)
 @example("-2024-03-01 10:00:00")
