@@ -13,6 +13,7 @@ so a before/after pair shares the machine's load. Medians of `--runs`.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import resource
@@ -26,11 +27,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+# bench_day.DAY, not imported here: bench_day puts this checkout first on sys.path, and a child
+# timing the code of `--before` must import nothing from this one
+DAY = dt.date(2026, 11, 20)
 
 
 def stages(root: Path) -> dict:
     """One channel half of the day; run with the code under test first on sys.path."""
-    from bench_day import DAY  # noqa: PLC0415  (benchmarks/ is on the path of the child)
     from jobs.catalog import open_workspace
     from jobs.pipeline import run_day
     from recon.store.engine import open_store
@@ -41,6 +44,9 @@ def stages(root: Path) -> dict:
     start, started = time.perf_counter(), time.process_time()
     run = run_day(ws, DAY, engine, part="channels")
     wall, spent = time.perf_counter() - start, time.process_time() - started
+    import parsers.registry  # the code timed is the checkout asked for
+
+    assert Path(parsers.registry.__file__).resolve().is_relative_to(Path(os.environ["BENCH_CODE"]).resolve())
     usage = {s: u.as_dict() | {"cpu": cpu[s]} for (_, s), u in run.usage.items()}
     states = {s: st.value for (_, s), st in run.states.items()}
     return {"wall": wall, "cpu": spent, "usage": usage, "states": states}
@@ -77,7 +83,7 @@ def child(kind: str, root: Path) -> None:
 
 
 def measure(kind: str, root: Path, code: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code), str(HERE)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code), str(HERE)]), "BENCH_CODE": str(code)}
     out = subprocess.run([sys.executable, __file__, "--child", kind, "--dir", str(root)], env=env,
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -105,6 +111,10 @@ def _row(label: str, runs: list[dict]) -> str:
 
 
 def bench(rows: int, base: Path, runs: int, before: Path | None) -> None:
+    sys.path.insert(0, str(HERE))
+    from bench_day import DAY as day  # the parent may import it: it times nothing itself
+
+    assert day == DAY, "bench_day's day changed: change DAY here too"
     codes = [("before", before)] if before else []
     codes.append(("after" if before else "this", REPO))
     found: dict[str, list[dict]] = {label: [] for label, _ in codes}

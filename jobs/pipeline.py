@@ -194,11 +194,12 @@ def _alert_on_amount(ws: Workspace, date: dt.date) -> None:
     path = ws.results_dir(date) / "layer1.parquet"
     if threshold is None or not path.exists():
         return
-    at_stake = (pl.read_parquet(path)
+    # scanned: only the six columns this reads leave the file, not the whole day's results
+    at_stake = (pl.scan_parquet(path)
                 .filter(~pl.col("outcome").is_in(["MATCHED", "AUTO_RESOLVED", "PENDING"]))
                 .with_columns(currency=pl.coalesce("our_currency", "their_currency"),
                               stake=pl.coalesce("diff_amount", "their_amount", "our_amount").abs())
-                .group_by("currency").agg(pl.col("stake").sum()).sort("currency"))
+                .group_by("currency").agg(pl.col("stake").sum()).sort("currency").collect())
     for currency, amount in at_stake.iter_rows():
         if amount is not None and amount > threshold:
             text = f"{date}: discrepancies put {fmt(amount, currency)} at stake (threshold {threshold})"
