@@ -23,7 +23,7 @@ import polars as pl
 
 from recon.errors import StatementRejected
 from recon.money import context, normalize_zero
-from recon.schema import BALANCE_COLUMNS, BILL_COLUMNS, OPTIONAL_COLUMNS, conform
+from recon.schema import BALANCE_COLUMNS, BILL_COLUMNS, OPTIONAL_COLUMNS, UTC_TIME, conform
 
 UTC = dt.timezone.utc
 
@@ -125,48 +125,82 @@ def entries_sum(entries: list[Entry] | tuple[Entry, ...]) -> Decimal:
     return total
 
 
+_MIDNIGHTS: dict[dt.date, dt.datetime] = {}
+
+
 def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=UTC)
+    found = _MIDNIGHTS.get(day)
+    if found is None:
+        found = _MIDNIGHTS[day] = dt.datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return found
 
 
 _BANK_EXTRAS: dict[str, pl.DataType] = {"value_date": pl.Date(), "bank_code": pl.String(), "statement_id": pl.String(),
                                         "entry_ref": pl.String(), "references": pl.String()}
+ENTRY_FIELDS = ("statement_id", "account", "currency", "booking_date", "amount", "fee", "record_type", "channel_txn_id",
+                 "merchant_txn_id", "status", "raw_status", "value_date", "trade_time", "counterparty", "memo", "bank_code",
+                 "source_line", "entry_ref", "references")
+
+
+class BillColumns:
+    """A bank bill's rows as columns, one list per `Entry` field. A parser that reads a row's values
+    appends them here directly (#24: no `Entry` object per row on the fast paths); `add` takes an
+    `Entry` for the rows read the long way. `frame` is the standardized bill of those rows."""
+
+    __slots__ = ENTRY_FIELDS
+
+    def __init__(self) -> None:
+        for name in ENTRY_FIELDS:
+            setattr(self, name, [])
+
+    def __len__(self) -> int:
+        return len(self.amount)
+
+    def add(self, e: Entry) -> None:
+        for name in ENTRY_FIELDS:
+            getattr(self, name).append(getattr(e, name))
+
+    def frame(self, *, channel: str, source_file: str, bill_date: dt.date | None,
+              statement_dates: dict[str, dt.date]) -> pl.DataFrame:
+        n, ctx = len(self), context()
+        cols: dict[str, list] = {
+            "channel": [channel] * n, "account": self.account,
+            "bill_date": [bill_date or statement_dates.get(s, b) for s, b in zip(self.statement_id, self.booking_date)],
+            "record_type": self.record_type, "channel_txn_id": self.channel_txn_id, "merchant_txn_id": self.merchant_txn_id,
+            "channel_refund_id": [None] * n, "merchant_refund_id": [None] * n,
+            "currency": self.currency, "amount": self.amount, "fee": self.fee,
+            "status": self.status, "source_file": [source_file] * n, "source_line": self.source_line,
+            "raw_status": self.raw_status, "settle_date": self.value_date, "payout_id": [None] * n,
+            "counterparty": self.counterparty, "memo": self.memo, "value_date": self.value_date, "bank_code": self.bank_code,
+            "statement_id": self.statement_id, "entry_ref": self.entry_ref, "references": self.references,
+        }
+        schema = {**BILL_COLUMNS, **OPTIONAL_COLUMNS, **_BANK_EXTRAS}
+        # Two columns are worked out in the frame when they can be, for speed (Python datetimes and
+        # Decimals convert slowly): with no bank time on any row, each row's time is its booking
+        # day's midnight UTC; with no fee on any row, the net is the amount (the same value).
+        types, derived = dict(schema), []
+        if any(self.trade_time):
+            cols["trade_time"] = [t or _midnight(b) for t, b in zip(self.trade_time, self.booking_date)]
+        else:
+            cols["trade_time"], types["trade_time"] = self.booking_date, pl.Date()
+            derived.append(pl.col("trade_time").cast(UTC_TIME))
+        if any(self.fee):
+            cols["net_amount"] = [normalize_zero(ctx.subtract(a, f)) for a, f in zip(self.amount, self.fee)]
+        else:
+            del types["net_amount"]
+            derived.append(pl.col("amount").alias("net_amount"))
+        frame = pl.DataFrame({name: cols[name] for name in types}, schema=types)
+        return conform(frame.with_columns(derived) if derived else frame)
 
 
 def bill_frame(entries: list[Entry], *, channel: str, source_file: str,
                bill_date: dt.date | None, statement_dates: dict[str, dt.date]) -> pl.DataFrame:
     """The standardized bill of a bank statement. `statement_dates` gives each statement's date
     (closing balance date, else last booking date) for when the caller did not fix `bill_date`."""
-    cols: dict[str, list] = {name: [] for name in (*BILL_COLUMNS, *OPTIONAL_COLUMNS, *_BANK_EXTRAS)}
+    cols = BillColumns()
     for e in entries:
-        cols["channel"].append(channel)
-        cols["account"].append(e.account)
-        cols["bill_date"].append(bill_date or statement_dates.get(e.statement_id, e.booking_date))
-        cols["record_type"].append(e.record_type)
-        cols["channel_txn_id"].append(e.channel_txn_id)
-        cols["merchant_txn_id"].append(e.merchant_txn_id)
-        cols["channel_refund_id"].append(None)
-        cols["merchant_refund_id"].append(None)
-        cols["trade_time"].append(e.trade_time or _midnight(e.booking_date))
-        cols["currency"].append(e.currency)
-        cols["amount"].append(e.amount)
-        cols["fee"].append(e.fee)
-        cols["net_amount"].append(normalize_zero(context().subtract(e.amount, e.fee)))
-        cols["status"].append(e.status)
-        cols["source_file"].append(source_file)
-        cols["source_line"].append(e.source_line)
-        cols["raw_status"].append(e.raw_status)
-        cols["settle_date"].append(e.value_date)
-        cols["payout_id"].append(None)
-        cols["counterparty"].append(e.counterparty)
-        cols["memo"].append(e.memo)
-        cols["value_date"].append(e.value_date)
-        cols["bank_code"].append(e.bank_code)
-        cols["statement_id"].append(e.statement_id)
-        cols["entry_ref"].append(e.entry_ref)
-        cols["references"].append(e.references)
-    schema = {**BILL_COLUMNS, **OPTIONAL_COLUMNS, **_BANK_EXTRAS}
-    return conform(pl.DataFrame(cols, schema=schema))
+        cols.add(e)
+    return cols.frame(channel=channel, source_file=source_file, bill_date=bill_date, statement_dates=statement_dates)
 
 
 def concat_bills(frames: list[pl.DataFrame], *, channel: str, source_file: str) -> pl.DataFrame:

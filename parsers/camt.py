@@ -30,20 +30,17 @@ Dialects accepted, and why (issue #19; each has a hand-written test in tests/par
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import re
 import zipfile
+from functools import partial
 from pathlib import Path
-from typing import IO, ClassVar, Iterator
-from xml.etree.ElementTree import TreeBuilder
+from typing import IO, Callable, ClassVar, Iterator
 
-from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
-from defusedxml.ElementTree import DefusedXMLParser
-
-from parsers.balances import Balance, BalanceType, balances_frame, bill_frame, concat_bills
+from parsers.balances import Balance, BalanceType, BillColumns, balances_frame, concat_bills
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.camt_entries import AMOUNT as _AMOUNT
-from parsers.camt_entries import Report, _qualify, created_date, entry_rows, xml_date
+from parsers.camt_entries import Report, xml_date
+from parsers.camt_stream import CamtReader
 from parsers.payload import member_file
 from parsers.xml_encoding import decided_stream
 from recon.errors import Problem, StatementRejected
@@ -56,6 +53,12 @@ _BALANCE_CODES = {
     "ITBD": BalanceType.INTERIM, "ITAV": BalanceType.INTERIM_AVAILABLE,
 }
 _MEMBER_LIMIT = 512 << 20
+
+
+def _again(raw: IO[bytes]) -> IO[bytes]:
+    """The document from its first byte once more, decided as before (to word a refusal)."""
+    raw.seek(0)
+    return decided_stream(raw)[0]
 
 
 class _CamtParser:
@@ -86,12 +89,12 @@ class _CamtParser:
         checks: list[str] = []
         warnings: list[Problem] = []
         with contextlib.closing(self._documents(path, name)) as documents:  # closed at once, a member's temp file too
-            for label, stream in documents:
-                stream, note = decided_stream(stream)
+            for label, raw in documents:
+                stream, note = decided_stream(raw)
                 if note:
                     checks.append(f"{label}: {note}")
                     warnings.append(Problem(label, 1, note, code="encoding_decided"))
-                for rep in self._reports(stream, label, ctx):
+                for rep in self._reports(stream, label, ctx, partial(_again, raw)):
                     checks.extend(rep.check(label, self.message))
                     if rep.copy_duplicate:
                         text = f"report {rep.report_id} is marked {rep.copy_duplicate} (copy/duplicate of an earlier message)"
@@ -99,9 +102,9 @@ class _CamtParser:
                         warnings.append(Problem(label, rep.line, text, code="copy_duplicate"))
                     warnings.extend(rep.warnings)
                     balances.extend(rep.balances)
-                    frames.append(bill_frame(rep.entries, channel=ctx.channel, source_file=name, bill_date=ctx.bill_date,
-                                             statement_dates={rep.report_id: rep.report_date()}))
-                    rep.entries.clear()
+                    frames.append(rep.columns.frame(channel=ctx.channel, source_file=name, bill_date=ctx.bill_date,
+                                                    statement_dates={rep.report_id: rep.report_date()}))
+                    rep.columns = BillColumns()
         bill = concat_bills(frames, channel=ctx.channel, source_file=name)
         return ParsedStatement(bill, balances_frame(balances, channel=ctx.channel, source_file=name), tuple(checks), tuple(warnings))
 
@@ -116,23 +119,8 @@ class _CamtParser:
             with open(path, "rb") as fh:
                 yield name, fh
 
-    def _reports(self, stream: IO[bytes], file: str, ctx: ParseContext) -> Iterator[Report]:
-        target = _Streamer(self, file, ctx)
-        parser = DefusedXMLParser(target=target, forbid_dtd=True)  # no DTD, no entities (FAULTS D7)
-        target.attach(parser.parser)
-        try:
-            while chunk := stream.read(1 << 20):
-                parser.feed(chunk)
-                yield from target.drain()
-            parser.close()
-        except SyntaxError as exc:  # ParseError and defusedxml's DTD/entity refusals
-            line = getattr(exc, "position", (None,))[0]
-            raise StatementRejected(file, line, f"not a well-formed, safe XML document: {exc}", code="xml") from None
-        except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
-            raise StatementRejected(file, target.expat.CurrentLineNumber, f"unsafe XML refused: {exc}", code="xml") from None
-        yield from target.drain()
-        if not target.found:
-            raise StatementRejected(file, None, f"camt.{self.message} document has no {self.report} (no statement content)", code="empty")
+    def _reports(self, stream: IO[bytes], file: str, ctx: ParseContext, reread: Callable[[], IO[bytes]]) -> Iterator[Report]:
+        return CamtReader(self, file, ctx, reread, self._balance).reports(stream)
 
     def _namespace(self, tag: str, file: str) -> str:
         m = _NS.match(tag)
@@ -158,141 +146,6 @@ class _CamtParser:
         if day is None:
             raise StatementRejected(file, line, f"report {rep.report_id}: balance {code} has no date", code="structure")
         return Balance(rep.account, amt.get("Ccy"), rep.report_id, day, _BALANCE_CODES.get(code, BalanceType.INFO), value, line)
-
-
-class _Streamer:
-    """XMLParser target: builds the tree, notes each element's line, hands over each `Ntry`,
-    `Bal` and report when it closes and then detaches it, so the tree never grows past one entry."""
-
-    def __init__(self, owner: _CamtParser, file: str, ctx: ParseContext) -> None:
-        self.owner, self.file, self.ctx = owner, file, ctx
-        self.builder = TreeBuilder()
-        self.stack: list[tuple[object, int]] = []
-        self.expat = None
-        self.ns = ""
-        self.report: Report | None = None
-        self.ready: list[Report] = []
-        self.found = False
-        self.header_created: dt.date | None = None  # GrpHdr/CreDtTm: the message's own day
-        self.names: dict[str, str] = {}  # expat name -> ElementTree tag, memoised
-        self.paths: dict[str, list] | None = None  # the open Ntry's path index, built as it streams
-        self.keys: list[str] = []  # path prefixes of the open Ntry's open elements
-        self.inner = None  # the (start, end) handlers inside an Ntry, made at the first one
-        self.report_suffix = "}" + owner.report
-
-    def attach(self, expat) -> None:
-        """Take the element events straight from expat: the ElementTree XMLParser's Python layer
-        (`_start`/`_end`/`_fixname` per element) cost more than the parse itself. Only the element
-        and text handlers change; defusedxml's DTD, entity and external-reference handlers stay."""
-        self.expat = expat
-        expat.StartElementHandler = self.start
-        expat.EndElementHandler = self.end
-        expat.CharacterDataHandler = self.builder.data
-
-    def _name(self, raw: str) -> str:
-        """expat's `uri}local` as ElementTree's `{uri}local` (what ElementTree's `_fixname` does)."""
-        name = self.names.get(raw)
-        if name is None:
-            name = self.names[raw] = "{" + raw if "}" in raw else raw
-        return name
-
-    def _attrs(self, attr_list: list) -> dict[str, str]:
-        attrs = {}
-        for i in range(0, len(attr_list), 2):  # expat's ordered attributes: name, value, name, value...
-            attrs[self.names.get(attr_list[i]) or self._name(attr_list[i])] = attr_list[i + 1]
-        return attrs
-
-    def start(self, raw: str, attr_list: list) -> None:
-        tag = self.names.get(raw) or self._name(raw)
-        elem = self.builder.start(tag, self._attrs(attr_list) if attr_list else {})
-        stack = self.stack
-        line = self.expat.CurrentLineNumber
-        if not stack:
-            self.ns = self.owner._namespace(tag, self.file)
-        stack.append((elem, line))
-        if len(stack) == 4 and tag.endswith("}Ntry") and tag.startswith("{" + self.ns + "}"):
-            self._enter_entry()
-        elif len(stack) == 3 and tag.endswith(self.report_suffix):
-            self.report = Report(file=self.file, ns=self.ns, elem=elem, line=line, rules=self.ctx.rules,
-                                 header_created=self.header_created)
-
-    def _enter_entry(self) -> None:
-        """Inside an `Ntry`, lean handlers take over: every element is indexed by its path as it
-        arrives (parsers/camt_paths.py) and nothing else happens until the `Ntry` closes."""
-        if self.inner is None:
-            self.inner = self._entry_handlers()
-        self.paths, self.keys = {}, [""]
-        self.expat.StartElementHandler, self.expat.EndElementHandler = self.inner
-
-    def _entry_handlers(self):
-        names, name, attrs_of, builder = self.names, self._name, self._attrs, self.builder
-        qualified = "{" + self.ns + "}"
-        cut, expat, outer_end = len(qualified), self.expat, self.end
-
-        def start(raw: str, attr_list: list) -> None:
-            tag = names.get(raw) or name(raw)
-            elem = builder.start(tag, attrs_of(attr_list) if attr_list else {})
-            keys, paths = self.keys, self.paths
-            key = keys[-1] + (tag[cut:] if tag.startswith(qualified) else tag)
-            found = paths.get(key)
-            if found is None:
-                paths[key] = [elem]
-            else:
-                found.append(elem)
-            keys.append(key + "/")
-
-        def end(raw: str) -> None:
-            keys = self.keys
-            if len(keys) == 1:  # the Ntry itself closes: back to the outer handlers
-                expat.StartElementHandler, expat.EndElementHandler = self.start, self.end
-                outer_end(raw)
-                return
-            builder.end(names.get(raw) or name(raw))
-            keys.pop()
-
-        return start, end
-
-    def end(self, raw: str) -> None:
-        tag = self.names.get(raw) or self._name(raw)
-        elem = self.builder.end(tag)
-        _, line = self.stack.pop()
-        rep, depth = self.report, len(self.stack)
-        if depth > 3:
-            return  # inside a balance: read when it closes
-        if depth == 2 and tag.endswith("}GrpHdr"):
-            self.header_created = created_date(elem, lambda p: _qualify(self.ns, p), self.file, line)
-        paths = None
-        if depth == 3:
-            paths, self.paths = self.paths, None  # the closing Ntry's index (None for anything else)
-        if rep is None or depth < 2:
-            return
-        local = tag.rsplit("}", 1)[-1]
-        try:
-            if depth == 3 and local == "Ntry":
-                rep.add_entries(entry_rows(elem, rep, line, paths))
-            elif depth == 3 and local == "Bal":
-                rep.add_balance(self.owner._balance(elem, rep, self.file, line))
-        except ValueError as exc:  # a date the calendar does not have (xml_date names the text)
-            raise StatementRejected(self.file, line, f"report {rep.report_id}: {local}: {exc}", code="syntax") from None
-        if depth == 3 and local in ("Ntry", "Bal"):
-            pass  # handled above; detached below
-        elif depth == 2 and local == self.owner.report:
-            rep.finish()
-            self.ready.append(rep)
-            self.report, self.found = None, True
-        else:
-            return
-        self.stack[-1][0].remove(elem)  # detach: memory stays flat however long the report
-
-    def data(self, text: str) -> None:
-        self.builder.data(text)
-
-    def close(self):
-        return self.builder.close()
-
-    def drain(self) -> Iterator[Report]:
-        ready, self.ready = self.ready, []
-        return iter(ready)
 
 
 class Camt052Parser(_CamtParser):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
-from parsers.balances import Balance, BalanceType, Entry, check_balance, classify
+from parsers.balances import Balance, BalanceType, BillColumns, Entry, check_balance, classify
 from parsers.camt_paths import Paths, local
 from recon.config.ruleset import RuleSet
 from recon.errors import Problem, StatementRejected
@@ -82,7 +82,7 @@ class Report:
     elem: object
     line: int
     rules: RuleSet
-    entries: list[Entry] = field(default_factory=list)
+    columns: BillColumns = field(default_factory=BillColumns)  # the rows, column-wise
     balances: list[Balance] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     ntry_amounts: list[tuple[str, Decimal, bool]] = field(default_factory=list)  # (ccy, signed, booked) per Ntry
@@ -118,7 +118,8 @@ class Report:
         return self.head()[3]
 
     def add_entries(self, rows: list[Entry]) -> None:
-        self.entries.extend(rows)
+        for row in rows:
+            self.columns.add(row)
 
     def add_balance(self, balance: Balance) -> None:
         self.balances.append(balance)
@@ -130,7 +131,7 @@ class Report:
         closing = [b.balance_date for b in self.balances if b.balance_type is BalanceType.CLOSING]
         if closing:
             return closing[-1]
-        dates = [e.booking_date for e in self.entries] + [b.balance_date for b in self.balances]
+        dates = [*self.columns.booking_date, *(b.balance_date for b in self.balances)]
         stamp = xml_date(self.elem.find(self.q("FrToDt")), lambda p: self.q(p.replace("DtTm", "ToDtTm")))
         return max(dates) if dates else stamp or dt.date.min
 
@@ -187,11 +188,15 @@ def _decimal(text: str) -> Decimal:
     return parse_amount(text, AMOUNT)
 
 
-def _amount(node, rep: Report, line: int) -> tuple[Decimal, str]:
+def amount_of(text: str, rep: Report, line: int) -> Decimal:
     try:
-        return _decimal(node.text or ""), node.get("Ccy") or ""
+        return _decimal(text)
     except MoneyError as exc:
         raise StatementRejected(rep.file, line, f"report {rep.report_id}: {exc}", code="amount") from None
+
+
+def _amount(node, rep: Report, line: int) -> tuple[Decimal, str]:
+    return amount_of(node.text or "", rep, line), node.get("Ccy") or ""
 
 
 def created_date(elem, q, file: str, line: int) -> dt.date | None:

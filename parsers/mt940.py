@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import ClassVar, Iterator, Mapping
 
 from parsers import mt940_tags as T
-from parsers.balances import BalanceType, balances_frame, bill_frame, concat_bills
+from parsers.balances import BalanceType, balances_frame, concat_bills
 from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.mt940_statement import Statement, build_statement
 from parsers.registry import read_payload
@@ -180,8 +180,8 @@ class _Base:
             if st.closing is not None:
                 previous[key] = st.closing
             dates[st.statement_id] = st.statement_date()
-            frames.append(bill_frame(list(st.entries), channel=ctx.channel, source_file=name, bill_date=ctx.bill_date,
-                                     statement_dates={st.statement_id: dates[st.statement_id]}))
+            frames.append(st.rows.frame(channel=ctx.channel, source_file=name, bill_date=ctx.bill_date,
+                                        statement_dates={st.statement_id: dates[st.statement_id]}))
             balances.extend(st.balances())
         if refused:
             raise StatementRejected.of([p for r in refused for p in r.problems], sum(r.problem_count for r in refused))

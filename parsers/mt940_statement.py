@@ -23,10 +23,10 @@ from decimal import Decimal
 from typing import Mapping
 
 from parsers import mt940_tags as T
-from parsers.balances import Balance, BalanceType, Entry, check_balance, classify, entries_sum
+from parsers.balances import ENTRY_FIELDS, Balance, BalanceType, BillColumns, Entry, check_balance, classify
 from recon.config.ruleset import RuleSet
 from recon.errors import Problem, StatementRejected
-from recon.money import MoneyError, exponent, finer_than_unit
+from recon.money import MoneyError, context, exponent, finer_than_unit
 
 _SEPA = re.compile(r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC)\+")
 _DUTCH_KEYS = ("TRTP|IBAN|BIC|NAME|REMI|EREF|MARF|CSID|ORDP|BENM|ADDR|ISDT|CDTRREFTP|CDTRREF|CD|PREF|"
@@ -107,7 +107,7 @@ class Statement:
     opening: T.BalanceValue | None
     closing: T.BalanceValue | None
     balance_rows: tuple[Balance, ...]
-    entries: tuple[Entry, ...]
+    rows: BillColumns  # the entries, column-wise
     entry_sums: tuple[tuple[str, int, Decimal, int], ...]  # (D or C, count, sum, line) from :90D:/:90C:
     first_line: int
     closing_line: int | None
@@ -116,10 +116,16 @@ class Statement:
     def statement_id(self) -> str:
         return self.reference if not self.number else f"{self.reference}/{self.number}"
 
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        """The entries as records (readers that compare a statement with a peer's)."""
+        r = self.rows
+        return tuple(Entry(**{name: getattr(r, name)[i] for name in ENTRY_FIELDS}) for i in range(len(r)))
+
     def statement_date(self) -> dt.date:
         if self.closing is not None:
             return self.closing.date
-        dates = [e.booking_date for e in self.entries]
+        dates = self.rows.booking_date
         return max(dates) if dates else self.opening.date if self.opening else dt.date.min
 
     def balances(self) -> tuple[Balance, ...]:
@@ -134,15 +140,15 @@ class Statement:
         if self.opening.currency != self.closing.currency:
             raise StatementRejected(file, self.closing_line, f"statement {self.statement_id}: opening in {self.opening.currency}, closing in {self.closing.currency}", code="currency")
         return [check_balance(file, self.closing_line, self.statement_id, self.currency,
-                              self.opening.amount, entries_sum(self.entries), self.closing.amount)]
+                              self.opening.amount, _booked_sum(self.rows.amount), self.closing.amount)]
 
     def _check_sums(self, file: str) -> list[str]:
         if not self.entry_sums:
             return [f"report {self.statement_id}: no :90D:/:90C: sums to check"]
         done = []
         for mark, count, total, line in self.entry_sums:
-            side = [e for e in self.entries if (e.amount < 0) == (mark == "D")]
-            got = sum((abs(e.amount) for e in side), Decimal(0))
+            side = [a for a in self.rows.amount if (a < 0) == (mark == "D")]
+            got = sum((abs(a) for a in side), Decimal(0))
             if len(side) != count or got != total:
                 raise StatementRejected(file, line, f"report {self.statement_id}: :90{mark}: says {count} entries totalling {total}, lines give {len(side)} totalling {got}", code="control_total")
             done.append(f"report {self.statement_id}: :90{mark}: {count} entries = {total}")
@@ -151,6 +157,14 @@ class Statement:
     def chain_warning(self, file: str, previous: T.BalanceValue) -> Problem:
         return Problem(file, self.first_line, f"statement {self.statement_id} opens at {self.opening.amount if self.opening else None} "
                        f"but the previous statement of {self.account} closed at {previous.amount} (balance chain break)", code="balance_chain")
+
+
+def _booked_sum(amounts: list[Decimal]) -> Decimal:
+    """`entries_sum` of MT940 rows (every line is booked and carries no fee), with its operations."""
+    ctx, total, fee = context(), Decimal(0), Decimal(0)
+    for amount in amounts:
+        total = ctx.add(total, ctx.subtract(amount, fee))
+    return total
 
 
 _BALANCE_TYPES = {"60F": BalanceType.OPENING, "60M": BalanceType.INTERIM, "62F": BalanceType.CLOSING,
@@ -236,21 +250,29 @@ def build_statement(block: list, tags: Mapping[str, T.Tag], file: str, rules: Ru
     _check_units(file, statement_id, currency, balances, lines)
     raw_status = "BOOK" if message_type == "940" else "INTRADAY"
     status = rules.status_of("entry_status", raw_status)  # one raw status per message type: looked up once
-    entries = []
+    rows = BillColumns()  # the entries as columns: no `Entry` per line (#24)
+    ids, merchant_ids, record_types, references = rows.channel_txn_id, rows.merchant_txn_id, rows.record_type, rows.references
+    booking_dates, value_dates, amounts, memos, counterparties = rows.booking_date, rows.value_date, rows.amount, rows.memo, rows.counterparty
+    bank_codes, lines_no, entry_refs = rows.bank_code, rows.source_line, rows.entry_ref
     for n, (line, line_no, infos) in enumerate(lines, start=1):
         details = parse_details("\n".join(infos)) if infos else _NO_DETAILS
-        entries.append(Entry(
-            statement_id=statement_id, account=account, currency=currency,
-            booking_date=line.entry_date or line.value_date, value_date=line.value_date,
-            amount=line.amount, record_type=classify(line.amount, (line.type_code[1:],), reversal=line.reversal),
-            channel_txn_id=line.bank_ref or f"{statement_id}#{n}",
-            merchant_txn_id=line.customer_ref or details.end_to_end,
-            status=status, raw_status=raw_status,
-            counterparty=details.counterparty, memo=details.memo or line.supplementary,
-            bank_code=f"{line.mark} {line.type_code}", source_line=line_no, entry_ref=line.bank_ref,
-            references="; ".join(f"{k}={v}" for k, v in (("61/customer", line.customer_ref), ("61/bank", line.bank_ref),
-                                                         *details.refs) if v) or None,
-        ))
-    rows = tuple(Balance(account, b.currency, statement_id, b.date, _BALANCE_TYPES[t], b.amount, ln) for t, b, ln in balances)
-    return Statement(reference, str(number) if number else None, account, currency, opening, closing, rows,
-                     tuple(entries), tuple(sums), block[0].line, closing_line)
+        booking_dates.append(line.entry_date or line.value_date)
+        value_dates.append(line.value_date)
+        amounts.append(line.amount)
+        record_types.append(classify(line.amount, (line.type_code[1:],), reversal=line.reversal))
+        ids.append(line.bank_ref or f"{statement_id}#{n}")
+        merchant_ids.append(line.customer_ref or details.end_to_end)
+        counterparties.append(details.counterparty)
+        memos.append(details.memo or line.supplementary)
+        bank_codes.append(f"{line.mark} {line.type_code}")
+        lines_no.append(line_no)
+        entry_refs.append(line.bank_ref)
+        references.append("; ".join(f"{k}={v}" for k, v in (("61/customer", line.customer_ref), ("61/bank", line.bank_ref),
+                                                             *details.refs) if v) or None)
+    count = len(lines)
+    for name, value in (("statement_id", statement_id), ("account", account), ("currency", currency), ("fee", Decimal(0)),
+                        ("status", status), ("raw_status", raw_status), ("trade_time", None)):
+        getattr(rows, name).extend([value] * count)
+    balance_rows = tuple(Balance(account, b.currency, statement_id, b.date, _BALANCE_TYPES[t], b.amount, ln) for t, b, ln in balances)
+    return Statement(reference, str(number) if number else None, account, currency, opening, closing, balance_rows,
+                     rows, tuple(sums), block[0].line, closing_line)
