@@ -254,12 +254,17 @@ def build_statement(block: list, tags: Mapping[str, T.Tag], file: str, rules: Ru
     ids, merchant_ids, record_types, references = rows.channel_txn_id, rows.merchant_txn_id, rows.record_type, rows.references
     booking_dates, value_dates, amounts, memos, counterparties = rows.booking_date, rows.value_date, rows.amount, rows.memo, rows.counterparty
     bank_codes, lines_no, entry_refs = rows.bank_code, rows.source_line, rows.entry_ref
+    kinds: dict[tuple[str, bool, bool], str] = {}
     for n, (line, line_no, infos) in enumerate(lines, start=1):
         details = parse_details("\n".join(infos)) if infos else _NO_DETAILS
         booking_dates.append(line.entry_date or line.value_date)
         value_dates.append(line.value_date)
         amounts.append(line.amount)
-        record_types.append(classify(line.amount, (line.type_code[1:],), reversal=line.reversal))
+        kind = (line.type_code, line.reversal, line.amount >= 0)  # a statement's lines share a few kinds
+        record_type = kinds.get(kind)
+        if record_type is None:
+            record_type = kinds[kind] = classify(line.amount, (line.type_code[1:],), reversal=line.reversal)
+        record_types.append(record_type)
         ids.append(line.bank_ref or f"{statement_id}#{n}")
         merchant_ids.append(line.customer_ref or details.end_to_end)
         counterparties.append(details.counterparty)
