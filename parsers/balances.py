@@ -160,6 +160,11 @@ class BillColumns:
         for name in ENTRY_FIELDS:
             getattr(self, name).append(getattr(e, name))
 
+    def extend_rows(self, rows: list[tuple]) -> None:
+        """Rows of values in `ENTRY_FIELDS` order."""
+        for name, values in zip(ENTRY_FIELDS, zip(*rows)):
+            getattr(self, name).extend(values)
+
     def frame(self, *, channel: str, source_file: str, bill_date: dt.date | None,
               statement_dates: dict[str, dt.date]) -> pl.DataFrame:
         n, ctx = len(self), context()

@@ -148,31 +148,31 @@ class CamtReader:
             if self.root is None:
                 self._begin(elem)
             parent = elem.getparent()
-            tag = elem.tag
-            local = tag.rpartition("}")[2]
+            local = elem.tag.rpartition("}")[2]
             if local == "Ntry" or local == "Bal":
                 rep = self._report_of(parent)
                 if rep is None:
                     continue
                 line = elem.sourceline
                 try:
-                    if local == "Ntry":
-                        text = etree.tostring(elem, encoding="UTF-8", xml_declaration=False, with_tail=False).decode()
-                        if not self.fast.add(text, self.ns, rep, line):
-                            rep.add_entries(entry_rows(elem, rep, line))
-                    else:
+                    if local == "Bal":
                         rep.add_balance(self.balance(elem, rep, self.file, line))
+                    elif not self.fast.add(etree.tostring(elem, encoding="UTF-8", xml_declaration=False, with_tail=False).decode(),
+                                           self.ns, rep, line):
+                        self.fast.flush()  # the rows keep the document's order
+                        rep.add_entries(entry_rows(elem, rep, line))
                 except ValueError as exc:  # a date the calendar does not have (xml_date names the text)
                     raise StatementRejected(self.file, line, f"report {rep.report_id}: {local}: {exc}", code="syntax") from None
                 elem.clear()
                 parent.remove(elem)  # detach: memory stays flat however long the report
             elif local == "GrpHdr":
-                if parent is not None and parent.getparent() is self.root and tag.endswith("}GrpHdr"):
+                if parent is not None and parent.getparent() is self.root and elem.tag.endswith("}GrpHdr"):
                     self.header_created = created_date(elem, lambda p: _qualify(self.ns, p), self.file, elem.sourceline)
             elif parent is not None and parent.getparent() is self.root:  # the report element closes
                 rep = self._report_of(elem)
                 if rep is None:
                     continue
+                self.fast.flush()
                 rep.finish()
                 self.ready.append(rep)
                 self.report = self.report_elem = None

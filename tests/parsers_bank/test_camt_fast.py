@@ -89,7 +89,10 @@ def _outcome(entry: str, read) -> tuple:
 
 def _fast(elem, rep: Report) -> bool:
     text = etree.tostring(elem, encoding="UTF-8", xml_declaration=False, with_tail=False).decode()
-    return FastEntries(rep.columns).add(text, NS, rep, 7)
+    fast = FastEntries(rep.columns)
+    taken = fast.add(text, NS, rep, 7)
+    fast.flush()
+    return taken
 
 
 def _oracle(elem, rep: Report) -> bool:
