@@ -6,11 +6,12 @@ The three messages share one body: a report (`Rpt`, `Stmt` or `Ntfctn`) with an 
 moves a few leaves (`Sts` -> `Sts/Cd`, `Dbtr/Nm` -> `Dbtr/Pty/Nm`). Paths are written without a
 namespace and resolved against the document's own, so every version goes through the same code.
 
-The file is fed in 1 MiB chunks to defusedxml's parser (no DTD, no entity expansion: FAULTS D7)
-whose target notes each element's line and detaches each `Ntry` and `Bal` once read, so a 200,000-entry statement needs memory for
-its rows, not for its tree. For speed (#24) the target takes expat's element events itself (the
-ElementTree parser's per-element Python layer is skipped; defusedxml's DTD/entity handlers stay),
-and inside an `Ntry` it only indexes elements by path, which `entry_rows` then reads without ElementPath. Amounts are Decimal (up to 5 decimals), signed by `CdtDbtInd`.
+The file is fed in 1 MiB chunks to lxml (parsers/camt_stream.py: no DTD, no entity, no network,
+FAULTS D7; a refusal in expat's words), which hands over each `Ntry` and `Bal` once read and then
+detaches it, so a 200,000-entry statement needs memory for its rows, not for its tree. For speed
+(#24) a plain entry is read by one regular expression (parsers/camt_fast.py) straight into the
+report's columns; any other goes through `entry_rows`. Amounts are Decimal (up to 5 decimals),
+signed by `CdtDbtInd`.
 
 Checks: per report and currency, opening (OPBD, else PRCD) + booked entries = closing (CLBD, else
 the last ITBD of an intraday report); `TxsSummry` counts and sums when present. A copy or duplicate
