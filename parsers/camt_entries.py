@@ -245,11 +245,11 @@ def _ptext(elem: Paths, *paths: str) -> str | None:
     return None
 
 
-def entry_rows(ntry, rep: Report, line: int, paths: dict | None = None) -> list[Entry]:
-    """The bill rows of one `Ntry` (one, or one per batch transaction). `paths` is its subtree's
-    index when the streamer built it while parsing; else one walk builds it (parsers/camt_paths.py)."""
+def entry_rows(ntry, rep: Report, line: int) -> list[Entry]:
+    """The bill rows of one `Ntry` (one, or one per batch transaction), its subtree indexed by one
+    walk (parsers/camt_paths.py). Plain entries take parsers/camt_fast.py instead."""
     rq = rep.q
-    e = Paths(paths, "", ntry.text, rep.ns) if paths is not None else Paths.of(ntry, rep.ns)
+    e = Paths.of(ntry, rep.ns)
     q = local
     amount, ccy = _amount(e.find("Amt"), rep, line)
     credit = e.findtext("CdtDbtInd") == "CRDT"
