@@ -23,7 +23,7 @@ import polars as pl
 
 from recon.errors import StatementRejected
 from recon.money import context, normalize_zero
-from recon.schema import BALANCE_COLUMNS, BILL_COLUMNS, OPTIONAL_COLUMNS, UTC_TIME, conform
+from recon.schema import BALANCE_COLUMNS, BILL_COLUMNS, MONEY, OPTIONAL_COLUMNS, UTC_TIME, conform
 
 UTC = dt.timezone.utc
 
@@ -180,9 +180,9 @@ class BillColumns:
             "statement_id": self.statement_id, "entry_ref": self.entry_ref, "references": self.references,
         }
         schema = {**BILL_COLUMNS, **OPTIONAL_COLUMNS, **_BANK_EXTRAS}
-        # Two columns are worked out in the frame when they can be, for speed (Python datetimes and
+        # Some columns are worked out in the frame when they can be, for speed (Python datetimes and
         # Decimals convert slowly): with no bank time on any row, each row's time is its booking
-        # day's midnight UTC; with no fee on any row, the net is the amount (the same value).
+        # day's midnight UTC; with no fee on any row, the fee is zero and the net is the amount.
         types, derived = dict(schema), []
         if any(self.trade_time):
             cols["trade_time"] = [t or _midnight(b) for t, b in zip(self.trade_time, self.booking_date)]
@@ -192,8 +192,8 @@ class BillColumns:
         if any(self.fee):
             cols["net_amount"] = [normalize_zero(ctx.subtract(a, f)) for a, f in zip(self.amount, self.fee)]
         else:
-            del types["net_amount"]
-            derived.append(pl.col("amount").alias("net_amount"))
+            del types["net_amount"], types["fee"]
+            derived += [pl.lit(0).cast(MONEY).alias("fee"), pl.col("amount").alias("net_amount")]
         frame = pl.DataFrame({name: cols[name] for name in types}, schema=types)
         return conform(frame.with_columns(derived) if derived else frame)
 

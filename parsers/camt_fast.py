@@ -68,9 +68,11 @@ def _text(raw: str | None) -> str | None:
 
 def _stated(raw: str | None) -> str | None:
     """`_ptext` of one path: the text, whitespace collapsed, unless blank or NOTPROVIDED/NONREF."""
+    if raw is None:
+        return None
     value = _text(raw)
-    if value and (stripped := value.strip()) and stripped.upper() not in _NO_REF:
-        return " ".join(value.split())
+    if (stripped := value.strip()) and stripped.upper() not in _NO_REF:  # type: ignore[union-attr]
+        return " ".join(value.split())  # type: ignore[union-attr]
     return None
 
 
@@ -169,7 +171,8 @@ class FastEntries:
             if stated:
                 tx_ref = stated.get("AcctSvcrRef")
                 merchant = stated.get("EndToEndId") or stated.get("InstrId") or stated.get("MsgId")
-                stated_refs.extend(f"TxDtls/Refs/{tag}={stated[tag]}" for tag in sorted(stated, key=_TX_REFS.index) if stated[tag])
+                order = sorted(stated, key=_TX_REFS.index) if len(stated) > 1 else stated
+                stated_refs.extend(f"TxDtls/Refs/{tag}={stated[tag]}" for tag in order if stated[tag])
             if party == ("Dbtr" if inflow else "Cdtr"):
                 counterparty = _stated(party_name)
             if ustrd is not None:
