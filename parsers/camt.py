@@ -42,6 +42,7 @@ from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.camt_entries import AMOUNT as _AMOUNT
 from parsers.camt_entries import Report, xml_date
 from parsers.camt_stream import CamtReader
+from parsers.gc_pause import gc_paused
 from parsers.payload import member_file
 from parsers.xml_encoding import decided_stream
 from recon.errors import Problem, StatementRejected
@@ -89,7 +90,7 @@ class _CamtParser:
         balances: list[Balance] = []
         checks: list[str] = []
         warnings: list[Problem] = []
-        with contextlib.closing(self._documents(path, name)) as documents:  # closed at once, a member's temp file too
+        with gc_paused(), contextlib.closing(self._documents(path, name)) as documents:  # closed at once, a member's temp file too
             for label, raw in documents:
                 stream, note = decided_stream(raw)
                 if note:

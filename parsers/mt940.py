@@ -38,6 +38,7 @@ from parsers.base import ParseContext, ParsedStatement, Sample
 from parsers.mt940_statement import Statement, build_statement
 from parsers.registry import read_payload
 from parsers.encoding import decide
+from parsers.gc_pause import gc_paused
 from recon.errors import Problem, StatementRejected
 
 
@@ -148,6 +149,10 @@ class _Base:
     message_type: ClassVar[str]
 
     def parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
+        with gc_paused():
+            return self._parse(path, ctx)
+
+    def _parse(self, path: Path, ctx: ParseContext) -> ParsedStatement:
         name = ctx.source_name or str(path)
         data = read_payload(path)
         dialect = pick_dialect(data, name)
