@@ -45,7 +45,9 @@ def _mutants(path: Path, out: Path) -> list[Path]:
         made["amount"] = data.replace(b"</Amt>", b"1</Amt>", 1)
         made["badamount"] = data.replace(b"</Amt>", b"x</Amt>", 3)
         made["splittag"] = data.replace(b"<Ntry>", b"<Ntry\n>", 1)
-        made["blankref"] = data.replace(b"<AcctSvcrRef>", b"<AcctSvcrRef> NOTPROVIDED", 2).replace(b"<EndToEndId>", b"<EndToEndId> ", 3)
+        made["blankref"] = data.replace(b"<AcctSvcrRef>", b"<AcctSvcrRef> NOTPROVIDED", 2).replace(
+            b"<EndToEndId>", b"<EndToEndId> ", 3
+        )
         made["nobook"] = data.replace(b"<BookgDt>", b"<BookgDtX>").replace(b"</BookgDt>", b"</BookgDtX>")
         made["pdng"] = data.replace(b"<Cd>BOOK</Cd>", b"<Cd>PDNG</Cd>", 2)
     if b":61:" in data:
@@ -62,7 +64,9 @@ def _mutants(path: Path, out: Path) -> list[Path]:
 
 def inputs(extra: Path | None, scratch: Path) -> list[Path]:
     shared = REPO.parent / "shared" / "samples"
-    files = sorted(p for folder in ("camt052", "camt053", "camt054", "mt940") for p in (shared / folder).rglob("*") if p.is_file())
+    files = sorted(
+        p for folder in ("camt052", "camt053", "camt054", "mt940") for p in (shared / folder).rglob("*") if p.is_file()
+    )
     files += sorted((REPO / "sample_statements" / "bank").glob("*"))
     mutants = [m for f in files if f.suffix != ".json" for m in _mutants(f, scratch)]
     return files + mutants + (sorted(p for p in extra.iterdir() if p.is_file()) if extra else [])
@@ -95,15 +99,22 @@ def run_side(tree: Path, paths: list[str], formats: list[str]) -> list[dict]:
         for fmt in formats:
             try:
                 parsed = get_parser(fmt).parse(Path(path), ctx)
-                got = {"bill": _digest(parsed.bill, path), "balances": _digest(parsed.balances, path),
-                       "checks": list(parsed.checks),
-                       "warnings": [w.message if path.endswith(_LINES_MOVE) else repr(w) for w in parsed.warnings]}
+                got = {
+                    "bill": _digest(parsed.bill, path),
+                    "balances": _digest(parsed.balances, path),
+                    "checks": list(parsed.checks),
+                    "warnings": [w.message if path.endswith(_LINES_MOVE) else repr(w) for w in parsed.warnings],
+                }
             except ReconError as exc:
                 problems = getattr(exc, "problems", ())
                 if path.endswith(_LINES_MOVE):
                     problems = [p.message for p in problems]
-                got = {"refused": [repr(p) for p in problems], "count": getattr(exc, "problem_count", None),
-                       "text": str(exc) if not path.endswith(_LINES_MOVE) else "", "type": type(exc).__name__}
+                got = {
+                    "refused": [repr(p) for p in problems],
+                    "count": getattr(exc, "problem_count", None),
+                    "text": str(exc) if not path.endswith(_LINES_MOVE) else "",
+                    "type": type(exc).__name__,
+                }
             except Exception as exc:  # a crash is a result too: both sides must crash alike
                 got = {"crash": f"{type(exc).__name__}: {exc}"}
             results.append({"path": path, "format": fmt, **got})
@@ -128,14 +139,21 @@ def main() -> None:
         listing.write_text(json.dumps(paths))
         sides = []
         for tree in (args.reference.resolve(), REPO):
-            done = subprocess.run([sys.executable, __file__, "--side", str(tree), "--list", str(listing)],
-                                  cwd=tree, check=True, capture_output=True, text=True)
+            done = subprocess.run(
+                [sys.executable, __file__, "--side", str(tree), "--list", str(listing)],
+                cwd=tree,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             sides.append(json.loads(done.stdout))
     old, new = sides
     differ = [(a, b) for a, b in zip(old, new) if a != b]
     refused = sum("refused" in r for r in new)
-    print(f"{len(paths)} inputs x {len(FORMATS)} formats = {len(new)} parses: {len(new) - refused} parsed, {refused} refused; "
-          f"{len(differ)} differ")
+    print(
+        f"{len(paths)} inputs x {len(FORMATS)} formats = {len(new)} parses: {len(new) - refused} parsed, "
+        f"{refused} refused; {len(differ)} differ"
+    )
     for a, b in differ:
         keys = sorted(k for k in {*a, *b} if a.get(k) != b.get(k))
         print(a["path"], a["format"], "differ in", keys)

@@ -137,9 +137,9 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 _BANK_EXTRAS: dict[str, pl.DataType] = {"value_date": pl.Date(), "bank_code": pl.String(), "statement_id": pl.String(),
                                         "entry_ref": pl.String(), "references": pl.String()}
-ENTRY_FIELDS = ("statement_id", "account", "currency", "booking_date", "amount", "fee", "record_type", "channel_txn_id",
-                 "merchant_txn_id", "status", "raw_status", "value_date", "trade_time", "counterparty", "memo", "bank_code",
-                 "source_line", "entry_ref", "references")
+ENTRY_FIELDS = ("statement_id", "account", "currency", "booking_date", "amount", "fee", "record_type",
+                "channel_txn_id", "merchant_txn_id", "status", "raw_status", "value_date", "trade_time", "counterparty",
+                "memo", "bank_code", "source_line", "entry_ref", "references")
 
 
 class BillColumns:
@@ -171,12 +171,14 @@ class BillColumns:
         cols: dict[str, list] = {
             "channel": [channel] * n, "account": self.account,
             "bill_date": [bill_date or statement_dates.get(s, b) for s, b in zip(self.statement_id, self.booking_date)],
-            "record_type": self.record_type, "channel_txn_id": self.channel_txn_id, "merchant_txn_id": self.merchant_txn_id,
+            "record_type": self.record_type, "channel_txn_id": self.channel_txn_id,
+            "merchant_txn_id": self.merchant_txn_id,
             "channel_refund_id": [None] * n, "merchant_refund_id": [None] * n,
             "currency": self.currency, "amount": self.amount, "fee": self.fee,
             "status": self.status, "source_file": [source_file] * n, "source_line": self.source_line,
             "raw_status": self.raw_status, "settle_date": self.value_date, "payout_id": [None] * n,
-            "counterparty": self.counterparty, "memo": self.memo, "value_date": self.value_date, "bank_code": self.bank_code,
+            "counterparty": self.counterparty, "memo": self.memo, "value_date": self.value_date,
+            "bank_code": self.bank_code,
             "statement_id": self.statement_id, "entry_ref": self.entry_ref, "references": self.references,
         }
         schema = {**BILL_COLUMNS, **OPTIONAL_COLUMNS, **_BANK_EXTRAS}

@@ -90,7 +90,8 @@ class _CamtParser:
         balances: list[Balance] = []
         checks: list[str] = []
         warnings: list[Problem] = []
-        with gc_paused(), contextlib.closing(self._documents(path, name)) as documents:  # closed at once, a member's temp file too
+        # the documents are closed at once, a member's temp file too
+        with gc_paused(), contextlib.closing(self._documents(path, name)) as documents:
             for label, raw in documents:
                 stream, note = decided_stream(raw)
                 if note:
@@ -121,7 +122,8 @@ class _CamtParser:
             with open(path, "rb") as fh:
                 yield name, fh
 
-    def _reports(self, stream: IO[bytes], file: str, ctx: ParseContext, reread: Callable[[], IO[bytes]]) -> Iterator[Report]:
+    def _reports(self, stream: IO[bytes], file: str, ctx: ParseContext,
+                 reread: Callable[[], IO[bytes]]) -> Iterator[Report]:
         return CamtReader(self, file, ctx, reread, self._balance).reports(stream)
 
     def _namespace(self, tag: str, file: str) -> str:

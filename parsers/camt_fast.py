@@ -124,15 +124,16 @@ class FastEntries:
             domain, family, sub_family, proprietary = texts
             codes = (sub_family, family, proprietary)
             bank_code = "/".join(c for c in (domain, family, sub_family) if c) or proprietary
-            found = self.kinds[key] = (bank_code, classify(self.zero if inflow else -Decimal(1), codes, reversal=reversal))
+            record_type = classify(self.zero if inflow else -Decimal(1), codes, reversal=reversal)
+            found = self.kinds[key] = (bank_code, record_type)
         return found
 
     def add(self, serialized: str, ns: str, rep: Report, line: int) -> bool:
         m = _ENTRY.fullmatch(serialized)
         if m is None:
             return False
-        (entry_ns, ntry_ref, ccy, amt, cdi, rvsl, sts, _, sts_cd, bk_kind, bk, val_kind, val, svcr_ref,
-         domain, family, sub_family, proprietary, tx, refs, party, party_name, ustrd, tx_info, entry_info) = m.groups()
+        (entry_ns, ntry_ref, ccy, amt, cdi, rvsl, sts, _, sts_cd, bk_kind, bk, val_kind, val, svcr_ref, domain,
+         family, sub_family, proprietary, tx, refs, party, party_name, ustrd, tx_info, entry_info) = m.groups()
         if entry_ns != ns:
             return False
         if "&" in serialized:  # an escaped character somewhere: the texts as the tree holds them
@@ -151,8 +152,9 @@ class FastEntries:
         if booking is None:
             found = statement_day(rep, line)
             if found is None:
-                raise StatementRejected(rep.file, line, f"report {rep.report_id}: entry has no BookgDt or ValDt, and neither the "
-                                        "report, its balances nor the group header give a day", code="structure")
+                raise StatementRejected(rep.file, line, f"report {rep.report_id}: entry has no BookgDt or ValDt, and "
+                                        "neither the report, its balances nor the group header give a day",
+                                        code="structure")
             booking, source = found
             rep.undated[source] = rep.undated.get(source, 0) + 1
         inflow = booked_amount >= 0

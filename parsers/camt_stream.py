@@ -73,8 +73,14 @@ def expat_refusal(stream: IO[bytes], file: str, check_root: Callable[[str, str],
 class CamtReader:
     """One document's reports, each handed over when it closes (`reports`)."""
 
-    def __init__(self, owner, file: str, ctx: ParseContext, reread: Callable[[], IO[bytes]],
-                 balance: Callable[[object, Report, str, int], Balance]) -> None:
+    def __init__(
+        self,
+        owner,
+        file: str,
+        ctx: ParseContext,
+        reread: Callable[[], IO[bytes]],
+        balance: Callable[[object, Report, str, int], Balance],
+    ) -> None:
         self.owner, self.file, self.ctx, self.reread, self.balance = owner, file, ctx, reread, balance
         self.root = None
         self.ns = ""
@@ -89,8 +95,15 @@ class CamtReader:
 
     def reports(self, stream: IO[bytes]) -> Iterator[Report]:
         names = ("Ntry", "Bal", "GrpHdr", self.owner.report)
-        parser = etree.XMLPullParser(events=("end",), tag=[f"{{*}}{n}" for n in names], resolve_entities=False,
-                                     no_network=True, load_dtd=False, remove_comments=True, remove_pis=True)
+        parser = etree.XMLPullParser(
+            events=("end",),
+            tag=[f"{{*}}{n}" for n in names],
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
         try:
             while chunk := stream.read(CHUNK):
                 parser.feed(chunk)
@@ -108,8 +121,12 @@ class CamtReader:
             self._begin(root)
         yield from self.ready
         if not self.found:
-            raise StatementRejected(self.file, None, f"camt.{self.owner.message} document has no {self.owner.report} "
-                                    "(no statement content)", code="empty")
+            raise StatementRejected(
+                self.file,
+                None,
+                f"camt.{self.owner.message} document has no {self.owner.report} (no statement content)",
+                code="empty",
+            )
 
     def _refuse(self, exc: etree.XMLSyntaxError | None) -> None:
         refusal = expat_refusal(self.reread(), self.file, self.owner._namespace)
@@ -118,14 +135,18 @@ class CamtReader:
         if exc is None:
             self.expat_accepts = True
             return
-        raise StatementRejected(self.file, exc.lineno, f"not a well-formed, safe XML document: {exc.msg}", code="xml") from None
+        raise StatementRejected(
+            self.file, exc.lineno, f"not a well-formed, safe XML document: {exc.msg}", code="xml"
+        ) from None
 
     def _begin(self, elem) -> None:
         """The first element read: a DOCTYPE is refused before anything else, then the root is checked."""
         tree = elem.getroottree()
         if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
             self._refuse(None)
-            raise StatementRejected(self.file, None, "unsafe XML refused: a DOCTYPE", code="xml")  # expat refuses one first
+            raise StatementRejected(
+                self.file, None, "unsafe XML refused: a DOCTYPE", code="xml"
+            )  # expat refuses one first
         self.root = tree.getroot()
         self.ns = self.owner._namespace(self.root.tag, self.file)
 
@@ -138,8 +159,17 @@ class CamtReader:
         above = parent.getparent()
         if above is None or above.getparent() is not self.root:
             return None
-        self.report_elem, self.report = parent, Report(file=self.file, ns=self.ns, elem=parent, line=parent.sourceline,
-                                                       rules=self.ctx.rules, header_created=self.header_created)
+        self.report_elem, self.report = (
+            parent,
+            Report(
+                file=self.file,
+                ns=self.ns,
+                elem=parent,
+                line=parent.sourceline,
+                rules=self.ctx.rules,
+                header_created=self.header_created,
+            ),
+        )
         self.fast = FastEntries(self.report.columns)
         return self.report
 
@@ -157,12 +187,18 @@ class CamtReader:
                 try:
                     if local == "Bal":
                         rep.add_balance(self.balance(elem, rep, self.file, line))
-                    elif not self.fast.add(etree.tostring(elem, encoding="UTF-8", xml_declaration=False, with_tail=False).decode(),
-                                           self.ns, rep, line):
+                    elif not self.fast.add(
+                        etree.tostring(elem, encoding="UTF-8", xml_declaration=False, with_tail=False).decode(),
+                        self.ns,
+                        rep,
+                        line,
+                    ):
                         self.fast.flush()  # the rows keep the document's order
                         rep.add_entries(entry_rows(elem, rep, line))
                 except ValueError as exc:  # a date the calendar does not have (xml_date names the text)
-                    raise StatementRejected(self.file, line, f"report {rep.report_id}: {local}: {exc}", code="syntax") from None
+                    raise StatementRejected(
+                        self.file, line, f"report {rep.report_id}: {local}: {exc}", code="syntax"
+                    ) from None
                 elem.clear()
                 parent.remove(elem)  # detach: memory stays flat however long the report
             elif local == "GrpHdr":

@@ -251,9 +251,10 @@ def build_statement(block: list, tags: Mapping[str, T.Tag], file: str, rules: Ru
     raw_status = "BOOK" if message_type == "940" else "INTRADAY"
     status = rules.status_of("entry_status", raw_status)  # one raw status per message type: looked up once
     rows = BillColumns()  # the entries as columns: no `Entry` per line (#24)
-    ids, merchant_ids, record_types, references = rows.channel_txn_id, rows.merchant_txn_id, rows.record_type, rows.references
-    booking_dates, value_dates, amounts, memos, counterparties = rows.booking_date, rows.value_date, rows.amount, rows.memo, rows.counterparty
-    bank_codes, lines_no, entry_refs = rows.bank_code, rows.source_line, rows.entry_ref
+    ids, merchant_ids, record_types = rows.channel_txn_id, rows.merchant_txn_id, rows.record_type
+    booking_dates, value_dates, amounts, memos = rows.booking_date, rows.value_date, rows.amount, rows.memo
+    counterparties, bank_codes, lines_no = rows.counterparty, rows.bank_code, rows.source_line
+    entry_refs, references = rows.entry_ref, rows.references
     kinds: dict[tuple[str, bool, bool], str] = {}
     for n, (line, line_no, infos) in enumerate(lines, start=1):
         details = parse_details("\n".join(infos)) if infos else _NO_DETAILS
@@ -272,12 +273,13 @@ def build_statement(block: list, tags: Mapping[str, T.Tag], file: str, rules: Ru
         bank_codes.append(f"{line.mark} {line.type_code}")
         lines_no.append(line_no)
         entry_refs.append(line.bank_ref)
-        references.append("; ".join(f"{k}={v}" for k, v in (("61/customer", line.customer_ref), ("61/bank", line.bank_ref),
-                                                             *details.refs) if v) or None)
+        stated = (("61/customer", line.customer_ref), ("61/bank", line.bank_ref), *details.refs)
+        references.append("; ".join(f"{k}={v}" for k, v in stated if v) or None)
     count = len(lines)
-    for name, value in (("statement_id", statement_id), ("account", account), ("currency", currency), ("fee", Decimal(0)),
-                        ("status", status), ("raw_status", raw_status), ("trade_time", None)):
+    for name, value in (("statement_id", statement_id), ("account", account), ("currency", currency),
+                        ("fee", Decimal(0)), ("status", status), ("raw_status", raw_status), ("trade_time", None)):
         getattr(rows, name).extend([value] * count)
-    balance_rows = tuple(Balance(account, b.currency, statement_id, b.date, _BALANCE_TYPES[t], b.amount, ln) for t, b, ln in balances)
+    balance_rows = tuple(Balance(account, b.currency, statement_id, b.date, _BALANCE_TYPES[t], b.amount, ln)
+                         for t, b, ln in balances)
     return Statement(reference, str(number) if number else None, account, currency, opening, closing, balance_rows,
                      rows, tuple(sums), block[0].line, closing_line)
