@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+import recon  # noqa: F401  first: it keeps openpyxl on the XML writer the report streams for (recon/__init__.py)
+
 # Hypothesis profiles: "default" for a developer's run; "ci" (HYPOTHESIS_PROFILE=ci) runs every test
 # that takes its budget from the profile twenty times deeper. The parsers' property tests set their
 # own budget with tests/parsers_toolkit/budget.py, which `make test` (the CI path) deepens twentyfold

@@ -76,3 +76,16 @@ def test_streamed_rows_are_openpyxls_bytes(rows):
 def test_formula_text_and_error_codes_stay_openpyxls():
     rows = [["=SUM(A1:A9)", "#N/A", "ok", Decimal("12.50"), True, None, ""]]
     assert _sheet_xml(rows, fast=True) == _sheet_xml(rows, fast=False)
+
+
+def test_openpyxl_stays_on_the_writer_the_report_streams_for_with_lxml_installed():
+    """lxml is installed (camt reads through it) and openpyxl would pick its writer, on which the
+    streamed rows fall back to the slow per-cell path: importing recon keeps openpyxl on et_xmlfile's,
+    in a process that loads the camt parser (lxml) before openpyxl."""
+    import subprocess
+    import sys
+
+    probe = ("import parsers.camt, lxml.etree, openpyxl.xml as x; from recon.report import streaming; "
+             "print(x.LXML)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
