@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from recon.config.ruleset import MatchRules
 from recon.core.positions import positions_at
-from recon.matching.internal_source import load_internal
+from recon.matching.internal_source import internal_totals
 from recon.matching.layer1 import Matcher
 from recon.matching.layer1_day import match_day
 from recon.matching.layers23 import Layers23Summary, run_layers23
@@ -40,6 +40,8 @@ def reconcile_day(ws: Workspace, date: dt.date, channel: str | None = None, *,
                        matchers=matchers, engine_override=engine)
     if dry_run:
         return DayReconciliation(layer1, None)
-    layers23 = run_layers23(ws, date, channel, internal=lambda name: load_internal(ws, name, date),
+    matched = {c.channel for c in layer1.channels}  # their typed exports were checked by layer 1
+    layers23 = run_layers23(ws, date, channel,
+                            internal=lambda name: internal_totals(ws, name, date, checked=name in matched),
                             positions=positions_at(ws, date))
     return DayReconciliation(layer1, layers23)

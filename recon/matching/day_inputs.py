@@ -52,18 +52,30 @@ def _check_money(frame: pl.DataFrame, path: Path, columns: Iterable[str]) -> Non
             raise StageFailed(f"{path}: column {column!r} is {frame.schema[column]}, expected a decimal")
 
 
-def load_bills(ws: Workspace, channel: str, days: Iterable[dt.date]) -> tuple[pl.DataFrame, list[dt.date]]:
-    """The standardized bills of `channel` for `days`, stacked; plus the days that have none."""
+Bills = dict[tuple[str, dt.date], pl.DataFrame]  # (channel, day) -> that day's conformed bill
+
+
+def load_bills(ws: Workspace, channel: str, days: Iterable[dt.date],
+               read: Bills | None = None) -> tuple[pl.DataFrame, list[dt.date]]:
+    """The standardized bills of `channel` for `days`, stacked; plus the days that have none.
+
+    `read`: the bills a run has read already, filled as it goes (layers 2 and 3 read today's bill
+    for the totals, then again within each look-back range)."""
     frames, missing = [], []
+    read = {} if read is None else read
     for day in sorted(set(days)):
+        if (channel, day) in read:
+            frames.append(read[channel, day])
+            continue
         path = ws.bill_path(channel, day)
         if not path.exists():
             missing.append(day)
             continue
         frame = pl.read_parquet(path)
         _check_money(frame, path, ("amount", "fee", "net_amount"))
-        frames.append(conform(frame).select([*BILL_COLUMNS, *OPTIONAL_COLUMNS]).cast(
-            {**BILL_COLUMNS, **OPTIONAL_COLUMNS}))
+        read[channel, day] = conform(frame).select([*BILL_COLUMNS, *OPTIONAL_COLUMNS]).cast(
+            {**BILL_COLUMNS, **OPTIONAL_COLUMNS})
+        frames.append(read[channel, day])
     bills = pl.concat(frames, how="vertical") if frames else empty_bill()
     return bills, missing
 

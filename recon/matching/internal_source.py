@@ -71,6 +71,25 @@ def internal_input(ws: Workspace, channel: str, date: dt.date) -> pl.DataFrame |
     return load_internal(ws, channel, date)
 
 
+# What layer 2's bill totals read of our side (layer2_bills._our_rows).
+TOTALS_COLUMNS = ("channel", "currency", "record_type", "amount", "fee", "status")
+
+
+def internal_totals(ws: Workspace, channel: str, date: dt.date, *, checked: bool) -> pl.DataFrame:
+    """Our side of `channel` for layer 2's totals: at least TOTALS_COLUMNS, values as `load_internal`
+    gives them. A typed Parquet export that layer 1 has just checked (`checked`: `internal_input`
+    handed it over as a path, with the same checks `load_internal` makes) is read for those
+    columns alone instead of whole and checked again."""
+    cfg = ws.settings.channel(channel).internal
+    if checked and cfg.source == "file" and cfg.path:
+        path = ws.resolve(internal.expand(cfg.path, date))
+        if _typed(path, with_source=True):
+            return (pl.read_parquet(path, columns=list(TOTALS_COLUMNS))
+                    .cast({c: INTERNAL_COLUMNS[c] for c in TOTALS_COLUMNS})  # type: ignore[dict-item]
+                    .with_columns(pl.col("fee").fill_null(0)))
+    return load_internal(ws, channel, date)
+
+
 def _typed(path: Path, *, with_source: bool) -> bool:
     if path.suffix != ".parquet" or not path.exists():
         return False

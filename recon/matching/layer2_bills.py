@@ -57,10 +57,14 @@ def _our_rows(internal: pl.DataFrame, channel: str, account: str) -> pl.DataFram
     )
 
 
+# The bill's columns bill_summary.sql reads: only these travel into DuckDB, not the whole bill.
+SUMMED = ("channel", "account", "currency", "record_type", "status", "amount", "fee", "net_amount")
+
+
 def summarise(internal: pl.DataFrame, bill: pl.DataFrame, channel: str, account: str) -> pl.DataFrame:
     """Both sides' totals per (channel, account, currency, record_type), one row per group."""
     ours = _our_rows(internal if internal.height else pl.DataFrame(schema=INTERNAL_COLUMNS), channel, account)
-    theirs = bill.filter(pl.col("channel") == channel)
+    theirs = bill.filter(pl.col("channel") == channel).select(*SUMMED)
     return query("bill_summary", our_rows=ours, their_rows=theirs)
 
 
@@ -74,19 +78,36 @@ class Moved:
     groups: set[str] = field(default_factory=set)  # combined payments: several lines, one of ours
 
 
-def crossday(layer1: pl.DataFrame, bill: pl.DataFrame, channel: str) -> dict[tuple[str, str], Moved]:
-    """(currency, record type) -> the adjustment of each side for rows layer 1 found across midnight."""
-    today_lines = set(zip(bill["source_file"].to_list(), bill["source_line"].to_list(), strict=True))
+# The layer-1 columns `crossday` reads: a day's results file is ~47 columns wide and only the few
+# cross-day and grouped rows matter, so it is scanned for them instead of read whole.
+CROSSDAY_COLUMNS = ("channel", "outcome", "carried_from", "match_key", "our_txn_id", "their_channel_txn_id",
+                    "group_id", "group_size",
+                    *(f"{side}_{c}" for side in ("our", "their")
+                      for c in ("source_file", "source_line", "status", "currency", "record_type", "amount", "fee")))
+
+
+def crossday(layer1: pl.DataFrame | pl.LazyFrame, bill: pl.DataFrame, channel: str) -> dict[tuple[str, str], Moved]:
+    """(currency, record type) -> the adjustment of each side for rows layer 1 found across midnight.
+
+    `layer1`: the day's layer-1 results, a frame or a scan (`pl.scan_parquet`) read for its
+    cross-day and grouped rows only."""
+    layer1 = layer1.lazy().select(CROSSDAY_COLUMNS).filter(pl.col("channel") == channel)
     moved: dict[tuple[str, str], Moved] = {}
-    rows = layer1.filter((pl.col("channel") == channel) & (
+    rows = layer1.filter(
         ((pl.col("outcome") == "PENDING") & pl.col("carried_from").is_null())
-        | (pl.col("outcome").is_in(["MATCHED", "AUTO_RESOLVED"]) & pl.col("carried_from").is_not_null())))
+        | (pl.col("outcome").is_in(["MATCHED", "AUTO_RESOLVED"]) & pl.col("carried_from").is_not_null())
+    ).collect()
+    # a carried row whose channel line is in today's bill: joined, not a set of every line of the day
+    today_lines = (bill.lazy().select(their_source_file="source_file", their_source_line="source_line").unique()
+                   .with_columns(theirs_today=pl.lit(True)))
+    rows = (rows.lazy().join(today_lines, on=["their_source_file", "their_source_line"], how="left",
+                             maintain_order="left", nulls_equal=False)
+            .with_columns(pl.col("theirs_today").fill_null(False)).collect())
     for r in rows.iter_rows(named=True):
         if r["outcome"] == "PENDING":  # today's row the other side books later: out of today's totals
             side, sign = ("our" if r["our_source_file"] is not None else "their"), -1
         else:  # carried in: the side whose row is not in today's input booked it on an earlier day
-            theirs_today = (r["their_source_file"], r["their_source_line"]) in today_lines
-            side, sign = ("our" if theirs_today else "their"), 1
+            side, sign = ("our" if r["theirs_today"] else "their"), 1
         if r[f"{side}_status"] != "SUCCESS":  # the totals count only rows that moved money
             continue
         m = moved.setdefault((r[f"{side}_currency"], r[f"{side}_record_type"]), Moved())
@@ -98,8 +119,7 @@ def crossday(layer1: pl.DataFrame, bill: pl.DataFrame, channel: str) -> dict[tup
     # A combined payment is one row of ours and several channel lines: its extra lines are not a
     # difference in the count (its amount is compared line by line in layer 1 already). An N:M
     # group's extra members on either side (the rows whose other side is absent) are the same.
-    grouped = layer1.filter((pl.col("channel") == channel) & pl.col("group_id").is_not_null()
-                            & (pl.col("group_size") > 1))
+    grouped = layer1.filter(pl.col("group_id").is_not_null() & (pl.col("group_size") > 1)).collect()
     for side, alone in (("their", pl.col("our_amount").is_null()), ("our", pl.col("their_source_file").is_null())):
         extra = grouped.filter(alone & pl.col(f"{side}_source_file").is_not_null()
                                & (pl.col(f"{side}_status") == "SUCCESS"))

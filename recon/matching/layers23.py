@@ -26,7 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from recon.matching import layer2_bills, layer2_settlement, layer3_cash
-from recon.matching.day_inputs import days_between, empty_balances, load_balances, load_bills, query
+from recon.matching.day_inputs import Bills, days_between, empty_balances, load_balances, load_bills, query
 from recon.matching.internal_source import load_internal
 from recon.matching.layer23_results import (
     OK_KINDS,
@@ -68,8 +68,8 @@ def _internal_for(source: InternalSource, ws: Workspace, channel: str, date: dt.
 
 
 def _bill_rows(ws: Workspace, date: dt.date, channel: str, internal: InternalSource, tolerance: Decimal,
-               notes: list[str]) -> list[ResultRow]:
-    today, missing = load_bills(ws, channel, [date])
+               notes: list[str], read: Bills) -> list[ResultRow]:
+    today, missing = load_bills(ws, channel, [date], read)
     if missing:
         notes.append(f"{channel}: no bill for {date}; bill totals not compared")
         return []
@@ -79,17 +79,18 @@ def _bill_rows(ws: Workspace, date: dt.date, channel: str, internal: InternalSou
         return []
     account = layer2_bills.our_account(ws.settings.channel(channel).account, today)
     layer1 = ws.results_dir(date) / "layer1.parquet"  # written before layers 2 and 3 run
-    moved = layer2_bills.crossday(pl.read_parquet(layer1), today, channel) if layer1.exists() else None
+    moved = layer2_bills.crossday(pl.scan_parquet(layer1), today, channel) if layer1.exists() else None
     return layer2_bills.compare_bills(date, ours, today, channel, account, tolerance, moved)
 
 
 def _layer2(ws: Workspace, cfg: LayerSettings, date: dt.date, channel: str, internal: InternalSource,
-            notes: list[str], *, bills_too: bool = True) -> tuple[list[ResultRow], list[layer2_settlement.Payout]]:
+            notes: list[str], read: Bills, *,
+            bills_too: bool = True) -> tuple[list[ResultRow], list[layer2_settlement.Payout]]:
     fmt = ws.settings.channel(channel).format
     policy, rows = cfg.policy(channel, fmt), []
     cycle = SettlementCycle(policy, cfg.calendar)
     if bills_too:
-        rows += _bill_rows(ws, date, channel, internal, policy.tolerance, notes)
+        rows += _bill_rows(ws, date, channel, internal, policy.tolerance, notes, read)
 
     if not policy.payout_channel and not policy.payouts_reported:
         # Nothing can ever say this channel paid: a check would raise a "missing" every period.
@@ -107,9 +108,9 @@ def _layer2(ws: Workspace, cfg: LayerSettings, date: dt.date, channel: str, inte
     # them again (and are not reported, settlement_rows), else each would be an open period's OVER.
     periods = cycle.open_periods(date, closed_since=landing_back)
     start = min([p.start for p in periods] + [landing_back])
-    bills, missing = load_bills(ws, channel, days_between(start, date))
+    bills, missing = load_bills(ws, channel, days_between(start, date), read)
     payout_bills = bills if not policy.payout_channel else load_bills(
-        ws, policy.payout_channel, days_between(start, date))[0]
+        ws, policy.payout_channel, days_between(start, date), read)[0]
     payouts = layer2_settlement.read_payouts(payout_bills)
     trades = bills.filter((pl.col("status") == "SUCCESS") & (pl.col("record_type") != "PAYOUT"))
     batches = layer2_settlement.build_batches(trades, payouts, periods, cycle)
@@ -126,7 +127,7 @@ def _renamed(p: layer2_settlement.Payout, channel: str) -> layer2_settlement.Pay
 
 def _layer3(ws: Workspace, cfg: LayerSettings, date: dt.date, banks: list[str],
             payouts: list[layer2_settlement.Payout], positions: layer3_cash.Positions | None,
-            notes: list[str]) -> list[ResultRow]:
+            notes: list[str], read: Bills) -> list[ResultRow]:
     rows: list[ResultRow] = []
     business_day = cfg.calendar.is_business_day(date)
     statements = [b for b in (load_balances(ws, bank, date) for bank in banks) if b is not None]
@@ -144,7 +145,7 @@ def _layer3(ws: Workspace, cfg: LayerSettings, date: dt.date, banks: list[str],
     policy_of = {c: cfg.policy(c, ws.settings.channel(c).format) for c in ws.settings.channels}
     back = max([p.landing_days for p in policy_of.values()] + [0])
     credit_days = days_between(date - dt.timedelta(days=3 * back + 7), date)
-    bank_bills = pl.concat([load_bills(ws, bank, credit_days)[0] for bank in banks]) if banks else empty_bill()
+    bank_bills = pl.concat([load_bills(ws, bank, credit_days, read)[0] for bank in banks]) if banks else empty_bill()
     credits = query("bank_credits", bank_rows=bank_bills)
 
     def close_of(p: layer2_settlement.Payout) -> dt.date:
@@ -184,10 +185,11 @@ def run_layers23(ws: Workspace, date: dt.date, channel: str | None = None, *,
     for name in sorted(set(ws.settings.channels) - set(banks) - payout_only):
         # Every channel's payouts are needed to tell a bank's unexpected credits from payouts.
         selected = channel in (None, name)
-        found, paid = _layer2(ws, cfg, date, name, internal if selected else None, notes, bills_too=selected)
+        # a channel's bills are read once for its checks, and let go before the next channel's
+        found, paid = _layer2(ws, cfg, date, name, internal if selected else None, notes, {}, bills_too=selected)
         payouts += paid
         rows2 += found if selected else []
-    rows3 = _layer3(ws, cfg, date, banks, payouts, positions, notes)
+    rows3 = _layer3(ws, cfg, date, banks, payouts, positions, notes, {})
     if channel is not None:
         rows3 = [r for r in rows3 if r.channel == channel]
     out = ws.results_dir(date)
