@@ -274,7 +274,16 @@ class DuckDBMatcher:
         register_side(con, "ours_in", job.ours, job.carried_ours, OURS_FIELDS)
         register_side(con, "theirs_in", job.theirs, job.carried_theirs, THEIRS_FIELDS)
         run(con, job.rules, job.date, channel=job.channel, account=job.account, zone=job.zone, fx_policy=job.fx)
-        return summarize(con, job.channel, *input_rows(con))
+        summary = summarize(con, job.channel, *input_rows(con))
+        release(con)
+        return summary
+
+
+def release(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the passes' working tables once `res` holds the decisions: the sorted write of the wide
+    rows that follows sets the day's peak memory, and they would sit under it (~160 MiB at 1M)."""
+    for database, schema, table in con.execute(engine.sql("working_tables")).fetchall():
+        con.execute("DROP TABLE " + ".".join('"' + name.replace('"', '""') + '"' for name in (database, schema, table)))
 
 
 def input_rows(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
