@@ -35,6 +35,7 @@ def query(name: str, params: dict | None = None, **frames: pl.DataFrame) -> pl.D
     try:
         # These are small aggregates; one thread leaves the shared cores to matching.
         con.execute("SET threads = 1")
+        con.execute("SET enable_progress_bar = false")  # stdout is the CLI's (engine.connect)
         for table, frame in frames.items():
             con.register(table, frame)
         return con.sql(sql_text(name), params=params).pl()
