@@ -6,7 +6,8 @@ For each size, generates a day with N rows a side (payments and partial refunds;
 amount, fee and status differences, channel-only, local-only and duplicate lines; a few rows near
 midnight), as Parquet: the standardized bill and a typed internal export. Then, `--pairs` times,
 each in a fresh process so peak RSS is its own, and each next to a floor run just before it (a
-shared machine drifts; the ratio is taken pair by pair and its median shown):
+shared machine drifts; the ratio is taken pair by pair and its median shown, of wall time and of
+CPU time: process time, every thread, which a loaded machine stretches far less than the wall):
 - floor: the bare FULL OUTER JOIN on (merchant_txn_id, record_type), written to Parquet;
 - recon: `recon.matching.layer1_day.match_day` in a workspace (queue sync off: it is the queue's
   cost, `--queue` times it apart): read both sides, every pass, explain, write layer1.parquet;
@@ -121,21 +122,30 @@ def _con(root: Path):
     return engine.connect_for(open_workspace(root))
 
 
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _spent(start: tuple[float, float]) -> dict:
+    """Wall and CPU seconds (process time: every thread, so a busy shared machine matters less)."""
+    return {"op": time.perf_counter() - start[0], "cpu": time.process_time() - start[1]}
+
+
 def floor(root: Path) -> dict:
     con = _con(root)
     ours, bill = _paths(root)
-    start = time.perf_counter()
+    start = _clock()
     con.execute(f"COPY (SELECT * FROM read_parquet('{ours}') o FULL OUTER JOIN read_parquet('{bill}') t "
                 f"USING (merchant_txn_id, record_type)) TO '{root / 'floor.parquet'}' (FORMAT parquet)")
-    return {"op": time.perf_counter() - start}
+    return _spent(start)
 
 
 def naive(root: Path) -> dict:
     con = _con(root)
     ours, bill = _paths(root)
-    start = time.perf_counter()
+    start = _clock()
     con.execute(NAIVE.format(ours=ours, bill=bill, out=root / "naive.parquet"))
-    return {"op": time.perf_counter() - start}
+    return _spent(start)
 
 
 def compare(root: Path) -> dict:
@@ -144,11 +154,11 @@ def compare(root: Path) -> dict:
     from datacompy import PolarsCompare
 
     ours, bill = _paths(root)
-    start = time.perf_counter()
+    start = _clock()
     a = pl.read_parquet(ours, columns=["merchant_txn_id", "record_type", "amount", "fee", "status"])
     b = pl.read_parquet(bill, columns=["merchant_txn_id", "record_type", "amount", "fee", "status"])
     report = PolarsCompare(a, b, join_columns=["merchant_txn_id", "record_type"]).report()
-    return {"op": time.perf_counter() - start, "report_chars": len(report)}
+    return {**_spent(start), "report_chars": len(report)}
 
 
 def job(root: Path) -> dict:
@@ -157,9 +167,9 @@ def job(root: Path) -> dict:
     from recon.matching.layer1_day import match_day
 
     ws = open_workspace(root)
-    start = time.perf_counter()
+    start = _clock()
     totals = match_day(ws, DAY).totals()
-    return {"op": time.perf_counter() - start, "totals": totals}
+    return {**_spent(start), "totals": totals}
 
 
 def queue(root: Path) -> dict:
@@ -168,9 +178,9 @@ def queue(root: Path) -> dict:
     from recon.queue.sync import sync_results
 
     ws = open_workspace(root)
-    start = time.perf_counter()
+    start = _clock()
     sync_results(ws, DAY)
-    return {"op": time.perf_counter() - start}
+    return _spent(start)
 
 
 KINDS = {"floor": floor, "recon": job, "naive": naive, "datacompy": compare, "queue": queue}
@@ -178,9 +188,9 @@ KINDS = {"floor": floor, "recon": job, "naive": naive, "datacompy": compare, "qu
 
 def child(kind: str, root: Path) -> None:
     extra = KINDS[kind](root)
-    wall = extra.pop("op")  # the operation alone: imports and workspace opening are not counted
+    wall, cpu = extra.pop("op"), extra.pop("cpu")  # the operation alone: not imports, not opening
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"wall": wall, "rss": rss, "extra": extra}))
+    print(json.dumps({"wall": wall, "cpu": cpu, "rss": rss, "extra": extra}))
 
 
 def measure(kind: str, root: Path) -> dict | None:
@@ -227,23 +237,28 @@ def main() -> None:
                 if got is None:
                     break
                 floors.append(flo)
-                pairs.append((got, got["wall"] / flo["wall"]))
+                pairs.append((got, got["wall"] / flo["wall"], got["cpu"] / flo["cpu"]))
             if pairs:
                 seen[kind] = pairs
         med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
         flo_wall, flo_rss = med([f["wall"] for f in floors]), max(f["rss"] for f in floors)
-        print(f"  {'floor (bare FULL OUTER JOIN)':30} wall {flo_wall:7.2f} s   1.0x   peak RSS {flo_rss / 2**30:5.2f} GiB")
+        flo_cpu = med([f["cpu"] for f in floors])
+        print(f"  {'floor (bare FULL OUTER JOIN)':30} wall {flo_wall:7.2f} s   1.0x   cpu {flo_cpu:7.2f} s   1.0x"
+              f"   peak RSS {flo_rss / 2**30:5.2f} GiB")
         labels = {"recon": "recon layer 1 (match_day)", "naive": "naive single statement",
                   "datacompy": "datacompy (Polars)", "queue": "queue sync (apart)"}
         for kind, pairs in seen.items():
-            wall, ratio = med([g["wall"] for g, _ in pairs]), med([r for _, r in pairs])
-            rss = max(g["rss"] for g, _ in pairs)
-            print(f"  {labels[kind]:30} wall {wall:7.2f} s {ratio:5.1f}x   peak RSS {rss / 2**30:5.2f} GiB"
-                  f"   (ratios {', '.join(format(r, '.1f') for _, r in pairs)})")
+            wall, ratio = med([g["wall"] for g, _, _ in pairs]), med([r for _, r, _ in pairs])
+            cpu, cpu_ratio = med([g["cpu"] for g, _, _ in pairs]), med([c for _, _, c in pairs])
+            rss = max(g["rss"] for g, _, _ in pairs)
+            walls, cpus = (", ".join(format(p[i], ".1f") for p in pairs) for i in (1, 2))
+            print(f"  {labels[kind]:30} wall {wall:7.2f} s {ratio:5.1f}x   cpu {cpu:7.2f} s {cpu_ratio:5.1f}x"
+                  f"   peak RSS {rss / 2**30:5.2f} GiB   (wall ratios {walls}; cpu {cpus})")
         if "recon" in seen:
             print(f"  outcomes: {seen['recon'][0][0]['extra']['totals']}")
-            verdict = med([r for _, r in seen["recon"]])
-            print(f"  goal <= 3x the floor: {'met' if verdict <= 3 else 'NOT met'} ({verdict:.1f}x)")
+            verdict = med([r for _, r, _ in seen["recon"]])
+            print(f"  goal <= 3x the floor: {'met' if verdict <= 3 else 'NOT met'} ({verdict:.1f}x wall; "
+                  f"{med([c for _, _, c in seen['recon']]):.1f}x in CPU seconds)")
         if args.keep is None:
             shutil.rmtree(base)
 
