@@ -19,6 +19,7 @@ from decimal import Decimal
 import duckdb
 import polars as pl
 
+from recon import duck
 from recon.clearing.fee_rules import ClearingRules
 from recon.clearing.holdback import Presented
 from recon.money import exponent
@@ -153,7 +154,7 @@ def fee_units(tx: pl.DataFrame, rules: ClearingRules,
     units = pl.DataFrame({"currency": currencies, "pow10": [10 ** exponent(c) for c in currencies]},
                          schema={"currency": pl.String, "pow10": pl.Int64})
     inputs = tx.select("seq", "merchant_id", "currency", "record_type", "fee_rule", "amount")
-    con = duckdb.connect(":memory:")
+    con = duck.connect()
     try:
         for table, frame in (("tx", inputs), ("rule_params", params), ("tiers", tiers), ("prior", prior),
                              ("units", units)):

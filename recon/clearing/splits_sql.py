@@ -19,6 +19,7 @@ from decimal import Decimal
 import duckdb
 import polars as pl
 
+from recon import duck
 from recon.clearing.fee_rules import MERCHANT, SplitRule
 from recon.money import exponent
 
@@ -127,7 +128,7 @@ def split_units(lines: pl.DataFrame, rules: dict[str, SplitRule]) -> pl.DataFram
                               schema={"name": pl.String, "rounding": pl.String, "remainder_to": pl.String},
                               orient="row"),
     }
-    con = duckdb.connect(":memory:")
+    con = duck.connect()
     try:
         for table, frame in frames.items():
             con.register(table, frame)

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
+from recon import duck
 from recon.errors import StageFailed
 from recon.schema import BALANCE_COLUMNS, BILL_COLUMNS, OPTIONAL_COLUMNS, conform, empty_bill
 from recon.workspace import Workspace
@@ -31,11 +31,10 @@ def sql_text(name: str) -> str:
 
 def query(name: str, params: dict | None = None, **frames: pl.DataFrame) -> pl.DataFrame:
     """Run `sql/<name>.sql` over the given frames (registered under their keyword names)."""
-    con = duckdb.connect(":memory:")
+    con = duck.connect()
     try:
         # These are small aggregates; one thread leaves the shared cores to matching.
         con.execute("SET threads = 1")
-        con.execute("SET enable_progress_bar = false")  # stdout is the CLI's (engine.connect)
         for table, frame in frames.items():
             con.register(table, frame)
         return con.sql(sql_text(name), params=params).pl()

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from recon import duck
+
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 
@@ -28,11 +30,7 @@ def connect(*, memory_limit: str = "2GB", temp_dir: Path | None = None,
         config["temp_directory"] = str(temp_dir)
     if threads:
         config["threads"] = threads
-    con = duckdb.connect(":memory:", config=config)
-    # DuckDB draws a progress bar on stdout (a terminal or not) for any statement past 2 s: on a
-    # big or busy day that text lands in front of `--json` output. (Not settable in `config`.)
-    con.execute("SET enable_progress_bar = false")
-    return con
+    return duck.connect(config)
 
 
 def connect_for(ws) -> duckdb.DuckDBPyConnection:  # ws: recon.workspace.Workspace

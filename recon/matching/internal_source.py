@@ -14,11 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import sqlalchemy as sa
 
-from recon import internal
+from recon import duck, internal
 from recon.core.export import internal_frame
 from recon.errors import ConfigError, StageFailed
 from recon.internal import INTERNAL_COLUMNS, REQUIRED
@@ -108,7 +107,7 @@ def _check_parquet(path: Path) -> None:
     arms.append(f"WHEN status NOT IN {tuple(STATUSES)} THEN 'status ' || status")
     problem = "CASE " + " ".join(arms) + " END"
     quoted = str(path).replace("'", "''")
-    found = duckdb.connect().execute(
+    found = duck.connect().execute(
         f"SELECT source_line, {problem} AS problem FROM read_parquet('{quoted}') "
         f"WHERE {problem} IS NOT NULL ORDER BY source_line LIMIT 1").fetchall()
     if found:
