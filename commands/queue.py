@@ -104,9 +104,8 @@ DELIMITED = ("id", "severity", "layer", "kind", "channel", "business_date", "sta
 
 def _delimited(items, sep: str) -> None:
     """One header and one row per item, amounts at the currency's exponent, text formula-escaped."""
-    import csv
-
     from recon.excel.cells import is_risky, safe_text
+    from recon.formula import csv_line
 
     def cell(name: str, value) -> str:
         text = "" if value is None else str(value)
@@ -114,11 +113,10 @@ def _delimited(items, sep: str) -> None:
             text = safe_text(text)  # free text: where card numbers can live
         return "'" + text if is_risky(text) else text  # a spreadsheet must not run it as a formula
 
-    writer = csv.writer(sys.stdout, delimiter=sep, lineterminator="\n")
-    writer.writerow(DELIMITED)
+    sys.stdout.write(csv_line(DELIMITED, sep) + "\n")
     for i in items:
         row = i.as_json()
-        writer.writerow([cell(c, row[c]) for c in DELIMITED])
+        sys.stdout.write(csv_line([cell(c, row[c]) for c in DELIMITED], sep) + "\n")
 
 
 def _print_done(done, as_json: bool) -> None:

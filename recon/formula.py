@@ -11,6 +11,10 @@ prefixed: only text columns go through here.
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable
+
 import polars as pl
 
 TRIGGERS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -39,3 +43,12 @@ def csv_frame(frame: pl.DataFrame) -> pl.DataFrame:
              .otherwise(pl.col(name)).alias(name)
              for name, dtype in frame.schema.items() if dtype == pl.String]
     return frame.with_columns(exprs) if exprs else frame
+
+
+def csv_line(cells: Iterable[object], delimiter: str = ",") -> str:
+    """One CSV row without its line end, as the csv module quotes it, a cell holding a bare CR
+    included: with "\n" as the line end the csv module leaves a CR unquoted, and every reader then
+    breaks the row there. The files keep "\n" line ends; only such a cell is quoted."""
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="\r\n").writerow(cells)
+    return buf.getvalue().removesuffix("\r\n")

@@ -13,10 +13,7 @@ re-run replaces the day's files whole: a merchant file no longer produced is rem
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -27,8 +24,9 @@ from recon.clearing.compute import DayClearing
 from recon.clearing.holdback import State
 from recon.errors import InvariantBroken
 from recon.files import write_text
-from recon.formula import csv_frame, csv_text
-from recon.money import Rounding, parse_amount, quantize
+from recon.formula import csv_frame, csv_line, csv_text
+from recon.money import Rounding, quantize
+from recon.schema import MONEY
 
 SETTLEMENT_COLUMNS = ("merchant_id", "currency", "gross", "refunds", "fees", "splits", "held", "net_payable")
 DETAIL_COLUMNS = ("txn_id", "channel", "record_type", "currency", "amount", "original_date", "state", "gross",
@@ -89,25 +87,18 @@ def detail_lines(clearing: DayClearing) -> pl.DataFrame:
                          line=pl.concat_str(DETAIL_COLUMNS, separator=","))
     if lines["odd"].any():  # quoting exactly as csv.writer does it, for the few rows that need it
         index = lines.with_row_index("i").filter("odd")["i"]
-        quoted = []
-        for row in cells[index].iter_rows():
-            buf = io.StringIO()
-            csv.writer(buf, lineterminator="\n").writerow(row)
-            quoted.append(buf.getvalue().removesuffix("\n"))
+        quoted = [csv_line(row) for row in cells[index].iter_rows()]
         lines = lines.with_columns(line=lines["line"].scatter(index, quoted))
     return lines.select("merchant_id", "line")
 
 
 def write_day(directory: Path, clearing: DayClearing) -> list[Path]:
     """Write settlements.csv and one detail file per merchant; returns the paths written."""
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
-    out.writerow(SETTLEMENT_COLUMNS)
-    for s in clearing.settlements:
-        out.writerow([csv_text(s.merchant_id), csv_text(s.currency), *(text(v, s.currency) for v in (
-            s.gross, s.refunds, s.fees, s.splits, s.held, s.net_payable))])
+    lines = [csv_line(SETTLEMENT_COLUMNS)] + [
+        csv_line([csv_text(s.merchant_id), csv_text(s.currency), *(text(v, s.currency) for v in (
+            s.gross, s.refunds, s.fees, s.splits, s.held, s.net_payable))]) for s in clearing.settlements]
     written = [directory / "settlements.csv"]
-    write_text(written[0], buf.getvalue())
+    write_text(written[0], "".join(line + "\n" for line in lines))
     files = (detail_lines(clearing).group_by("merchant_id", maintain_order=True)
              .agg(pl.col("line").str.join("\n")).sort("merchant_id"))
     for merchant, body in files.iter_rows():
@@ -121,15 +112,30 @@ def write_day(directory: Path, clearing: DayClearing) -> list[Path]:
     return written
 
 
+def _comment_lines(path: Path) -> int:
+    """How many lines open a detail file before its header row (DETAIL_HEADER's `#` lines): a data
+    row whose first cell starts with `#` is data, and a merchant id in the comment may hold anything."""
+    header = ",".join(DETAIL_COLUMNS).encode()
+    with open(path, "rb") as fh:
+        return next((n for n, line in enumerate(fh) if line.rstrip(b"\r\n") == header), 0)
+
+
 def month_volume(clearing_dir, day: dt.date) -> dict[tuple[str, str], Decimal]:
     """Cleared PAYMENT volume per (merchant, currency) from the 1st of `day`'s month to the day before,
-    as the earlier days' detail files recorded it (a day not cleared yet counts nothing)."""
-    volume: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    as the earlier days' detail files recorded it (a day not cleared yet counts nothing).
+
+    Read column-wise (late in a month that is every earlier day's transactions) by a CSV reader that
+    keeps a quoted cell whole, whatever line separators it holds."""
+    parts = []
     for n in range(1, day.day):
         for path in sorted(clearing_dir(day.replace(day=n)).glob("merchant-*.csv")):
-            lines = (ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("#"))
-            for row in csv.DictReader(lines):
-                if row["record_type"] == "PAYMENT" and row["state"] in (State.CLEARED, State.RELEASED):
-                    key = (unquote(path.stem.removeprefix("merchant-")), row["currency"])
-                    volume[key] += abs(parse_amount(row["amount"]))
-    return dict(volume)
+            rows = pl.read_csv(path, skip_lines=_comment_lines(path), infer_schema=False,
+                               columns=["record_type", "currency", "amount", "state"])
+            parts.append(rows.filter(pl.col("record_type") == "PAYMENT",
+                                     pl.col("state").is_in([State.CLEARED.value, State.RELEASED.value]))
+                         .select(pl.lit(unquote(path.stem.removeprefix("merchant-"))).alias("merchant"),
+                                 "currency", pl.col("amount").cast(MONEY).abs()))
+    if not parts:
+        return {}
+    totals = pl.concat(parts).group_by("merchant", "currency").agg(pl.col("amount").sum())
+    return {(m, c): v for m, c, v in totals.iter_rows()}

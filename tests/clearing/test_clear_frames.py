@@ -93,9 +93,22 @@ def oracle_bookings(lines: list[Line]) -> tuple[Booking, ...]:
     return tuple(Booking(m, c, ch, n, f, tuple(sorted(s.items()))) for (m, c, ch), (n, f, s) in sorted(acc.items()))
 
 
+class _Rows:
+    """csv rows ending in "\n" in which a cell holding a CR is quoted like one holding a LF (a bare
+    CR in a cell would break the row for every reader)."""
+
+    def __init__(self, buf):
+        self.buf = buf
+
+    def writerow(self, cells):
+        row = io.StringIO()
+        csv.writer(row, lineterminator="\r\n").writerow(cells)
+        self.buf.write(row.getvalue()[:-2] + "\n")
+
+
 def oracle_files(day: dt.date, lines: list[Line], settlements: tuple[Settlement, ...]) -> dict[str, str]:
     buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
+    out = _Rows(buf)
     out.writerow(SETTLEMENT_COLUMNS)
     for s in settlements:
         out.writerow([csv_text(s.merchant_id), csv_text(s.currency), *(text(v, s.currency) for v in (
@@ -108,7 +121,7 @@ def oracle_files(day: dt.date, lines: list[Line], settlements: tuple[Settlement,
     for merchant, group in sorted(by_merchant.items()):
         buf = io.StringIO(DETAIL_HEADER.format(merchant=merchant, day=day))
         buf.seek(0, io.SEEK_END)
-        out = csv.writer(buf, lineterminator="\n")
+        out = _Rows(buf)
         out.writerow(DETAIL_COLUMNS)
         for line in group:
             t, c = line.txn, line.txn.currency
