@@ -1,13 +1,14 @@
 """A whole day, `recon run` end to end, against its floors timed in the same run.
 
-    nice .venv/bin/python benchmarks/bench_day.py [--rows 1000000] [--rows 10000000] [--keep DIR] [--runs 1]
+    nice .venv/bin/python benchmarks/bench_day.py [--rows 1000000] [--rows 10000000 --channels 5] [--keep DIR] [--runs 1]
 
-For each size: one WeChat Pay channel, a raw trade bill of N lines (1 in 10 a partial refund) in a
+For each size: one WeChat Pay channel (or --channels K sub-accounts of N/K lines each: a statement is
+capped at 512 MiB, about 2.3M lines, so a 10M-line day arrives as several), a raw trade bill of N lines (1 in 10 a partial refund) in a
 local drop folder and a typed internal export of the same day with injected discrepancies (~0.1%
 each: amount, status, channel-only, local-only, duplicate lines). Then, each in its own process so
 peak RSS is its own:
-- the floors: a bare polars read of the bill CSV; a bare DuckDB FULL OUTER JOIN of the parsed bill
-  and the internal Parquet; that join's discrepancies (rows not equal on both sides) to Parquet;
+- the floors: a bare polars read of the bill CSVs; a bare DuckDB FULL OUTER JOIN of each parsed bill
+  and its internal Parquet; that join's discrepancies (rows not equal on both sides) to Parquet;
 - `recon run --date D -q --json`: wall time and peak RSS from outside, and each stage's own wall
   time and peak memory from the run's JSON (jobs.meter); what is left of the wall time is the work
   between stages (fingerprints, registry bookkeeping, process start).
@@ -37,18 +38,19 @@ timezone = "Asia/Shanghai"
 
 [match]
 memory_limit = "{memory}"
-
-[channels.wx]
+"""
+CHANNEL = """
+[channels.{name}]
 format = "wechatpay.trade"
-account = "1900000109"
+account = "{account}"
 
-[channels.wx.fetch]
+[channels.{name}.fetch]
 transport = "local"
-path = "drop/wx_{{date:%Y%m%d}}.csv"
+path = "drop/{name}_{{date:%Y%m%d}}.csv"
 
-[channels.wx.internal]
+[channels.{name}.internal]
 source = "file"
-path = "internal/wx_{{date:%Y-%m-%d}}.parquet"
+path = "internal/{name}_{{date:%Y-%m-%d}}.parquet"
 """
 GOALS = {1_000_000: (20.0, 2.0), 10_000_000: (180.0, 4.0)}  # rows -> (seconds, GiB)
 
@@ -83,7 +85,24 @@ def _bill_csv(frame, account: str):
     return HEADER + "\n" + "\n".join(lines) + "\n" + SUMMARY_HEADER + "\n" + ",".join("`" + c for c in summary) + "\n"
 
 
-def generate(root: Path, rows: int, memory: str) -> None:
+def names(channels: int) -> list[str]:
+    """The channels' names: `wx` alone, else wx0, wx1, ... (one WeChat Pay sub-account each)."""
+    return ["wx"] if channels == 1 else [f"wx{k}" for k in range(channels)]
+
+
+def generate(root: Path, rows: int, memory: str, channels: int = 1) -> None:
+    """`rows` bill lines over `channels` channels; the config naming them all."""
+    (root / "drop").mkdir(parents=True)
+    (root / "internal").mkdir()
+    config = CONFIG.format(memory=memory)
+    for k, name in enumerate(names(channels)):
+        account = f"19000001{k:02d}" if channels > 1 else "1900000109"
+        generate_channel(root, name, account, rows // channels)
+        config += CHANNEL.format(name=name, account=account)
+    (root / "recon.toml").write_text(config, encoding="utf-8")
+
+
+def generate_channel(root: Path, name: str, account: str, rows: int) -> None:
     """The raw bill in drop/ and the internal export, ~0.1% of rows broken in each known way."""
     import polars as pl
 
@@ -110,14 +129,12 @@ def generate(root: Path, rows: int, memory: str) -> None:
     local_only = pl.col("i") % 1019 == 13  # the channel never sent these lines
     dupes = base.filter(pl.col("i") % 1013 == 11)  # the channel sent these twice
     bill = pl.concat([base.filter(~local_only), dupes]).sort("i", maintain_order=True)
-    (root / "drop").mkdir(parents=True)
-    (root / "internal").mkdir()
-    (root / "drop" / f"wx_{DAY:%Y%m%d}.csv").write_text(_bill_csv(bill, "1900000109"), encoding="utf-8")
+    (root / "drop" / f"{name}_{DAY:%Y%m%d}.csv").write_text(_bill_csv(bill, account), encoding="utf-8")
     utc = pl.col("local").dt.replace_time_zone("Asia/Shanghai").dt.convert_time_zone("UTC")
     ours = base.filter(pl.col("i") % 1009 != 7).select(  # channel-only: missing from our side
         txn_id=pl.format("T{}", pl.col("i").cast(pl.String).str.zfill(10)),
         merchant_id=pl.format("MER{}", pl.col("p") % 50), merchant_order_no=pl.format("O{}", "i"),
-        channel=pl.lit("wx"), merchant_txn_id=pl.col("out_trade_no"),
+        channel=pl.lit(name), merchant_txn_id=pl.col("out_trade_no"),
         channel_txn_id=pl.when("refund").then("refund_id").otherwise("transaction_id"),
         record_type=pl.when("refund").then(pl.lit("REFUND")).otherwise(pl.lit("PAYMENT")),
         merchant_refund_id=pl.when("refund").then("out_refund_no"),
@@ -127,20 +144,20 @@ def generate(root: Path, rows: int, memory: str) -> None:
         + pl.when(pl.col("i") % 983 == 3).then(pl.lit(1, MONEY) / 100).otherwise(pl.lit(0, MONEY)),
         fee=pl.col("fee").cast(MONEY),
         status=pl.when(pl.col("i") % 997 == 5).then(pl.lit("FAILED")).otherwise(pl.lit("SUCCESS")),
-        source_file=pl.lit(f"internal/wx_{DAY:%Y-%m-%d}.parquet"), source_line=pl.col("i") + 2,
+        source_file=pl.lit(f"internal/{name}_{DAY:%Y-%m-%d}.parquet"), source_line=pl.col("i") + 2,
     ).with_columns(amount=pl.col("amount").cast(MONEY))
     ours.select(list(INTERNAL_COLUMNS)).cast(INTERNAL_COLUMNS).write_parquet(  # type: ignore[arg-type]
-        root / "internal" / f"wx_{DAY:%Y-%m-%d}.parquet")
-    (root / "recon.toml").write_text(CONFIG.format(memory=memory), encoding="utf-8")
+        root / "internal" / f"{name}_{DAY:%Y-%m-%d}.parquet")
 
 
 def floor_read(root: Path) -> dict:
-    """The bill read by polars, every column as text: less than any parser can do."""
+    """The bills read by polars, every column as text: less than any parser can do."""
     import polars as pl
 
     start = time.perf_counter()
-    frame = pl.read_csv(root / "drop" / f"wx_{DAY:%Y%m%d}.csv", infer_schema=False, truncate_ragged_lines=True)
-    return {"rows": frame.height, "op": time.perf_counter() - start}
+    height = sum(pl.read_csv(bill, infer_schema=False, truncate_ragged_lines=True).height
+                 for bill in sorted((root / "drop").glob("*.csv")))
+    return {"rows": height, "op": time.perf_counter() - start}
 
 
 def floor_join(root: Path, discrepancies: bool) -> dict:
@@ -151,13 +168,15 @@ def floor_join(root: Path, discrepancies: bool) -> dict:
 
     ws = open_workspace(root)
     con = engine.connect_for(ws)
-    bill, ours = ws.bill_path("wx", DAY), root / "internal" / f"wx_{DAY:%Y-%m-%d}.parquet"
-    join = (f"SELECT * FROM read_parquet('{ours}') o FULL OUTER JOIN read_parquet('{bill}') t "
-            f"USING (merchant_txn_id, record_type)")
-    if discrepancies:
-        join += " WHERE o.txn_id IS NULL OR t.channel_txn_id IS NULL OR o.amount <> t.amount OR o.status <> t.status"
     start = time.perf_counter()
-    con.execute(f"COPY ({join}) TO '{root / 'floor.parquet'}' (FORMAT parquet)")
+    for name in sorted(ws.settings.channels):  # channel by channel, as recon matches them
+        bill, ours = ws.bill_path(name, DAY), root / "internal" / f"{name}_{DAY:%Y-%m-%d}.parquet"
+        join = (f"SELECT * FROM read_parquet('{ours}') o FULL OUTER JOIN read_parquet('{bill}') t "
+                f"USING (merchant_txn_id, record_type)")
+        if discrepancies:
+            join += (" WHERE o.txn_id IS NULL OR t.channel_txn_id IS NULL OR o.amount <> t.amount"
+                     " OR o.status <> t.status")
+        con.execute(f"COPY ({join}) TO '{root / f'floor-{name}.parquet'}' (FORMAT parquet)")
     return {"op": time.perf_counter() - start}
 
 
@@ -195,7 +214,7 @@ def _reset(root: Path) -> None:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
 
 
-def bench(rows: int, base: Path, runs: int) -> None:
+def bench(rows: int, base: Path, runs: int, channels: int = 1) -> None:
     runs_out = []
     for _ in range(runs):
         _reset(base)
@@ -203,7 +222,8 @@ def bench(rows: int, base: Path, runs: int) -> None:
     floors = {k: measure(k, base) for k in ("read", "join", "disc")}
     run = sorted(runs_out, key=lambda m: m["wall"])[len(runs_out) // 2]  # the median run
     usage = run["extra"]["usage"]
-    print(f"\n{rows:,} bill lines, one channel; `recon run` exit {run['extra']['exit_code']}, "
+    where = "one channel" if channels == 1 else f"{channels} channels of {rows // channels:,}"
+    print(f"\n{rows:,} bill lines, {where}; `recon run` exit {run['extra']['exit_code']}, "
           f"{run['extra']['rows']:,} result rows, {run['extra']['discrepancies']:,} discrepancies"
           + (f" (median of {runs}: {', '.join(format(m['wall'], '.1f') for m in runs_out)} s)" if runs > 1 else ""))
     print(f"  {'stage':44} {'wall s':>8} {'peak MiB':>9}")
@@ -232,6 +252,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, action="append", help="bill lines (repeatable); default 1,000,000")
     parser.add_argument("--memory", default="2GB", help="DuckDB memory_limit ([match] memory_limit)")
     parser.add_argument("--runs", type=int, default=1, help="recon runs per size; the median is shown")
+    parser.add_argument("--channels", type=int, default=1,
+                        help="spread the lines over this many WeChat Pay sub-accounts (a statement is capped "
+                             "at 512 MiB, about 2.3M lines: a 10M-line day arrives as several)")
     parser.add_argument("--keep", type=Path, help="keep the generated workspaces under this folder")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
@@ -239,7 +262,7 @@ def main() -> None:
     if args.child:
         if args.child == "generate":
             start = time.perf_counter()
-            generate(args.dir, args.rows[0], args.memory)
+            generate(args.dir, args.rows[0], args.memory, args.channels)
             print(json.dumps({"wall": time.perf_counter() - start}))
         else:
             child(args.child, args.dir)
@@ -249,9 +272,9 @@ def main() -> None:
             args.keep.mkdir(parents=True, exist_ok=True)
         base = Path(tempfile.mkdtemp(prefix=f"bench-day-{rows}-", dir=args.keep))
         gen = subprocess.run([sys.executable, __file__, "--child", "generate", "--dir", str(base),
-                              "--rows", str(rows), "--memory", args.memory], check=True, capture_output=True, text=True)
+                              "--rows", str(rows), "--memory", args.memory, "--channels", str(args.channels)], check=True, capture_output=True, text=True)
         print(f"{rows:,} lines: generated in {json.loads(gen.stdout.splitlines()[-1])['wall']:.1f} s ({base})")
-        bench(rows, base, args.runs)
+        bench(rows, base, args.runs, args.channels)
         if args.keep is None:
             shutil.rmtree(base)
 
