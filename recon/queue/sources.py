@@ -43,6 +43,10 @@ _KEY_COLUMNS = ("match_key", "our_txn_id", "their_channel_txn_id", "our_merchant
 _SETTLED_KEYS = ("match_key", "our_merchant_txn_id", "our_channel_txn_id", "our_txn_id",
                  "our_merchant_refund_id", "their_merchant_txn_id", "their_channel_txn_id",
                  "their_merchant_refund_id", "their_channel_refund_id")
+# What `layer1_frame` and `settled_layer1` read of a layer-1 row.
+_IDENTITY_COLUMNS = frozenset(("business_date", "channel", "account", "outcome", "carried_from", "group_size",
+                               "group_id", "diff_fee", "diff_amount", "our_amount", "reason",
+                               *_KEY_COLUMNS, *_SETTLED_KEYS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,12 +227,19 @@ def settled_records(good: pl.DataFrame) -> list[Settled]:
 
 def read_layer1_columns(path: Path) -> tuple[list[Discrepancy], pl.DataFrame]:
     """The discrepancies of a layer-1 file as records, its settled rows as a `settled_layer1` frame:
-    only discrepancy rows become Python objects; a day's matched rows stay columns."""
-    frame = layer1_frame(pl.read_parquet(path))
+    only discrepancy rows become Python objects; a day's matched rows stay columns. The identities
+    are worked out over the few columns they need (`_IDENTITY_COLUMNS`); the discrepancy rows alone
+    are then read whole, by their place in the file (a day's file is mostly matched rows)."""
+    present = pl.scan_parquet(path).collect_schema().names()
+    frame = layer1_frame(pl.read_parquet(path, columns=[c for c in present if c in _IDENTITY_COLUMNS]))
     good = settled_layer1(frame)
+    places = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).filter(~pl.col("q_settled")).alias("place"))
+    shown = (pl.scan_parquet(path).with_row_index("q_place").join(places.lazy(), left_on="q_place",
+                                                                   right_on="place", how="semi")
+             .sort("q_place").drop("q_place").collect())
     found: list[dict[str, Any]] = []
     lines: dict[str, list[dict[str, Any]]] = {}  # combined payments (1:N groups) by group id
-    for row in frame.filter(~pl.col("q_settled")).iter_rows(named=True):
+    for row in shown.iter_rows(named=True):
         carried = row.get("carried_from")
         day = carried or row["business_date"]
         key = (row.get("match_key") or row.get("our_txn_id") or row.get("their_channel_txn_id")
