@@ -52,8 +52,9 @@ def plain_cell(ref: str, value: object) -> str | None:
             return None
         return _text(f'<c r="{ref}" t="inlineStr"', text)
     if kind in _NUMBERS:
-        head, number = f'<c r="{ref}" t="{_NUMBERS[kind]}"', safe_string(value)
-        return f"{head}><v>{number}</v></c>" if number else f"{head} />"
+        number = safe_string(value)
+        # NaN and infinities print as nothing: openpyxl's own writer decides what such a cell is
+        return f'<c r="{ref}" t="{_NUMBERS[kind]}"><v>{number}</v></c>' if number else None
     return None
 
 
@@ -63,6 +64,8 @@ def cell_xml(cell: Cell) -> str | None:
     kind = cell.data_type
     if not (kind in ("n", "b", "d") or (kind == "s" and type(cell._value) is str)):
         return None
+    if kind == "n" and cell._value is not None and not safe_string(cell._value):
+        return None  # NaN or an infinity: openpyxl's own writer decides that cell
     value, attrs = _set_attributes(cell, cell.has_style)
     head = "<c" + "".join(f' {k}="{v}"' for k, v in attrs.items())
     if value is None or value == "":
