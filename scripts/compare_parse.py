@@ -42,13 +42,14 @@ def corpus(out: Path, damaged: int) -> None:
     folder = out / "damaged"
     folder.mkdir(exist_ok=True)
     for n in range(damaged):
-        text = rng.choice(bills).read_bytes().decode("utf-8", errors="replace")
+        # bytes as they are: a sample that is not UTF-8 stays so, and the parser must say so
+        data = rng.choice(bills).read_bytes()
         if rng.random() < 0.3:
-            text = text.replace("\n", "\r\n")
+            data = data.replace(b"\n", b"\r\n")
         for _ in range(rng.randint(1, 3)):
-            at = rng.randrange(len(text) + 1)
-            text = text[:at] + rng.choice(EDITS) + text[at + rng.randint(0, 3):]
-        (folder / f"bill_{n:04d}_20261120.csv").write_bytes(text.encode())
+            at = rng.randrange(len(data) + 1)
+            data = data[:at] + rng.choice(EDITS).encode() + data[at + rng.randint(0, 3):]
+        (folder / f"bill_{n:04d}_20261120.csv").write_bytes(data)
 
 
 def _outcome(path: Path, name: str, fid: str | None) -> tuple:
