@@ -89,12 +89,6 @@ def measure(kind: str, root: Path, code: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _reset(root: Path) -> None:
-    for entry in root.iterdir():
-        if entry.name not in ("drop", "internal", "recon.toml"):
-            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-
-
 def _row(label: str, runs: list[dict]) -> str:
     def med(f) -> float:
         return statistics.median(f(r) for r in runs)
@@ -113,6 +107,7 @@ def _row(label: str, runs: list[dict]) -> str:
 def bench(rows: int, base: Path, runs: int, before: Path | None) -> None:
     sys.path.insert(0, str(HERE))
     from bench_day import DAY as day  # the parent may import it: it times nothing itself
+    from bench_day import _reset
 
     assert day == DAY, "bench_day's day changed: change DAY here too"
     codes = [("before", before)] if before else []
