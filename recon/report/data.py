@@ -6,6 +6,8 @@ sha256s), and the discrepancy queue (open items by age, the channel's answers to
 Gathering first and writing second keeps the sheet writers simple and lets write-only sheets know
 their sizes (autofilter, widths) up front.
 Figures are computed with polars on the exact Decimal columns; nothing here is float.
+A 10M-line day's layer 1 is never held whole: its figures are one grouped query streamed over the
+file (a row per channel, account, currency and outcome), and only the rows the sheets show are read.
 """
 
 from __future__ import annotations
@@ -35,15 +37,16 @@ from recon.workspace import Workspace
 TREND_DAYS = 30
 CLEARING_MONEY = ("gross", "refunds", "fees", "splits", "held", "net_payable")
 LINE_COLUMNS = ("channel", "account", "outcome", "our_currency", "their_currency", "our_amount", "their_amount",
-                "diff_amount")  # DayData.per_channel and kinds_by_layer
+                "diff_amount")  # what DayData.lines counts
 RUN_FILES = ("run.json", "manifest.json", "meta.json")  # matcher's run metadata, if it writes one
 
 
 @dataclass
 class DayData:
     date: dt.date
-    # Layer 1's rows the sheets show (not settled, or a line of a group) with every column, and every
-    # row with the columns the Summary counts: a 1M-line day's matched rows are never read whole.
+    # Layer 1's rows the sheets show (not settled, or a line of a group) with every column, and its
+    # rows counted per channel, account, currency and outcome (_count_lines): a day's matched rows
+    # are never read whole.
     layer1: pl.DataFrame | None = None
     lines: pl.DataFrame | None = None
     others: dict[int, pl.DataFrame] = field(default_factory=dict)  # layers 0, 2, 3
@@ -74,14 +77,13 @@ class DayData:
         if self.lines is None or self.lines.height == 0:
             return pl.DataFrame()
         settled = pl.col("outcome").is_in(list(SETTLED_OUTCOMES))
-        stake = pl.coalesce("diff_amount", "their_amount", "our_amount").abs()
+        n = pl.col("lines")
         return (
-            self.lines.with_columns(currency=pl.coalesce("our_currency", "their_currency"))
-            .group_by("channel", "account", "currency")
-            .agg(lines=pl.len(), matched=settled.sum(),
-                 discrepancies=(~settled & (pl.col("outcome") != "PENDING")).sum(),
-                 pending=(pl.col("outcome") == "PENDING").sum(),
-                 at_stake=stake.filter(~settled).sum())
+            self.lines.group_by("channel", "account", "currency")
+            .agg(lines=n.sum(), matched=n.filter(settled).sum(),
+                 discrepancies=n.filter(~settled & (pl.col("outcome") != "PENDING")).sum(),
+                 pending=n.filter(pl.col("outcome") == "PENDING").sum(),
+                 at_stake=pl.col("at_stake").sum())
             .sort("channel", "account", "currency")
         )
 
@@ -92,11 +94,11 @@ class DayData:
         (PENDING, SETTLEMENT_PENDING, PAYOUT_IN_TRANSIT) are never counted as discrepancies.
         """
         counts: dict[str, dict[int, int]] = {}
-        frames = dict(self.others)
+        frames = {layer: frame.group_by("kind").len() for layer, frame in self.others.items()}
         if self.lines is not None:
-            frames[1] = self.lines.rename({"outcome": "kind"})
+            frames[1] = self.lines.group_by(kind="outcome").agg(len=pl.col("lines").sum())
         for layer, frame in frames.items():
-            for kind, n in frame.group_by("kind").len().iter_rows():
+            for kind, n in frame.iter_rows():
                 if outcome_group(kind) == group:
                     counts.setdefault(kind, {})[layer] = n
         return sorted(counts.items())
@@ -110,18 +112,35 @@ def outcome_group(kind: str) -> str:
 
 
 def _read_layer1(path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(the rows the sheets show, every row's LINE_COLUMNS), in file order."""
+    """(the rows the sheets show in file order, every row counted by _count_lines).
+
+    Both stream over the file (polars' streaming engine): only the shown rows and the counts are
+    ever held, whatever the day's size."""
     lazy = pl.scan_parquet(path)
     names = lazy.collect_schema().names()
     shown = ~pl.col("outcome").is_in(list(SETTLED_OUTCOMES))
     if "group_id" in names:  # groups.group_rows: every line of a group, matched ones too
         shown = shown | (pl.col("group_id").is_not_null() & (pl.col("group_size") > 1))
-    return lazy.filter(shown).collect(), lazy.select(c for c in LINE_COLUMNS if c in names).collect()
+    return lazy.filter(shown).collect(engine="streaming"), _count_lines(lazy, names)
+
+
+def _count_lines(lazy: pl.LazyFrame, names: list[str]) -> pl.DataFrame:
+    """Layer 1's rows per channel, account, currency and outcome: their number (`lines`) and the
+    money at stake of the unsettled ones (`at_stake`), all DayData.per_channel and kinds_by_layer need.
+
+    Summing the groups' exact Decimal sums again gives the same figures as summing the rows."""
+    lazy = lazy.select(c for c in LINE_COLUMNS if c in names)
+    settled = pl.col("outcome").is_in(list(SETTLED_OUTCOMES))
+    stake = pl.coalesce("diff_amount", "their_amount", "our_amount").abs()
+    return (lazy.with_columns(currency=pl.coalesce("our_currency", "their_currency"))
+            .group_by("channel", "account", "currency", "outcome")
+            .agg(lines=pl.len(), at_stake=stake.filter(~settled).sum())
+            .collect(engine="streaming"))
 
 
 def _read_layer1_counts(path: Path) -> tuple[int, int]:
     frame = pl.scan_parquet(path).select(
-        settled=pl.col("outcome").is_in(list(SETTLED_OUTCOMES)).sum(), lines=pl.len()).collect()
+        settled=pl.col("outcome").is_in(list(SETTLED_OUTCOMES)).sum(), lines=pl.len()).collect(engine="streaming")
     return int(frame["settled"][0]), int(frame["lines"][0])
 
 
