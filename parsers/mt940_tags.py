@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from recon.money import AmountGrammar, MoneyError, normalize_zero, parse_amount
 
@@ -191,8 +191,10 @@ class RaboLegacyBalance(_EitherDecimalMark, Balance):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class StatementLineValue:
+class StatementLineValue(NamedTuple):
+    """One :61: line's values. A NamedTuple, not a frozen dataclass: one is made per line, and a frozen
+    dataclass's `__init__` (an `object.__setattr__` per field) was a tenth of an MT940 parse (#24)."""
+
     value_date: dt.date
     entry_date: dt.date | None
     mark: str  # D, C, RD, RC
