@@ -251,7 +251,10 @@ def entry_rows(ntry, rep: Report, line: int) -> list[Entry]:
     rq = rep.q
     e = Paths.of(ntry, rep.ns)
     q = local
-    amount, ccy = _amount(e.find("Amt"), rep, line)
+    amount_node = e.find("Amt")
+    if amount_node is None:  # an empty <Ntry/>, or one in another namespace: nothing to book, not a crash
+        raise StatementRejected(rep.file, line, f"report {rep.report_id}: entry has no Amt", code="structure")
+    amount, ccy = _amount(amount_node, rep, line)
     credit = e.findtext("CdtDbtInd") == "CRDT"
     booked_amount = amount if credit else -amount
     reversal = (e.findtext("RvslInd") or "").strip().lower() in ("true", "1")

@@ -59,6 +59,15 @@ def test_camt_undated_entry_with_nothing_to_date_it_is_refused(tmp_path: Path) -
         parse("camt.053", write(tmp_path, "d.xml", camt(camt_entry(dates=False), balances=False)))
 
 
+@pytest.mark.parametrize("entry", ["<Ntry/>", '<Ntry xmlns="urn:other"><Amt Ccy="EUR">1.00</Amt></Ntry>',
+                                   "<Ntry><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts></Ntry>"])
+def test_camt_entry_without_an_amount_is_refused_by_file_and_line(tmp_path: Path, entry: str) -> None:
+    """An entry with no Amt of the statement's namespace (empty, foreign, or just missing) has nothing to
+    book: a refusal naming the file and line, not an AttributeError from deep in the parser."""
+    with pytest.raises(StatementRejected, match=r"^e\.xml:3: report S-1: entry has no Amt$"):
+        parse("camt.053", write(tmp_path, "e.xml", camt(camt_entry() + entry + "\n")))
+
+
 def test_camt_latin1_without_declaration_is_read_by_its_bytes(tmp_path: Path) -> None:
     data = camt(camt_entry(memo="Gebühr März")).encode("latin-1")
     parsed = parse("camt.053", write(tmp_path, "l.xml", data))
