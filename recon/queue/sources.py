@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -43,10 +44,6 @@ _KEY_COLUMNS = ("match_key", "our_txn_id", "their_channel_txn_id", "our_merchant
 _SETTLED_KEYS = ("match_key", "our_merchant_txn_id", "our_channel_txn_id", "our_txn_id",
                  "our_merchant_refund_id", "their_merchant_txn_id", "their_channel_txn_id",
                  "their_merchant_refund_id", "their_channel_refund_id")
-# What `layer1_frame` and `settled_layer1` read of a layer-1 row.
-_IDENTITY_COLUMNS = frozenset(("business_date", "channel", "account", "outcome", "carried_from", "group_size",
-                               "group_id", "diff_fee", "diff_amount", "our_amount", "reason",
-                               *_KEY_COLUMNS, *_SETTLED_KEYS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,29 +137,38 @@ def _unique_keys(records: list[dict[str, Any]]) -> None:
             rec["key"] = f"{rec['key']}#{seen[nk]}"
 
 
-def _text_or_null(frame: pl.DataFrame, column: str) -> pl.Expr:
-    """A column as text, an absent column or an empty value as null (Python's `or` chain)."""
-    if column not in frame.columns:
+def _column(names: Collection[str], column: str, dtype: pl.DataType = pl.String) -> pl.Expr:
+    """A column, or a null of `dtype` where the results have no such column."""
+    return pl.col(column) if column in names else pl.lit(None, dtype=dtype)
+
+
+def _text_or_null(names: Collection[str], column: str) -> pl.Expr:
+    """A column as text, an absent column (not in `names`) or an empty value as null (Python's `or` chain)."""
+    if column not in names:
         return pl.lit(None, dtype=pl.String)
     value = pl.col(column).cast(pl.String)
     return pl.when(value != "").then(value)
 
 
-def _base_key(frame: pl.DataFrame) -> pl.Expr:
+def _base_key(names: Collection[str]) -> pl.Expr:
     """The id an item of a layer-1 row is keyed by before duplicates and groups are told apart."""
-    return pl.coalesce(*(_text_or_null(frame, c) for c in _KEY_COLUMNS), pl.lit("?"))
+    return pl.coalesce(*(_text_or_null(names, c) for c in _KEY_COLUMNS), pl.lit("?"))
+
+
+def _is_settled() -> pl.Expr:
+    return pl.col("outcome").is_in(sorted(SETTLED_OUTCOMES))
 
 
 def layer1_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` with each row's queue identity column-wise: `q_settled`, `q_account`, `q_period`, `q_key`
     (the key the queue stores: `#n` for a duplicate's copies, the anchor's key for a group's other
     lines) and `q_member`. The same identities `read_layer1` builds row by row, for any row count."""
-    col = lambda c, dtype=pl.String: pl.col(c) if c in frame.columns else pl.lit(None, dtype=dtype)  # noqa: E731
+    col = lambda c, dtype=pl.String: _column(frame.columns, c, dtype)  # noqa: E731
     f = frame.with_row_index("q_n").with_columns(
-        q_settled=pl.col("outcome").is_in(sorted(SETTLED_OUTCOMES)),
+        q_settled=_is_settled(),
         q_account=col("account").fill_null(""),
         q_period=pl.coalesce(col("carried_from", pl.Date), pl.col("business_date")),
-        q_base=_base_key(frame))
+        q_base=_base_key(frame.columns))
     diff_present = (pl.when(pl.col("outcome") == "FEE_MISMATCH").then(col("diff_fee", pl.Int64).is_not_null())
                     .otherwise(col("diff_amount", pl.Int64).is_not_null()))
     f = f.with_columns(q_grouped=~pl.col("q_settled") & (col("group_size", pl.Int64).fill_null(1) > 1)
@@ -194,16 +200,31 @@ SETTLED_SCHEMA = {"row": pl.UInt32, "layer": pl.Int64, "channel": pl.String, "ac
 SETTLED_IDS = [f"id{n}" for n in range(1 + len(_SETTLED_KEYS))]
 
 
-def settled_layer1(frame: pl.DataFrame) -> pl.DataFrame:
-    """The settled rows of a `layer1_frame`: layer, channel, account, business_date, outcome, reason,
-    row (the row's place in the file) and every id each is known by (`id0`: its item key, then the
-    `_SETTLED_KEYS` columns; empty ones null). `Settled.keys` is these ids, nulls and repeats left out."""
-    ids = [pl.col("q_key"), *(_text_or_null(frame, c) for c in _SETTLED_KEYS)]
-    reason = (pl.col("reason") if "reason" in frame.columns else pl.lit(None, pl.String)).fill_null("")
-    return (frame.with_row_index("row").filter("q_settled")
-            .select("row", pl.lit(1, pl.Int64).alias("layer"), "channel", account="q_account",
-                    business_date="q_period", outcome="outcome", reason=reason,
+def settled_layer1(path: Path) -> pl.LazyFrame:
+    """A scan of the settled rows of a layer-1 file (`SETTLED_SCHEMA`): layer, channel, account,
+    business_date (the item's period), outcome, reason, row (the row's place in the file) and every id
+    each is known by (`id0`: its item key, then the `_SETTLED_KEYS` columns; empty ones null).
+    `Settled.keys` is these ids, nulls and repeats left out.
+
+    A scan, not a frame: a day's file is mostly settled rows (10M at 10M lines), and a reader wants a
+    few of them (those closing an open item), so it filters before collecting (`collect_streaming`).
+    A settled row's item key is its base key: copies (`#n`) and a group's anchor are told apart
+    among the discrepancy rows only (`layer1_frame`)."""
+    scan = pl.scan_parquet(path)
+    names = scan.collect_schema().names()
+    col = lambda c, dtype=pl.String: _column(names, c, dtype)  # noqa: E731
+    ids = [_base_key(names), *(_text_or_null(names, c) for c in _SETTLED_KEYS)]
+    return (scan.with_row_index("row").filter(_is_settled())
+            .select("row", pl.lit(1, pl.Int64).alias("layer"), "channel", account=col("account").fill_null(""),
+                    business_date=pl.coalesce(col("carried_from", pl.Date), pl.col("business_date")),
+                    outcome="outcome", reason=col("reason").fill_null(""),
                     **{name: e for name, e in zip(SETTLED_IDS, ids, strict=True)}))
+
+
+def collect_streaming(scan: pl.LazyFrame) -> pl.DataFrame:
+    """A scan of a day's results collected by polars' streaming engine: a filter over a 10M-row file
+    holds a batch of it at a time, where the in-memory engine would read every row first."""
+    return scan.collect(engine="streaming")
 
 
 def settled_keys(good: pl.DataFrame) -> pl.DataFrame:
@@ -214,8 +235,7 @@ def settled_keys(good: pl.DataFrame) -> pl.DataFrame:
 
 
 def read_layer1(path: Path) -> tuple[list[Discrepancy], list[Settled]]:
-    found, good = read_layer1_columns(path)
-    return found, settled_records(good)
+    return read_layer1_discrepancies(path), settled_records(collect_streaming(settled_layer1(path)))
 
 
 def settled_records(good: pl.DataFrame) -> list[Settled]:
@@ -225,18 +245,11 @@ def settled_records(good: pl.DataFrame) -> list[Settled]:
             good.select("channel", "account", "business_date", "outcome", "reason", *SETTLED_IDS).iter_rows()]
 
 
-def read_layer1_columns(path: Path) -> tuple[list[Discrepancy], pl.DataFrame]:
-    """The discrepancies of a layer-1 file as records, its settled rows as a `settled_layer1` frame:
-    only discrepancy rows become Python objects; a day's matched rows stay columns. The identities
-    are worked out over the few columns they need (`_IDENTITY_COLUMNS`); the discrepancy rows alone
-    are then read whole, by their place in the file (a day's file is mostly matched rows)."""
-    present = pl.scan_parquet(path).collect_schema().names()
-    frame = layer1_frame(pl.read_parquet(path, columns=[c for c in present if c in _IDENTITY_COLUMNS]))
-    good = settled_layer1(frame)
-    places = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).filter(~pl.col("q_settled")).alias("place"))
-    shown = (pl.scan_parquet(path).with_row_index("q_place").join(places.lazy(), left_on="q_place",
-                                                                   right_on="place", how="semi")
-             .sort("q_place").drop("q_place").collect())
+def read_layer1_discrepancies(path: Path) -> list[Discrepancy]:
+    """The discrepancies of a layer-1 file as records: only its discrepancy rows are read (a day's
+    file is mostly matched rows), by a streaming scan, in file order."""
+    shown = (collect_streaming(pl.scan_parquet(path).with_row_index("q_place").filter(~_is_settled()))
+             .sort("q_place").drop("q_place"))
     found: list[dict[str, Any]] = []
     lines: dict[str, list[dict[str, Any]]] = {}  # combined payments (1:N groups) by group id
     for row in shown.iter_rows(named=True):
@@ -274,7 +287,7 @@ def read_layer1_columns(path: Path) -> tuple[list[Discrepancy], pl.DataFrame]:
     for rec in found:
         rec.pop("group", None)
         rec["detail"] = json.dumps(rec["detail"], sort_keys=True, ensure_ascii=False)
-    return [Discrepancy(**rec) for rec in found], good
+    return [Discrepancy(**rec) for rec in found]
 
 
 def _anchor(members: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -362,25 +375,25 @@ def read_generic(path: Path, layer: int) -> tuple[list[Discrepancy], list[Settle
 def read_day(results_dir: Path) -> tuple[dict[int, list[Discrepancy]], list[Settled]]:
     """Every layer file present for the day; an absent layer is simply not reported."""
     by_layer, settled, layer1 = read_day_columns(results_dir)
-    return by_layer, _in_layer_order(settled, settled_records(layer1))
+    return by_layer, _in_layer_order(settled, settled_records(collect_streaming(layer1)))
 
 
 def _in_layer_order(generic: list[Settled], layer1: list[Settled]) -> list[Settled]:
     return [s for s in generic if s.layer < 1] + layer1 + [s for s in generic if s.layer > 1]
 
 
-def read_day_columns(results_dir: Path) -> tuple[dict[int, list[Discrepancy]], list[Settled], pl.DataFrame]:
-    """As `read_day`, with layer 1's settled rows kept as a `settled_layer1` frame (empty without a
+def read_day_columns(results_dir: Path) -> tuple[dict[int, list[Discrepancy]], list[Settled], pl.LazyFrame]:
+    """As `read_day`, with layer 1's settled rows left as a `settled_layer1` scan (empty without a
     layer-1 file) and the other layers' settled rows (a few per period) as records."""
     by_layer: dict[int, list[Discrepancy]] = {}
     settled: list[Settled] = []
-    layer1 = pl.DataFrame(schema=SETTLED_SCHEMA)
+    layer1 = pl.LazyFrame(schema=SETTLED_SCHEMA)
     for layer, name in LAYER_FILES.items():
         path = results_dir / name
         if not path.exists():
             continue
         if layer == 1:
-            by_layer[layer], layer1 = read_layer1_columns(path)
+            by_layer[layer], layer1 = read_layer1_discrepancies(path), settled_layer1(path)
         else:
             by_layer[layer], good = read_generic(path, layer)
             settled += good

@@ -29,8 +29,8 @@ from sqlalchemy import bindparam, insert, or_, select, update
 from recon.clock import utcnow
 from recon.core.accounting import accounting_of
 from recon.queue import adjustments
-from recon.queue.sources import (LAYER_FILES, SETTLED_IDS, Discrepancy, Identity, Settled, read_day_columns,
-                                 read_generic, settled_keys)
+from recon.queue.sources import (LAYER_FILES, SETTLED_IDS, Discrepancy, Identity, Settled, collect_streaming,
+                                 read_day_columns, read_generic, settled_keys)
 from recon.queue.store import queue_engine
 from recon.store.tables.queue import ACTIVE_STATES, Resolution, State, queue_events, queue_items
 
@@ -71,15 +71,17 @@ def _settled_index(settled: list[Settled]) -> dict[tuple, Settled]:
     return {(s.layer, s.channel, s.account, s.business_date, k): s for s in settled for k in s.keys}
 
 
-def _layer1_hits(layer1: pl.DataFrame, wanted: set[tuple]) -> dict[tuple, Settled]:
+def _layer1_hits(layer1: pl.LazyFrame, wanted: set[tuple]) -> dict[tuple, Settled]:
     """The settled layer-1 rows known by one of the `wanted` identities, as `_settled_index` would
-    index them (the last row in the file wins): the day's matched rows are joined, never iterated."""
+    index them (the last row in the file wins): the day's matched rows are scanned for the wanted
+    keys, never held whole nor iterated."""
     wanted1 = [w for w in wanted if w[0] == 1]
-    if not wanted1 or layer1.is_empty():
+    if not wanted1:
         return {}
     probe = pl.DataFrame([w[1:] for w in wanted1], orient="row", schema={
         "channel": pl.String, "account": pl.String, "business_date": pl.Date, "key": pl.String})
-    some = layer1.filter(pl.any_horizontal(pl.col(SETTLED_IDS).is_in(probe["key"].unique().implode())))
+    some = collect_streaming(layer1.filter(
+        pl.any_horizontal(pl.col(SETTLED_IDS).is_in(probe["key"].unique().implode()))))
     hits = (settled_keys(some).join(probe, on=["channel", "account", "business_date", "key"], how="semi")
             .sort("row").unique(["channel", "account", "business_date", "key"], keep="last"))
     return {(1, r["channel"], r["account"], r["business_date"], r["key"]):
@@ -118,8 +120,10 @@ def sync_results(ws, date: dt.date) -> SyncReport:
     if not by_layer:
         return report
     incoming: dict[Identity, Discrepancy] = {d.identity: d for ds in by_layer.values() for d in ds if not d.member}
-    days = ({date} | {k[3] for k in incoming} | {s.business_date for s in settled}
-            | set(layer1["business_date"].unique().to_list()))
+    # the periods the day's matched rows settle: items of those periods may close (read first, so
+    # that only the open items' keys are then looked up among the matched rows)
+    periods = collect_streaming(layer1.select(pl.col("business_date").unique()))["business_date"]
+    days = {date} | {k[3] for k in incoming} | {s.business_date for s in settled} | set(periods.to_list())
     engine = queue_engine(ws)
     now = utcnow()
     with engine.begin() as conn:

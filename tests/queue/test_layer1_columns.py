@@ -1,7 +1,9 @@
 """Layer-1 queue identities computed column-wise (`sources.layer1_frame`, `settled_layer1`) equal the
 per-row definitions: the discrepancy records `read_layer1` keys row by row (duplicates `#n`, a
 group's lines under its anchor's key) and the settled records as they were built one row at a time
-(the oracle below, kept only here)."""
+(the oracle below, kept only here). The queue sync looks up only the settled rows known by an open
+item's identity (`sync._layer1_hits`, a filtered scan): it finds what indexing every settled record
+finds (`sync._settled_index`, what the sync did before), the last row in the file winning."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from layers import LAYER1_SCHEMA
 
-from recon.queue.sources import SETTLED_OUTCOMES, Settled, layer1_frame, read_layer1
+from recon.queue.sources import SETTLED_OUTCOMES, Settled, layer1_frame, read_layer1, settled_layer1
+from recon.queue.sync import _layer1_hits, _settled_index
 
 SCHEMA = {**LAYER1_SCHEMA, "group_id": pl.String(), "group_size": pl.Int64()}
 D1 = dt.date(2026, 3, 10)
@@ -66,3 +69,23 @@ def test_column_wise_identities_equal_the_per_row_ones(rows):
     assert keyed.select("channel", "q_account", "q_period", "q_key", "q_member").rows() == [
         (d.channel, d.account, d.business_date, d.key, d.member) for d in found]
     assert settled == oracle_settled(frame)
+
+
+identity = st.tuples(st.just(1), st.sampled_from(["wechat", "alipay"]), st.sampled_from(["", "1900000109"]),
+                     st.sampled_from([D1, dt.date(2026, 3, 9)]),
+                     st.sampled_from(["?", *(f"{p}{n}" for p in "KTSCR" for n in (1, 2, 3))]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(row, max_size=25), others=st.sets(identity, max_size=6), data=st.data())
+def test_open_items_find_the_rows_that_settle_them_as_the_whole_index_did(rows, others, data):
+    frame = pl.DataFrame([{name: r.get(name) for name in SCHEMA} for r in rows], schema=SCHEMA, orient="row")
+    whole = _settled_index(oracle_settled(frame))
+    # open items: some known by a settled row's id (several rows may share it: the last one wins), some not
+    wanted = others | data.draw(st.sets(st.sampled_from(sorted(whole))) if whole else st.just(set()))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "layer1.parquet"
+        frame.write_parquet(path)
+        hits = _layer1_hits(settled_layer1(path), wanted)
+    assert {k: (s.outcome, s.reason) for k, s in hits.items()} == {
+        k: (whole[k].outcome, whole[k].reason) for k in wanted if k in whole}

@@ -86,6 +86,34 @@ def test_items_no_longer_reported_or_matched_next_day_auto_resolve(store_ws):
         assert "MATCHED in the results of 2025-03-14" in history(conn, k2.id)[-1]["note"]
 
 
+def test_an_earlier_days_item_closes_when_a_later_day_matches_it_under_any_of_its_ids(store_ws):
+    """The sync looks up only the matched rows known by an open item's identity (the day's other
+    matched rows are never read whole): a row carried from the first day closes its item whether the
+    item's key is the row's match key or another of its ids; re-runs of either day change nothing."""
+    write_layer1(store_ws, [row("PENDING", "k8", their=None), row("PENDING", "k9", their=None)])
+    sync_results(store_ws, DAY)
+    day3 = DAY + dt.timedelta(days=2)
+    write_layer1(store_ws, [
+        *(row("MATCHED", f"d3-{n}", day=day3) for n in range(50)),  # the later day's own matches
+        row("MATCHED", "C-88", day=day3, carried_from=DAY, our_merchant_txn_id="k8", reason="cross-day"),
+        row("MATCHED", "k9", day=day3, carried_from=DAY, reason="cross-day"),
+        row("MATCHED", "k8", day=day3, reason="not carried: another period's row"),
+    ], day=day3)
+    assert sync_results(store_ws, day3).auto_resolved == 2
+    closed = items(store_ws, states=("AUTO_RESOLVED",))
+    assert set(closed) == {"k8", "k9"} and {i.business_date for i in closed.values()} == {DAY}
+    with queue_engine(store_ws).connect() as conn:
+        notes = {k: history(conn, i.id)[-1]["note"] for k, i in closed.items()}
+        logs = {i.id: len(history(conn, i.id)) for i in closed.values()}
+    assert notes["k8"] == f"MATCHED in the results of {day3.isoformat()}: cross-day"
+    for day in (day3, DAY):
+        again = sync_results(store_ws, day)
+        assert (again.created, again.auto_resolved, again.reopened) == (0, 0, 0)
+    with queue_engine(store_ws).connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(queue_items)).scalar() == 2
+        assert {i.id: len(history(conn, i.id)) for i in closed.values()} == logs
+
+
 def test_event_log_is_append_only(store_ws):
     write_layer1(store_ws, [row("LOCAL_ONLY", "k7", their=None)])
     sync_results(store_ws, DAY)
