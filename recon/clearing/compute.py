@@ -21,6 +21,7 @@ the sums (settlements, bookings) become Decimals. Rules are looked up once per d
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -148,6 +149,57 @@ def _refuse_first(bad: pl.DataFrame, rules: ClearingRules | None) -> None:
         raise InvariantBroken(f"clearing: {p.txn_id} refused without a reason")  # _whole raises for every bad row
 
 
+_HELD = pl.col("state") == State.HELD.value
+# Tiers advance in clearing order: trade time, then txn id (a transaction without a time last).
+CLEARING_ORDER = (pl.col("trade_time").is_null(), "trade_time", "txn_id")
+
+
+def _in_units(presented: pl.LazyFrame) -> pl.LazyFrame:
+    """Each amount in whole minor units (`units`, with its currency's `exp`, `pow10`, `cut`), and
+    `whole`: false where it is finer than the unit (or the code is no currency)."""
+    micro = (pl.col("amount").cast(MONEY) * 10 ** MONEY_SCALE).cast(UNITS)
+    currencies = _currencies(presented.select("currency").unique().collect()).lazy()
+    return (presented.join(currencies, on="currency", how="left", maintain_order="left")
+            .with_columns(units=micro // pl.col("cut"), whole=(micro % pl.col("cut") == 0).fill_null(False)))
+
+
+def _with_rules(taken: pl.LazyFrame, rules: ClearingRules) -> pl.LazyFrame:
+    return taken.join(_scopes(taken.select(SCOPE).unique().collect(), rules).lazy(), on=SCOPE, how="left",
+                      nulls_equal=True, maintain_order="left")
+
+
+def _refuse(p: pl.LazyFrame, taken: pl.LazyFrame, rules: ClearingRules) -> None:
+    """Every taken transaction has a fee rule and a whole-unit amount, checked in clearing order;
+    then the held ones, in presented order."""
+    _refuse_first(taken.filter(pl.col("fee_rule").is_null() | ~pl.col("whole")).collect().sort(*CLEARING_ORDER),
+                  rules)
+    _refuse_first(p.filter(_HELD & ~pl.col("whole")).head(1).collect(), None)
+
+
+def check_day(presented: pl.DataFrame, rules: ClearingRules) -> None:
+    """`compute_frame`'s refusals over a whole day before any batch of it is computed: a day is
+    refused whole, for the transaction `compute_frame` of the whole day would name."""
+    p = _in_units(presented.lazy())
+    _refuse(p, _with_rules(p.filter(~_HELD), rules), rules)
+
+
+def merchant_batches(presented: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
+    """`presented` (holdback's order: merchant first) in slices of whole merchants, about `rows`
+    rows each: a merchant's day is never split (its fees, tiers, rounded totals and settlements
+    are its own), and no figure of one merchant depends on another's, so each slice is computed
+    alone (`compute_frame`) and a day of millions of transactions is never in memory at once."""
+    runs = presented["merchant_id"].rle()
+    if runs.len() != presented["merchant_id"].n_unique():
+        raise InvariantBroken("clearing: presented transactions are not grouped by merchant")
+    start = size = 0
+    for length in runs.struct.field("len").to_list():
+        if size and size + length > rows:
+            yield presented.slice(start, size)
+            start, size = start + size, 0
+        size += length
+    yield presented.slice(start, size)
+
+
 def compute_day(day: dt.date, presented: list[Presented], rules: ClearingRules,
                 prior_volume: dict[tuple[str, str], Decimal]) -> DayClearing:
     """`compute_frame` of records."""
@@ -156,19 +208,12 @@ def compute_day(day: dt.date, presented: list[Presented], rules: ClearingRules,
 
 def compute_frame(day: dt.date, presented: pl.DataFrame, rules: ClearingRules,
                   prior_volume: dict[tuple[str, str], Decimal]) -> DayClearing:
-    """Fees, splits and the settlement of one day, from what holdback presented (`PRESENTED_SCHEMA`)."""
-    micro = (pl.col("amount").cast(MONEY) * 10 ** MONEY_SCALE).cast(UNITS)
-    p = (presented.with_row_index("row")
-         .join(_currencies(presented), on="currency", how="left", maintain_order="left")
-         .with_columns(units=micro // pl.col("cut"), whole=(micro % pl.col("cut") == 0).fill_null(False)))
-    held = pl.col("state") == State.HELD.value
-    # Tiers advance in clearing order: trade time, then txn id (a transaction without a time last).
-    taken = (p.filter(~held).join(_scopes(p.filter(~held), rules), on=SCOPE, how="left", nulls_equal=True,
-                                  maintain_order="left")
-             .sort(pl.col("trade_time").is_null(), "trade_time", "txn_id").with_row_index("seq"))
-    # every taken transaction has a fee rule and whole-unit amount, checked in order; then the held ones
-    _refuse_first(taken.filter(pl.col("fee_rule").is_null() | ~pl.col("whole")), rules)
-    _refuse_first(p.filter(held & ~pl.col("whole")), None)
+    """Fees, splits and the settlement of one day, or of some of its merchants (`merchant_batches`),
+    from what holdback presented (`PRESENTED_SCHEMA`)."""
+    p = _in_units(presented.lazy().with_row_index("row")).collect()
+    taken = _with_rules(p.lazy().filter(~_HELD), rules).collect()
+    _refuse(p.lazy(), taken.lazy(), rules)
+    taken = taken.sort(*CLEARING_ORDER).with_row_index("seq")
 
     fees = fees_sql.fee_units(taken, rules, prior_volume)
     if fees is None:  # beyond what the statement computes exactly: one transaction at a time
@@ -188,7 +233,8 @@ def compute_frame(day: dt.date, presented: pl.DataFrame, rules: ClearingRules,
              .with_columns(gross=pl.when(released).then(zero).otherwise("units"),
                            fee=pl.col("fee").fill_null(zero), fee_rule=pl.col("fee_rule").fill_null(""),
                            splits=pl.col("splits").fill_null(zero), net_payable=pl.col("net_payable").fill_null(zero),
-                           held=pl.when(held).then("units").when(released).then(zero - pl.col("units")).otherwise(zero))
+                           held=pl.when(_HELD).then("units").when(released).then(zero - pl.col("units"))
+                           .otherwise(zero))
              .select("row", *PRESENTED_SCHEMA, "exp", "pow10", "units", "fee_rule", *FIGURES))
     broken = frame.filter(pl.col("gross") != pl.col("net_payable") + pl.col("fee") + pl.col("splits") + pl.col("held"))
     if broken.height:  # the balance equation, checked on every line before anything is written

@@ -35,7 +35,7 @@ from sqlalchemy import Engine, or_, select
 
 from recon.clock import window_utc
 from recon.errors import StageFailed
-from recon.queue.sources import layer1_frame
+from recon.queue.sources import SETTLED_OUTCOMES, layer1_frame
 from recon.schema import MONEY
 from recon.store.tables.queue import queue_items
 
@@ -92,25 +92,42 @@ _REQUIRED = ("our_merchant_id", "our_record_type", "our_currency", "our_amount")
 # (`layer1_frame`); the other, wide columns (the channel's figures, sources, reasons) stay on disk.
 _READ = {*_OURS, "business_date", "channel", "account", "outcome", "match_key", "our_merchant_txn_id",
          "their_channel_txn_id", "their_merchant_txn_id", "diff_amount", "diff_fee", "group_size"}
+_BATCH = 250_000  # rows of a results file `our_rows` keys at once: its memory, not its result
 
 
 def our_rows(path: Path) -> pl.DataFrame:
     """Our side of every row of one results file that moved our money, in file order, with the queue
     identity of the row's item (`recon.queue.sources.layer1_frame`): txn_id, merchant_id, channel,
     record_type, currency, amount, trade_time, original_date, settled, carried, outcome, and the
-    item as kind (null for a settled row), account, period, key."""
-    frame = pl.read_parquet(path, columns=[c for c in pl.read_parquet_schema(path) if c in _READ])
-    frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(c) for c, dtype in _OURS.items()
-                               if c not in frame.columns)
-    frame = layer1_frame(frame).with_row_index("n", offset=1)
+    item as kind (null for a settled row), account, period, key.
+
+    Read `_BATCH` rows at a time, so a day of many millions of rows never has its identity work in
+    memory at once: a settled row outside any group is keyed by its own columns alone (no copies,
+    no anchor), so each batch of those is keyed by itself; the other rows (unsettled or grouped,
+    a few in a thousand) are kept across batches and keyed together, as the queue keys them."""
+    schema = pl.read_parquet_schema(path)
+    columns = [c for c in schema if c in _READ]
+    height = pl.scan_parquet(path).select(pl.len()).collect().item()
+    plain: list[pl.DataFrame] = []
+    others: list[pl.DataFrame] = []
+    offsets = range(0, max(height, 1), _BATCH)  # an empty file is one empty batch
+    for offset in offsets:
+        batch = (pl.scan_parquet(path).select(columns).slice(offset, _BATCH).collect()
+                 .with_columns(pl.lit(None, dtype=dtype).alias(c) for c, dtype in _OURS.items() if c not in columns)
+                 .with_row_index("n", offset=offset + 1))
+        alone = pl.col("outcome").is_in(sorted(SETTLED_OUTCOMES)).fill_null(False) & pl.col("group_id").is_null()
+        plain.append(_ours(layer1_frame(batch.filter(alone))))
+        others.append(batch.filter(~alone))
+    rest = pl.concat(others)
     # A combined payment (1:N group) carries our money once, on its anchor line; the other lines of
     # the group are the same transaction of ours and take the anchor's figures. An N:M group's rows
     # of ours each appear once with their own money, so each is taken once as it stands; all of
     # them share the group's queue item, so resolving it releases the whole group.
-    if frame.height:
-        anchor = pl.col("our_amount").filter(pl.col("group_id").is_not_null()).drop_nulls().last()
-        frame = frame.with_columns(our_amount=pl.coalesce("our_amount", anchor.over(["our_txn_id", "group_id"])))
-    ours = frame.filter(pl.col("our_txn_id").is_not_null() & (pl.col("our_status") == "SUCCESS"))
+    anchor = pl.col("our_amount").filter(pl.col("group_id").is_not_null()).drop_nulls().last()
+    rest = _ours(layer1_frame(rest).with_columns(our_amount=pl.coalesce(
+        "our_amount", anchor.over(["our_txn_id", "group_id"]))))
+    ours = pl.concat([pl.concat([part, rest.filter(pl.col("n").is_between(offset + 1, offset + _BATCH))]).sort("n")
+                      for offset, part in zip(offsets, plain, strict=True)])
     missing = pl.any_horizontal(pl.col(c).is_null() for c in _REQUIRED)
     bad, good = ours.filter(missing).head(1), ours.filter(~missing).head(1)
     if good.height and not isinstance(ours.schema["our_amount"], pl.Decimal) and (
@@ -126,6 +143,13 @@ def our_rows(path: Path) -> pl.DataFrame:
         carried=pl.col("carried_from").is_not_null(), outcome="outcome",
         kind=pl.when(~pl.col("q_settled")).then(pl.col("outcome")), account="q_account", period="q_period",
         key="q_key")
+
+
+def _ours(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows of a keyed batch that moved our money, with only what `our_rows` checks and returns."""
+    return frame.filter(pl.col("our_txn_id").is_not_null() & (pl.col("our_status") == "SUCCESS")).select(
+        "n", "our_txn_id", *_REQUIRED, "channel", "our_trade_time", "carried_from", "business_date", "q_settled",
+        "outcome", "q_account", "q_period", "q_key")
 
 
 def _records(rows: pl.DataFrame) -> list[_Row]:

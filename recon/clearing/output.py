@@ -13,6 +13,7 @@ re-run replaces the day's files whole: a merchant file no longer produced is rem
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -20,10 +21,10 @@ from urllib.parse import quote, unquote
 
 import polars as pl
 
-from recon.clearing.compute import DayClearing
+from recon.clearing.compute import DayClearing, Settlement
 from recon.clearing.holdback import State
 from recon.errors import InvariantBroken
-from recon.files import write_text
+from recon.files import atomic_path, write_text
 from recon.formula import csv_frame, csv_line, csv_text
 from recon.money import Rounding, quantize
 from recon.schema import MONEY
@@ -92,24 +93,48 @@ def detail_lines(clearing: DayClearing) -> pl.DataFrame:
     return lines.select("merchant_id", "line")
 
 
-def write_day(directory: Path, clearing: DayClearing) -> list[Path]:
-    """Write settlements.csv and one detail file per merchant; returns the paths written."""
-    lines = [csv_line(SETTLEMENT_COLUMNS)] + [
-        csv_line([csv_text(s.merchant_id), csv_text(s.currency), *(text(v, s.currency) for v in (
-            s.gross, s.refunds, s.fees, s.splits, s.held, s.net_payable))]) for s in clearing.settlements]
-    written = [directory / "settlements.csv"]
-    write_text(written[0], "".join(line + "\n" for line in lines))
-    files = (detail_lines(clearing).group_by("merchant_id", maintain_order=True)
-             .agg(pl.col("line").str.join("\n")).sort("merchant_id"))
-    for merchant, body in files.iter_rows():
-        path = directory / detail_name(merchant)
-        write_text(path, DETAIL_HEADER.format(merchant=merchant, day=clearing.date) + ",".join(DETAIL_COLUMNS)
-                   + "\n" + body + "\n")
-        written.append(path)
-    for stale in directory.glob("merchant-*.csv"):
-        if stale not in written:
-            stale.unlink()
-    return written
+class DayFiles:
+    """A day's files, written merchant batch by merchant batch (`add`) and put in place when the
+    `with` block ends without an error, so the ledger can be posted between computing the day and
+    replacing its files. Until then the old files stand and each new detail file waits beside its
+    target (`atomic_path`), removed if the block fails; then settlements.csv is written and merchant
+    files no longer produced are removed. `paths`: settlements.csv, then each merchant's file."""
+
+    def __init__(self, directory: Path, day: dt.date) -> None:
+        self.directory, self.day = directory, day
+        self.settlements: list[Settlement] = []
+        self.details: list[Path] = []
+        self._staged = contextlib.ExitStack()
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.directory / "settlements.csv", *self.details]
+
+    def __enter__(self) -> DayFiles:
+        self._staged.__enter__()
+        return self
+
+    def add(self, clearing: DayClearing) -> None:
+        """Stage the detail files of the merchants of `clearing` (none of them added before)."""
+        self.settlements += clearing.settlements
+        files = (detail_lines(clearing).group_by("merchant_id", maintain_order=True)
+                 .agg(pl.col("line").str.join("\n")).sort("merchant_id"))
+        for merchant, body in files.iter_rows():
+            path = self.directory / detail_name(merchant)
+            text = DETAIL_HEADER.format(merchant=merchant, day=self.day) + ",".join(DETAIL_COLUMNS) + "\n" + body + "\n"
+            self._staged.enter_context(atomic_path(path)).write_bytes(text.encode("utf-8"))
+            self.details.append(path)
+
+    def __exit__(self, kind, error, trace) -> None:
+        self._staged.__exit__(kind, error, trace)  # every staged file replaced, or all removed on an error
+        if kind is None:
+            lines = [csv_line(SETTLEMENT_COLUMNS)] + [
+                csv_line([csv_text(s.merchant_id), csv_text(s.currency), *(text(v, s.currency) for v in (
+                    s.gross, s.refunds, s.fees, s.splits, s.held, s.net_payable))]) for s in self.settlements]
+            write_text(self.paths[0], "".join(line + "\n" for line in lines))
+            for stale in self.directory.glob("merchant-*.csv"):
+                if stale not in self.details:
+                    stale.unlink()
 
 
 def _comment_lines(path: Path) -> int:

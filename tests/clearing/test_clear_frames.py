@@ -1,4 +1,5 @@
-"""The column-wise day (`compute.compute_frame`, `output.write_day`) equals the per-row definition it replaced.
+"""The column-wise day (`compute.compute_frame`, by merchant batches; `output.DayFiles`) equals the per-row
+definition it replaced.
 
 The oracle below is the former row-by-row implementation, kept here and only here: one `Line` per
 transaction with its fee from `compute.fees_per_row` and its shares from `splits.split_net` (the
@@ -22,10 +23,11 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recon.clearing.compute import Booking, Line, Settlement, bookings, compute_frame, fees_per_row
+from recon.clearing.compute import (Booking, Line, Settlement, bookings, check_day, compute_frame, fees_per_row,
+                                   merchant_batches)
 from recon.clearing.fee_rules import ClearingRules
 from recon.clearing.holdback import Presented, State, presented_frame, records
-from recon.clearing.output import DETAIL_COLUMNS, DETAIL_HEADER, SETTLEMENT_COLUMNS, detail_name, text, write_day
+from recon.clearing.output import DETAIL_COLUMNS, DETAIL_HEADER, SETTLEMENT_COLUMNS, DayFiles, detail_name, text
 from recon.clearing.splits import split_net
 from recon.errors import StageFailed
 from recon.formula import csv_text
@@ -195,24 +197,35 @@ def _oracle(presented: list[Presented]):
     return tuple(lines), settlements, oracle_bookings(lines), oracle_files(DAY, lines, settlements)
 
 
-def _frames(presented: list[Presented], root):
+def _frames(presented: list[Presented], root, rows: int | None = None):
+    """The whole day at once (`rows` None), or as `clear_day` does it: refusals checked on the whole
+    day, then batches of whole merchants of about `rows` transactions, their files written together."""
+    frame = presented_frame(presented)
     try:
-        day = compute_frame(DAY, presented_frame(presented), RULES, PRIOR)
+        if rows is None:
+            days = [compute_frame(DAY, frame, RULES, PRIOR)]
+        else:
+            check_day(frame, RULES)
+            days = [compute_frame(DAY, batch, RULES, PRIOR) for batch in merchant_batches(frame, rows)]
     except (StageFailed, MoneyError) as exc:
         return "raises", type(exc), str(exc)
-    written = write_day(root, day)
-    return day.lines, day.settlements, bookings(day), {p.name: p.read_bytes().decode("utf-8") for p in written}
+    with DayFiles(root, DAY) as files:
+        for day in days:
+            files.add(day)
+    return (tuple(line for day in days for line in day.lines), tuple(files.settlements),
+            tuple(b for day in days for b in bookings(day)),
+            {p.name: p.read_bytes().decode("utf-8") for p in files.paths})
 
 
 PRIOR = {("M1", "CNY"): Decimal("480.00")}
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(day=days())
-def test_the_columnwise_day_equals_the_per_row_definition(tmp_path_factory, day):
+@given(day=days(), rows=st.sampled_from([None, 1, 3]))
+def test_the_columnwise_day_equals_the_per_row_definition(tmp_path_factory, day, rows):
     root = tmp_path_factory.getbasetemp() / f"frames-{next(_runs)}"
     root.mkdir()
-    assert _frames(day, root) == _oracle(day)
+    assert _frames(day, root, rows) == _oracle(day)
 
 
 def test_a_day_of_only_held_and_nothing_at_all(tmp_path):

@@ -14,6 +14,7 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -22,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from recon.clearing import holdback
 from recon.clearing.holdback import Presented, State, classify, released_items
 from recon.errors import StageFailed
 from recon.queue.sources import SETTLED_OUTCOMES, read_layer1
@@ -197,15 +199,18 @@ closing = st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["RESOLVED", "W
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(first=st.lists(layer1_row(D1, ()), max_size=14), second=st.lists(layer1_row(D2, (D1,)), max_size=14),
-       close1=closing, close2=closing)
-def test_classify_equals_the_per_row_definition(tmp_path_factory, first, second, close1, close2):
+       close1=closing, close2=closing, batch=st.sampled_from([holdback._BATCH, 1, 2, 5]))
+def test_classify_equals_the_per_row_definition(tmp_path_factory, first, second, close1, close2, batch):
+    """`batch`: how many rows `our_rows` keys at once (a small one splits groups and duplicates
+    over batches, as a day of millions of rows does)."""
     ws = make_ws(tmp_path_factory.getbasetemp() / f"holdback-{next(_runs)}")
     _write(ws, D1, first)
     _close(ws, close1)
     _write(ws, D2, second)
     _close(ws, close2)
-    for day in (D1, D2):
-        assert _outcome(classify, ws, day) == _outcome(oracle_classify, ws, day)
+    with patch.object(holdback, "_BATCH", batch):
+        for day in (D1, D2):
+            assert _outcome(classify, ws, day) == _outcome(oracle_classify, ws, day)
 
 
 def test_a_float_amount_column_is_refused_as_before(tmp_path):
