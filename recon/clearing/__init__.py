@@ -39,7 +39,7 @@ from recon.workspace import Workspace
 
 __all__ = ["ClearingSummary", "clear_day"]
 
-BATCH_ROWS = 500_000  # transactions computed at once (whole merchants): bounds the stage's memory, not its result
+BATCH_ROWS = 200_000  # transactions computed at once (whole merchants): bounds the stage's memory, not its result
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,8 +126,9 @@ def our_rows(path: Path) -> pl.DataFrame:
     anchor = pl.col("our_amount").filter(pl.col("group_id").is_not_null()).drop_nulls().last()
     rest = _ours(layer1_frame(rest).with_columns(our_amount=pl.coalesce(
         "our_amount", anchor.over(["our_txn_id", "group_id"]))))
-    ours = pl.concat([pl.concat([part, rest.filter(pl.col("n").is_between(offset + 1, offset + _BATCH))]).sort("n")
-                      for offset, part in zip(offsets, plain, strict=True)])
+    plain.reverse()  # each batch's part is freed as it is merged with its share of the rest, in file order
+    ours = pl.concat([pl.concat([plain.pop(), rest.filter(pl.col("n").is_between(offset + 1, offset + _BATCH))])
+                      .sort("n") for offset in offsets])
     missing = pl.any_horizontal(pl.col(c).is_null() for c in _REQUIRED)
     bad, good = ours.filter(missing).head(1), ours.filter(~missing).head(1)
     if good.height and not isinstance(ours.schema["our_amount"], pl.Decimal) and (
@@ -172,9 +173,9 @@ def _first_presented(rows: pl.DataFrame, items: list[_Item], day: dt.date) -> pl
     HELD (the note names the still-open outcomes, sorted). Each takes its first row's figures."""
     closed = pl.DataFrame([(i.channel, i.account, i.business_date, i.key, i.kind, i.status, i.closed_on)
                            for i in items], schema=_ITEMS, orient="row")
-    originals = rows.filter(~pl.col("carried"))
+    original = ~pl.col("carried")
     still_open = pl.col("closed_on").is_null() | (pl.col("closed_on") > day)
-    verdicts = (originals.filter(~pl.col("settled"))
+    verdicts = (rows.filter(original & ~pl.col("settled"))
                 .join(closed, on=["channel", "account", "period", "key"], how="left", maintain_order="left")
                 .group_by("txn_id").agg(
                     held=still_open.any(),
@@ -182,13 +183,15 @@ def _first_presented(rows: pl.DataFrame, items: list[_Item], day: dt.date) -> pl
                     closed_notes=(pl.col("item_kind") + " " + pl.col("item_status") + " on "
                                   + pl.col("closed_on").cast(pl.String)).str.join("; ")))
     held = pl.col("held").fill_null(False)
-    return (originals.group_by("txn_id", maintain_order=True).first()
-            .join(verdicts, on="txn_id", how="left", maintain_order="left")
+    # each transaction's first row not carried, picked in one pass (no copy of the day's rows)
+    first = original & pl.when(original).then(pl.col("txn_id")).is_first_distinct()
+    return (rows.lazy().filter(first)
+            .join(verdicts.lazy(), on="txn_id", how="left", maintain_order="left")
             .select(*(c for c in PRESENTED_SCHEMA if c not in ("state", "note")),
                     state=pl.when(held).then(pl.lit(State.HELD.value)).otherwise(pl.lit(State.CLEARED.value)),
                     note=pl.when(held).then("open: " + pl.col("open_kinds"))
                     .otherwise(pl.col("closed_notes").fill_null("")))
-            .cast(PRESENTED_SCHEMA))
+            .cast(PRESENTED_SCHEMA).collect())
 
 
 def released_items(engine: Engine, zone: ZoneInfo, day: dt.date, dates: set[dt.date]) -> list[_Item]:
@@ -226,12 +229,13 @@ def classify_frame(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) ->
     by_base: dict[tuple, list[_Item]] = defaultdict(list)
     for i in items:
         by_base[(i.channel, i.account, i.business_date, i.key.split("#", 1)[0])].append(i)
+    carried = rows.filter(pl.col("carried") & pl.col("settled"))
     firsts = _first_presented(rows, items, day)
+    del rows  # the day's rows: freed before the presented transactions are sorted
     out: dict[str, Presented] = {}  # the few taken besides the first presentations
     notes: list[str] = []
 
-    late = (rows.filter(pl.col("carried") & pl.col("settled"))
-            .join(firsts.select("txn_id"), on="txn_id", how="anti", maintain_order="left"))
+    late = carried.join(firsts.select("txn_id"), on="txn_id", how="anti", maintain_order="left")
     for r in _records(late):  # late matches: held on their original day, matched by a later bill today
         if r.txn.txn_id in out:  # a carried transaction on two lines is released once
             continue

@@ -156,10 +156,12 @@ def month_volume(clearing_dir, day: dt.date) -> dict[tuple[str, str], Decimal]:
         for path in sorted(clearing_dir(day.replace(day=n)).glob("merchant-*.csv")):
             rows = pl.read_csv(path, skip_lines=_comment_lines(path), infer_schema=False,
                                columns=["record_type", "currency", "amount", "state"])
+            # summed per file at once: a month of a large merchant is never held row by row
             parts.append(rows.filter(pl.col("record_type") == "PAYMENT",
                                      pl.col("state").is_in([State.CLEARED.value, State.RELEASED.value]))
+                         .group_by("currency").agg(pl.col("amount").cast(MONEY).abs().sum())
                          .select(pl.lit(unquote(path.stem.removeprefix("merchant-"))).alias("merchant"),
-                                 "currency", pl.col("amount").cast(MONEY).abs()))
+                                 "currency", "amount"))
     if not parts:
         return {}
     totals = pl.concat(parts).group_by("merchant", "currency").agg(pl.col("amount").sum())
