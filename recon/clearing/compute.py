@@ -30,7 +30,7 @@ import polars as pl
 from recon.clearing import fees_sql, splits_sql
 from recon.clearing.fee_rules import ClearingRules
 from recon.clearing.fees import MonthVolume, exact_fee, round_fees
-from recon.clearing.holdback import PRESENTED_SCHEMA, Presented, State, presented_frame, records
+from recon.clearing.holdback import PRESENTED_SCHEMA, Presented, State, records
 from recon.clearing.splits import split_net
 from recon.errors import InvariantBroken, StageFailed
 from recon.money import MONEY_SCALE, MoneyError, Rounding, currency_code, exponent, quantize
@@ -198,12 +198,6 @@ def merchant_batches(presented: pl.DataFrame, rows: int) -> Iterator[pl.DataFram
             start, size = start + size, 0
         size += length
     yield presented.slice(start, size)
-
-
-def compute_day(day: dt.date, presented: list[Presented], rules: ClearingRules,
-                prior_volume: dict[tuple[str, str], Decimal]) -> DayClearing:
-    """`compute_frame` of records."""
-    return compute_frame(day, presented_frame(presented), rules, prior_volume)
 
 
 def compute_frame(day: dt.date, presented: pl.DataFrame, rules: ClearingRules,

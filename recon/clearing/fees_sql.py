@@ -7,9 +7,9 @@ same computation over the whole day at once, exact: amounts are DECIMAL(38, 6), 
 comes back as (units, exponent) and becomes a Decimal in Python exactly as `quantize` makes it.
 tests/clearing/test_fees_sql.py holds the two equal on generated days and rules (hypothesis).
 
-`fee_units` (and `day_fees`, the same for records) returns None where the statement cannot be exact
-(a rate finer than 10 decimals, an amount finer than 6, a fee beyond 20 integer digits); the caller
-then computes per row.
+`fee_units` returns None where the statement cannot be exact (a rate finer than 10 decimals, a fee
+beyond 20 integer digits; amounts come as a MONEY column, exact at 6 decimals); the caller then
+computes per row.
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ import polars as pl
 
 from recon import duck
 from recon.clearing.fee_rules import ClearingRules
-from recon.clearing.holdback import Presented
 from recon.money import exponent
-from recon.schema import MONEY
 
 RATE_SCALE, AMOUNT_SCALE = 10, 6
 
@@ -110,24 +108,6 @@ ORDER BY seq
 
 def _exact_at(value: Decimal | None, scale: int) -> bool:
     return value is None or value == value.quantize(Decimal(1).scaleb(-scale))
-
-
-def day_fees(taken: list[Presented], names: list[str], rules: ClearingRules,
-             prior_volume: dict[tuple[str, str], Decimal]) -> dict[str, tuple[str, Decimal]] | None:
-    """txn_id -> (fee rule name, whole-unit fee) for the taken transactions (in clearing order),
-    `names` their fee rules' names; None where the statement could not be exact."""
-    if not all(_exact_at(p.amount, AMOUNT_SCALE) for p in taken):
-        return None
-    tx = pl.DataFrame({"seq": range(len(taken)), "merchant_id": [p.merchant_id for p in taken],
-                       "currency": [p.currency for p in taken], "record_type": [p.record_type for p in taken],
-                       "fee_rule": names, "amount": [p.amount for p in taken]},
-                      schema={"seq": pl.UInt32, "merchant_id": pl.String, "currency": pl.String,
-                              "record_type": pl.String, "fee_rule": pl.String, "amount": MONEY})
-    fees = fee_units(tx, rules, prior_volume)
-    if fees is None:
-        return None
-    return {p.txn_id: (name, Decimal(units).scaleb(-exponent(p.currency)))
-            for p, name, units in zip(taken, names, fees.to_list(), strict=True)}
 
 
 def fee_units(tx: pl.DataFrame, rules: ClearingRules,

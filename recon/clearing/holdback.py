@@ -158,11 +158,6 @@ def _records(rows: pl.DataFrame) -> list[_Row]:
             for t, m, ch, rt, cur, a, tt, od, st, ca, oc, k, ac, pe, key in rows.iter_rows()]
 
 
-def read_rows(path: Path) -> list[_Row]:
-    """`our_rows` as records (for the few rows of an earlier day a release looks at)."""
-    return _records(our_rows(path))
-
-
 _ITEMS = {"channel": pl.String, "account": pl.String, "period": pl.Date, "key": pl.String, "item_kind": pl.String,
           "item_status": pl.String, "closed_on": pl.Date}
 
@@ -204,12 +199,6 @@ def released_items(engine: Engine, zone: ZoneInfo, day: dt.date, dates: set[dt.d
     with engine.connect() as conn:
         return [_Item(r.kind, r.channel, r.account, r.business_date, r.key, r.status,
                       r.closed_at.astimezone(zone).date()) for r in conn.execute(stmt)]
-
-
-def classify(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) -> tuple[list[Presented], list[str]]:
-    """`classify_frame` as records."""
-    presented, notes = classify_frame(results_dir, engine, zone, day)
-    return records(presented), notes
 
 
 def classify_frame(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) -> tuple[pl.DataFrame, list[str]]:

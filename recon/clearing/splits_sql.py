@@ -7,9 +7,9 @@ rule's name on the magnitude (every policy is symmetric around zero, as Decimal'
 never a float and never DuckDB's round(). The remainder rounding left goes to `remainder_to`.
 tests/clearing/test_splits_sql.py holds the two equal on generated lines and rules (hypothesis).
 
-`split_units` (and `day_splits`, the same for records) returns None where the statement cannot be
-exact (a percent finer than 10 decimals, a fixed share or a net finer than the currency's minor
-unit, a product beyond HUGEINT); the caller then splits per line.
+`split_units` returns None where the statement cannot be exact (a percent finer than 10 decimals, a
+fixed share finer than the currency's minor unit, a product beyond HUGEINT); the caller then splits
+per line.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import polars as pl
 
 from recon import duck
 from recon.clearing.fee_rules import MERCHANT, SplitRule
-from recon.money import exponent
 
 PERCENT_SCALE = 10
 _SCALE = 10 ** PERCENT_SCALE
@@ -70,32 +69,6 @@ def _units(value: Decimal, scale: int) -> int | None:
 
 
 SHARES = {"seq": pl.UInt32, "pos": pl.Int64, "party": pl.String, "units": pl.Int128}
-
-
-def day_splits(lines: list[tuple[SplitRule, Decimal, str]]) -> list[tuple[tuple[str, Decimal], ...]] | None:
-    """Each line's shares as `split_net(rule, net, currency)` gives them (merchant first, then the
-    rule's parties in order), for lines of (rule, net, currency); None where not exact."""
-    names: dict[int, str] = {}
-    rules: dict[str, SplitRule] = {}
-    for rule, _, _ in lines:
-        if id(rule) not in names:
-            names[id(rule)] = f"r{len(names)}"
-            rules[names[id(rule)]] = rule
-    exps = [exponent(c) for _, _, c in lines]
-    nets = [_units(net, e) for (_, net, _), e in zip(lines, exps, strict=True)]
-    if None in nets:
-        return None
-    frame = pl.DataFrame({"seq": range(len(lines)), "net": nets, "currency": [c for _, _, c in lines], "exp": exps,
-                          "name": [names[id(r)] for r, _, _ in lines]},
-                         schema={"seq": pl.UInt32, "net": pl.Int128, "currency": pl.String, "exp": pl.Int64,
-                                 "name": pl.String})
-    out = split_units(frame, rules)
-    if out is None:
-        return None
-    shares: list[list[tuple[str, Decimal]]] = [[] for _ in lines]
-    for seq, _, party, units in out.iter_rows():
-        shares[seq].append((party, Decimal(units).scaleb(-exps[seq])))
-    return [tuple(s) for s in shares]
 
 
 def split_units(lines: pl.DataFrame, rules: dict[str, SplitRule]) -> pl.DataFrame | None:

@@ -1,16 +1,24 @@
 """Test helpers: a workspace, hand-written layer-1 rows (CONTRIBUTING.md columns, money as MONEY),
-and a person's resolution of a queue item at a chosen time."""
+a person's resolution of a queue item at a chosen time, and the clearing functions over records
+(the pipeline works on frames; tests build and compare days as `Presented` records)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 
 from jobs.catalog import open_workspace
+from recon.clearing.compute import DayClearing, compute_frame
+from recon.clearing.fee_rules import ClearingRules, SplitRule
+from recon.clearing.fees_sql import AMOUNT_SCALE, fee_units
+from recon.clearing.holdback import Presented, classify_frame, presented_frame, records
+from recon.clearing.splits_sql import split_units
+from recon.money import exponent
 from recon.schema import MONEY, UTC_TIME
 from recon.workspace import Workspace
 
@@ -105,3 +113,63 @@ def detail(ws: Workspace, day: dt.date, merchant: str) -> dict[str, dict[str, st
     text = (ws.clearing_dir(day) / f"merchant-{merchant}.csv").read_text(encoding="utf-8")
     rows = csv.DictReader(ln for ln in text.splitlines() if not ln.startswith("#"))
     return {r["txn_id"]: r for r in rows}
+
+
+# --- the clearing functions over records -------------------------------------------------------
+def classify(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) -> tuple[list[Presented], list[str]]:
+    """`holdback.classify_frame` as records."""
+    presented, notes = classify_frame(results_dir, engine, zone, day)
+    return records(presented), notes
+
+
+def compute_day(day: dt.date, presented: list[Presented], rules: ClearingRules,
+                prior_volume: dict[tuple[str, str], Decimal]) -> DayClearing:
+    """`compute.compute_frame` of records."""
+    return compute_frame(day, presented_frame(presented), rules, prior_volume)
+
+
+def day_fees(taken: list[Presented], names: list[str], rules: ClearingRules,
+             prior_volume: dict[tuple[str, str], Decimal]) -> dict[str, tuple[str, Decimal]] | None:
+    """`fees_sql.fee_units` of records: txn_id -> (fee rule name, whole-unit fee) for the taken
+    transactions (in clearing order), `names` their fee rules' names; None where the statement could
+    not be exact (here also an amount finer than a MONEY column holds)."""
+    if any(p.amount != p.amount.quantize(Decimal(1).scaleb(-AMOUNT_SCALE)) for p in taken):
+        return None
+    tx = pl.DataFrame({"seq": range(len(taken)), "merchant_id": [p.merchant_id for p in taken],
+                       "currency": [p.currency for p in taken], "record_type": [p.record_type for p in taken],
+                       "fee_rule": names, "amount": [p.amount for p in taken]},
+                      schema={"seq": pl.UInt32, "merchant_id": pl.String, "currency": pl.String,
+                              "record_type": pl.String, "fee_rule": pl.String, "amount": MONEY})
+    fees = fee_units(tx, rules, prior_volume)
+    if fees is None:
+        return None
+    return {p.txn_id: (name, Decimal(units).scaleb(-exponent(p.currency)))
+            for p, name, units in zip(taken, names, fees.to_list(), strict=True)}
+
+
+def day_splits(lines: list[tuple[SplitRule, Decimal, str]]) -> list[tuple[tuple[str, Decimal], ...]] | None:
+    """`splits_sql.split_units` of records: each line's shares as `split_net(rule, net, currency)`
+    gives them (merchant first, then the rule's parties in order), for lines of (rule, net,
+    currency); None where not exact (here also a net finer than its currency's minor unit)."""
+    names: dict[int, str] = {}
+    rules: dict[str, SplitRule] = {}
+    for rule, _, _ in lines:
+        if id(rule) not in names:
+            names[id(rule)] = f"r{len(names)}"
+            rules[names[id(rule)]] = rule
+    exps = [exponent(c) for _, _, c in lines]
+    scaled = [net.scaleb(e) for (_, net, _), e in zip(lines, exps, strict=True)]
+    if any(n != n.to_integral_value() for n in scaled):
+        return None
+    frame = pl.DataFrame({"seq": range(len(lines)), "net": [int(n) for n in scaled],
+                          "currency": [c for _, _, c in lines], "exp": exps,
+                          "name": [names[id(r)] for r, _, _ in lines]},
+                         schema={"seq": pl.UInt32, "net": pl.Int128, "currency": pl.String, "exp": pl.Int64,
+                                 "name": pl.String})
+    out = split_units(frame, rules)
+    if out is None:
+        return None
+    shares: list[list[tuple[str, Decimal]]] = [[] for _ in lines]
+    for seq, _, party, units in out.iter_rows():
+        shares[seq].append((party, Decimal(units).scaleb(-exps[seq])))
+    return [tuple(s) for s in shares]

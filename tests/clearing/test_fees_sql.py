@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from clearing_support import day_fees
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recon.clearing.compute import fees_per_row
 from recon.clearing.fee_rules import ClearingRules
-from recon.clearing.fees_sql import day_fees
 from recon.clearing.holdback import Presented, State
 from recon.money import exponent, from_minor
 

@@ -1,4 +1,4 @@
-"""The set-based holdback (`holdback.classify` over frames) equals the per-row definition it replaced.
+"""The set-based holdback (`holdback.classify_frame`) equals the per-row definition it replaced.
 
 The oracle below is the former row-by-row implementation, kept here and only here: every row of
 the results file read as a dict, each item's queue key taken from `read_layer1`'s records (the
@@ -18,13 +18,13 @@ from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from clearing_support import LAYER1_SCHEMA, make_ws
+from clearing_support import LAYER1_SCHEMA, classify, make_ws
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from recon.clearing import holdback
-from recon.clearing.holdback import Presented, State, classify, released_items
+from recon.clearing.holdback import Presented, State, released_items
 from recon.errors import StageFailed
 from recon.queue.sources import SETTLED_OUTCOMES, read_layer1
 from recon.queue.store import queue_engine

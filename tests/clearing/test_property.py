@@ -11,10 +11,11 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
+from clearing_support import compute_day
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recon.clearing.compute import bookings, compute_day
+from recon.clearing.compute import bookings
 from recon.clearing.fee_rules import ClearingRules
 from recon.clearing.holdback import Presented, State
 from recon.clearing.posting import post_day

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from clearing_support import day_splits
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recon.clearing.fee_rules import SplitRule
 from recon.clearing.splits import split_net
-from recon.clearing.splits_sql import day_splits
 from recon.money import exponent, from_minor
 
 CURRENCIES = ("CNY", "JPY", "KWD")
