@@ -158,29 +158,34 @@ def _in_units(presented: pl.LazyFrame) -> pl.LazyFrame:
     """Each amount in whole minor units (`units`, with its currency's `exp`, `pow10`, `cut`), and
     `whole`: false where it is finer than the unit (or the code is no currency)."""
     micro = (pl.col("amount").cast(MONEY) * 10 ** MONEY_SCALE).cast(UNITS)
-    currencies = _currencies(presented.select("currency").unique().collect()).lazy()
-    return (presented.join(currencies, on="currency", how="left", maintain_order="left")
+    currencies = _currencies(presented.select("currency").unique().collect())
+    # looked up per row, not joined: the whole day's rows are never copied to check them
+    return (presented.with_columns(
+        pl.col("currency").replace_strict(currencies["currency"], currencies[c], default=None,
+                                          return_dtype=currencies.schema[c]).alias(c) for c in ("exp", "pow10", "cut"))
             .with_columns(units=micro // pl.col("cut"), whole=(micro % pl.col("cut") == 0).fill_null(False)))
 
 
-def _with_rules(taken: pl.LazyFrame, rules: ClearingRules) -> pl.LazyFrame:
-    return taken.join(_scopes(taken.select(SCOPE).unique().collect(), rules).lazy(), on=SCOPE, how="left",
-                      nulls_equal=True, maintain_order="left")
+def _with_rules(taken: pl.DataFrame, rules: ClearingRules) -> pl.DataFrame:
+    return taken.join(_scopes(taken.select(SCOPE).unique(), rules), on=SCOPE, how="left", nulls_equal=True,
+                      maintain_order="left")
 
 
-def _refuse(p: pl.LazyFrame, taken: pl.LazyFrame, rules: ClearingRules) -> None:
+def _refuse(p: pl.LazyFrame, rules: ClearingRules) -> None:
     """Every taken transaction has a fee rule and a whole-unit amount, checked in clearing order;
-    then the held ones, in presented order."""
-    _refuse_first(taken.filter(pl.col("fee_rule").is_null() | ~pl.col("whole")).collect().sort(*CLEARING_ORDER),
-                  rules)
+    then the held ones, in presented order. Only the refused rows are ever collected."""
+    taken = p.filter(~_HELD)
+    scopes = _scopes(taken.select(SCOPE).unique().collect(), rules)
+    no_rule = scopes.filter(pl.col("fee_rule").is_null()).select(SCOPE).lazy()
+    bad = pl.concat([taken.join(no_rule, on=SCOPE, how="semi", nulls_equal=True), taken.filter(~pl.col("whole"))])
+    _refuse_first(bad.collect().sort(*CLEARING_ORDER), rules)
     _refuse_first(p.filter(_HELD & ~pl.col("whole")).head(1).collect(), None)
 
 
 def check_day(presented: pl.DataFrame, rules: ClearingRules) -> None:
     """`compute_frame`'s refusals over a whole day before any batch of it is computed: a day is
     refused whole, for the transaction `compute_frame` of the whole day would name."""
-    p = _in_units(presented.lazy())
-    _refuse(p, _with_rules(p.filter(~_HELD), rules), rules)
+    _refuse(_in_units(presented.lazy()), rules)
 
 
 def merchant_batches(presented: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
@@ -205,9 +210,8 @@ def compute_frame(day: dt.date, presented: pl.DataFrame, rules: ClearingRules,
     """Fees, splits and the settlement of one day, or of some of its merchants (`merchant_batches`),
     from what holdback presented (`PRESENTED_SCHEMA`)."""
     p = _in_units(presented.lazy().with_row_index("row")).collect()
-    taken = _with_rules(p.lazy().filter(~_HELD), rules).collect()
-    _refuse(p.lazy(), taken.lazy(), rules)
-    taken = taken.sort(*CLEARING_ORDER).with_row_index("seq")
+    _refuse(p.lazy(), rules)
+    taken = _with_rules(p.filter(~_HELD), rules).sort(*CLEARING_ORDER).with_row_index("seq")
 
     fees = fees_sql.fee_units(taken, rules, prior_volume)
     if fees is None:  # beyond what the statement computes exactly: one transaction at a time
