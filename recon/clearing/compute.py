@@ -154,16 +154,26 @@ _HELD = pl.col("state") == State.HELD.value
 CLEARING_ORDER = (pl.col("trade_time").is_null(), "trade_time", "txn_id")
 
 
-def _in_units(presented: pl.LazyFrame) -> pl.LazyFrame:
+def _in_units(presented: pl.DataFrame) -> pl.DataFrame:
     """Each amount in whole minor units (`units`, with its currency's `exp`, `pow10`, `cut`), and
-    `whole`: false where it is finer than the unit (or the code is no currency)."""
-    micro = (pl.col("amount").cast(MONEY) * 10 ** MONEY_SCALE).cast(UNITS)
-    currencies = _currencies(presented.select("currency").unique().collect())
-    # looked up per row, not joined: the whole day's rows are never copied to check them
-    return (presented.with_columns(
-        pl.col("currency").replace_strict(currencies["currency"], currencies[c], default=None,
-                                          return_dtype=currencies.schema[c]).alias(c) for c in ("exp", "pow10", "cut"))
-            .with_columns(units=micro // pl.col("cut"), whole=(micro % pl.col("cut") == 0).fill_null(False)))
+    `whole` (`_is_whole`)."""
+    currencies = _currencies(presented)
+    return (presented.with_columns(**{c: _looked_up(currencies, c) for c in ("exp", "pow10", "cut")})
+            .with_columns(units=_MICRO // pl.col("cut"), whole=_is_whole(pl.col("cut"))))
+
+
+def _looked_up(currencies: pl.DataFrame, column: str) -> pl.Expr:
+    """A column of `_currencies` for each row's currency: looked up, not joined (a join copies every row)."""
+    return pl.col("currency").replace_strict(currencies["currency"], currencies[column], default=None,
+                                             return_dtype=currencies.schema[column])
+
+
+_MICRO = (pl.col("amount").cast(MONEY) * 10 ** MONEY_SCALE).cast(UNITS)
+
+
+def _is_whole(cut: pl.Expr) -> pl.Expr:
+    """False where an amount is finer than its currency's minor unit (or the code is no currency)."""
+    return (_MICRO % cut == 0).fill_null(False)
 
 
 def _with_rules(taken: pl.DataFrame, rules: ClearingRules) -> pl.DataFrame:
@@ -171,21 +181,23 @@ def _with_rules(taken: pl.DataFrame, rules: ClearingRules) -> pl.DataFrame:
                       maintain_order="left")
 
 
-def _refuse(p: pl.LazyFrame, rules: ClearingRules) -> None:
-    """Every taken transaction has a fee rule and a whole-unit amount, checked in clearing order;
-    then the held ones, in presented order. Only the refused rows are ever collected."""
-    taken = p.filter(~_HELD)
-    scopes = _scopes(taken.select(SCOPE).unique().collect(), rules)
-    no_rule = scopes.filter(pl.col("fee_rule").is_null()).select(SCOPE).lazy()
-    bad = pl.concat([taken.join(no_rule, on=SCOPE, how="semi", nulls_equal=True), taken.filter(~pl.col("whole"))])
-    _refuse_first(bad.collect().sort(*CLEARING_ORDER), rules)
-    _refuse_first(p.filter(_HELD & ~pl.col("whole")).head(1).collect(), None)
+def _refuse(p: pl.DataFrame, rules: ClearingRules) -> None:
+    """Every taken transaction has a fee rule and a whole-unit amount (`p.whole`), checked in
+    clearing order; then the held ones, in presented order. Only the refused rows are ever copied."""
+    taken = ~_HELD
+    scopes = _scopes(p.lazy().filter(taken).select(SCOPE).unique().collect(), rules)
+    no_rule = scopes.filter(pl.col("fee_rule").is_null()).select(SCOPE)
+    bad = p.filter(taken & ~pl.col("whole"))
+    if no_rule.height:
+        bad = pl.concat([bad, p.filter(taken).join(no_rule, on=SCOPE, how="semi", nulls_equal=True)])
+    _refuse_first(bad.sort(*CLEARING_ORDER), rules)
+    _refuse_first(p.filter(_HELD & ~pl.col("whole")), None)
 
 
 def check_day(presented: pl.DataFrame, rules: ClearingRules) -> None:
     """`compute_frame`'s refusals over a whole day before any batch of it is computed: a day is
     refused whole, for the transaction `compute_frame` of the whole day would name."""
-    _refuse(_in_units(presented.lazy()), rules)
+    _refuse(presented.with_columns(whole=_is_whole(_looked_up(_currencies(presented), "cut"))), rules)
 
 
 def merchant_batches(presented: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
@@ -209,8 +221,8 @@ def compute_frame(day: dt.date, presented: pl.DataFrame, rules: ClearingRules,
                   prior_volume: dict[tuple[str, str], Decimal]) -> DayClearing:
     """Fees, splits and the settlement of one day, or of some of its merchants (`merchant_batches`),
     from what holdback presented (`PRESENTED_SCHEMA`)."""
-    p = _in_units(presented.lazy().with_row_index("row")).collect()
-    _refuse(p.lazy(), rules)
+    p = _in_units(presented.with_row_index("row"))
+    _refuse(p, rules)
     taken = _with_rules(p.filter(~_HELD), rules).sort(*CLEARING_ORDER).with_row_index("seq")
 
     fees = fees_sql.fee_units(taken, rules, prior_volume)
