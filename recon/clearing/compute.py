@@ -30,7 +30,7 @@ import polars as pl
 from recon.clearing import fees_sql, splits_sql
 from recon.clearing.fee_rules import ClearingRules
 from recon.clearing.fees import MonthVolume, exact_fee, round_fees
-from recon.clearing.holdback import PRESENTED_SCHEMA, Presented, State, records
+from recon.clearing.holdback import ORDER, PRESENTED_SCHEMA, Presented, State, records
 from recon.clearing.splits import split_net
 from recon.errors import InvariantBroken, StageFailed
 from recon.money import MONEY_SCALE, MoneyError, Rounding, currency_code, exponent, quantize
@@ -183,7 +183,8 @@ def _with_rules(taken: pl.DataFrame, rules: ClearingRules) -> pl.DataFrame:
 
 def _refuse(p: pl.DataFrame, rules: ClearingRules) -> None:
     """Every taken transaction has a fee rule and a whole-unit amount (`p.whole`), checked in
-    clearing order; then the held ones, in presented order. Only the refused rows are ever copied."""
+    clearing order; then the held ones, in holdback's order (`ORDER`, total: a txn id is presented
+    once). Only the refused rows are ever copied."""
     taken = ~_HELD
     scopes = _scopes(p.lazy().filter(taken).select(SCOPE).unique().collect(), rules)
     no_rule = scopes.filter(pl.col("fee_rule").is_null()).select(SCOPE)
@@ -191,7 +192,7 @@ def _refuse(p: pl.DataFrame, rules: ClearingRules) -> None:
     if no_rule.height:
         bad = pl.concat([bad, p.filter(taken).join(no_rule, on=SCOPE, how="semi", nulls_equal=True)])
     _refuse_first(bad.sort(*CLEARING_ORDER), rules)
-    _refuse_first(p.filter(_HELD & ~pl.col("whole")), None)
+    _refuse_first(p.filter(_HELD & ~pl.col("whole")).sort(list(ORDER)), None)
 
 
 def check_day(presented: pl.DataFrame, rules: ClearingRules) -> None:
@@ -201,20 +202,20 @@ def check_day(presented: pl.DataFrame, rules: ClearingRules) -> None:
 
 
 def merchant_batches(presented: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
-    """`presented` (holdback's order: merchant first) in slices of whole merchants, about `rows`
-    rows each: a merchant's day is never split (its fees, tiers, rounded totals and settlements
-    are its own), and no figure of one merchant depends on another's, so each slice is computed
-    alone (`compute_frame`) and a day of millions of transactions is never in memory at once."""
-    runs = presented["merchant_id"].rle()
-    if runs.len() != presented["merchant_id"].n_unique():
-        raise InvariantBroken("clearing: presented transactions are not grouped by merchant")
+    """`presented` in holdback's order (`holdback.ORDER`: merchant first), in batches of whole
+    merchants, about `rows` rows each: a merchant's day is never split (its fees, tiers, rounded
+    totals and settlements are its own), and no figure of one merchant depends on another's, so
+    each batch is computed alone (`compute_frame`). Only the order is worked out for the whole day
+    and each batch is gathered by it: the day is never copied whole."""
+    order = presented.select(pl.arg_sort_by(list(ORDER))).to_series()
+    sizes = presented.group_by("merchant_id").len().sort("merchant_id")["len"].to_list()
     start = size = 0
-    for length in runs.struct.field("len").to_list():
+    for length in sizes:
         if size and size + length > rows:
-            yield presented.slice(start, size)
+            yield presented[order.slice(start, size)]
             start, size = start + size, 0
         size += length
-    yield presented.slice(start, size)
+    yield presented[order.slice(start, size)]
 
 
 def compute_frame(day: dt.date, presented: pl.DataFrame, rules: ClearingRules,

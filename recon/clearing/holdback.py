@@ -176,17 +176,20 @@ def _first_presented(rows: pl.DataFrame, items: list[_Item], day: dt.date) -> pl
                     held=still_open.any(),
                     open_kinds=pl.col("outcome").filter(still_open).unique().sort().str.join(", "),
                     closed_notes=(pl.col("item_kind") + " " + pl.col("item_status") + " on "
-                                  + pl.col("closed_on").cast(pl.String)).str.join("; ")))
-    held = pl.col("held").fill_null(False)
-    # each transaction's first row not carried, picked in one pass (no copy of the day's rows)
-    first = original & pl.when(original).then(pl.col("txn_id")).is_first_distinct()
-    return (rows.lazy().filter(first)
-            .join(verdicts.lazy(), on="txn_id", how="left", maintain_order="left")
-            .select(*(c for c in PRESENTED_SCHEMA if c not in ("state", "note")),
-                    state=pl.when(held).then(pl.lit(State.HELD.value)).otherwise(pl.lit(State.CLEARED.value)),
-                    note=pl.when(held).then("open: " + pl.col("open_kinds"))
-                    .otherwise(pl.col("closed_notes").fill_null("")))
-            .cast(PRESENTED_SCHEMA).collect())
+                                  + pl.col("closed_on").cast(pl.String)).str.join("; "))
+                .select("txn_id", state=pl.when("held").then(pl.lit(State.HELD.value))
+                        .otherwise(pl.lit(State.CLEARED.value)),
+                        note=pl.when("held").then("open: " + pl.col("open_kinds"))
+                        .otherwise(pl.col("closed_notes").fill_null(""))))
+    # each transaction's first row not carried, picked by one mask; on a usual day that is every
+    # row, and the day's columns are taken as they are, not copied
+    first = rows.select(original & pl.when(original).then(pl.col("txn_id")).is_first_distinct()).to_series()
+    firsts = rows if first.all() else rows.filter(first)
+    # the few transactions with a verdict looked up by id (a join would copy every row)
+    verdict = lambda c, default: pl.col("txn_id").replace_strict(  # noqa: E731
+        verdicts["txn_id"], verdicts[c], default=default, return_dtype=pl.String)
+    return firsts.select(*(c for c in PRESENTED_SCHEMA if c not in ("state", "note")),
+                         state=verdict("state", State.CLEARED.value), note=verdict("note", "")).cast(PRESENTED_SCHEMA)
 
 
 def released_items(engine: Engine, zone: ZoneInfo, day: dt.date, dates: set[dt.date]) -> list[_Item]:
@@ -202,8 +205,9 @@ def released_items(engine: Engine, zone: ZoneInfo, day: dt.date, dates: set[dt.d
 
 
 def classify_frame(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) -> tuple[pl.DataFrame, list[str]]:
-    """Every transaction clearing day `day` takes, holds or releases (`PRESENTED_SCHEMA`, sorted by
-    merchant, currency, original date and txn id); plus notes on what it skipped."""
+    """Every transaction clearing day `day` takes, holds or releases (`PRESENTED_SCHEMA`, in no set
+    order: a day of millions is sorted (`ORDER`) a batch of merchants at a time, by
+    `compute.merchant_batches`); plus notes on what it skipped."""
     path = results_dir(day) / "layer1.parquet"
     if not path.exists():
         raise StageFailed(f"{path} does not exist: the day is not reconciled yet",
@@ -220,7 +224,6 @@ def classify_frame(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) ->
         by_base[(i.channel, i.account, i.business_date, i.key.split("#", 1)[0])].append(i)
     carried = rows.filter(pl.col("carried") & pl.col("settled"))
     firsts = _first_presented(rows, items, day)
-    del rows  # the day's rows: freed before the presented transactions are sorted
     out: dict[str, Presented] = {}  # the few taken besides the first presentations
     notes: list[str] = []
 
@@ -259,8 +262,7 @@ def classify_frame(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) ->
         if not candidates:
             notes.append(f"queue item {item.kind} {item.key} of {item.business_date} resolved on {day}: "
                          "no transaction of ours in that day's results; nothing to release")
-    presented = pl.concat([firsts, presented_frame(list(out.values()))])
-    return presented.sort("merchant_id", "currency", "original_date", "txn_id"), notes
+    return pl.concat([firsts, presented_frame(list(out.values()))]), notes
 
 
 def _release_rows(path: Path, idents: set[tuple]) -> list[_Row]:
@@ -273,6 +275,7 @@ def _release_rows(path: Path, idents: set[tuple]) -> list[_Row]:
     return _records(rows.filter(pl.col("txn_id").is_in(hit.implode())))
 
 
+ORDER = ("merchant_id", "currency", "original_date", "txn_id")  # of the presented transactions, and of each detail file
 PRESENTED_SCHEMA = {"txn_id": pl.String, "merchant_id": pl.String, "channel": pl.String, "record_type": pl.String,
                     "currency": pl.String, "amount": MONEY, "trade_time": pl.Datetime("us", "UTC"),
                     "original_date": pl.Date, "state": pl.String, "note": pl.String}

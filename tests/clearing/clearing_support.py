@@ -16,7 +16,7 @@ from jobs.catalog import open_workspace
 from recon.clearing.compute import DayClearing, compute_frame
 from recon.clearing.fee_rules import ClearingRules, SplitRule
 from recon.clearing.fees_sql import AMOUNT_SCALE, fee_units
-from recon.clearing.holdback import Presented, classify_frame, presented_frame, records
+from recon.clearing.holdback import ORDER, Presented, classify_frame, presented_frame, records
 from recon.clearing.splits_sql import split_units
 from recon.money import exponent
 from recon.schema import MONEY, UTC_TIME
@@ -117,9 +117,9 @@ def detail(ws: Workspace, day: dt.date, merchant: str) -> dict[str, dict[str, st
 
 # --- the clearing functions over records -------------------------------------------------------
 def classify(results_dir, engine: Engine, zone: ZoneInfo, day: dt.date) -> tuple[list[Presented], list[str]]:
-    """`holdback.classify_frame` as records."""
+    """`holdback.classify_frame` as records, in holdback's order."""
     presented, notes = classify_frame(results_dir, engine, zone, day)
-    return records(presented), notes
+    return records(presented.sort(list(ORDER))), notes
 
 
 def compute_day(day: dt.date, presented: list[Presented], rules: ClearingRules,
