@@ -14,10 +14,12 @@ are not ours to pay). A transaction is then, on day D:
   business date travels with it.
 A carried row still unsettled is skipped: it was held on its original day and stays held. A late
 match whose item a person already released earlier is skipped too, so nothing is paid twice.
-Queue items are found by the queue's own natural keys, computed column-wise over the whole file
-(`recon.queue.sources.layer1_frame`, equal to the queue's per-row keying); the day's first
-presentations are decided by one join with the closed items and a group-by, so only the few carried
-rows and releases of earlier days become Python records before the result.
+Queue items are found by the queue's own natural keys, computed column-wise (`recon.queue.sources.
+layer1_frame`, equal to the queue's per-row keying; the file read a batch of rows at a time, see
+`our_rows`); the day's first presentations are decided by one join of the unsettled rows with the
+closed items and a group-by, so only the few carried rows and releases of earlier days become
+Python records before the result. Nothing here copies or sorts the day's rows whole: a day of
+millions is sorted a batch of merchants at a time by `compute.merchant_batches`.
 """
 
 from __future__ import annotations
