@@ -9,6 +9,7 @@ rows that are left rather than on the whole day.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -58,8 +59,11 @@ class Free:
             return 0
         old_o, old_t = self.o, self.t
         self.generation += 1
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {self.o} AS SELECT * FROM {old_o} ANTI JOIN new_pairs USING (oid)")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {self.t} AS SELECT * FROM {old_t} ANTI JOIN new_pairs USING (tid)")
+        # the ids left are found over the id column alone, then only their rows are copied whole:
+        # after the first pass of a day (generation 0: the Parquet files) that is a sliver of it
+        for new, old, rid in ((self.o, old_o, "oid"), (self.t, old_t, "tid")):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {new} AS SELECT * FROM {old} "
+                        f"WHERE {rid} IN (SELECT {rid} FROM {old} ANTI JOIN new_pairs USING ({rid}))")
         if self.generation > 1:  # generation 0 is the view over the whole day; the rest are copies
             con.execute(f"DROP TABLE {old_o}")
             con.execute(f"DROP TABLE {old_t}")
@@ -118,19 +122,31 @@ PICK = {
 def key_pass(con, free: Free, key: str, *, refunds: bool, name: str,
              expr_o: str | None = None, expr_t: str | None = None) -> None:
     """Pair free rows of one class (refunds or the rest) on one key, 1:1 and unambiguous."""
+    key_pairs(con, free, key, refunds=refunds, name=name, expr_o=expr_o, expr_t=expr_t)
+    free.shrink()
+
+
+def key_pairs(con, free: Free, key: str, *, refunds: bool, name: str,
+              expr_o: str | None = None, expr_t: str | None = None) -> None:
+    """The pairs of `key_pass` into new_pairs, the free tables not yet shrunk."""
     unique = (expr_o is None and _identity_key(key, side="o", refunds=refunds),
               expr_t is None and _identity_key(key, side="t", refunds=refunds))
     engine.run(con, "key_pass", {"pass_name": name},
                fo=free.o, ft=free.t, key_o=expr_o or key_expr(key), key_t=expr_t or key_expr(key),
                class_filter=REFUNDS if refunds else PAYMENTS, pick=PICK[unique])
-    free.shrink()
 
 
 def run_keys(con, free: Free, rules: MatchRules) -> None:
-    for key in rules.keys:
-        key_pass(con, free, key, refunds=False, name=f"key:{key}")
-    for key in rules.refund_keys:
-        key_pass(con, free, key, refunds=True, name=f"key:{key}")
+    """Payment keys in order, refund keys in order. A payment never pairs with a refund and each key
+    pass looks at one class only, so the i-th key of each class runs before one shrink: the same
+    pairs as one class after the other, and the day's first shrink copies the few rows both first
+    keys left (not every refund, which the first payment key cannot take)."""
+    for payment_key, refund_key in itertools.zip_longest(rules.keys, rules.refund_keys):
+        if payment_key is not None:
+            key_pairs(con, free, payment_key, refunds=False, name=f"key:{payment_key}")
+        if refund_key is not None:
+            key_pairs(con, free, refund_key, refunds=True, name=f"key:{refund_key}")
+        free.shrink()
 
 
 def run_variants(con, free: Free, rules: MatchRules) -> None:
