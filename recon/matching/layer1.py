@@ -156,6 +156,10 @@ def check_coverage(con, channel: str) -> None:
                           f"results for {theirs_decided} lines; nothing was written")
 
 
+# What near_miss.sql reads of a candidate row, besides its id, its label and the key fields.
+NEAR_COLUMNS = ("record_type", "currency", "amount", "status", "trade_time", "source_file", "source_line")
+
+
 def _near_misses(con, rules: MatchRules, free: passes.Free) -> None:
     fields = list(dict.fromkeys(part for key in (*rules.keys, *rules.refund_keys) for part in key.split("+")))
     for out, u, u_id, c, c_id, c_free, c_dup, label in (
@@ -167,8 +171,9 @@ def _near_misses(con, rules: MatchRules, free: passes.Free) -> None:
                        prio=str(i))
             for i, f in enumerate(fields))
         prefilter = " OR ".join(f"{f} IN (SELECT {f} FROM {u})" for f in fields)
+        columns = ", ".join(dict.fromkeys((c_id, label, *fields, *NEAR_COLUMNS)))
         engine.run(con, "near_miss", out=out, key_hits=hits, u=u, u_id=u_id, c=c, c_id=c_id,
-                   c_free=c_free, c_dup=c_dup, c_label=label, prefilter=prefilter)
+                   c_free=c_free, c_dup=c_dup, c_label=label, prefilter=prefilter, columns=columns)
 
 
 def _reasons(con, rules: MatchRules, date: dt.date) -> None:

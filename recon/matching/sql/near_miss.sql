@@ -2,12 +2,12 @@
 -- sharing one of its ids (same record type first, then key priority), else a free row with the same currency and amount,
 -- nearest in time within a day. Only unmatched rows are searched, so this stays small.
 -- The candidates first: the ids of rows sharing an id, found over the id columns alone, then
--- those rows whole (a few thousand of millions: DuckDB reads only their row groups' values), plus
--- the other side's free rows. Filtering the whole rows by the ids read them all, every column.
+-- those rows' {columns} (the ones read below), plus the other side's free rows. Filtering the
+-- whole rows by the ids read every row's every column.
 CREATE OR REPLACE TEMP TABLE near_c AS
-SELECT * FROM {c} WHERE {c_id} IN (SELECT {c_id} FROM {c} WHERE {prefilter})
+SELECT {columns} FROM {c} WHERE {c_id} IN (SELECT {c_id} FROM {c} WHERE {prefilter})
 UNION
-SELECT * FROM {c_free};
+SELECT {columns} FROM {c_free};
 
 CREATE OR REPLACE TABLE {out} AS
 WITH hits AS (
