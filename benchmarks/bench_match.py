@@ -257,8 +257,8 @@ def main() -> None:
         flo_cpu = med([f["cpu"] for f in floors])
         print(f"  {'floor (bare FULL OUTER JOIN)':30} wall {flo_wall:7.2f} s   1.0x   cpu {flo_cpu:7.2f} s   1.0x"
               f"   peak RSS {flo_rss / 2**30:5.2f} GiB")
-        labels = {"bare": "bare join (counted, unwritten)", "recon": "recon layer 1 (match_day)", "naive": "naive single statement",
-                  "datacompy": "datacompy (Polars)", "queue": "queue sync (apart)"}
+        labels = {"bare": "bare join (counted, unwritten)", "recon": "recon layer 1 (match_day)",
+                  "naive": "naive single statement", "datacompy": "datacompy (Polars)", "queue": "queue sync (apart)"}
         for kind, pairs in seen.items():
             wall, ratio = med([g["wall"] for g, _, _ in pairs]), med([r for _, r, _ in pairs])
             cpu, cpu_ratio = med([g["cpu"] for g, _, _ in pairs]), med([c for _, _, c in pairs])
