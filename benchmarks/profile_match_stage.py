@@ -13,56 +13,22 @@ jobs.meter does). A re-run writes the same results and syncs nothing new, so run
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import functools
 import sys
-import time
 from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parent.parent))  # after PYTHONPATH: another checkout wins
-DAY = dt.date(2026, 11, 20)  # bench_day.py's day
-
-
-def _rss() -> int:
-    """The process's resident memory now (Linux), in bytes; 0 where /proc is not there."""
-    try:
-        return next(int(line.split()[1]) * 1024 for line in Path("/proc/self/status").read_text().splitlines()
-                    if line.startswith("VmRSS:"))
-    except (OSError, StopIteration):
-        return 0
+from step_profile import Steps, stage_args  # noqa: E402  (benchmarks/, this script's folder)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workspace", type=Path)
-    parser.add_argument("date", nargs="?", type=dt.date.fromisoformat, default=DAY)
-    parser.add_argument("--runs", type=int, default=1)
-    args = parser.parse_args()
+    args = stage_args(__doc__)
 
-    import recon
-    from jobs import meter, stages
+    from jobs import stages
     from jobs.catalog import open_workspace
     from recon.matching import day, layer2_bills, layers23
 
-    spent: dict[str, list[float]] = {}
-
-    def timed(owner, name: str, label: str) -> None:
-        func = getattr(owner, name)
-
-        @functools.wraps(func)
-        def wrapper(*a, **k):
-            meter._reset_peak()
-            before = _rss()
-            start, cpu = time.perf_counter(), time.process_time()
-            try:
-                return func(*a, **k)
-            finally:
-                got = spent.setdefault(label, [0.0, 0.0, 0, before])
-                got[0] += time.perf_counter() - start
-                got[1] += time.process_time() - cpu
-                got[2] = max(got[2], meter.peak_bytes())
-        setattr(owner, name, wrapper)
+    steps = Steps()
+    timed = steps.wrap
 
     # inner steps first: their peaks are their own; a step's outer total includes its inner ones
     timed(layers23, "load_bills", "  layers 2-3: bills read")
@@ -71,18 +37,7 @@ def main() -> None:
     timed(day, "run_layers23", "layers 2-3 (run_layers23, incl. our side)")
     timed(stages, "sync_results", "queue sync (sync_results)")
     ws = open_workspace(args.workspace)
-    print(f"code: {Path(recon.__file__).parent}")
-    for run in range(args.runs):
-        spent.clear()
-        meter._reset_peak()
-        start, cpu = time.perf_counter(), time.process_time()
-        stages.match(ws, args.date)
-        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-        peak = max([meter.peak_bytes(), *(p for _, _, p, _ in spent.values())])  # steps reset the mark
-        print(f"run {run + 1}: {'step':44} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} {'RSS before':>11}")
-        for label, (w, c, p, b) in spent.items():
-            print(f"       {label:44} {w:8.2f} {c:8.2f} {p / 2**20:9,.0f} {b / 2**20:11,.0f}")
-        print(f"       {'whole match stage':44} {wall:8.2f} {cpu:8.2f} {peak / 2**20:9,.0f}")
+    steps.run('whole match stage', lambda: stages.match(ws, args.date), args.runs)
 
 
 if __name__ == "__main__":
