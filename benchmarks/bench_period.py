@@ -2,9 +2,11 @@
 
 Writes `--days` days (default 30) of layer-1 results with `--rows` lines each (default 20,000;
 one line in ten a discrepancy, three channels) plus a layer-2 file per day, then times the period
-workbook and prints its wall time, peak RSS and size. The queue is left empty: the open-items sheet
-is sized by the queue, which `bench_report.py`'s scale covers. Run once:
-`.venv/bin/python benchmarks/bench_period.py`.
+workbook and prints its wall time, CPU seconds, peak RSS and size. The queue is left empty: the
+open-items sheet is sized by the queue, which `bench_report.py`'s scale covers. Run once:
+`.venv/bin/python benchmarks/bench_period.py`. With `--workspace DIR` the days are written to DIR
+and kept; a second run on DIR writes nothing and times the report alone (its peak RSS is the
+report's own), so two versions of recon can be timed on the same days.
 """
 
 from __future__ import annotations
@@ -55,22 +57,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--workspace", type=Path, help="write the days here and keep them; reused when present")
     args = parser.parse_args()
+    if args.workspace is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(Path(tmp) / "ws", args.days, args.rows)
+    else:
+        run(args.workspace, args.days, args.rows)
+
+
+def run(root: Path, days: int, rows: int) -> None:
     from layers import make_ws
 
+    from jobs.catalog import open_workspace
     from recon.report.period_workbook import write_period_report
 
-    with tempfile.TemporaryDirectory() as tmp:
-        ws = make_ws(Path(tmp) / "ws")
-        write_days(ws, args.days, args.rows)
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        started = time.perf_counter()
-        result = write_period_report(ws, START, START + dt.timedelta(days=args.days - 1))
-        wall = time.perf_counter() - started
-        print(json.dumps({"days": args.days, "rows_per_day": args.rows, "wall_s": round(wall, 2),
-                          "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                          "rss_before_mb": round(before, 1), "size_kb": round(result.path.stat().st_size / 1024, 1),
-                          "sheets": list(result.sheets)}))
+    if (root / "recon.toml").exists():
+        ws = open_workspace(root)
+    else:
+        ws = make_ws(root)
+        write_days(ws, days, rows)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    result = write_period_report(ws, START, START + dt.timedelta(days=days - 1))
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    print(json.dumps({"days": days, "rows_per_day": rows, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+                      "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+                      "rss_before_mb": round(before.ru_maxrss / 1024, 1),
+                      "size_kb": round(result.path.stat().st_size / 1024, 1), "path": str(result.path),
+                      "sheets": list(result.sheets)}))
 
 
 if __name__ == "__main__":
