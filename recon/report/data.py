@@ -30,6 +30,7 @@ from recon.queue.query import Filter, select_items
 from recon.queue.severity import BUCKETS
 from recon.queue.sources import SETTLED_OUTCOMES
 from recon.queue.store import histories, queue_engine
+from recon.report.counting import count_groups
 from recon.report.queue_view import queue_columns
 from recon.store.tables.queue import ACTIVE_STATES
 from recon.workspace import Workspace
@@ -121,21 +122,19 @@ def _read_layer1(path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     shown = ~pl.col("outcome").is_in(list(SETTLED_OUTCOMES))
     if "group_id" in names:  # groups.group_rows: every line of a group, matched ones too
         shown = shown | (pl.col("group_id").is_not_null() & (pl.col("group_size") > 1))
-    return lazy.filter(shown).collect(engine="streaming"), _count_lines(lazy, names)
+    return lazy.filter(shown).collect(engine="streaming"), _count_lines(lazy)
 
 
-def _count_lines(lazy: pl.LazyFrame, names: list[str]) -> pl.DataFrame:
+def _count_lines(lazy: pl.LazyFrame) -> pl.DataFrame:
     """Layer 1's rows per channel, account, currency and outcome: their number (`lines`) and the
     money at stake of the unsettled ones (`at_stake`), all DayData.per_channel and kinds_by_layer need.
 
     Summing the groups' exact Decimal sums again gives the same figures as summing the rows."""
-    lazy = lazy.select(c for c in LINE_COLUMNS if c in names)
     settled = pl.col("outcome").is_in(list(SETTLED_OUTCOMES))
     stake = pl.coalesce("diff_amount", "their_amount", "our_amount").abs()
-    return (lazy.with_columns(currency=pl.coalesce("our_currency", "their_currency"))
-            .group_by("channel", "account", "currency", "outcome")
-            .agg(lines=pl.len(), at_stake=stake.filter(~settled).sum())
-            .collect(engine="streaming"))
+    keys = {"channel": pl.col("channel"), "account": pl.col("account"),
+            "currency": pl.coalesce("our_currency", "their_currency"), "outcome": pl.col("outcome")}
+    return count_groups(lazy, LINE_COLUMNS, keys, {"lines": pl.len(), "at_stake": stake.filter(~settled).sum()})
 
 
 def _read_layer1_counts(path: Path) -> tuple[int, int]:
