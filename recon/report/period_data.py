@@ -6,9 +6,10 @@ at the period's end, aged at that end with the queue's own definition, `recon.qu
 
 Every results row of every layer is counted into one fact per (date, layer, channel, account,
 currency, kind, class): `n` rows and their amount at stake, where class is OK (checked and in order:
-`OK_OUTCOMES`), waiting (a window still open: `WAITING_OUTCOMES`) or a discrepancy. A month of
-million-row days is thus a few thousand facts. All figures are polars sums of those facts over the
-exact Decimal columns; nothing here is float.
+`OK_OUTCOMES`), waiting (a window still open: `WAITING_OUTCOMES`) or a discrepancy, counted as the
+file streams by (`counting.count_groups`): a day is never held whole, and a month of million-row
+days is a few thousand facts. All figures are polars sums of those facts over the exact Decimal
+columns; nothing here is float.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from recon.money import parse_amount
 from recon.queue.query import Filter, select_items
 from recon.queue.severity import aging_bucket, severity
 from recon.queue.store import Item, queue_engine
+from recon.report.counting import count_groups
 from recon.schema import MONEY
 from recon.store.tables.queue import ACTIVE_STATES, State, queue_items
 
@@ -120,33 +122,34 @@ def _counts(facts: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
             .sort(keys, nulls_last=True))
 
 
-def _col(frame: pl.DataFrame, *names: str) -> pl.Expr:
-    present = [n for n in names if n in frame.columns]
+def _col(names: set[str], *wanted: str) -> pl.Expr:
+    present = [n for n in wanted if n in names]
     if not present:
         return pl.lit(None)
     return pl.coalesce(*present) if len(present) > 1 else pl.col(present[0])
 
 
-def layer_facts(frame: pl.DataFrame, date: dt.date, layer: int) -> pl.DataFrame:
-    """The facts of one results file (layer 1's `outcome` is the other layers' `kind`)."""
+def layer_facts(lazy: pl.LazyFrame, date: dt.date, layer: int) -> pl.DataFrame:
+    """The facts of one results file (layer 1's `outcome` is the other layers' `kind`), counted over
+    its FACT_INPUTS columns as it streams by (counting.count_groups): a day is never held whole."""
+    names = set(lazy.collect_schema().names())
     kind = "outcome" if layer == 1 else "kind"
-    money = [c for c in ("diff_amount", "diff", "their_amount", "our_amount") if c in frame.columns]
+    money = [c for c in ("diff_amount", "diff", "their_amount", "our_amount") if c in names]
     stake = (pl.coalesce(*[pl.col(c).cast(MONEY) for c in money]).abs() if money else pl.lit(None)).cast(MONEY)
     k = pl.col(kind)
-    if "diff_fee" in frame.columns:  # a fee mismatch is about the fee (as its queue item's diff is)
+    if "diff_fee" in names:  # a fee mismatch is about the fee (as its queue item's diff is)
         stake = pl.when(k == "FEE_MISMATCH").then(pl.col("diff_fee").cast(MONEY).abs()).otherwise(stake)
     ok = k.is_in(list(OK_OUTCOMES))
-    if "is_discrepancy" in frame.columns:  # layers 2/3 say which rows a person must look at, as the queue reads them
+    if "is_discrepancy" in names:  # layers 2/3 say which rows a person must look at, as the queue reads them
         ok = ok | ((pl.col("is_discrepancy") == False) & ~k.is_in(list(WAITING_OUTCOMES)))  # noqa: E712
     cls = pl.when(ok).then(pl.lit(OK)).when(k.is_in(list(WAITING_OUTCOMES))) \
         .then(pl.lit(WAITING)).otherwise(pl.lit(DISCREPANCY))
-    keys = ["date", "layer", "channel", "account", "currency", "kind", "class"]
-    return frame.select(
-        date=pl.lit(date, pl.Date()), layer=pl.lit(layer, pl.Int8()),
-        channel=_col(frame, "channel").cast(pl.String), account=_col(frame, "account").cast(pl.String),
-        currency=_col(frame, "currency", "our_currency", "their_currency").cast(pl.String),
-        kind=k.cast(pl.String), **{"class": cls}, stake=stake,
-    ).group_by(keys).agg(n=pl.len().cast(pl.Int64), stake=pl.col("stake").sum()).sort(keys, nulls_last=True)
+    keys = {"channel": _col(names, "channel").cast(pl.String), "account": _col(names, "account").cast(pl.String),
+            "currency": _col(names, "currency", "our_currency", "their_currency").cast(pl.String),
+            "kind": k.cast(pl.String), "class": cls}
+    facts = count_groups(lazy, FACT_INPUTS, keys, {"n": pl.len().cast(pl.Int64), "stake": stake.sum()})
+    facts = facts.select(pl.lit(date, pl.Date()).alias("date"), pl.lit(layer, pl.Int8()).alias("layer"), pl.all())
+    return facts.sort("date", "layer", *keys, nulls_last=True)
 
 
 def _clearing_day(path: Path) -> pl.DataFrame | None:
@@ -201,8 +204,7 @@ def gather_period(ws, since: dt.date, until: dt.date) -> PeriodData:
             path = results / f"layer{layer}.parquet"
             if path.exists():
                 stored = True
-                present = [c for c in pl.read_parquet_schema(path) if c in FACT_INPUTS]  # a day can be wide
-                facts.append(layer_facts(pl.read_parquet(path, columns=present), day, layer))
+                facts.append(layer_facts(pl.scan_parquet(path), day, layer))
         if stored:
             data.days.append(day)
         settled = _clearing_day(ws.clearing_dir(day) / "settlements.csv")

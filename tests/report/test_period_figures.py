@@ -34,7 +34,7 @@ def test_every_line_is_counted_once_as_ok_waiting_or_discrepancy(lines, draw):
             kind = draw.draw(st.sampled_from(L23))
             frame = pl.DataFrame([{**generic(kind, f"k{n}", "100.00", str(amount), day=day), "channel": channel}],
                                  schema=GENERIC_SCHEMA, orient="row")
-        facts.append(layer_facts(frame, day, layer))
+        facts.append(layer_facts(frame.lazy(), day, layer))
     days = sorted({DAY0 + dt.timedelta(days=d) for d, *_ in lines})
     data = PeriodData(since=DAY0, until=DAY0 + dt.timedelta(days=2), workspace="w", days=days)
     if facts:
