@@ -206,7 +206,37 @@ def _reasons(con, rules: MatchRules, date: dt.date) -> None:
 
 def wide_sql() -> str:
     """Every result row of the channel just matched, in the contract's columns, sorted."""
-    return engine.sql("wide", extra="", where="", o="o", t="t") + "\n" + ORDER_BY
+    return _wide_rows() + "\n" + ORDER_BY
+
+
+def _wide_rows() -> str:
+    return engine.sql("wide", extra="", where="", o="o", t="t")
+
+
+# `wide_sql()` in one statement holds both sides' wide rows in its two joins' hash tables while its
+# sort takes them in; under a limit below ~0.75 KB a result row that fails (1M lines a side: out of
+# memory at 600 MB, fine at 750 MB; 200k: fine at 150 MB). There the rows are joined into a table
+# first and sorted out of it, each step spilling on its own (1M: fine at 300 MB, but ~2x the time;
+# 200k: the table step needs 175 MB, more than the one statement). The one statement is kept where
+# the limit reaches ONE_STATEMENT_BYTES a row of `res`, or ONE_STATEMENT_CAP (a 10M-line day spills
+# through it under the default 2 GB).
+ONE_STATEMENT_BYTES = 768
+ONE_STATEMENT_CAP = 1 << 30
+WIDE_TABLE = "wide_rows"
+
+
+def write_wide(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Write `wide_sql()`'s rows to a Parquet file, in a plan the connection's memory limit allows."""
+    limit, rows = con.execute("SELECT parse_formatted_bytes(current_setting('memory_limit')), "
+                              "(SELECT count(*) FROM res)").fetchall()[0]
+    if limit >= min(rows * ONE_STATEMENT_BYTES, ONE_STATEMENT_CAP):
+        copy(con, wide_sql(), path)
+        return
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {WIDE_TABLE} AS {_wide_rows()}")
+    try:
+        copy(con, f"SELECT * FROM {WIDE_TABLE} {ORDER_BY}", path)
+    finally:
+        con.execute(f"DROP TABLE {WIDE_TABLE}")
 
 
 def to_frame(relation: duckdb.DuckDBPyRelation) -> pl.DataFrame:
@@ -267,14 +297,14 @@ class DuckDBMatcher:
               scratch: Path) -> tuple[ChannelSummary, list[Path]]:
         summary = self.decide(con, job)
         part = scratch / "part-0.parquet"
-        copy(con, wide_sql(), part)
+        write_wide(con, part)
         return summary, [part]
 
     def decide(self, con: duckdb.DuckDBPyConnection, job: ChannelDay) -> ChannelSummary:
         """Match the channel-day into `res` on `con`; its rows are then `wide_sql()` on that connection.
 
-        The results file of a day with this one channel is written straight from `wide_sql()`
-        (layer1_day), not through a part file: one sort and one write of the wide rows instead of two.
+        The results file of a day with this one channel is written straight from them
+        (`write_wide`, layer1_day), not through a part file: one sort and one write of the wide rows instead of two.
         """
         register_side(con, "ours_in", job.ours, job.carried_ours, OURS_FIELDS)
         register_side(con, "theirs_in", job.theirs, job.carried_theirs, THEIRS_FIELDS)

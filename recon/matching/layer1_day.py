@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from recon.config.ruleset import MatchRules
@@ -19,7 +19,7 @@ from recon.errors import ConfigError, NotReady
 from recon.files import atomic_path
 from recon.matching import carry, diff, engine, fx
 from recon.matching.internal_source import internal_input
-from recon.matching.layer1 import ORDER_BY, ChannelDay, DuckDBMatcher, Matcher, copy, quote, wide_sql
+from recon.matching.layer1 import ORDER_BY, ChannelDay, DuckDBMatcher, Matcher, copy, quote, write_wide
 from recon.matching.model import Layer1Summary, empty_results
 from recon.matching.policy import transaction_channels
 from recon.workspace import Workspace
@@ -91,7 +91,8 @@ def match_day(ws: Workspace, date: dt.date, channel: str | None = None, *,
                 # one channel on DuckDB: its rows sorted straight into the results file (same
                 # bytes as through a part file, tests/matching goldens; one wide sort less)
                 summaries.append(matcher.decide(con, job))
-                _write(con, wide_sql(), out)
+                with _statistics_off(con):
+                    write_wide(con, out)
                 return Layer1Summary(date, target, tuple(summaries))
             (folder := scratch / f"channel-{i}").mkdir()
             summary, files = matcher.match(con, job, folder)
@@ -118,12 +119,19 @@ def match_day(ws: Workspace, date: dt.date, channel: str | None = None, *,
 
 
 def _write(con, query: str, out: Path) -> None:
-    """The results file. DuckDB marks a Parquet column REQUIRED when its statistics prove it has no
-    NULL, which depends on how the rows arrived (one part or several, from which engine); without
-    statistics propagation every column is OPTIONAL, so the bytes depend on the rows alone."""
+    """The results file from a query's rows."""
+    with _statistics_off(con):
+        copy(con, query, out)
+
+
+@contextlib.contextmanager
+def _statistics_off(con) -> Iterator[None]:
+    """For writing the results file. DuckDB marks a Parquet column REQUIRED when its statistics prove
+    it has no NULL, which depends on how the rows arrived (one part or several, from which engine);
+    without statistics propagation every column is OPTIONAL, so the bytes depend on the rows alone."""
     con.execute("SET disabled_optimizers = 'statistics_propagation'")
     try:
-        copy(con, query, out)
+        yield
     finally:
         con.execute("RESET disabled_optimizers")
 
