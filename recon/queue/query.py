@@ -8,10 +8,11 @@ where a SQL comparison would compare strings (or go through float), and age depe
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 
 from recon.config.settings import QueueSettings
 from recon.queue.severity import LEVEL_RANK
@@ -53,38 +54,61 @@ def parse_states(text: str | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def select_items(conn, flt: Filter, thresholds: QueueSettings, today: dt.date,
-                 sort: str = "severity") -> list[Item]:
+def _conditions(flt: Filter) -> list:
+    """The SQL side of `flt`: every filter but money and age."""
     c = queue_items.c
-    stmt = select(queue_items)
+    where = []
     if flt.since:
-        stmt = stmt.where(c.business_date >= flt.since)
+        where.append(c.business_date >= flt.since)
     if flt.until:
-        stmt = stmt.where(c.business_date <= flt.until)
+        where.append(c.business_date <= flt.until)
     if flt.channel:
-        stmt = stmt.where(c.channel == flt.channel)
+        where.append(c.channel == flt.channel)
     if flt.layer is not None:
-        stmt = stmt.where(c.layer == flt.layer)
+        where.append(c.layer == flt.layer)
     if flt.kind:
-        stmt = stmt.where(c.kind == flt.kind.upper())
+        where.append(c.kind == flt.kind.upper())
     if flt.states:
-        stmt = stmt.where(c.status.in_(flt.states))
+        where.append(c.status.in_(flt.states))
     if flt.assignee:
-        stmt = stmt.where(c.assignee == flt.assignee)
+        where.append(c.assignee == flt.assignee)
     if flt.ids:
-        stmt = stmt.where(c.id.in_(flt.ids))
+        where.append(c.id.in_(flt.ids))
     if flt.search:
         # Case-blind, literal (a % or _ in the text is not a wildcard); `detail` holds both sides'
         # ids: order number, our serial, the channel's serial, refund ids, source file.
         text = flt.search.strip().lower()
-        stmt = stmt.where(or_(*(func.lower(col).contains(text, autoescape=True)
-                                for col in (c.key, c.reason, c.detail))))
-    items = [to_item(r, thresholds, today) for r in conn.execute(stmt.order_by(c.id))]
+        where.append(or_(*(func.lower(col).contains(text, autoescape=True) for col in (c.key, c.reason, c.detail))))
+    return where
+
+
+def select_items(conn, flt: Filter, thresholds: QueueSettings, today: dt.date,
+                 sort: str = "severity") -> list[Item]:
+    stmt = select(queue_items).where(*_conditions(flt)).order_by(queue_items.c.id)
+    items = [to_item(r, thresholds, today) for r in conn.execute(stmt)]
     if flt.min_amount is not None:
         items = [i for i in items if i.at_stake >= flt.min_amount]
     if flt.older_than is not None:
         items = [i for i in items if i.age_days > flt.older_than]
     return sort_items(items, sort)
+
+
+def select_any(conn, filters: Iterable[Filter], thresholds: QueueSettings, today: dt.date) -> list[Item]:
+    """The items any of `filters` selects, each once, by id: one read for views of the queue that overlap
+    (the day's report), each taking its own with `admits`. Date, layer and state filters only."""
+    filters = list(filters)
+    if any(replace(f, since=None, until=None, layer=None, states=()) != Filter() for f in filters):
+        raise ValueError("select_any takes date, layer and state filters only")
+    if not filters:
+        return []
+    stmt = select(queue_items).where(or_(*(and_(true(), *_conditions(f)) for f in filters)))
+    return [to_item(r, thresholds, today) for r in conn.execute(stmt.order_by(queue_items.c.id))]
+
+
+def admits(flt: Filter, item: Item) -> bool:
+    """Whether `select_items(flt)` returns `item`, for the filters `select_any` takes."""
+    return ((not flt.since or item.business_date >= flt.since) and (not flt.until or item.business_date <= flt.until)
+            and (flt.layer is None or item.layer == flt.layer) and (not flt.states or item.status in flt.states))
 
 
 def sort_items(items: list[Item], sort: str) -> list[Item]:

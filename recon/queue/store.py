@@ -27,6 +27,7 @@ from recon.workspace import Workspace
 
 # What an item's `diff` is the difference of (their - ours): the amount, or the fee for a fee mismatch.
 _DIFF_OF = {"FEE_MISMATCH": "fee", "STATUS_MISMATCH": "status"}
+IN_LIST = 500  # ids per IN list: within every backend's limits
 
 
 def queue_engine(ws: Workspace) -> Engine:
@@ -132,8 +133,8 @@ def histories(conn, item_ids) -> dict[int, list[dict[str, Any]]]:
     """Each item's events, oldest first (one query for many items)."""
     out: dict[int, list[dict[str, Any]]] = {}
     ids = sorted(set(item_ids))
-    for start in range(0, len(ids), 500):  # keep the IN list within every backend's limits
-        rows = conn.execute(select(queue_events).where(queue_events.c.item_id.in_(ids[start:start + 500]))
+    for start in range(0, len(ids), IN_LIST):
+        rows = conn.execute(select(queue_events).where(queue_events.c.item_id.in_(ids[start:start + IN_LIST]))
                             .order_by(queue_events.c.id)).all()
         for r in rows:
             out.setdefault(r.item_id, []).append(

@@ -26,12 +26,13 @@ from recon.excel.words import OK_OUTCOMES, WAITING_OUTCOMES
 from recon.files import sha256_file
 from recon.money import parse_amount
 from recon.queue.actions import REQUERY
-from recon.queue.query import Filter, select_items
+from recon.queue.events import action_events
+from recon.queue.query import Filter, admits, select_any
 from recon.queue.severity import BUCKETS
 from recon.queue.sources import SETTLED_OUTCOMES
-from recon.queue.store import histories, queue_engine
+from recon.queue.store import Item, queue_engine
 from recon.report.counting import count_groups
-from recon.report.queue_view import queue_columns
+from recon.report.queue_view import items_filter, queue_columns, row_identities
 from recon.store.tables.queue import ACTIVE_STATES
 from recon.workspace import Workspace
 
@@ -215,10 +216,8 @@ def _run_info(ws: Workspace, date: dt.date) -> list[tuple[str, str]]:
     return info
 
 
-def _open_by_age(ws: Workspace, date: dt.date, as_of: dt.date) -> list[tuple[str, str, int, Decimal]]:
-    """Items of D and before still open, by the queue's own age (to `as_of`, the business today)."""
-    with queue_engine(ws).connect() as conn:
-        items = select_items(conn, Filter(until=date, states=ACTIVE_STATES), ws.settings.queue, as_of)
+def _open_by_age(items: list[Item]) -> list[tuple[str, str, int, Decimal]]:
+    """The open items of D and before, by the queue's own age (to `as_of`, the business today)."""
     totals: dict[tuple[str, str], tuple[int, Decimal]] = {}
     for i in items:
         n, amount = totals.get((i.aging_bucket, i.currency or ""), (0, Decimal(0)))
@@ -231,19 +230,32 @@ REQUERY_COLUMNS = ("item", "channel", "kind", "key", "attempt", "asked_at", "sta
                    "currency", "channel_time", "outcome", "response_sha256")
 
 
-def _requeries(ws: Workspace, date: dt.date) -> list[tuple]:
+def _requeries(conn, date: dt.date) -> list[tuple]:
     """One row per answer of the channel's order-query API about an item of the day (REQUERY_COLUMNS)."""
-    with queue_engine(ws).connect() as conn:
-        items = select_items(conn, Filter(since=date, until=date), ws.settings.queue, date, "id")
-        events = histories(conn, [i.id for i in items])
     rows = []
-    for i in items:
-        for d in (e["data"] for e in events.get(i.id, []) if e["action"] == REQUERY):
-            outcome = " ".join(filter(None, (d.get("outcome"), d.get("proposal"))))
-            rows.append((i.id, i.channel, i.kind, i.key, d.get("attempt"), d.get("asked_at"), d.get("status"),
-                         d.get("said") or d.get("why"), d.get("amount"), d.get("currency"), d.get("time"), outcome,
-                         d.get("response_sha256")))
+    for item, channel, kind, key, d in action_events(conn, date, REQUERY):
+        outcome = " ".join(filter(None, (d.get("outcome"), d.get("proposal"))))
+        rows.append((item, channel, kind, key, d.get("attempt"), d.get("asked_at"), d.get("status"),
+                     d.get("said") or d.get("why"), d.get("amount"), d.get("currency"), d.get("time"), outcome,
+                     d.get("response_sha256")))
     return rows
+
+
+def _queue(ws: Workspace, data: DayData, identities: dict[int, pl.DataFrame]) -> None:
+    """The day's queue views from one read of its items: each shown row's item (per layer), the open
+    items by age, and the channel's answers about the day's items.
+
+    The views overlap (a 10M-line day's ~50k items are the day's rows' and open ones alike), so the
+    items are read once, with the ages every view shows (to `as_of`), and each view takes its own."""
+    views = {layer: flt for layer, ids in identities.items() if (flt := items_filter(ids, layer))}
+    open_items = Filter(until=data.date, states=ACTIVE_STATES)  # items of D and before still open
+    with queue_engine(ws).connect() as conn:
+        items = select_any(conn, [open_items, *views.values()], ws.settings.queue, data.as_of)
+        for layer, ids in identities.items():
+            flt = views.get(layer)
+            data.queue[layer] = queue_columns(conn, ids, [i for i in items if flt and admits(flt, i)])
+        data.open_by_age = _open_by_age([i for i in items if admits(open_items, i)])
+        data.requeries = _requeries(conn, data.date)
 
 
 def gather(ws, date: dt.date, as_of: dt.date | None = None) -> DayData:
@@ -251,6 +263,7 @@ def gather(ws, date: dt.date, as_of: dt.date | None = None) -> DayData:
     results = ws.results_dir(date)
     as_of = as_of or ws.today()
     data = DayData(date=date, as_of=as_of, workspace=ws.root.name, recon_version=recon_version())
+    identities: dict[int, pl.DataFrame] = {}  # layer -> queue_view.IDENTITY per row
     for layer in (0, 1, 2, 3):
         path = results / f"layer{layer}.parquet"
         if path.exists():
@@ -260,7 +273,7 @@ def gather(ws, date: dt.date, as_of: dt.date | None = None) -> DayData:
             else:
                 frame = data.others[layer] = pl.read_parquet(path)
                 channels = frame["channel"]
-            data.queue[layer] = queue_columns(ws, frame, path, layer, as_of)
+            identities[layer] = row_identities(frame, path, layer)
             data.zones.update({c: (ws.channel_zone(c) if c in ws.settings.channels else ws.zone).key
                                for c in channels.drop_nulls().unique().to_list()})
     data.clearing = _clearing(ws.clearing_dir(date) / "settlements.csv")
@@ -269,8 +282,7 @@ def gather(ws, date: dt.date, as_of: dt.date | None = None) -> DayData:
         path = ws.results_dir(day) / "layer1.parquet"
         if path.exists():
             data.trend.append((day, *_read_layer1_counts(path)))
-    data.open_by_age = _open_by_age(ws, date, as_of)
-    data.requeries = _requeries(ws, date)
+    _queue(ws, data, identities)
     data.inputs = _inputs(ws, date)
     data.run_info = _run_info(ws, date)
     return data

@@ -7,6 +7,8 @@ about which item a row is: a carried PENDING row names the item of the day it wa
 line of a combined payment names its anchor's item, a DUPLICATE's copies get their '#2' keys.
 Ages come from the queue's `to_item` with the same "today" as `recon queue list` (the workspace's
 business today), so "11 days" in the report is "11 days" in the queue.
+The items come from the day's one read of the queue (data._queue), which the open items by age
+share, and only each item's latest note is read of its history (recon.queue.events).
 
 A 1M-line day has a million settled rows and a few thousand items: identities stay columns, the
 items (one object each, as the queue reads them) become one small frame, and the rows meet their
@@ -15,15 +17,14 @@ items in one join; no row becomes a Python object.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
 
 from recon.errors import InvariantBroken
 from recon.matching.layer23_results import WAITING_KINDS
-from recon.queue.query import Filter, select_items
+from recon.queue.events import latest_notes
+from recon.queue.query import Filter
 from recon.queue.sources import SETTLED_OUTCOMES, layer1_frame, read_generic
-from recon.queue.store import histories, queue_engine
+from recon.queue.store import Item
 
 QUEUE_COLUMNS = ("queue_id", "queue_status", "assignee", "resolution", "queue_note", "age_days")
 QUEUE_SCHEMA = {"queue_id": pl.Int64(), "queue_status": pl.String(), "assignee": pl.String(),
@@ -55,30 +56,27 @@ def _generic_identities(frame: pl.DataFrame, path, layer: int) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=_IDENTITY_SCHEMA, orient="row")
 
 
-def _items(ws, identities: pl.DataFrame, layer: int, as_of: dt.date) -> pl.DataFrame:
-    """The layer's items of the rows' days, as the queue reads them, with each one's latest note."""
+def row_identities(frame: pl.DataFrame, path, layer: int) -> pl.DataFrame:
+    """IDENTITY for every row of `frame` (the results file at `path`), in its order (nulls where a
+    row is no item)."""
+    return _layer1_identities(frame) if layer == 1 else _generic_identities(frame, path, layer)
+
+
+def items_filter(identities: pl.DataFrame, layer: int) -> Filter | None:
+    """The queue's filter for the layer's items of the rows' days (None: no row is an item)."""
     days = identities["q_period"].drop_nulls()
-    if days.is_empty():
-        return pl.DataFrame(schema={**_IDENTITY_SCHEMA, **QUEUE_SCHEMA})
-    with queue_engine(ws).connect() as conn:
-        items = select_items(conn, Filter(since=days.min(), until=days.max(), layer=layer),
-                             ws.settings.queue, as_of, "id")
-        wanted = set(identities.drop_nulls().unique().iter_rows())
-        items = [i for i in items if (i.channel, i.account, i.business_date, i.key) in wanted]
-        events = histories(conn, [i.id for i in items])
-    rows = []
-    for i in items:
-        # 'created' carries the reason it was opened with, which the row shows already
-        notes = [e["note"] for e in events.get(i.id, []) if e["note"] and e["action"] != "created"]
-        rows.append((i.channel, i.account, i.business_date, i.key, i.id, i.status, i.assignee, i.resolution,
-                     notes[-1] if notes else None, i.age_days))
+    return None if days.is_empty() else Filter(since=days.min(), until=days.max(), layer=layer)
+
+
+def queue_columns(conn, identities: pl.DataFrame, items: list[Item]) -> pl.DataFrame:
+    """QUEUE_COLUMNS for every row of `identities` (row_identities), in its order, from the layer's
+    items of the rows' days (those `items_filter` selects, by id) and each one's latest note."""
+    wanted = set(identities.drop_nulls().unique().iter_rows())
+    items = [i for i in items if (i.channel, i.account, i.business_date, i.key) in wanted]
+    # 'created' carries the reason it was opened with, which the row shows already
+    notes = latest_notes(conn, [i.id for i in items], skip=("created",))
+    rows = [(i.channel, i.account, i.business_date, i.key, i.id, i.status, i.assignee, i.resolution,
+             notes.get(i.id), i.age_days) for i in items]
     frame = pl.DataFrame(rows, schema={**_IDENTITY_SCHEMA, **QUEUE_SCHEMA}, orient="row")
-    return frame.unique(IDENTITY, keep="last", maintain_order=True)  # one item per identity, as a mapping keeps
-
-
-def queue_columns(ws, frame: pl.DataFrame, path, layer: int, as_of: dt.date) -> pl.DataFrame:
-    """QUEUE_COLUMNS for every row of `frame` (the results file at `path`), in its order (nulls where
-    a row has no item)."""
-    identities = _layer1_identities(frame) if layer == 1 else _generic_identities(frame, path, layer)
-    items = _items(ws, identities, layer, as_of)
-    return identities.join(items, on=list(IDENTITY), how="left", maintain_order="left").select(QUEUE_COLUMNS)
+    frame = frame.unique(IDENTITY, keep="last", maintain_order=True)  # one item per identity, as a mapping keeps
+    return identities.join(frame, on=list(IDENTITY), how="left", maintain_order="left").select(QUEUE_COLUMNS)
