@@ -31,7 +31,8 @@ def main() -> None:
     timed = steps.wrap
 
     # inner steps first: their peaks are their own; a step's outer total includes its inner ones
-    timed(layers23, "load_bills", "  layers 2-3: bills read")
+    timed(layers23, "load_bill", "  layers 2-3: today's bill read")
+    timed(layers23, "load_parts", "  layers 2-3: look-back days read")
     timed(layer2_bills, "crossday", "  layers 2-3: cross-day rows of layer 1")
     timed(day, "match_day", "layer 1 (match_day)")
     timed(day, "run_layers23", "layers 2-3 (run_layers23, incl. our side)")

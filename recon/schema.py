@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 import pandera.polars as pa
 import polars as pl
@@ -121,18 +122,22 @@ def _holds_model() -> pl.Expr:
     return pl.all_horizontal(h.fill_null(False) for h in holds)
 
 
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
 def empty_bill() -> pl.DataFrame:
     """A bill with no rows and exactly the contract columns (a valid empty day)."""
     return pl.DataFrame(schema={**BILL_COLUMNS, **OPTIONAL_COLUMNS})
 
 
-def conform(frame: pl.DataFrame) -> pl.DataFrame:
+def conform(frame: Frame) -> Frame:
     """Add missing optional columns as nulls and order columns: contract first, extras after."""
-    missing = [pl.lit(None, dtype=t).alias(c) for c, t in OPTIONAL_COLUMNS.items() if c not in frame.columns]
+    names = frame.collect_schema().names()  # a lazy scan's too, without reading it
+    missing = [pl.lit(None, dtype=t).alias(c) for c, t in OPTIONAL_COLUMNS.items() if c not in names]
     if missing:
         frame = frame.with_columns(missing)
     known = [*BILL_COLUMNS, *OPTIONAL_COLUMNS]
-    extras = [c for c in frame.columns if c not in known]
+    extras = [c for c in names if c not in known]
     return frame.select([*known, *extras])
 
 

@@ -1,8 +1,9 @@
 """Reading what layers 2 and 3 compare, and running their SQL over it.
 
 Layers 2 and 3 look back over several days (a settlement period, a payout's landing window), so
-they read a channel's bills for a range of dates; a day without a bill file is reported back, not
-raised, because weekends and holidays legitimately have none. The SQL lives in `sql/*.sql` and
+they read a channel's bills for a range of dates, each day reduced to what a check uses (today's
+totals alone read a bill whole); a day without a bill file is reported back, not raised, because
+weekends and holidays legitimately have none. The SQL lives in `sql/*.sql` and
 runs in a throw-away in-memory DuckDB over polars frames: money stays DECIMAL(38, 6) both ways.
 """
 
@@ -46,38 +47,50 @@ def days_between(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def _check_money(frame: pl.DataFrame, path: Path, columns: Iterable[str]) -> None:
+def _check_money(schema: pl.Schema, path: Path, columns: Iterable[str]) -> None:
     for column in columns:
-        if column in frame.columns and not isinstance(frame.schema[column], pl.Decimal):
-            raise StageFailed(f"{path}: column {column!r} is {frame.schema[column]}, expected a decimal")
+        if column in schema and not isinstance(schema[column], pl.Decimal):
+            raise StageFailed(f"{path}: column {column!r} is {schema[column]}, expected a decimal")
 
 
-Bills = dict[tuple[str, dt.date], pl.DataFrame]  # (channel, day) -> that day's conformed bill
+def _scan(path: Path) -> pl.LazyFrame:
+    """A standardized bill as its contract columns, lazily: a query reads only the columns it uses."""
+    frame = pl.scan_parquet(path)
+    _check_money(frame.collect_schema(), path, ("amount", "fee", "net_amount"))
+    return conform(frame).select([*BILL_COLUMNS, *OPTIONAL_COLUMNS]).cast({**BILL_COLUMNS, **OPTIONAL_COLUMNS})
 
 
-def load_bills(ws: Workspace, channel: str, days: Iterable[dt.date],
-               read: Bills | None = None) -> tuple[pl.DataFrame, list[dt.date]]:
-    """The standardized bills of `channel` for `days`, stacked; plus the days that have none.
+def load_bill(ws: Workspace, channel: str, day: dt.date) -> pl.DataFrame | None:
+    """The day's whole standardized bill of `channel`, or None when it has none."""
+    path = ws.bill_path(channel, day)
+    return _scan(path).collect() if path.exists() else None
 
-    `read`: the bills a run has read already, filled as it goes (layers 2 and 3 read today's bill
-    for the totals, then again within each look-back range)."""
+
+Parts = dict[tuple[str, str, dt.date], pl.DataFrame]  # (query, channel, day) -> its part of that day's bill
+
+
+def load_parts(ws: Workspace, channel: str, part: str, days: Iterable[dt.date],
+               read: Parts) -> tuple[pl.DataFrame, list[dt.date]]:
+    """`sql/<part>.sql` over each day's bill of `channel` (registered as `bill`), stacked; plus the
+    days that have none.
+
+    A look-back range of 1M-line days cannot be held whole: each day is reduced on its own, the query
+    reading only its columns of the file, and `read` keeps a run's small parts (layers 2 and 3 come
+    back to the same days)."""
     frames, missing = [], []
-    read = {} if read is None else read
     for day in sorted(set(days)):
-        if (channel, day) in read:
-            frames.append(read[channel, day])
-            continue
-        path = ws.bill_path(channel, day)
-        if not path.exists():
-            missing.append(day)
-            continue
-        frame = pl.read_parquet(path)
-        _check_money(frame, path, ("amount", "fee", "net_amount"))
-        read[channel, day] = conform(frame).select([*BILL_COLUMNS, *OPTIONAL_COLUMNS]).cast(
-            {**BILL_COLUMNS, **OPTIONAL_COLUMNS})
-        frames.append(read[channel, day])
-    bills = pl.concat(frames, how="vertical") if frames else empty_bill()
-    return bills, missing
+        if (part, channel, day) not in read:
+            path = ws.bill_path(channel, day)
+            if not path.exists():
+                missing.append(day)
+                continue
+            read[part, channel, day] = query(part, bill=_scan(path))
+        frames.append(read[part, channel, day])
+    return (pl.concat(frames, how="vertical") if frames else empty_part(part)), missing
+
+
+def empty_part(part: str) -> pl.DataFrame:
+    return query(part, bill=empty_bill())
 
 
 def load_balances(ws: Workspace, channel: str, day: dt.date) -> pl.DataFrame | None:
@@ -89,7 +102,7 @@ def load_balances(ws: Workspace, channel: str, day: dt.date) -> pl.DataFrame | N
     lacking = [c for c in BALANCE_COLUMNS if c not in frame.columns]
     if lacking:
         raise StageFailed(f"{path}: balances file lacks column(s) {lacking}")
-    _check_money(frame, path, ("amount",))
+    _check_money(frame.schema, path, ("amount",))
     return frame.select(list(BALANCE_COLUMNS)).cast(BALANCE_COLUMNS)  # type: ignore[arg-type]
 
 

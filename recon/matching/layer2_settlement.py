@@ -71,15 +71,18 @@ class Batch:
         return sum((p.settled for p in self.paid), Decimal("0"))
 
 
-def read_payouts(bills: pl.DataFrame) -> list[Payout]:
-    frame = query("payouts", payout_rows=bills)
+def read_payouts(lines: pl.DataFrame) -> list[Payout]:
+    """The payouts of `lines` (sql/payout_lines.sql over the days in question)."""
+    frame = query("payouts", payout_rows=lines)
     cols = Payout.__slots__  # type: ignore[attr-defined]
     return [Payout(**{c: r[c] for c in cols}) for r in frame.iter_rows(named=True)]
 
 
 def build_batches(trades: pl.DataFrame, payouts: list[Payout], periods: list[Period],
                   cycle: SettlementCycle) -> list[Batch]:
-    """Group what is owed into batches: by payout id where the trade lines name one, else by period."""
+    """Group what is owed into batches: by payout id where the trade lines name one, else by period.
+
+    `trades`: the days' trade lines summed per day (sql/daily_trades.sql)."""
     ids = pl.DataFrame({"payout_id": sorted({p.payout_id for p in payouts if p.payout_id})}, schema={"payout_id": pl.String})
     daily = query("daily_net", trades=trades, paid_ids=ids)
     period_of = {day: period for period in periods for day in period.days}

@@ -26,7 +26,16 @@ from pathlib import Path
 import polars as pl
 
 from recon.matching import layer2_bills, layer2_settlement, layer3_cash
-from recon.matching.day_inputs import Bills, days_between, empty_balances, load_balances, load_bills, query
+from recon.matching.day_inputs import (
+    Parts,
+    days_between,
+    empty_balances,
+    empty_part,
+    load_balances,
+    load_bill,
+    load_parts,
+    query,
+)
 from recon.matching.internal_source import load_internal
 from recon.matching.layer23_results import (
     OK_KINDS,
@@ -39,7 +48,6 @@ from recon.matching.layer23_results import (
 )
 from recon.matching.policy import LayerSettings, bank_channels, payout_only_channels
 from recon.matching.settlement_cycle import SettlementCycle
-from recon.schema import empty_bill
 from recon.workspace import Workspace
 
 __all__ = ["Layers23Summary", "OK_KINDS", "WAITING_KINDS", "run_layers23"]
@@ -68,9 +76,9 @@ def _internal_for(source: InternalSource, ws: Workspace, channel: str, date: dt.
 
 
 def _bill_rows(ws: Workspace, date: dt.date, channel: str, internal: InternalSource, tolerance: Decimal,
-               notes: list[str], read: Bills) -> list[ResultRow]:
-    today, missing = load_bills(ws, channel, [date], read)
-    if missing:
+               notes: list[str]) -> list[ResultRow]:
+    today = load_bill(ws, channel, date)  # the totals compare it whole; let go before the look-back range
+    if today is None:
         notes.append(f"{channel}: no bill for {date}; bill totals not compared")
         return []
     ours = _internal_for(internal, ws, channel, date)
@@ -84,13 +92,13 @@ def _bill_rows(ws: Workspace, date: dt.date, channel: str, internal: InternalSou
 
 
 def _layer2(ws: Workspace, cfg: LayerSettings, date: dt.date, channel: str, internal: InternalSource,
-            notes: list[str], read: Bills, *,
+            notes: list[str], read: Parts, *,
             bills_too: bool = True) -> tuple[list[ResultRow], list[layer2_settlement.Payout]]:
     fmt = ws.settings.channel(channel).format
     policy, rows = cfg.policy(channel, fmt), []
     cycle = SettlementCycle(policy, cfg.calendar)
     if bills_too:
-        rows += _bill_rows(ws, date, channel, internal, policy.tolerance, notes, read)
+        rows += _bill_rows(ws, date, channel, internal, policy.tolerance, notes)
 
     if not policy.payout_channel and not policy.payouts_reported:
         # Nothing can ever say this channel paid: a check would raise a "missing" every period.
@@ -108,11 +116,10 @@ def _layer2(ws: Workspace, cfg: LayerSettings, date: dt.date, channel: str, inte
     # them again (and are not reported, settlement_rows), else each would be an open period's OVER.
     periods = cycle.open_periods(date, closed_since=landing_back)
     start = min([p.start for p in periods] + [landing_back])
-    bills, missing = load_bills(ws, channel, days_between(start, date), read)
-    payout_bills = bills if not policy.payout_channel else load_bills(
-        ws, policy.payout_channel, days_between(start, date), read)[0]
-    payouts = layer2_settlement.read_payouts(payout_bills)
-    trades = bills.filter((pl.col("status") == "SUCCESS") & (pl.col("record_type") != "PAYOUT"))
+    days = days_between(start, date)
+    trades, missing = load_parts(ws, channel, "daily_trades", days, read)
+    payouts = layer2_settlement.read_payouts(
+        load_parts(ws, policy.payout_channel or channel, "payout_lines", days, read)[0])
     batches = layer2_settlement.build_batches(trades, payouts, periods, cycle)
     left = layer2_settlement.allocate(batches, payouts, policy.tolerance)
     rows += layer2_settlement.settlement_rows(date, channel, batches, left, policy.tolerance, missing)
@@ -127,7 +134,7 @@ def _renamed(p: layer2_settlement.Payout, channel: str) -> layer2_settlement.Pay
 
 def _layer3(ws: Workspace, cfg: LayerSettings, date: dt.date, banks: list[str],
             payouts: list[layer2_settlement.Payout], positions: layer3_cash.Positions | None,
-            notes: list[str], read: Bills) -> list[ResultRow]:
+            notes: list[str], read: Parts) -> list[ResultRow]:
     rows: list[ResultRow] = []
     business_day = cfg.calendar.is_business_day(date)
     statements = [b for b in (load_balances(ws, bank, date) for bank in banks) if b is not None]
@@ -145,8 +152,8 @@ def _layer3(ws: Workspace, cfg: LayerSettings, date: dt.date, banks: list[str],
     policy_of = {c: cfg.policy(c, ws.settings.channel(c).format) for c in ws.settings.channels}
     back = max([p.landing_days for p in policy_of.values()] + [0])
     credit_days = days_between(date - dt.timedelta(days=3 * back + 7), date)
-    bank_bills = pl.concat([load_bills(ws, bank, credit_days, read)[0] for bank in banks]) if banks else empty_bill()
-    credits = query("bank_credits", bank_rows=bank_bills)
+    lines = [load_parts(ws, bank, "credit_lines", credit_days, read)[0] for bank in banks]
+    credits = query("bank_credits", credit_rows=pl.concat(lines) if lines else empty_part("credit_lines"))
 
     def close_of(p: layer2_settlement.Payout) -> dt.date:
         pol = policy_of[p.channel]
@@ -182,14 +189,14 @@ def run_layers23(ws: Workspace, date: dt.date, channel: str | None = None, *,
     notes: list[str] = []
     rows2: list[ResultRow] = []
     payouts: list[layer2_settlement.Payout] = []
+    read: Parts = {}  # each day's parts are small: kept for the run (a shared payout channel is read once)
     for name in sorted(set(ws.settings.channels) - set(banks) - payout_only):
         # Every channel's payouts are needed to tell a bank's unexpected credits from payouts.
         selected = channel in (None, name)
-        # a channel's bills are read once for its checks, and let go before the next channel's
-        found, paid = _layer2(ws, cfg, date, name, internal if selected else None, notes, {}, bills_too=selected)
+        found, paid = _layer2(ws, cfg, date, name, internal if selected else None, notes, read, bills_too=selected)
         payouts += paid
         rows2 += found if selected else []
-    rows3 = _layer3(ws, cfg, date, banks, payouts, positions, notes, {})
+    rows3 = _layer3(ws, cfg, date, banks, payouts, positions, notes, read)
     if channel is not None:
         rows3 = [r for r in rows3 if r.channel == channel]
     out = ws.results_dir(date)

@@ -1,11 +1,5 @@
--- Layer 3: money that reached our bank accounts, the lines a payout must be found among. A credit
--- is a successful positive line; its value date is `settle_date` where the parser knows it, else
--- the statement's date. A reversal (ADJUSTMENT) undoes an earlier line and is never a payout.
--- Input: `bank_rows` (standardized bills of the bank channels).
-SELECT channel, account, currency, channel_txn_id, merchant_txn_id, memo, counterparty,
-       amount::DECIMAL(38, 6) AS amount,
-       coalesce(settle_date, bill_date) AS value_date,
-       bill_date, source_file, source_line
-FROM bank_rows
-WHERE status = 'SUCCESS' AND amount > 0 AND record_type <> 'ADJUSTMENT'
+-- Layer 3: the bank credits of a look-back range in the order payouts are linked to them.
+-- Input: `credit_rows` (credit_lines of the bank channels' days, in channel then day order).
+SELECT *
+FROM credit_rows
 ORDER BY value_date, channel, account, source_file, source_line

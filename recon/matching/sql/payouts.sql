@@ -1,8 +1,8 @@
 -- Layer 2/3: payouts the channel reports (Stripe/PayPal/Adyen payout lines, WeChat/Alipay
--- fund-flow payouts). Only an explicit success counts as paid. The money owed is consumed by
--- -net_amount (a payout fee comes out of the channel balance too); the bank receives -amount.
--- `ref` is the payout id where the channel gives one, else the line's own serial; lines sharing a
--- payout id are one payout in pieces, so they are summed (the bank sees one credit).
+-- fund-flow payouts). The money owed is consumed by -net_amount (a payout fee comes out of the
+-- channel balance too); the bank receives -amount. `ref` is the payout id where the channel gives
+-- one, else the line's own serial; lines sharing a payout id are one payout in pieces, so they are
+-- summed (the bank sees one credit). Input: `payout_rows` (payout_lines of the days in question).
 SELECT channel, account, currency,
        coalesce(payout_id, channel_txn_id) AS ref,
        any_value(payout_id) AS payout_id,
@@ -13,6 +13,5 @@ SELECT channel, account, currency,
        min(source_file) AS source_file,
        min(source_line) AS source_line
 FROM payout_rows
-WHERE status = 'SUCCESS' AND record_type = 'PAYOUT'
 GROUP BY channel, account, currency, coalesce(payout_id, channel_txn_id)
 ORDER BY pay_date, account, currency, ref
