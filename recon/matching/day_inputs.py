@@ -2,9 +2,10 @@
 
 Layers 2 and 3 look back over several days (a settlement period, a payout's landing window), so
 they read a channel's bills for a range of dates, each day reduced to what a check uses (today's
-totals alone read a bill whole); a day without a bill file is reported back, not raised, because
-weekends and holidays legitimately have none. The SQL lives in `sql/*.sql` and
-runs in a throw-away in-memory DuckDB over polars frames: money stays DECIMAL(38, 6) both ways.
+totals read every line of the day, in the few columns they use); a day without a bill file is
+reported back, not raised, because weekends and holidays legitimately have none. The SQL lives in
+`sql/*.sql` and runs in a throw-away in-memory DuckDB over polars frames: money stays DECIMAL(38, 6)
+both ways.
 """
 
 from __future__ import annotations
@@ -60,10 +61,10 @@ def _scan(path: Path) -> pl.LazyFrame:
     return conform(frame).select([*BILL_COLUMNS, *OPTIONAL_COLUMNS]).cast({**BILL_COLUMNS, **OPTIONAL_COLUMNS})
 
 
-def load_bill(ws: Workspace, channel: str, day: dt.date) -> pl.DataFrame | None:
-    """The day's whole standardized bill of `channel`, or None when it has none."""
+def load_bill(ws: Workspace, channel: str, day: dt.date, columns: Iterable[str]) -> pl.DataFrame | None:
+    """The day's standardized bill of `channel` in `columns` (read from the file alone), or None when it has none."""
     path = ws.bill_path(channel, day)
-    return _scan(path).collect() if path.exists() else None
+    return _scan(path).select(list(columns)).collect() if path.exists() else None
 
 
 Parts = dict[tuple[str, str, dt.date], pl.DataFrame]  # (query, channel, day) -> its part of that day's bill
