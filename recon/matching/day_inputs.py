@@ -31,8 +31,9 @@ def sql_text(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def query(name: str, params: dict | None = None, **frames: pl.DataFrame) -> pl.DataFrame:
-    """Run `sql/<name>.sql` over the given frames (registered under their keyword names)."""
+def query(name: str, params: dict | None = None, **frames: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Run `sql/<name>.sql` over the given frames (registered under their keyword names; a lazy scan
+    is read for the columns the query uses)."""
     con = duck.connect()
     try:
         # These are small aggregates; one thread leaves the shared cores to matching.

@@ -60,7 +60,7 @@ def _our_rows(internal: pl.DataFrame, channel: str, account: str) -> pl.DataFram
 # The bill's columns bill_summary.sql reads: only these travel into DuckDB, not the whole bill.
 SUMMED = ("channel", "account", "currency", "record_type", "status", "amount", "fee", "net_amount")
 # What `compare_bills` reads of today's bill: the totals' columns, and each line's place for `crossday`.
-TOTALS_COLUMNS = (*SUMMED, "source_file", "source_line")
+BILL_TOTALS_COLUMNS = (*SUMMED, "source_file", "source_line")
 
 
 def summarise(internal: pl.DataFrame, bill: pl.DataFrame, channel: str, account: str) -> pl.DataFrame:

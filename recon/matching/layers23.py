@@ -78,7 +78,7 @@ def _internal_for(source: InternalSource, ws: Workspace, channel: str, date: dt.
 def _bill_rows(ws: Workspace, date: dt.date, channel: str, internal: InternalSource, tolerance: Decimal,
                notes: list[str]) -> list[ResultRow]:
     # every line of today's bill, in the columns the totals use; let go before the look-back range
-    today = load_bill(ws, channel, date, layer2_bills.TOTALS_COLUMNS)
+    today = load_bill(ws, channel, date, layer2_bills.BILL_TOTALS_COLUMNS)
     if today is None:
         notes.append(f"{channel}: no bill for {date}; bill totals not compared")
         return []
